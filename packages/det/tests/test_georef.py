@@ -155,9 +155,9 @@ def test_unreferenced_raster_and_unreadable_vector_raise_dataerror(tmp_path):
     plain = tmp_path / "plain.tif"
     with rasterio.open(plain, "w", driver="GTiff", width=8, height=8, count=1, dtype="uint8") as ds:
         ds.write(np.zeros((1, 8, 8), dtype=np.uint8))
-    with pytest.raises(DataError, match="plain.tif.*not geo-referenced"):
+    with pytest.raises(DataError, match=r"plain\.tif.*not geo-referenced"):
         write_detections_gpkg({"boxes": np.zeros((0, 4))}, plain, tmp_path / "x.gpkg")
     bad = tmp_path / "bad.geojson"
     bad.write_text("{not json")
-    with pytest.raises(DataError, match="bad.geojson"):
+    with pytest.raises(DataError, match=r"bad\.geojson"):
         vector_to_pixel_boxes(bad, NORTH_UP, UTM17N)
