@@ -1,0 +1,97 @@
+"""The results table: one row per FINISHED cell, built from the tracking store.
+
+Columns follow the GEO-Bench-2 submission format (``dataset, Metric, test metric,
+mlflow_run_id, Seed, backbone, …``) plus GeoArena's provenance columns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoarena.core.tracking import Tracker
+
+#: GEO-Bench-2 submission columns, in their order.
+GEOBENCH2_COLUMNS = [
+    "dataset", "Metric", "test metric", "mlflow_run_id", "Seed", "backbone", "decoder", "n_trials",
+    "early_stop_patience", "data_percentages", "batch_size_selection", "lr", "weight_decay",
+    "frozen_or_full_ft",
+]
+#: GeoArena additions.
+EXTRA_COLUMNS = [
+    "modality", "protocol", "normalization", "input_unit", "git_sha", "task", "model",
+    "label_fraction", "config_hash", "status", "direction", "capabilities", "val metric", "n_params",
+    "fit_s",
+]
+COLUMNS = GEOBENCH2_COLUMNS + EXTRA_COLUMNS
+
+
+def row_from_run(r: dict[str, Any]) -> dict[str, Any]:
+    """One results row from a ``Tracker.find_runs`` record of a cell run."""
+    tags, params, metrics = r["tags"], r["params"], r["metrics"]
+    metric = tags.get("primary_metric", "")
+    lf = float(tags.get("label_fraction", params.get("label_fraction", 1.0)))
+    return {
+        "dataset": tags.get("dataset", tags.get("task", "").split("/", 1)[-1]),
+        "Metric": metric,
+        "test metric": metrics.get(f"test/{metric}"),
+        "mlflow_run_id": r["run_id"],
+        "Seed": int(tags.get("seed", params.get("seed", 0))),
+        "backbone": tags.get("backbone", tags.get("model", "")),
+        "decoder": tags.get("decoder", ""),
+        "n_trials": int(tags.get("n_trials", 0) or 0),
+        "early_stop_patience": _num(params.get("train.early_stop_patience")),
+        "data_percentages": round(lf * 100, 4),
+        "batch_size_selection": tags.get("batch_size_selection", "fixed"),
+        "lr": _num(params.get("train.lr")),
+        "weight_decay": _num(params.get("train.weight_decay")),
+        "frozen_or_full_ft": tags.get("frozen_or_full_ft", ""),
+        "modality": tags.get("modality", ""),
+        "protocol": tags.get("protocol", ""),
+        "normalization": tags.get("normalization", ""),
+        "input_unit": tags.get("input_unit", ""),
+        "git_sha": tags.get("git_sha", ""),
+        "task": tags.get("task", ""),
+        "model": tags.get("model", ""),
+        "label_fraction": lf,
+        "config_hash": tags.get("config_hash", ""),
+        "status": r.get("status", ""),
+        "direction": tags.get("metric_direction", "maximize"),
+        "capabilities": tags.get("capabilities", ""),
+        "val metric": metrics.get(f"best_val/{metric}"),
+        "n_params": _num(tags.get("n_params")),
+        "fit_s": metrics.get("time/fit_s"),
+    }
+
+
+def _num(v: Any) -> float | None:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def results_table(tracker: Tracker, suite: str, include_failed: bool = False):
+    """pandas DataFrame of the suite's cells (latest FINISHED run per config hash)."""
+    import pandas as pd
+
+    runs = [
+        r for r in tracker.find_runs({"suite": suite})
+        if r["tags"].get("suite_parent") != "true" and "config_hash" in r["tags"]
+    ]
+    latest: dict[str, dict[str, Any]] = {}
+    failed: list[dict[str, Any]] = []
+    for r in sorted(runs, key=lambda r: r.get("start_time") or 0):
+        if r["status"] == "FINISHED":
+            latest[r["tags"]["config_hash"]] = r
+        elif include_failed:
+            failed.append(r)
+    rows = [row_from_run(r) for r in latest.values()]
+    if include_failed:
+        done = set(latest)
+        for r in failed:
+            if r["tags"]["config_hash"] not in done:
+                row = row_from_run(r)
+                row["error"] = r["tags"].get("error", "")
+                rows.append(row)
+    df = pd.DataFrame(rows, columns=[*COLUMNS, *(["error"] if include_failed else [])])
+    return df.sort_values(["task", "model", "protocol", "label_fraction", "Seed"], kind="stable").reset_index(drop=True)
