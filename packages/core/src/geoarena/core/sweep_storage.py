@@ -1,0 +1,295 @@
+"""Optuna storages for sweeps, chosen by URL, and a cross-process lock per study.
+
+| URL | storage | for |
+|---|---|---|
+| ``memory`` | ``InMemoryStorage`` | tests, one process |
+| ``""`` / ``journal:PATH`` / ``PATH.journal`` | ``JournalStorage(JournalFileBackend)`` | one machine (default, embedded) |
+| ``sqlite:///PATH`` | ``RDBStorage`` | one machine |
+| ``postgresql://…`` | ``RDBStorage`` + heartbeat + retry of stale trials + sized pool | clusters |
+
+Every failure to reach a storage becomes a :class:`StorageError` that names the (password-free)
+URL and what to do, within ``connect_timeout_s`` — never a hang.
+
+The :func:`study_lock` serialises the few read-modify-write steps a sweep needs across workers
+(create the MLflow parent run once, enqueue suite cells once, claim a trial slot): a PostgreSQL
+advisory lock on a dedicated connection (released by the server if the worker dies), an
+``flock`` beside file storages, a thread lock in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geoarena.core.errors import ConfigError, GeoArenaError
+
+DEFAULT_JOURNAL = "optuna.journal"
+
+
+class StorageError(GeoArenaError):
+    """The sweep storage cannot be reached or used (wrong URL, server down, missing database)."""
+
+
+@dataclass(frozen=True)
+class StorageOptions:
+    """How a worker talks to an RDB storage.
+
+    Attributes:
+        heartbeat_s: a running trial writes a heartbeat this often (PostgreSQL/SQLite only).
+        grace_s: a trial whose heartbeat is older than this is failed by any other worker
+            (default ``3 * heartbeat_s``).
+        max_retries: a trial failed by heartbeat is re-queued (same params) at most this often.
+        pool_size, max_overflow: SQLAlchemy pool of *one* worker. A worker uses one connection for
+            the study, one for the heartbeat thread and one for the lock: 2 + 2 is ample, and
+            ``workers * (pool_size + max_overflow + 1)`` must stay below the server's
+            ``max_connections`` (100 by default).
+        connect_timeout_s: give up connecting after this long (clear error, no hang).
+    """
+
+    heartbeat_s: int = 10
+    grace_s: int | None = None
+    max_retries: int = 2
+    pool_size: int = 2
+    max_overflow: int = 2
+    connect_timeout_s: int = 10
+
+
+def storage_kind(url: str) -> str:
+    """``memory``, ``journal``, ``sqlite`` or ``postgresql`` for a storage URL; ``ConfigError``
+    for anything else."""
+    if url in ("memory", ":memory:", "inmemory"):
+        return "memory"
+    if url == "" or url.startswith("journal:") or url.endswith((".journal", ".log")):
+        return "journal"
+    if url.startswith("sqlite:///"):
+        return "sqlite"
+    if url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+        return "postgresql"
+    raise ConfigError(
+        f"unsupported sweep storage {redact(url)!r}: use 'memory', a journal file "
+        "('journal:PATH' or 'PATH.journal'; default ./optuna.journal), 'sqlite:///PATH' or "
+        "'postgresql://USER@HOST:PORT/DB'"
+    )
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def journal_path(url: str) -> Path:
+    if url == "":
+        return Path(DEFAULT_JOURNAL).resolve()
+    return Path(url.removeprefix("journal:")).expanduser().resolve()
+
+
+def _pg_url(url: str) -> str:
+    # SQLAlchemy 2 no longer accepts the "postgres://" alias that Heroku-style URLs use
+    return "postgresql://" + url.split("://", 1)[1] if url.startswith("postgres://") else url
+
+
+def _engine_kwargs(kind: str, opts: StorageOptions) -> dict[str, Any]:
+    if kind != "postgresql":
+        return {}
+    return {
+        "pool_size": opts.pool_size,
+        "max_overflow": opts.max_overflow,
+        # a connection that died with a restarted server is replaced, not handed out broken
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": opts.connect_timeout_s},
+    }
+
+
+def check_reachable(url: str, opts: StorageOptions = StorageOptions()) -> None:
+    """Open and close one connection to an RDB storage; ``StorageError`` saying why it failed."""
+    kind = storage_kind(url)
+    if kind not in ("postgresql", "sqlite"):
+        return
+    import sqlalchemy
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+    try:
+        engine = sqlalchemy.create_engine(
+            _pg_url(url),
+            poolclass=sqlalchemy.pool.NullPool,
+            connect_args={"connect_timeout": opts.connect_timeout_s}
+            if kind == "postgresql"
+            else {},
+        )
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StorageError(f"malformed sweep storage URL {redact(url)!r}: {exc}") from None
+    try:
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT 1"))
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        hint = ""
+        if "does not exist" in reason and kind == "postgresql":
+            db = url.rsplit("/", 1)[-1].split("?", 1)[0]
+            hint = f" (create it once: createdb -h HOST -U USER {db})"
+        elif kind == "postgresql":
+            hint = (
+                f" (is PostgreSQL running and reachable? gave up after {opts.connect_timeout_s} s;"
+                " check host, port, user and password)"
+            )
+        raise StorageError(
+            f"cannot connect to sweep storage {redact(url)}: {reason}{hint}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def open_storage(url: str, opts: StorageOptions = StorageOptions()) -> Any:
+    """The Optuna storage for ``url`` (see the module table).
+
+    PostgreSQL and SQLite get heartbeats: a trial whose worker died is failed after ``grace_s``
+    by the next worker that looks, and ``RetryHeartbeatStaleTrialCallback`` (the Optuna 5 name
+    of ``RetryFailedTrialCallback``) queues it again with the same parameters.
+    """
+    import optuna
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    kind = storage_kind(url)
+    if kind == "memory":
+        return optuna.storages.InMemoryStorage()
+    if kind == "journal":
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        path = journal_path(url)
+        if not path.parent.is_dir():
+            raise StorageError(f"journal storage folder {path.parent} does not exist")
+        return JournalStorage(JournalFileBackend(str(path)))
+    check_reachable(url, opts)
+    grace = opts.grace_s if opts.grace_s is not None else 3 * opts.heartbeat_s
+    from sqlalchemy.exc import SQLAlchemyError
+
+    # The first worker on a fresh database creates Optuna's tables; several doing it at once
+    # collide on PostgreSQL's catalog, so creation runs under a database-wide advisory lock.
+    with _init_lock(url, opts):
+        try:
+            return optuna.storages.RDBStorage(
+                _pg_url(url),
+                engine_kwargs=_engine_kwargs(kind, opts),
+                heartbeat_interval=opts.heartbeat_s,
+                grace_period=grace,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                    max_retry=opts.max_retries
+                ),
+            )
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot open sweep storage {redact(url)}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _init_lock(url: str, opts: StorageOptions) -> Iterator[None]:
+    if storage_kind(url) != "postgresql":
+        yield
+        return
+    with study_lock(url, "__optuna_schema__", opts):
+        yield
+
+
+def _lock_key(name: str) -> int:
+    # pg advisory locks take a signed 64-bit key
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+_THREAD_LOCKS: dict[str, threading.RLock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+class StudyLock:
+    """A re-usable cross-process lock for one study on one storage (see module docstring).
+
+    Use as ``with lock: …``. For PostgreSQL the lock keeps one dedicated connection open.
+    """
+
+    def __init__(self, url: str, name: str, opts: StorageOptions = StorageOptions()):
+        self.url = url
+        self.name = name
+        self.kind = storage_kind(url)
+        self._opts = opts
+        self._conn: Any = None
+        self._engine: Any = None
+        self._fd: int | None = None
+        if self.kind == "memory":
+            with _THREAD_LOCKS_GUARD:
+                self._tlock = _THREAD_LOCKS.setdefault(name, threading.RLock())
+
+    def _pg_conn(self) -> Any:
+        if self._conn is None:
+            import sqlalchemy
+
+            self._engine = sqlalchemy.create_engine(
+                _pg_url(self.url),
+                poolclass=sqlalchemy.pool.NullPool,
+                connect_args={"connect_timeout": self._opts.connect_timeout_s},
+            )
+            # autocommit: a session-level advisory lock must not sit inside an open transaction
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._conn
+
+    def _lock_file(self) -> Path:
+        if self.kind == "journal":
+            base = journal_path(self.url)
+        else:
+            base = Path(self.url.removeprefix("sqlite:///")).resolve()
+        safe = hashlib.sha256(self.name.encode()).hexdigest()[:12]
+        return base.with_name(f"{base.name}.{safe}.lock")
+
+    def __enter__(self) -> StudyLock:
+        if self.kind == "memory":
+            self._tlock.acquire()
+        elif self.kind == "postgresql":
+            import sqlalchemy
+
+            self._pg_conn().execute(
+                sqlalchemy.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(self.name)}
+            )
+        else:
+            self._fd = os.open(self._lock_file(), os.O_CREAT | os.O_RDWR, 0o644)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.kind == "memory":
+            self._tlock.release()
+        elif self.kind == "postgresql":
+            import sqlalchemy
+
+            self._pg_conn().execute(
+                sqlalchemy.text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_key(self.name)}
+            )
+        elif self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._engine.dispose()
+            self._conn = self._engine = None
+
+
+@contextlib.contextmanager
+def study_lock(url: str, name: str, opts: StorageOptions = StorageOptions()) -> Iterator[None]:
+    """One-shot form of :class:`StudyLock`."""
+    lock = StudyLock(url, name, opts)
+    try:
+        with lock:
+            yield
+    finally:
+        lock.close()

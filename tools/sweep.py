@@ -1,0 +1,322 @@
+#!/usr/bin/env python
+"""Optuna sweep over the GeoArena harness — one worker here, or one of many on a cluster.
+
+    python tools/sweep.py EXPERIMENT.py --study NAME --storage URL --n-trials K \
+        [--sampler tpe|random|cmaes|nsga2] [--pruner median|hyperband|sha|none] \
+        [--metric val/miou --metric params --direction maximize --direction minimize] \
+        [--tracking-uri URI] [--final-seeds 0,1,2] [--workers N] [--set train.lr=1e-3]
+
+    python tools/sweep.py --suite default --study NAME --storage URL     # suite cells as a sweep
+
+``--n-trials`` is the study-wide number of finished trials: start the same command on any number
+of machines against one PostgreSQL storage and together they finish exactly K trials. Every worker
+joins the study by name; the MLflow parent run is shared through the study's user attrs. After
+the search, one worker re-runs the best configuration over ``--final-seeds`` (``--final-seeds ''``
+skips it; ``--worker-only`` leaves it to a later ``--final-only`` call, e.g. a dependent Slurm job).
+
+Exit status: 0 done; 2 configuration or storage problem (message, no traceback); 3 sweep error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+from geoarena.core.config import SweepConfig, apply_overrides
+from geoarena.core.errors import ConfigError, GeoArenaError
+from geoarena.core.sweep import SweepError, describe, open_sweep, run_worker
+from geoarena.core.sweep_experiment import load_experiment
+from geoarena.core.sweep_storage import StorageError, StorageOptions
+
+log = logging.getLogger("geoarena.sweep")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "experiment", nargs="?", help="experiment file with config() and space(trial, cfg)"
+    )
+    p.add_argument(
+        "--suite",
+        help="run this benchmark suite's cells as a shared study instead of an experiment",
+    )
+    p.add_argument(
+        "--study", required=True, help="study name; every worker of one sweep uses the same"
+    )
+    p.add_argument(
+        "--storage",
+        default=None,
+        help="memory | journal:PATH | sqlite:///PATH | postgresql://… (default ./optuna.journal)",
+    )
+    p.add_argument(
+        "--n-trials", type=int, default=None, help="study-wide number of finished trials"
+    )
+    p.add_argument("--sampler", choices=("tpe", "random", "cmaes", "nsga2"))
+    p.add_argument("--pruner", choices=("median", "hyperband", "sha", "none"))
+    p.add_argument(
+        "--metric",
+        action="append",
+        help="objective (repeat for multi-objective): val/<m>, params, duration_s",
+    )
+    p.add_argument("--direction", action="append", choices=("maximize", "minimize", "auto"))
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override the base config (train.epochs=3)",
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="the experiment's --quick schedule (small data/epochs)"
+    )
+    p.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="MLflow store or server (default $MLFLOW_TRACKING_URI or ./mlflow.db)",
+    )
+    p.add_argument(
+        "--mlflow-experiment",
+        default=None,
+        help="MLflow experiment name (default: the experiment file's name)",
+    )
+    p.add_argument("--no-tracking", action="store_true", help="log nothing to MLflow")
+    p.add_argument(
+        "--final-seeds",
+        default=None,
+        help="comma-separated seeds for the final runs ('' skips; default: the experiment's)",
+    )
+    p.add_argument(
+        "--final-only",
+        action="store_true",
+        help="only the final seed runs (after the search has finished)",
+    )
+    p.add_argument(
+        "--worker-only",
+        action="store_true",
+        help="only search; leave the final stage to another call",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="start this many worker processes on this machine"
+    )
+    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--sampler-seed", type=int, default=None, help="sampler seed (worker i uses seed + i)"
+    )
+    p.add_argument(
+        "--new-study", action="store_true", help="refuse to join an existing study of this name"
+    )
+    p.add_argument(
+        "--create-only",
+        action="store_true",
+        help="create the study and its MLflow parent run, then exit",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=0.0, help="stop claiming trials after this many seconds"
+    )
+    p.add_argument("--heartbeat", type=int, default=10, help="RDB storages: heartbeat interval (s)")
+    p.add_argument(
+        "--grace",
+        type=int,
+        default=None,
+        help="RDB storages: fail a trial silent this long (s; default 3 x heartbeat)",
+    )
+    p.add_argument(
+        "--max-retries", type=int, default=2, help="re-queue a trial failed by heartbeat this often"
+    )
+    p.add_argument("--pool-size", type=int, default=2, help="PostgreSQL connections per worker")
+    p.add_argument("--max-overflow", type=int, default=2)
+    p.add_argument(
+        "--connect-timeout",
+        type=int,
+        default=10,
+        help="seconds before an unreachable database is an error",
+    )
+    p.add_argument(
+        "--report", type=Path, default=None, help="write the final report (Markdown) here"
+    )
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if (args.experiment is None) == (args.suite is None):
+        p.error("give either an EXPERIMENT file or --suite NAME")
+    return args
+
+
+def _seeds(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    if text is None:
+        return tuple(default)
+    try:
+        return tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise ConfigError(f"--final-seeds {text!r}: comma-separated integers, e.g. 0,1,2") from None
+
+
+def _options(args: argparse.Namespace) -> StorageOptions:
+    return StorageOptions(
+        heartbeat_s=args.heartbeat,
+        grace_s=args.grace,
+        max_retries=args.max_retries,
+        pool_size=args.pool_size,
+        max_overflow=args.max_overflow,
+        connect_timeout_s=args.connect_timeout,
+    )
+
+
+def _tracker(args: argparse.Namespace, experiment_name: str):
+    if args.no_tracking:
+        return None
+    from geoarena.core.mlflow_tracker import MLflowTracker
+
+    try:
+        return MLflowTracker(
+            experiment=args.mlflow_experiment or experiment_name, tracking_uri=args.tracking_uri
+        )
+    except Exception as exc:  # mlflow raises many types; the user needs the URI and the reason
+        raise StorageError(
+            f"cannot open MLflow tracking at {args.tracking_uri or 'default'}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def _open(args: argparse.Namespace, options: StorageOptions):
+    storage = args.storage if args.storage is not None else ""
+    if args.suite:
+        from geoarena.core.registry import SUITES
+        from geoarena.core.sweep_suite import open_suite_sweep
+
+        cells = SUITES.get(args.suite).cells(quick=args.quick, overrides=args.set or None)
+        return open_suite_sweep(
+            args.suite, cells, args.study, storage, options, timeout_s=args.timeout
+        )
+    exp = load_experiment(args.experiment)
+    base = exp.base_config()
+    if args.quick:
+        base.quick = True
+    if args.set:
+        base = apply_overrides(base, args.set)
+    s = exp.sweep
+    cfg = SweepConfig(
+        study=args.study,
+        storage=storage,
+        n_trials=args.n_trials if args.n_trials is not None else s.n_trials,
+        directions=tuple(args.direction) if args.direction else s.directions,
+        metrics=tuple(args.metric) if args.metric else s.metrics,
+        sampler=args.sampler or s.sampler,
+        pruner=args.pruner or s.pruner,
+        seeds=s.seeds,
+        timeout_s=args.timeout,
+        heartbeat_s=args.heartbeat,
+        max_retries=args.max_retries,
+    )
+    if args.metric and not args.direction:
+        cfg.directions = ("auto",) + ("minimize",) * (len(cfg.metrics) - 1)
+    seed = None if args.sampler_seed is None else args.sampler_seed + args.worker_index
+    return open_sweep(
+        exp, cfg, options, sampler_seed=seed, must_be_new=args.new_study, base_cfg=base
+    )
+
+
+def _spawn_workers(args: argparse.Namespace, argv: list[str]) -> None:
+    """``--workers N``: N copies of this command as worker-only processes; wait for all."""
+    base, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--workers":
+            skip = True  # drop "--workers N" (the value is the next token)
+        elif not a.startswith("--workers="):
+            base.append(a)
+    procs = []
+    for i in range(args.workers):
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            *base,
+            "--workers=1",
+            "--worker-only",
+            f"--worker-index={i}",
+        ]
+        procs.append(subprocess.Popen(cmd))
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise SweepError(f"worker exit codes {codes}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    if not args.verbose:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    handle = None
+    try:
+        handle = _open(args, _options(args))
+        tracker = _tracker(
+            args, handle.experiment.name.split(":")[0] if args.suite else handle.experiment.name
+        )
+        from geoarena.core.sweep import attach_parent_run
+
+        parent = attach_parent_run(handle, tracker)
+        print(f"{describe(handle)}; MLflow parent run {parent or '(no tracking)'}", flush=True)
+        if args.create_only:
+            return 0
+        t0 = time.perf_counter()
+        if not args.final_only:
+            if args.workers > 1:
+                _spawn_workers(args, argv)
+            else:
+                report = run_worker(handle, tracker, allow_new=not args.suite)
+                print(
+                    f"worker {report.worker}: "
+                    + ", ".join(f"{k}={len(v)}" for k, v in sorted(report.trials.items())),
+                    flush=True,
+                )
+        print(f"{describe(handle)} ({time.perf_counter() - t0:.1f} s)", flush=True)
+        if args.suite:
+            from geoarena.core.sweep_suite import suite_table
+
+            for row in suite_table(handle):
+                print(row)
+            return 0
+        seeds = _seeds(args.final_seeds, handle.config.seeds)
+        if seeds and not args.worker_only:
+            from geoarena.core.sweep_final import run_final
+
+            final = run_final(handle, tracker, seeds=seeds)
+            if final is not None:
+                text = final.to_markdown()
+                print(text, flush=True)
+                if args.report:
+                    args.report.parent.mkdir(parents=True, exist_ok=True)
+                    args.report.write_text(text)
+        if tracker is not None and parent and not args.worker_only:
+            tracker.end_run(parent, "FINISHED")
+        return 0
+    except (ConfigError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except GeoArenaError as exc:
+        print(f"sweep error: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
