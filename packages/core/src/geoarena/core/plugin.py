@@ -1,6 +1,12 @@
-"""The core package's own plugin: registers the standard evaluation protocols."""
+"""The core package's own plugin: registers the standard evaluation protocols.
+
+With ``GEOARENA_REGISTER_TOYS=1`` it also registers the synthetic ``test/`` task and model and
+a ``test-toy`` suite, so that end-to-end tests can drive the real CLI in a subprocess.
+"""
 
 from __future__ import annotations
+
+import os
 
 
 def register() -> None:
@@ -9,3 +15,14 @@ def register() -> None:
 
     for proto in STANDARD_PROTOCOLS:
         PROTOCOLS.add(proto.name, proto)
+    if os.environ.get("GEOARENA_REGISTER_TOYS") == "1":
+        from geoarena.core.suite import SuiteEntry, extend_suite
+        from geoarena.core.testing import register_toys
+
+        register_toys()
+        sleep = float(os.environ.get("GEOARENA_TOY_SLEEP_S", "0"))
+        train = {"epochs": 3, "batch_size": 16, "lr": 0.01}
+        kw = {"test/mlp": {"sleep_s": sleep}}
+        extend_suite("test-toy", SuiteEntry("test/blobs", ("test/mlp",), ("finetune", "linear_probe"), seeds=(0, 1, 2), train=train, model_kwargs=kw),
+                     description="synthetic harness check")
+        extend_suite("test-toy", SuiteEntry("test/broken", ("test/mlp",), seeds=(0,), train=train))
