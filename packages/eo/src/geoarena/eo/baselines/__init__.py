@@ -1,0 +1,1 @@
+"""Classical baselines (random forest, LightGBM) behind the ModelAdapter surface."""

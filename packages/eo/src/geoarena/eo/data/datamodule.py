@@ -1,0 +1,155 @@
+"""In-memory chip datamodule: raw chips + split assignment → normalised torch batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geoarena.core.task import DataModule, Split
+from geoarena.eo.data.splits import SPLITS, stratified_subset
+
+IGNORE_INDEX = 255
+
+
+@dataclass
+class ChipArrays:
+    """Raw chips of one task, before normalisation.
+
+    Attributes:
+        images: ``(N, C, H, W)`` in the input unit of the source (e.g. uint16 DN).
+        targets: ``(N,)`` class per chip (cls) or ``(N, H, W)`` class per pixel (seg; 255 ignored).
+        split: ``(N,)`` split index (0 train, 1 val, 2 test).
+        groups: ``(N,)`` spatial block id (for grouped CV of classical baselines).
+        valid: ``(N, H, W)`` bool, pixels with data (False on nodata); ``None`` if all valid.
+    """
+
+    images: np.ndarray
+    targets: np.ndarray
+    split: np.ndarray
+    groups: np.ndarray
+    valid: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def indices(self, split: str) -> np.ndarray:
+        return np.flatnonzero(self.split == SPLITS.index(split))
+
+
+def band_stats(
+    images: np.ndarray, valid: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band mean and std over ``images`` (N, C, H, W), counting valid pixels only."""
+    x = images.astype(np.float64)
+    c = x.shape[1]
+    if valid is None:
+        flat = x.transpose(1, 0, 2, 3).reshape(c, -1)
+        mean, std = flat.mean(1), flat.std(1)
+    else:
+        m = valid[:, None].repeat(c, 1).transpose(1, 0, 2, 3).reshape(c, -1)
+        flat = x.transpose(1, 0, 2, 3).reshape(c, -1)
+        n = np.maximum(m.sum(1), 1)
+        mean = (flat * m).sum(1) / n
+        std = np.sqrt((((flat - mean[:, None]) ** 2) * m).sum(1) / n)
+    return mean, np.maximum(std, 1e-6)
+
+
+class ChipDataModule(DataModule):
+    """Serves chips from memory; normalises with per-band train statistics (z-score).
+
+    ``setup(label_fraction, seed)`` keeps a seeded, stratified subset of the train split (by
+    class for ``cls``; by "contains any foreground pixel" for ``seg``); val/test never change.
+    Batches: ``image`` float32 ``(B, C, H, W)``, ``label`` int64 ``(B,)`` or ``mask`` int64
+    ``(B, H, W)``, plus ``index`` (position in the chip arrays).
+    """
+
+    def __init__(self, chips: ChipArrays, kind: str, info: dict[str, Any]):
+        self.chips = chips
+        self.kind = kind
+        train = chips.indices("train")
+        if "mean" not in info or "std" not in info:
+            valid = None if chips.valid is None else chips.valid[train]
+            mean, std = band_stats(chips.images[train], valid)
+            info = {
+                **info,
+                "mean": tuple(float(v) for v in mean),
+                "std": tuple(float(v) for v in std),
+            }
+        self.info = {
+            "in_chans": int(chips.images.shape[1]),
+            "chip_size": int(chips.images.shape[-1]),
+            "normalization": "zscore_train_band_stats",
+            **info,
+        }
+        if kind == "seg":
+            self.info.setdefault("ignore_index", IGNORE_INDEX)
+        self._mean = np.asarray(self.info["mean"], dtype=np.float32)[:, None, None]
+        self._std = np.asarray(self.info["std"], dtype=np.float32)[:, None, None]
+        self._split_idx: dict[str, np.ndarray] = {s: chips.indices(s) for s in SPLITS}
+        self._seed = 0
+        self._epoch = 0
+
+    # -- DataModule surface -------------------------------------------------------------
+    def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
+        train = self.chips.indices("train")
+        self._split_idx = {s: self.chips.indices(s) for s in SPLITS}
+        self._split_idx["train"] = stratified_subset(
+            train, self.strata(train), label_fraction, seed
+        )
+        self._seed = seed
+        self._epoch = 0
+
+    def strata(self, idx: np.ndarray) -> np.ndarray:
+        """Class per chip for stratification (seg: 1 if any foreground pixel)."""
+        t = self.chips.targets[idx]
+        if self.kind == "seg":
+            fg = (t > 0) & (t != IGNORE_INDEX)
+            return fg.reshape(len(idx), -1).any(1).astype(np.int64)
+        return t.astype(np.int64)
+
+    def num_samples(self, split: Split) -> int:
+        return len(self._split_idx[split])
+
+    def split_indices(self, split: Split) -> np.ndarray:
+        return self._split_idx[split]
+
+    def normalise(self, images: np.ndarray) -> np.ndarray:
+        """Raw chips → float32 z-scores with the train statistics (nodata → 0)."""
+        return ((images.astype(np.float32) - self._mean) / self._std).astype(np.float32)
+
+    def arrays(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised images and targets of ``split`` as numpy (for classical baselines)."""
+        idx = self._split_idx[split]
+        img = self.normalise(self.chips.images[idx])
+        if self.chips.valid is not None:
+            img *= self.chips.valid[idx][:, None]
+        return img, self.chips.targets[idx].astype(np.int64)
+
+    def loader(
+        self, split: Split, batch_size: int, shuffle: bool | None = None
+    ) -> Iterator[dict[str, Any]]:
+        import torch
+
+        idx = self._split_idx[split]
+        if shuffle is None:
+            shuffle = split == "train"
+        if shuffle:
+            # seeded by (run seed, epoch): reproducible yet different every epoch
+            idx = np.random.default_rng([self._seed, self._epoch]).permutation(idx)
+            self._epoch += 1
+        key = "mask" if self.kind == "seg" else "label"
+        for start in range(0, len(idx), batch_size):
+            b = (
+                np.sort(idx[start : start + batch_size])
+                if not shuffle
+                else idx[start : start + batch_size]
+            )
+            img = self.normalise(self.chips.images[b])
+            if self.chips.valid is not None:
+                img *= self.chips.valid[b][:, None]
+            yield {
+                "image": torch.from_numpy(np.ascontiguousarray(img)),
+                key: torch.from_numpy(self.chips.targets[b].astype(np.int64)),
+                "index": torch.from_numpy(b.astype(np.int64)),
+            }

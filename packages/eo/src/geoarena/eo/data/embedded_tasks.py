@@ -1,0 +1,132 @@
+"""Default-suite EO tasks built from real labelled imagery shipped in registry packages
+(fetched by ``geoarena.core.samples``; see docs in the repository's DATA notes).
+
+* ``eo/spacenet-atlanta-buildings`` — SpaceNet-4 Atlanta 0.5 m panchromatic sample (solaris 0.4.0
+  wheel, EPSG:32616, 900×900 uint16) with its 43 OSM building footprints; 64 px chips,
+  2×2-chip (64 m) spatial blocks; building vs background segmentation.
+* ``eo/neon-treecover-cls`` — NEON 10 cm RGB aerial imagery (deepforest 2.1.0 wheel: OSBS_029
+  GeoTIFF, EPSG:32617, and two Yellowstone crops) with hand-drawn tree-crown boxes (61 + 574 +
+  279); 64 px (6.4 m) chips labelled ``tree`` when crown boxes cover ≥ 10 % of the chip;
+  3×3-chip spatial blocks.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from geoarena.core.metrics import ConfusionMatrixMetric
+from geoarena.core.registry import TASKS
+from geoarena.core.task import DataContext, Task
+from geoarena.eo.data.bands import BAND_WAVELENGTHS
+from geoarena.eo.data.box_labels import read_csv_boxes, read_voc_boxes
+from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.samples import sample_file
+from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
+
+SOLARIS = "solaris-0.4.0"
+DEEPFOREST = "deepforest-2.1.0"
+
+SPACENET_SPEC = SceneTaskSpec(kind="seg", band_names=("pan",), chip_size=64, block_chips=2)
+SPACENET_CLASSES = ("background", "building")
+
+NEON_SPEC = SceneTaskSpec(
+    kind="cls",
+    band_names=("red", "green", "blue"),
+    chip_size=64,
+    block_chips=3,
+    coverage_threshold=0.1,
+)
+NEON_CLASSES = ("no_tree", "tree")
+NEON_YELLOWSTONE = (
+    "2019_YELL_2_528000_4978000_image_crop2",
+    "2019_YELL_2_541000_4977000_image_crop",
+)
+
+
+def _info(
+    spec: SceneTaskSpec, unit: str, gsd: float, classes: tuple[str, ...], source: str
+) -> dict[str, Any]:
+    return {
+        "band_names": spec.band_names,
+        "wavelengths_um": tuple(BAND_WAVELENGTHS[b] for b in spec.band_names),
+        "input_unit": unit,
+        "gsd": gsd,
+        "class_names": classes,
+        "num_classes": len(classes),
+        "source": source,
+        "split": f"spatial blocks of {spec.block_chips}x{spec.block_chips} chips, seed {spec.split_seed}",
+    }
+
+
+@functools.lru_cache(maxsize=2)
+def _spacenet_chips():
+    tif = sample_file(SOLARIS, "solaris/data/sample_geotiff.tif")
+    labels = sample_file(SOLARIS, "solaris/data/geotiff_labels.geojson")
+    return chip_scenes([SceneSource(tif, labels)], SPACENET_SPEC)
+
+
+def spacenet_datamodule(ctx: DataContext) -> ChipDataModule:
+    info = _info(
+        SPACENET_SPEC, "dn_uint16", 0.5, SPACENET_CLASSES, f"{SOLARIS}: SpaceNet-4 Atlanta sample"
+    )
+    return ChipDataModule(_spacenet_chips(), "seg", info)
+
+
+@functools.lru_cache(maxsize=2)
+def _neon_chips():
+    tif = sample_file(DEEPFOREST, "deepforest/data/OSBS_029.tif")
+    sources = [
+        SceneSource(tif, read_csv_boxes(tif.with_suffix(".csv"), tif.name), label_space="pixel")
+    ]
+    for stem in NEON_YELLOWSTONE:
+        png = sample_file(DEEPFOREST, f"deepforest/data/{stem}.png")
+        sources.append(
+            SceneSource(png, read_voc_boxes(png.with_suffix(".xml")), label_space="pixel")
+        )
+    return chip_scenes(sources, NEON_SPEC)
+
+
+def neon_datamodule(ctx: DataContext) -> ChipDataModule:
+    info = _info(
+        NEON_SPEC, "uint8", 0.1, NEON_CLASSES, f"{DEEPFOREST}: NEON OSBS_029 + Yellowstone crops"
+    )
+    return ChipDataModule(_neon_chips(), "cls", info)
+
+
+@TASKS.register("eo/spacenet-atlanta-buildings")
+def spacenet_atlanta_buildings() -> Task:
+    return Task(
+        name="eo/spacenet-atlanta-buildings",
+        kind="seg",
+        datamodule=spacenet_datamodule,
+        metrics=lambda: ConfusionMatrixMetric(
+            2, target_key="mask", ignore_index=IGNORE_INDEX, class_names=SPACENET_CLASSES
+        ),
+        metric="miou",
+        num_classes=2,
+        class_names=SPACENET_CLASSES,
+        bands=SPACENET_SPEC.band_names,
+        capabilities=("segmentation", "panchromatic", "high_resolution", "urban"),
+        modality="eo",
+        dataset="spacenet-atlanta-buildings",
+        description="SpaceNet-4 Atlanta 0.5 m pan sample, building footprints, 64 px chips, block split",
+    )
+
+
+@TASKS.register("eo/neon-treecover-cls")
+def neon_treecover_cls() -> Task:
+    return Task(
+        name="eo/neon-treecover-cls",
+        kind="cls",
+        datamodule=neon_datamodule,
+        metrics=lambda: ConfusionMatrixMetric(2, target_key="label", class_names=NEON_CLASSES),
+        metric="overall_accuracy",
+        num_classes=2,
+        class_names=NEON_CLASSES,
+        bands=NEON_SPEC.band_names,
+        capabilities=("classification", "rgb", "high_resolution", "forest"),
+        modality="eo",
+        dataset="neon-treecover-cls",
+        description="NEON 10 cm RGB chips, tree/no-tree by crown-box coverage >= 10 %, block split",
+    )

@@ -1,0 +1,190 @@
+"""Generic "GeoTIFF scene + vector labels" task builder (Raster Vision style).
+
+A scene is one raster plus label geometries. Labels are reprojected to the raster's CRS,
+rasterised into a class mask, and the scene is cut into non-overlapping chips; chips are grouped
+into spatial blocks and whole blocks go to train/val/test. Segmentation tasks keep the mask per
+chip; classification tasks label a chip by the share of foreground pixels it contains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from rasterio import features
+from rasterio.transform import Affine
+
+from geoarena.core.errors import DataError
+from geoarena.eo.data.bands import check_band_names
+from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipArrays
+from geoarena.eo.data.raster_io import read_raster, read_vector
+from geoarena.eo.data.splits import assign_blocks, block_ids
+
+
+@dataclass(frozen=True)
+class SceneSource:
+    """One labelled scene.
+
+    Attributes:
+        raster: GeoTIFF/COG (or any GDAL raster; PNG for un-georeferenced crops).
+        labels: vector file path, or a GeoDataFrame already in memory (e.g. parsed boxes).
+        label_space: ``map`` (geometries in a CRS, reprojected to the raster's) or ``pixel``
+            (geometries in column/row coordinates of the raster).
+        class_field: attribute holding the class of each geometry; ``None`` burns ``burn_value``.
+        class_values: mapping attribute value → class index (with ``class_field``).
+        burn_value: class index burnt for every geometry when ``class_field`` is ``None``.
+    """
+
+    raster: Path
+    labels: Any
+    label_space: Literal["map", "pixel"] = "map"
+    class_field: str | None = None
+    class_values: tuple[tuple[Any, int], ...] = ()
+    burn_value: int = 1
+
+
+@dataclass(frozen=True)
+class SceneTaskSpec:
+    """How scenes become chips.
+
+    Attributes:
+        kind: ``seg`` (per-pixel mask) or ``cls`` (chip label by foreground coverage).
+        band_names: canonical names of the raster's bands, in order (checked against the file).
+        chip_size: chip side in pixels (non-overlapping grid).
+        block_chips: side of a spatial block in chips; whole blocks go to one split.
+        fractions: train/val/test shares of chips.
+        split_seed: seed of the block shuffle (fixed per task, never the run seed).
+        coverage_threshold: ``cls`` only: foreground share at or above which a chip is positive.
+        min_valid: chips with a smaller share of valid (non-nodata) pixels are dropped.
+    """
+
+    kind: Literal["seg", "cls"]
+    band_names: tuple[str, ...]
+    chip_size: int = 64
+    block_chips: int = 2
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    split_seed: int = 0
+    coverage_threshold: float = 0.1
+    min_valid: float = 0.5
+
+
+def load_labels(source: SceneSource):
+    """The source's labels as a GeoDataFrame (read from disk when given a path)."""
+    import geopandas as gpd
+
+    if isinstance(source.labels, (str, Path)):
+        return read_vector(source.labels)
+    if isinstance(source.labels, gpd.GeoDataFrame):
+        return source.labels
+    raise DataError(
+        f"labels must be a vector file or a GeoDataFrame, got {type(source.labels)}", source.raster
+    )
+
+
+def align_labels(gdf, profile: dict[str, Any], source: SceneSource):
+    """Labels in the raster's coordinates: reprojected to its CRS (``map``) or mapped from
+    pixel space through its transform (``pixel``). Raises ``DataError`` on a CRS problem."""
+    label_path = source.labels if isinstance(source.labels, (str, Path)) else source.raster
+    if source.label_space == "pixel":
+        return gdf, Affine.identity()
+    raster_crs = profile.get("crs")
+    if raster_crs is None or not profile.get("georeferenced", True):
+        raise DataError(
+            f"raster has no CRS but labels are in map coordinates ({gdf.crs}); cannot align them",
+            source.raster,
+        )
+    if gdf.crs is None:
+        raise DataError(
+            "vector labels have no CRS; cannot reproject them to the raster", label_path
+        )
+    if gdf.crs != raster_crs:
+        gdf = gdf.to_crs(raster_crs)
+    transform = profile["transform"]
+    h, w = profile["height"], profile["width"]
+    left, top = transform @ (0, 0)
+    right, bottom = transform @ (w, h)
+    minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
+    rx0, rx1 = sorted((left, right))
+    ry0, ry1 = sorted((top, bottom))
+    if len(gdf) and (maxx < rx0 or minx > rx1 or maxy < ry0 or miny > ry1):
+        raise DataError(
+            f"labels (bounds {np.round(gdf.total_bounds, 3).tolist()} in {raster_crs}) do not overlap "
+            f"the raster {source.raster.name} (bounds {[rx0, ry0, rx1, ry1]}): CRS mismatch?",
+            label_path,
+        )
+    return gdf, transform
+
+
+def rasterize_labels(
+    gdf, transform: Affine, shape: tuple[int, int], source: SceneSource
+) -> np.ndarray:
+    """Burn label geometries into a ``uint8`` class mask (0 = background)."""
+    if source.class_field is None:
+        values = [source.burn_value] * len(gdf)
+    else:
+        if source.class_field not in gdf.columns:
+            raise DataError(f"label attribute {source.class_field!r} not found", source.labels)
+        lookup = dict(source.class_values)
+        values = [lookup.get(v, 0) for v in gdf[source.class_field]]
+    shapes = [(geom, int(v)) for geom, v in zip(gdf.geometry, values) if geom is not None and v > 0]
+    if not shapes:
+        return np.zeros(shape, dtype=np.uint8)
+    return features.rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="uint8")
+
+
+def load_scene(
+    source: SceneSource, spec: SceneTaskSpec
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read one scene → ``(image C×H×W, mask H×W uint8, valid H×W bool)``."""
+    bands = check_band_names(spec.band_names, source.raster)
+    image, profile = read_raster(source.raster, expected_bands=len(bands))
+    gdf, transform = align_labels(load_labels(source), profile, source)
+    mask = rasterize_labels(gdf, transform, image.shape[1:], source)
+    nodata = profile.get("nodata")
+    valid = np.ones(image.shape[1:], dtype=bool) if nodata is None else (image != nodata).any(0)
+    return image, mask, valid
+
+
+def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArrays:
+    """Cut every scene into chips and assign spatial-block splits (see module docstring)."""
+    c = spec.chip_size
+    images, targets, valids, rows, cols, scene_ids = [], [], [], [], [], []
+    dtype = None
+    for si, source in enumerate(sources):
+        image, mask, valid = load_scene(source, spec)
+        dtype = dtype or image.dtype
+        _, h, w = image.shape
+        for r in range(0, h - c + 1, c):
+            for q in range(0, w - c + 1, c):
+                v = valid[r : r + c, q : q + c]
+                if v.mean() < spec.min_valid:
+                    continue
+                m = mask[r : r + c, q : q + c]
+                images.append(image[:, r : r + c, q : q + c])
+                valids.append(v)
+                if spec.kind == "seg":
+                    targets.append(np.where(v, m, IGNORE_INDEX).astype(np.uint8))
+                else:
+                    cover = float((m[v] > 0).mean()) if v.any() else 0.0
+                    targets.append(int(cover >= spec.coverage_threshold))
+                rows.append(r // c)
+                cols.append(q // c)
+                scene_ids.append(si)
+    if not images:
+        raise DataError(
+            f"no chip of {c}×{c} px with ≥ {spec.min_valid:.0%} valid pixels", sources[0].raster
+        )
+    groups = block_ids(np.array(rows), np.array(cols), np.array(scene_ids), spec.block_chips)
+    split = assign_blocks(groups, spec.fractions, spec.split_seed)
+    valid_arr = np.stack(valids)
+    return ChipArrays(
+        images=np.stack(images).astype(dtype),
+        targets=np.array(targets, dtype=np.uint8 if spec.kind == "seg" else np.int64),
+        split=split,
+        groups=groups,
+        valid=None if valid_arr.all() else valid_arr,
+        meta={"scene": np.array(scene_ids), "row": np.array(rows), "col": np.array(cols)},
+    )

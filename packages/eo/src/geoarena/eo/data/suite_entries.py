@@ -1,0 +1,52 @@
+"""EO entries of the default (embedded, CPU, ≤ 5 min for all EO cells) suite.
+
+Short schedules only; full schedules belong to named suites (``geobench-v1``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+#: (task, models, TrainConfig overrides) of the default suite; every task has one deep backbone
+#: and one classical baseline.
+DEFAULT_ENTRIES = (
+    (
+        "eo/spacenet-atlanta-buildings",
+        ("eo/resnet18", "eo/rf-pixels"),
+        {"epochs": 4, "batch_size": 16, "lr": 1e-3, "early_stop_patience": 3},
+    ),
+    (
+        "eo/neon-treecover-cls",
+        ("eo/resnet18", "eo/rf-chip-stats"),
+        {
+            "epochs": 2,
+            "batch_size": 32,
+            "lr": 1e-3,
+            "early_stop_patience": 2,
+            "max_steps_per_epoch": 20,
+        },
+    ),
+)
+
+
+def register() -> None:
+    """Append the EO entries to the ``default`` suite."""
+    try:
+        from geoarena.core.suite import SuiteEntry, extend_suite
+    except ImportError as exc:  # core's suite module lands separately; tasks still register
+        log.warning("geoarena.core.suite unavailable (%s); EO default-suite entries not added", exc)
+        return
+    for task, models, train in DEFAULT_ENTRIES:
+        extend_suite(
+            "default",
+            SuiteEntry(
+                task=task,
+                models=models,
+                protocols=("finetune",),
+                seeds=(0, 1),
+                train=train,
+                quick_train=train,
+            ),
+        )

@@ -1,0 +1,15 @@
+"""Entry point ``geoarena.plugins: eo``: registers EO tasks, models and suite entries.
+
+Each import below registers the names defined beside its code (``@TASKS.register`` /
+``MODELS.add``); the model half lives under ``geoarena.eo.models``.
+"""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    from geoarena.eo.baselines import registry as baselines
+    from geoarena.eo.data import embedded_tasks, suite_entries  # noqa: F401  (tasks register on import)
+
+    baselines.register()
+    suite_entries.register()

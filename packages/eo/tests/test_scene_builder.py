@@ -1,0 +1,119 @@
+"""The GeoTIFF-scene + vector-labels builder: reprojection, rasterisation, block splits, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geoarena.core.errors import DataError
+from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes, load_scene
+from geoarena.eo.data.splits import assign_blocks, block_ids, stratified_subset
+
+BANDS = ("red", "green", "nir")
+SEG = SceneTaskSpec(kind="seg", band_names=BANDS, chip_size=16, block_chips=2)
+
+
+def test_labels_in_other_crs_are_reprojected_to_the_raster(scene_files):
+    _, utm_mask, _ = load_scene(SceneSource(scene_files["raster"], scene_files["labels_utm"]), SEG)
+    _, wgs_mask, valid = load_scene(
+        SceneSource(scene_files["raster"], scene_files["labels_wgs84"]), SEG
+    )
+    # 5 rectangles, 20×16 + 20×32 + 24×16 + 24×28 + 22×14 pixels
+    assert utm_mask.sum() == 320 + 640 + 384 + 672 + 308
+    assert utm_mask[20, 20] == 1 and utm_mask[50, 50] == 0
+    # the round trip through WGS84 moves at most the edge pixels
+    assert (utm_mask != wgs_mask).mean() < 0.01
+    assert not valid[0, -1] and valid[64, 64]
+
+
+def test_block_split_keeps_neighbourhoods_together(scene_files):
+    chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], SEG)
+    assert chips.images.shape[1:] == (3, 16, 16) and chips.images.dtype == np.uint16
+    assert chips.targets.shape[1:] == (16, 16)
+    for g in np.unique(chips.groups):
+        assert len(np.unique(chips.split[chips.groups == g])) == 1
+    counts = np.bincount(chips.split, minlength=3)
+    assert counts.sum() == len(chips.images) and (counts > 0).all()
+    assert abs(counts[0] / counts.sum() - 0.6) < 0.15
+    # nodata pixels are ignored in the masks
+    assert (chips.targets == IGNORE_INDEX).any()
+    again = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], SEG)
+    np.testing.assert_array_equal(chips.split, again.split)
+
+
+def test_assign_blocks_gives_each_split_a_block_and_respects_fractions():
+    groups = block_ids(
+        np.repeat(np.arange(10), 10), np.tile(np.arange(10), 10), np.zeros(100, int), 2
+    )
+    assert len(np.unique(groups)) == 25
+    split = assign_blocks(groups, (0.6, 0.2, 0.2), seed=3)
+    assert np.bincount(split).tolist() == [60, 20, 20]
+    assert sorted(assign_blocks(np.array([0, 1, 2]), seed=0).tolist()) == [0, 1, 2]
+
+
+def test_stratified_subset_is_seeded_and_keeps_every_class():
+    idx = np.arange(100)
+    strata = (idx % 10 == 0).astype(int)  # 10 positives, 90 negatives
+    a = stratified_subset(idx, strata, 0.2, seed=1)
+    assert len(a) == 2 + 18 and strata[a].sum() == 2
+    np.testing.assert_array_equal(a, stratified_subset(idx, strata, 0.2, seed=1))
+    assert not np.array_equal(a, stratified_subset(idx, strata, 0.2, seed=2))
+    np.testing.assert_array_equal(stratified_subset(idx, strata, 1.0, seed=5), idx)
+
+
+def test_classification_chips_are_labelled_by_coverage(scene_files):
+    spec = SceneTaskSpec(kind="cls", band_names=BANDS, chip_size=16, coverage_threshold=0.5)
+    chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], spec)
+    _, mask, _ = load_scene(SceneSource(scene_files["raster"], scene_files["labels_utm"]), spec)
+    for i in range(len(chips.targets)):
+        r, c = chips.meta["row"][i] * 16, chips.meta["col"][i] * 16
+        assert chips.targets[i] == int(mask[r : r + 16, c : c + 16].mean() >= 0.5)
+    assert 0 < chips.targets.sum() < len(chips.targets)
+
+
+def test_datamodule_normalises_with_train_stats_and_subsets_train_only(scene_files):
+    chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], SEG)
+    dm = ChipDataModule(chips, "seg", {"band_names": BANDS, "input_unit": "dn_uint16"})
+    dm.setup(1.0, 0)
+    train = np.concatenate([b["image"].numpy() for b in dm.loader("train", 8, shuffle=False)])
+    valid = chips.valid[chips.indices("train")][:, None].repeat(3, 1)
+    means = np.array([train[:, c][valid[:, c]].mean() for c in range(3)])
+    stds = np.array([train[:, c][valid[:, c]].std() for c in range(3)])
+    np.testing.assert_allclose(means, 0, atol=1e-3)
+    np.testing.assert_allclose(stds, 1, atol=1e-3)
+    batch = next(iter(dm.loader("val", 4)))
+    assert batch["image"].dtype.is_floating_point and batch["image"].shape[1:] == (3, 16, 16)
+    assert str(batch["mask"].dtype) == "torch.int64" and batch["mask"].shape[1:] == (16, 16)
+    n_val, n_test = dm.num_samples("val"), dm.num_samples("test")
+    dm.setup(0.25, 7)
+    first = dm.split_indices("train").copy()
+    assert len(first) < len(chips.indices("train")) and set(first) <= set(chips.indices("train"))
+    assert (dm.num_samples("val"), dm.num_samples("test")) == (n_val, n_test)
+    dm.setup(0.25, 7)
+    np.testing.assert_array_equal(first, dm.split_indices("train"))
+    # shuffled epochs differ but are reproducible for the same seed
+    e1 = [b["index"].tolist() for b in dm.loader("train", 4)]
+    e2 = [b["index"].tolist() for b in dm.loader("train", 4)]
+    dm.setup(0.25, 7)
+    assert e1 == [b["index"].tolist() for b in dm.loader("train", 4)] and e1 != e2
+    assert dm.info["normalization"] == "zscore_train_band_stats" and len(dm.info["mean"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("raster", "labels", "bands", "message"),
+    [
+        ("corrupt", "labels_utm", BANDS, "corrupt raster"),
+        ("raster", "labels_utm", ("red", "green"), "expected 2 bands, found 3"),
+        ("raster", "labels_utm", ("red", "green", "infrared"), "unknown band name"),
+        ("raster", "labels_elsewhere", BANDS, "do not overlap"),
+        ("raster_nocrs", "labels_utm", BANDS, "raster has no CRS"),
+        ("raster", "missing", BANDS, "does not exist"),
+    ],
+)
+def test_bad_inputs_raise_data_error_naming_the_file(scene_files, raster, labels, bands, message):
+    label_path = scene_files.get(labels, scene_files["raster"].parent / "missing.geojson")
+    spec = SceneTaskSpec(kind="seg", band_names=bands, chip_size=16)
+    with pytest.raises(DataError, match=message) as err:
+        chip_scenes([SceneSource(scene_files[raster], label_path)], spec)
+    assert err.value.path is not None and err.value.path.name in str(err.value)
