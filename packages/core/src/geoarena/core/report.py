@@ -16,7 +16,7 @@ import html
 import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,26 @@ def _overall_groups(finished: pd.DataFrame, dataset_col: str) -> dict[str, list[
     return groups
 
 
+def _lower_is_better(finished: pd.DataFrame, dataset_col: str) -> frozenset[str]:
+    """Tasks whose metric improves downwards, from the runner's ``direction`` column."""
+    if "direction" not in finished.columns:
+        return frozenset()
+    minimize = finished["direction"].fillna("").astype(str).str.lower().eq("minimize")
+    return frozenset(finished.loc[minimize, dataset_col].astype(str))
+
+
+def _tags_from_table(finished: pd.DataFrame, dataset_col: str) -> dict[str, tuple[str, ...]] | None:
+    """Task → capability tags from the runner's comma-joined ``capabilities`` column, if any."""
+    if "capabilities" not in finished.columns:
+        return None
+    tags: dict[str, tuple[str, ...]] = {}
+    for task, col in finished.groupby(dataset_col)["capabilities"]:
+        found = {t.strip() for v in col.dropna().astype(str) for t in v.split(",") if t.strip()}
+        if found:
+            tags[str(task)] = tuple(sorted(found))
+    return tags or None
+
+
 def build_report(
     results: pd.DataFrame,
     config: ReportConfig = ReportConfig(),
@@ -92,9 +112,11 @@ def build_report(
     """Compute every table of the report from a results table (see ``results_schema``).
 
     Only FINISHED rows with a finite score enter the statistics; the others are listed as failed.
-    ``normalizer`` defaults to the min–max ranges of the table itself. ``capability_tags`` maps a
-    task to its capability tags; without it the GEO-Bench-2 capability groups are used, each one
-    only when all its datasets are in the table.
+    ``normalizer`` defaults to the min–max ranges of the table itself; tasks whose ``direction``
+    column says ``minimize`` are normalised so that 1 is still best. ``capability_tags`` maps a
+    task to its capability tags; without it the tags come from the table's comma-joined
+    ``capabilities`` column, and without that the GEO-Bench-2 capability groups are used (each
+    only when all its datasets are in the table).
     """
     validate_results(results, columns=[config.dataset_col, config.score_col, *config.method_cols])
     score = pd.to_numeric(results[config.score_col], errors="coerce")
@@ -111,13 +133,21 @@ def build_report(
         return ReportData(
             config, results, finished, failed, empty, empty, empty, normalizer or Normalizer({})
         )
-    norm = normalizer or Normalizer.from_table(finished, config.dataset_col, config.score_col)
+    lower = _lower_is_better(finished, config.dataset_col)
+    if normalizer is None:
+        norm = Normalizer.from_table(
+            finished, config.dataset_col, config.score_col, lower_is_better=lower
+        )
+    else:
+        norm = replace(normalizer, lower_is_better=normalizer.lower_is_better | lower)
     stats = dict(normalizer=norm, n_bootstrap=config.n_bootstrap, seed=config.seed, ci=config.ci)
     per_task = per_dataset_scores(finished, **keys, **stats)
     overall = aggregate_groups(
         finished, _overall_groups(finished, config.dataset_col), **keys, **stats
     )
     present = set(finished[config.dataset_col].astype(str))
+    if capability_tags is None:
+        capability_tags = _tags_from_table(finished, config.dataset_col)
     if capability_tags is None:
         groups: Mapping[str, Iterable[str]] = GEOBENCH2_CAPABILITY_GROUPS
     else:
@@ -137,7 +167,7 @@ def build_report(
 
 
 def method_label(row: Mapping[str, object] | pd.Series, method_cols: Sequence[str]) -> str:
-    """Human label of a method, e.g. ``"eo/resnet18 | finetune | 10% labels"``."""
+    """Human label of a method, e.g. ``"eo/resnet18 · finetune · 10% labels"``."""
     parts = []
     for col in method_cols:
         v = row[col]
@@ -151,7 +181,7 @@ def method_label(row: Mapping[str, object] | pd.Series, method_cols: Sequence[st
                 parts.append(f"{f:.0%} labels")
         else:
             parts.append(str(v))
-    return " | ".join(parts)
+    return " · ".join(parts)
 
 
 def _fmt(x: float, scale: float) -> str:
@@ -198,7 +228,8 @@ def per_task_table(report: ReportData) -> pd.DataFrame:
     if report.per_task.empty:
         return pd.DataFrame()
     df = _with_labels(report.per_task, c.method_cols)
-    df = df.sort_values([c.dataset_col, "mean"], ascending=[True, False], kind="stable")
+    # best first: the normalised IQM is direction-aware (1 = best run), the raw mean is not
+    df = df.sort_values([c.dataset_col, "normalized_iqm"], ascending=[True, False], kind="stable")
     rows = [
         {
             "task": r[c.dataset_col],
@@ -240,6 +271,7 @@ def failed_table(report: ReportData) -> pd.DataFrame:
             "Seed",
             "status",
             "mlflow_run_id",
+            "error",
         )
         if col in report.failed.columns
     ]

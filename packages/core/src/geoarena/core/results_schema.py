@@ -144,7 +144,7 @@ def from_geobench2_submission(df: pd.DataFrame, modality: str = "eo") -> pd.Data
         "model": out["backbone"],
         "protocol": out["frozen_or_full_ft"],
         "label_fraction": pd.to_numeric(out["data_percentages"]) / 100.0,
-        "status": out["mlflow_run_status"] if "mlflow_run_status" in out else "FINISHED",
+        "status": out.get("mlflow_run_status", "FINISHED"),
         "modality": modality,
         "normalization": "",
         "input_unit": "",

@@ -1,0 +1,110 @@
+#!/usr/bin/env python
+"""Rebuild a suite's leaderboard report from any tracking store, or from results CSVs.
+
+    python tools/report.py --tracking-uri sqlite:///mlflow.db --suite default --out reports/default
+    python tools/report.py --csv results/default/results.csv --out reports/default
+    python tools/report.py --csv ../shared/data/geobench2-leaderboard/114be1f0-*/results_and_parameters.csv \\
+        --normalizer ../shared/data/geobench2-leaderboard/normalizer.json --n-bootstrap 100 --seed 100 --out gb2
+
+A CSV may be a GeoArena results table or a GEO-Bench-2 leaderboard submission. Prints the
+leaderboard, writes report.md, report.html (plots embedded), the tables as CSV, and lists the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--suite", help="suite name whose cells to read from the tracking store")
+    src.add_argument(
+        "--csv", type=Path, nargs="+", help="results CSV file(s) instead of a tracking store"
+    )
+    p.add_argument("--tracking-uri", help="MLflow store or server (default sqlite:///./mlflow.db)")
+    p.add_argument(
+        "--experiment", help="MLflow experiment (default: suite-<suite>, as run_benchmark.py)"
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder for the report files")
+    p.add_argument(
+        "--normalizer",
+        type=Path,
+        help="normalizer.json (dataset -> [min, max]); default: the table's",
+    )
+    p.add_argument(
+        "--n-bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")
+    p.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--title", help="report title")
+    p.add_argument(
+        "--by",
+        default="model,protocol,label_fraction",
+        help="columns that identify a method (default model,protocol,label_fraction)",
+    )
+    p.add_argument(
+        "--task-col", default="task", help="column that identifies a task (default task)"
+    )
+    return p
+
+
+def load_results(args: argparse.Namespace):
+    """The results table from CSVs or from the tracking store (every cell, failed ones included)."""
+    if args.csv:
+        from geoarena.core.results_schema import concat_results, read_results_csv
+
+        return concat_results(read_results_csv(p) for p in args.csv)
+    from geoarena.core.errors import ConfigError
+    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.core.results import results_table
+
+    tracker = MLflowTracker(
+        experiment=args.experiment or f"suite-{args.suite}", tracking_uri=args.tracking_uri
+    )
+    df = results_table(tracker, args.suite, include_failed=True)
+    if df.empty:
+        raise ConfigError(
+            f"no cells of suite {args.suite!r} in experiment {tracker.experiment_name!r} "
+            f"at {tracker.tracking_uri}; check --tracking-uri, --suite and --experiment"
+        )
+    return df
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from geoarena.core.aggregate import Normalizer
+    from geoarena.core.errors import GeoArenaError
+    from geoarena.core.report import ReportConfig, write_report
+
+    try:
+        results = load_results(args)
+        config = ReportConfig(
+            title=args.title
+            or (f"GeoArena suite {args.suite}" if args.suite else "GeoArena report"),
+            method_cols=tuple(c.strip() for c in args.by.split(",") if c.strip()),
+            dataset_col=args.task_col,
+            n_bootstrap=args.n_bootstrap,
+            seed=args.seed,
+            ci=args.ci,
+        )
+        normalizer = Normalizer.from_json(args.normalizer) if args.normalizer else None
+        files = write_report(results, args.out, config, normalizer=normalizer)
+    except GeoArenaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for f in files:
+        print(f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
