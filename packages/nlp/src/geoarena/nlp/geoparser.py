@@ -1,0 +1,139 @@
+"""The geoparser: recognition → resolution → JSON / GeoJSON records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geoarena.core.errors import DataError
+from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig
+from geoarena.nlp.recognition import (
+    SPACY_MODEL,
+    CombinedRecognizer,
+    GazetteerMatcher,
+    Recognizer,
+    SpacyRecognizer,
+)
+from geoarena.nlp.resolution import Resolved, make_resolver
+
+#: texts longer than this are refused with a clear error (the geoparser cuts texts up to it
+#: into spaCy-sized pieces; beyond, split the input into documents yourself)
+MAX_TEXT_CHARS = 20_000_000
+
+
+@dataclass
+class GeoparserConfig:
+    """What a geoparser is made of.
+
+    Attributes:
+        recognizer: ``spacy`` (NER only), ``combined`` (NER + gazetteer rescue) or
+            ``gazetteer`` (string matching only).
+        resolver: ``context``, ``population`` or ``learned``.
+        spacy_model: spaCy package name or pipeline folder.
+        learned_model: LightGBM model file for ``resolver="learned"``.
+        min_city_population: gazetteer matcher threshold for cities.
+    """
+
+    recognizer: str = "combined"
+    resolver: str = "context"
+    spacy_model: str = SPACY_MODEL
+    learned_model: str = ""
+    min_city_population: int = 100_000
+    batch_size: int = 32
+
+
+def build_recognizer(cfg: GeoparserConfig, gaz: Gazetteer, nlp=None) -> Recognizer:
+    if cfg.recognizer == "spacy":
+        return SpacyRecognizer(cfg.spacy_model, batch_size=cfg.batch_size, nlp=nlp)
+    if cfg.recognizer == "combined":
+        ner = SpacyRecognizer(
+            cfg.spacy_model,
+            keep_other=("ORG", "PERSON", "NORP"),
+            batch_size=cfg.batch_size,
+            nlp=nlp,
+        )
+        return CombinedRecognizer(ner, GazetteerMatcher(gaz, cfg.min_city_population))
+    if cfg.recognizer == "gazetteer":
+        return GazetteerMatcher(gaz, cfg.min_city_population)
+    raise DataError(f"unknown recognizer {cfg.recognizer!r} (spacy, combined, gazetteer)")
+
+
+class Geoparser:
+    """Text in, resolved toponyms out. Build once (loads spaCy and opens the gazetteer)."""
+
+    def __init__(
+        self,
+        cfg: GeoparserConfig | None = None,
+        gazetteer: Gazetteer | None = None,
+        recognizer: Recognizer | None = None,
+        cache_dir: Path | None = None,
+        nlp=None,
+    ):
+        self.cfg = cfg or GeoparserConfig()
+        self.gaz = gazetteer or Gazetteer.open(cache_dir, GazetteerConfig())
+        self.recognizer = recognizer or build_recognizer(self.cfg, self.gaz, nlp=nlp)
+        self.resolver = make_resolver(self.cfg.resolver, self.gaz)
+        if self.cfg.resolver == "learned":
+            if not self.cfg.learned_model:
+                raise DataError("resolver 'learned' needs learned_model= (a LightGBM model file)")
+            self.resolver.load(self.cfg.learned_model)
+
+    def parse_many(self, texts: Sequence[str]) -> list[list[Resolved]]:
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise DataError(
+                    f"text {i} is {type(t).__name__}, expected str (decode bytes as UTF-8 first)"
+                )
+            if len(t) > MAX_TEXT_CHARS:
+                raise DataError(
+                    f"text {i} has {len(t):,} characters, more than the {MAX_TEXT_CHARS:,} allowed"
+                )
+        mentions = self.recognizer.recognize(list(texts))
+        return [self.resolver.resolve(t, ms) if ms else [] for t, ms in zip(texts, mentions)]
+
+    def parse(self, text: str) -> list[Resolved]:
+        return self.parse_many([text])[0]
+
+
+def to_records(resolved: Sequence[Resolved]) -> list[dict[str, Any]]:
+    """Plain JSON records: name, span, lat, lon, geonameid, country, score (+ kind, place)."""
+    out = []
+    for r in resolved:
+        p = r.place
+        out.append(
+            {
+                "name": r.mention.text,
+                "start": r.mention.start,
+                "end": r.mention.end,
+                "lat": None if p is None else round(p.lat, 6),
+                "lon": None if p is None else round(p.lon, 6),
+                "geonameid": None if p is None else p.geonameid,
+                "country": None if p is None else (p.country_code or None),
+                "place": None if p is None else p.name,
+                "kind": None if p is None else p.kind,
+                "score": round(r.score, 4),
+                "source": r.mention.source,
+            }
+        )
+    return out
+
+
+def to_geojson(resolved: Sequence[Resolved], doc_id: str | None = None) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of the resolved toponyms (unresolved ones are left out)."""
+    feats = []
+    for rec in to_records(resolved):
+        if rec["lat"] is None:
+            continue
+        props = {k: v for k, v in rec.items() if k not in ("lat", "lon")}
+        if doc_id is not None:
+            props["doc"] = doc_id
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}

