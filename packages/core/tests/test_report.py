@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import re
 import subprocess
@@ -229,7 +230,7 @@ def test_terminal_only_failed_table(small: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def test_cli_from_csv(tmp_path: Path, small: pd.DataFrame) -> None:
+def test_cli_from_csv(tmp_path: Path, small: pd.DataFrame, capsys: pytest.CaptureFixture) -> None:
     csv = tmp_path / "results.csv"
     small.to_csv(csv, index=False)
     out = tmp_path / "out"
@@ -252,12 +253,72 @@ def test_cli_from_csv(tmp_path: Path, small: pd.DataFrame) -> None:
     assert "76.0" in (out / "report.html").read_text()
     bad = tmp_path / "bad.csv"
     small.drop(columns=["lr"]).to_csv(bad, index=False)
-    proc = subprocess.run(
-        [*cmd[:3], str(bad), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
+    # The error path in-process (a second interpreter start costs more than the check).
+    spec = importlib.util.spec_from_file_location("report_cli", ROOT / "tools" / "report.py")
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    assert cli.main(["--csv", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "missing column(s) 'lr'" in err and str(bad) in err
+
+
+@pytest.mark.slow
+def test_cli_from_an_mlflow_store(tmp_path: Path, small: pd.DataFrame) -> None:
+    """Cells logged to a real SQLite MLflow store the way the runner tags them; the CLI reads them back."""
+    from geoarena.core.mlflow_tracker import MLflowTracker
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracker = MLflowTracker(
+        experiment="suite-gb2small", tracking_uri=uri, artifact_root=tmp_path / "art"
     )
-    assert proc.returncode == 2
-    assert "missing column(s) 'lr'" in proc.stderr and str(bad) in proc.stderr
+    parent = tracker.start_run("suite gb2small", tags={"suite": "gb2small", "suite_parent": "true"})
+    for i, row in small.iterrows():
+        metric = "f1" if row["dataset"] == "benv2" else "miou"
+        tags = {
+            "suite": "gb2small",
+            "config_hash": f"cell{i}",
+            "task": f"eo/{row['dataset']}",
+            "dataset": row["dataset"],
+            "model": row["model"],
+            "backbone": row["backbone"],
+            "protocol": "finetune",
+            "frozen_or_full_ft": "full_ft",
+            "label_fraction": "1.0",
+            "seed": str(int(row["Seed"])),
+            "primary_metric": metric,
+            "metric_direction": "maximize",
+        }
+        rid = tracker.start_run(f"cell{i}", tags=tags, parent_id=parent)
+        if row["status"] == "FINISHED":
+            tracker.log_metrics(rid, {f"test/{metric}": float(row["test metric"])})
+            tracker.end_run(rid, "FINISHED")
+        else:
+            tracker.set_tags(rid, {"error": str(row["error"])})
+            tracker.end_run(rid, "FAILED")
+    tracker.end_run(parent, "FINISHED")
+
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        str(ROOT / "tools" / "report.py"),
+        "--tracking-uri",
+        uri,
+        "--suite",
+        "gb2small",
+        "--out",
+        str(out),
+        "--n-bootstrap",
+        "200",
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    md = (out / "report.md").read_text()
+    assert "Runs: 20 finished, 1 not finished; 2 tasks." in md
+    assert "76.0" in md and "88.8" in md and "unknown band name" in md
+    assert "eo/benv2" in md and "terramind_v1_large · finetune" in md
+    proc = subprocess.run(
+        [*cmd[:5], "nosuchsuite", "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 2 and "no cells of suite 'nosuchsuite'" in proc.stderr

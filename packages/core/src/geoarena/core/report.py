@@ -247,7 +247,7 @@ def per_task_table(report: ReportData) -> pd.DataFrame:
 
 
 def capability_table(report: ReportData) -> pd.DataFrame:
-    """Display table: methods × capability groups, normalised IQM score ×100."""
+    """Display table: methods × capability groups, normalised IQM score ×100 and its CI."""
     c = report.config
     if report.capabilities.empty:
         return pd.DataFrame()
@@ -256,7 +256,19 @@ def capability_table(report: ReportData) -> pd.DataFrame:
         index="method", columns="group", values="score", aggfunc="first", dropna=False
     )
     wide = wide.reindex(columns=list(dict.fromkeys(df["group"])))
-    out = wide.map(lambda v: _fmt(v, c.scale)).reset_index()
+    cells = {
+        (
+            r["method"],
+            r["group"],
+        ): f"{_fmt(r['score'], c.scale)} {_fmt_ci(r['ci_low'], r['ci_high'], c.scale)}"
+        for _, r in df.iterrows()
+        if np.isfinite(r["score"])
+    }
+    out = pd.DataFrame(
+        [[cells.get((m, g), "—") for g in wide.columns] for m in wide.index],
+        index=wide.index,
+        columns=wide.columns,
+    ).reset_index()
     out.columns.name = None
     return out
 
