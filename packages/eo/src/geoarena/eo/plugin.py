@@ -9,7 +9,8 @@ from __future__ import annotations
 
 def register() -> None:
     from geoarena.eo.baselines import registry as baselines
-    from geoarena.eo.data import embedded_tasks, suite_entries  # noqa: F401  (tasks register on import)
+    from geoarena.eo.data import embedded_tasks, eurosat, geobench, suite_entries  # noqa: F401  (register on import)
 
     baselines.register()
+    geobench.register()
     suite_entries.register()

@@ -1,0 +1,444 @@
+"""The 12 GEO-Bench v1 tasks (``eo/m-…``), read from their on-disk format under ``--data-root``.
+
+``--data-root`` is the GEO-Bench folder holding ``classification_v1.0/`` and
+``segmentation_v1.0/`` (or a folder holding the ``m-…`` dataset folders directly). Label
+fractions use the benchmark's own partitions (``0.01x_train`` … ``1.00x_train``); validation and
+test always come from ``default_partition.json``. Normalisation uses ``band_stats.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import zoom
+
+from geoarena.core.errors import DataError
+from geoarena.core.metrics import ConfusionMatrixMetric, MultilabelF1
+from geoarena.core.registry import TASKS
+from geoarena.core.task import DataContext, DataModule, Split, Task
+from geoarena.eo.data.geobench_format import read_band_stats, read_partition, read_sample
+
+SPLIT_KEYS = {"train": "train", "val": "valid", "test": "test"}
+#: partitions GEO-Bench ships for label-efficiency experiments
+PARTITION_FRACTIONS = (0.01, 0.02, 0.05, 0.10, 0.20, 0.50, 1.00)
+
+
+@dataclass(frozen=True)
+class GeoBenchSpec:
+    """What GEO-Bench v1 says about one dataset (paper table 1 and ``task_specs``)."""
+
+    name: str
+    benchmark: str  # classification_v1.0 | segmentation_v1.0
+    kind: str  # cls | multilabel | seg
+    num_classes: int
+    patch: int
+    input_unit: str
+    gsd: float
+    capabilities: tuple[str, ...]
+
+
+SPECS = {
+    s.name: s
+    for s in (
+        GeoBenchSpec(
+            "m-eurosat",
+            "classification_v1.0",
+            "cls",
+            10,
+            64,
+            "s2_l1c_dn",
+            10.0,
+            ("multispectral", "land_cover"),
+        ),
+        GeoBenchSpec(
+            "m-brick-kiln",
+            "classification_v1.0",
+            "cls",
+            2,
+            64,
+            "s2_l1c_dn",
+            10.0,
+            ("multispectral", "detection_like"),
+        ),
+        GeoBenchSpec(
+            "m-pv4ger",
+            "classification_v1.0",
+            "cls",
+            2,
+            320,
+            "uint8",
+            0.1,
+            ("rgb", "high_resolution"),
+        ),
+        GeoBenchSpec(
+            "m-so2sat",
+            "classification_v1.0",
+            "cls",
+            17,
+            32,
+            "s1_s2_mixed",
+            10.0,
+            ("multispectral", "sar", "urban"),
+        ),
+        GeoBenchSpec(
+            "m-forestnet",
+            "classification_v1.0",
+            "cls",
+            12,
+            332,
+            "landsat8_dn",
+            15.0,
+            ("multispectral", "forest"),
+        ),
+        GeoBenchSpec(
+            "m-bigearthnet",
+            "classification_v1.0",
+            "multilabel",
+            43,
+            120,
+            "s2_l2a_dn",
+            10.0,
+            ("multispectral", "land_cover"),
+        ),
+        GeoBenchSpec(
+            "m-cashew-plantation",
+            "segmentation_v1.0",
+            "seg",
+            7,
+            256,
+            "s2_l2a_dn",
+            10.0,
+            ("multispectral", "agriculture"),
+        ),
+        GeoBenchSpec(
+            "m-SA-crop-type",
+            "segmentation_v1.0",
+            "seg",
+            10,
+            256,
+            "s2_l2a_dn",
+            10.0,
+            ("multispectral", "agriculture"),
+        ),
+        GeoBenchSpec(
+            "m-nz-cattle",
+            "segmentation_v1.0",
+            "seg",
+            2,
+            500,
+            "uint8",
+            0.1,
+            ("rgb", "high_resolution"),
+        ),
+        GeoBenchSpec(
+            "m-NeonTree",
+            "segmentation_v1.0",
+            "seg",
+            2,
+            400,
+            "mixed_rgb_hs_chm",
+            0.1,
+            ("rgb", "hyperspectral", "forest"),
+        ),
+        GeoBenchSpec(
+            "m-pv4ger-seg",
+            "segmentation_v1.0",
+            "seg",
+            2,
+            320,
+            "uint8",
+            0.1,
+            ("rgb", "high_resolution"),
+        ),
+        GeoBenchSpec(
+            "m-chesapeake-landcover",
+            "segmentation_v1.0",
+            "seg",
+            7,
+            256,
+            "uint8",
+            1.0,
+            ("rgb", "nir", "land_cover"),
+        ),
+    )
+}
+
+
+def canonical_band_name(name: str, band_class: str) -> str:
+    """GEO-Bench band name → our catalogue name where one exists (``02 - Blue`` of a
+    Sentinel-2 band → ``B02``; ``Red`` → ``red``), else the GEO-Bench name unchanged."""
+    base = name.split(" - ")[0].strip() if " - " in name else None
+    if band_class == "Sentinel2" and base:
+        return "B8A" if base.upper() == "08A" else f"B{int(base):02d}"
+    generic = {
+        "red": "red",
+        "green": "green",
+        "blue": "blue",
+        "nir": "nir",
+        "swir1": "swir1",
+        "swir2": "swir2",
+    }
+    role = name.split(" - ")[-1].strip().lower()
+    if band_class == "Landsat8" and role in generic:
+        return generic[role]
+    return generic.get(name.lower(), name)
+
+
+def find_dataset_dir(data_root: Path | None, spec: GeoBenchSpec) -> Path:
+    """Locate ``<data_root>/<benchmark>/<name>`` (or ``<data_root>/<name>``)."""
+    if data_root is None:
+        raise DataError(
+            f"eo/{spec.name} needs the GEO-Bench v1 data: pass --data-root pointing at the folder "
+            f"holding {spec.benchmark}/{spec.name}/ (download GEO-Bench with its own tools)"
+        )
+    for cand in (
+        Path(data_root) / spec.benchmark / spec.name,
+        Path(data_root) / spec.name,
+        Path(data_root),
+    ):
+        if (cand / "default_partition.json").exists() or (cand.name == spec.name and cand.is_dir()):
+            return cand
+    raise DataError(
+        f"no {spec.benchmark}/{spec.name}/ folder with default_partition.json", data_root
+    )
+
+
+class GeoBenchDataModule(DataModule):
+    """Lazily reads HDF5 samples of one GEO-Bench dataset; see module docstring.
+
+    Batches: ``image`` float32 ``(B, C, H, W)`` (or ``(B, T, C, H, W)`` for multi-date samples),
+    ``label`` int64 ``(B,)`` (``(B, K)`` multi-label) or ``mask`` int64 ``(B, H, W)``.
+    """
+
+    def __init__(self, dataset_dir: Path, spec: GeoBenchSpec, max_samples: int | None = None):
+        self.dir = Path(dataset_dir)
+        self.spec = spec
+        self.max_samples = max_samples
+        self.default = read_partition(self.dir, "default")
+        self.stats = read_band_stats(self.dir)
+        first = self.default["train"][0] if self.default["train"] else self.default["test"][0]
+        arrays, attrs = read_sample(self._path(first))
+        self.band_keys = [k for k in arrays if not k.startswith("label")]
+        self.band_names, self.dates, _ = self._describe(attrs)
+        mean, std = self._stats()
+        self.info = {
+            "band_names": tuple(self.band_names),
+            "in_chans": len(self.band_names),
+            "mean": tuple(mean),
+            "std": tuple(std),
+            "input_unit": spec.input_unit,
+            "normalization": "zscore_geobench_band_stats",
+            "gsd": spec.gsd,
+            "num_classes": spec.num_classes,
+            "n_time_steps": len(self.dates),
+            "patch_size": spec.patch,
+            "source": f"GEO-Bench v1 {spec.benchmark}/{spec.name}",
+        }
+        self._mean = np.asarray(mean, np.float32)[:, None, None]
+        self._std = np.asarray(std, np.float32)[:, None, None]
+        self._splits: dict[str, list[str]] = {}
+        self._seed = 0
+        self._epoch = 0
+        self.setup(1.0, 0)
+
+    # -- metadata ----------------------------------------------------------------------
+    def _path(self, sample_name: str) -> Path:
+        return self.dir / f"{sample_name}.hdf5"
+
+    def _describe(self, attrs: dict[str, Any]) -> tuple[list[str], list[Any], list[str]]:
+        """Channel names (canonical), dates and the band-stats key of every channel of one date."""
+        names, dates, self._stat_keys = [], [], []
+        for key in self.band_keys:
+            a = attrs.get(key, {}) if isinstance(attrs.get(key), dict) else {}
+            if a.get("date") not in dates:
+                dates.append(a.get("date"))
+            if a.get("date") != dates[0]:
+                continue  # channel names come from the first date
+            info = a.get("band_info")
+            raw = getattr(info, "name", None) or key
+            cls = getattr(info, "geobench_class", "")
+            n = int(getattr(info, "n_bands", 0) or 0)
+            for j in range(max(n, 1)):
+                names.append(canonical_band_name(raw, cls) + (f"_{j:03d}" if n > 1 else ""))
+                self._stat_keys.append(raw)
+        return names, dates, []
+
+    def _stats(self) -> tuple[list[float], list[float]]:
+        mean, std = [], []
+        for raw in self._stat_keys:
+            s = self.stats.get(raw)
+            if s is None:
+                raise DataError(
+                    f"band_stats.json has no entry for band {raw!r}", self.dir / "band_stats.json"
+                )
+            mean.append(float(s["mean"]))
+            std.append(max(float(s["std"]), 1e-6))
+        return mean, std
+
+    # -- DataModule surface ------------------------------------------------------------
+    def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
+        """Train names from the ``{fraction:.2f}x_train`` partition (the benchmark's own
+        subsets; ``default`` at 1.0); val/test from ``default``."""
+        if label_fraction >= 1.0:
+            train = self.default["train"]
+        else:
+            match = [f for f in PARTITION_FRACTIONS if abs(f - label_fraction) < 1e-9]
+            if not match:
+                raise DataError(
+                    f"GEO-Bench has partitions for label fractions {PARTITION_FRACTIONS}, not {label_fraction}",
+                    self.dir,
+                )
+            train = read_partition(self.dir, f"{match[0]:.2f}x_train")["train"]
+        self._splits = {
+            "train": list(train),
+            "val": list(self.default["valid"]),
+            "test": list(self.default["test"]),
+        }
+        if self.max_samples:
+            self._splits = {k: v[: self.max_samples] for k, v in self._splits.items()}
+        self._seed, self._epoch = seed, 0
+
+    def num_samples(self, split: Split) -> int:
+        return len(self._splits[split])
+
+    def sample_names(self, split: Split) -> list[str]:
+        return list(self._splits[split])
+
+    def load(self, sample_name: str) -> tuple[np.ndarray, Any]:
+        """One sample: normalised image ``(C,H,W)`` or ``(T,C,H,W)`` and its target."""
+        path = self._path(sample_name)
+        arrays, attrs = read_sample(path)
+        planes = []
+        for key in self.band_keys:
+            if key not in arrays:
+                raise DataError(f"band {key!r} missing (expected bands {self.band_keys})", path)
+            a = arrays[key]
+            planes.extend(np.moveaxis(a, -1, 0) if a.ndim == 3 else [a])
+        h = max(p.shape[0] for p in planes)
+        w = max(p.shape[1] for p in planes)
+        planes = [
+            p
+            if p.shape == (h, w)
+            else zoom(p.astype(np.float32), (h / p.shape[0], w / p.shape[1]), order=1)
+            for p in planes
+        ]
+        img = np.stack(planes).astype(np.float32)
+        t = max(len(self.dates), 1)
+        c = len(self.band_names)
+        if img.shape[0] != t * c:
+            raise DataError(f"sample has {img.shape[0]} channels, expected {t}×{c}", path)
+        img = img.reshape(t, c, h, w)
+        img = (img - self._mean) / self._std
+        if t == 1:
+            img = img[0]
+        if self.spec.kind == "seg":
+            label_key = next((k for k in arrays if k.startswith("label")), None)
+            if label_key is None:
+                raise DataError("segmentation sample has no 'label' band", path)
+            target = np.asarray(arrays[label_key]).squeeze().astype(np.int64)
+        else:
+            if "label" not in attrs:
+                raise DataError("classification sample has no 'label' attribute", path)
+            target = np.asarray(attrs["label"]).astype(np.int64)
+        return img, target
+
+    def loader(
+        self, split: Split, batch_size: int, shuffle: bool | None = None
+    ) -> Iterator[dict[str, Any]]:
+        import torch
+
+        names = self._splits[split]
+        order = np.arange(len(names))
+        if shuffle if shuffle is not None else split == "train":
+            order = np.random.default_rng([self._seed, self._epoch]).permutation(order)
+            self._epoch += 1
+        key = "mask" if self.spec.kind == "seg" else "label"
+        for start in range(0, len(order), batch_size):
+            items = [self.load(names[i]) for i in order[start : start + batch_size]]
+            yield {
+                "image": torch.from_numpy(np.stack([x for x, _ in items])),
+                key: torch.from_numpy(np.stack([y for _, y in items])),
+                "index": torch.from_numpy(order[start : start + batch_size].astype(np.int64)),
+            }
+
+
+def _metrics(spec: GeoBenchSpec):
+    if spec.kind == "multilabel":
+        return lambda: MultilabelF1(spec.num_classes)
+    key = "mask" if spec.kind == "seg" else "label"
+    return lambda: ConfusionMatrixMetric(spec.num_classes, target_key=key)
+
+
+def make_task(spec: GeoBenchSpec) -> Task:
+    def datamodule(ctx: DataContext) -> GeoBenchDataModule:
+        return GeoBenchDataModule(
+            find_dataset_dir(ctx.data_root, spec), spec, max_samples=64 if ctx.quick else None
+        )
+
+    metric = {"cls": "overall_accuracy", "multilabel": "f1_micro", "seg": "miou"}[spec.kind]
+    return Task(
+        name=f"eo/{spec.name}",
+        kind=spec.kind,  # type: ignore[arg-type]
+        datamodule=datamodule,
+        metrics=_metrics(spec),
+        metric=metric,
+        num_classes=spec.num_classes,
+        capabilities=(("segmentation",) if spec.kind == "seg" else ("classification",))
+        + spec.capabilities,
+        modality="eo",
+        dataset=spec.name,
+        needs_data_root=True,
+        description=f"GEO-Bench v1 {spec.benchmark}/{spec.name}",
+    )
+
+
+#: deep backbones of the geobench-v1 suite (model half of geoarena-eo) and the classical
+#: baseline per task kind (none for multi-label)
+SUITE_BACKBONES = ("eo/resnet18", "eo/vit-small")
+SUITE_BASELINES = {"cls": "eo/lgbm-chip-stats", "seg": "eo/rf-pixels"}
+
+
+def register() -> None:
+    """Register the 12 tasks and the ``geobench-v1`` suite (needs ``--data-root``)."""
+    for spec in SPECS.values():
+        TASKS.add(f"eo/{spec.name}", (lambda s=spec: make_task(s)))
+    try:
+        from geoarena.core.suite import SuiteEntry, extend_suite
+    except ImportError:
+        return
+    desc = "GEO-Bench v1: 12 tasks, benchmark partitions as label fractions, 5 seeds (needs --data-root)"
+    full = {"epochs": 50, "batch_size": 32, "lr": 1e-4, "early_stop_patience": 10}
+    quick = {"epochs": 1, "max_steps_per_epoch": 5}
+    for spec in SPECS.values():
+        task = f"eo/{spec.name}"
+        extend_suite(
+            "geobench-v1",
+            SuiteEntry(
+                task=task,
+                models=SUITE_BACKBONES,
+                protocols=("linear_probe", "finetune"),
+                label_fractions=(0.01, 0.10, 1.0),
+                seeds=(0, 1, 2, 3, 4),
+                train=full,
+                quick_train=quick,
+            ),
+            description=desc,
+            needs_data_root=True,
+        )
+        if spec.kind in SUITE_BASELINES:
+            extend_suite(
+                "geobench-v1",
+                SuiteEntry(
+                    task=task,
+                    models=(SUITE_BASELINES[spec.kind],),
+                    protocols=("finetune",),
+                    label_fractions=(0.01, 0.10, 1.0),
+                    seeds=(0, 1, 2, 3, 4),
+                ),
+                description=desc,
+                needs_data_root=True,
+            )
