@@ -20,6 +20,7 @@ from geoarena.core.report import (
     ReportConfig,
     build_report,
     method_label,
+    overall_table,
     render_terminal,
     write_report,
 )
@@ -322,3 +323,38 @@ def test_cli_from_an_mlflow_store(tmp_path: Path, small: pd.DataFrame) -> None:
         [*cmd[:5], "nosuchsuite", "--out", str(out)], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 2 and "no cells of suite 'nosuchsuite'" in proc.stderr
+
+
+def test_overall_table_hides_groups_no_method_completes() -> None:
+    # Two modalities with disjoint models: nobody ran every task, so "overall" ranks nobody,
+    # while each modality group ranks its own models.
+    rows = []
+    for task, modality, models in (
+        ("eo/a", "eo", ("m1", "m2")),
+        ("eo/b", "eo", ("m1", "m2")),
+        ("det/c", "det", ("y",)),
+    ):
+        for i, model in enumerate(models):
+            for seed in (0, 1):
+                rows.append(
+                    {
+                        "task": task,
+                        "modality": modality,
+                        "model": model,
+                        "protocol": "finetune",
+                        "label_fraction": 1.0,
+                        "Seed": seed,
+                        "status": "FINISHED",
+                        "test metric": 0.5 + 0.1 * i + 0.01 * seed,
+                    }
+                )
+    rep = build_report(pd.DataFrame(rows), ReportConfig(n_bootstrap=100))
+    assert list(dict.fromkeys(rep.overall["group"])) == ["overall", "modality det", "modality eo"]
+    assert rep.overall[rep.overall["group"] == "overall"]["score"].isna().all()
+    table = overall_table(rep)
+    assert list(dict.fromkeys(table["group"])) == ["modality det", "modality eo"]
+    eo = table[table["group"] == "modality eo"]
+    assert eo["method"].tolist() == [
+        "m2 · finetune",
+        "m1 · finetune",
+    ]  # m2 scores higher on both tasks

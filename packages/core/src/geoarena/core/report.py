@@ -201,13 +201,21 @@ def _with_labels(df: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
 
 
 def overall_table(report: ReportData) -> pd.DataFrame:
-    """Display table: one row per (group, method), best first within a group."""
+    """Display table: one row per (group, method), best first within a group.
+
+    Groups in computation order ("overall" first); groups where no method ran every task are left
+    out, methods missing a task of a shown group show "—".
+    """
     c = report.config
     if report.overall.empty:
         return pd.DataFrame(columns=["group", "method", "score", f"{c.ci:.0%} CI", "IQM", "tasks"])
     df = _with_labels(report.overall, c.method_cols)
-    df = df.assign(_order=df["score"].fillna(-np.inf))
-    df = df.sort_values(["group", "_order"], ascending=[True, False], kind="stable")
+    # A group no method covers completely has nothing to rank (the summary says why).
+    scored = df.groupby("group", sort=False)["score"].transform(lambda s: s.notna().any())
+    df = df[scored]
+    group_rank = {g: i for i, g in enumerate(dict.fromkeys(report.overall["group"]))}
+    df = df.assign(_group=df["group"].map(group_rank), _order=df["score"].fillna(-np.inf))
+    df = df.sort_values(["_group", "_order"], ascending=[True, False], kind="stable")
     rows = [
         {
             "group": r["group"],
