@@ -358,3 +358,25 @@ def test_overall_table_hides_groups_no_method_completes() -> None:
         "m2 · finetune",
         "m1 · finetune",
     ]  # m2 scores higher on both tasks
+
+
+def test_report_groups_equal_the_leaderboard_computation(normalizer: Normalizer) -> None:
+    # With the leaderboard's bootstrap settings, the report's capability scores on a GEO-Bench-2
+    # submission are the leaderboard's (method = model · protocol · label fraction = backbone here).
+    from geoarena.core.aggregate import GEOBENCH2_CAPABILITY_GROUPS, aggregate_groups
+
+    sub = pd.read_csv(_require(MAIN))
+    sub = sub[sub["backbone"].isin(["terramind_v1_large", "clay_v1_base", "resnet50"])]
+    rep = build_report(
+        from_geobench2_submission(sub), ReportConfig(n_bootstrap=100, seed=100), normalizer
+    )
+    ref = aggregate_groups(
+        sub, GEOBENCH2_CAPABILITY_GROUPS, normalizer=normalizer, n_bootstrap=100, seed=100
+    )
+    got = rep.capabilities.set_index(["model", "group"]).sort_index()
+    ref = ref.set_index(["backbone", "group"]).sort_index()
+    assert len(got) == len(ref) == 27
+    np.testing.assert_allclose(got["score"].to_numpy(), ref["score"].to_numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        got["ci_low"].to_numpy(), ref["ci_low"].to_numpy(), rtol=0, atol=1e-12
+    )
