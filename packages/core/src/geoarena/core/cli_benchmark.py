@@ -28,7 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run_benchmark.py",
         description="Run a GeoArena benchmark suite; every cell is an MLflow child run.",
     )
-    p.add_argument("--list", action="store_true", help="list suites, tasks, models, protocols and packages")
+    p.add_argument(
+        "--list", action="store_true", help="list suites, tasks, models, protocols and packages"
+    )
     p.add_argument("--suite", default="default", help="suite name (default: %(default)s)")
     p.add_argument("--tasks", help="comma-separated task names to keep")
     p.add_argument("--models", help="comma-separated model names to keep")
@@ -36,14 +38,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-fractions", help="comma-separated label fractions, e.g. 0.1,1.0")
     p.add_argument("--seeds", help="comma-separated seeds, e.g. 0,1,2 (declared, never drawn)")
     p.add_argument("--data-root", help="root folder of benchmark data given by path (GEO-Bench, …)")
-    p.add_argument("--cache-dir", help="sample/cache folder (default ./.cache/geoarena or $GEOARENA_CACHE)")
+    p.add_argument(
+        "--cache-dir", help="sample/cache folder (default ./.cache/geoarena or $GEOARENA_CACHE)"
+    )
     p.add_argument("--tracking-uri", help="MLflow store or server (default sqlite:///./mlflow.db)")
     p.add_argument("--experiment", help="MLflow experiment (default: the suite name)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
-    p.add_argument("--quick", action="store_true", help="shrink data and schedules for a laptop run")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="config override applied to every cell, e.g. --set train.lr=3e-4")
-    p.add_argument("--fresh", action="store_true", help="re-run cells that already have a FINISHED run")
+    p.add_argument(
+        "--quick", action="store_true", help="shrink data and schedules for a laptop run"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override applied to every cell, e.g. --set train.lr=3e-4",
+    )
+    p.add_argument(
+        "--fresh", action="store_true", help="re-run cells that already have a FINISHED run"
+    )
     p.add_argument("--new-parent", action="store_true", help="start a new suite parent run")
     p.add_argument("--out", default="results", help="folder for the results CSV and reports")
     p.add_argument("--no-report", action="store_true", help="skip the Markdown/HTML report")
@@ -61,12 +75,16 @@ def list_everything() -> str:
     for s in SUITES.names():
         suite = SUITES.get(s)
         n = len(suite.cells())
-        lines.append(f"  {s:<24} {n:>4} cells  {'needs --data-root  ' if suite.needs_data_root else ''}{suite.description}")
+        lines.append(
+            f"  {s:<24} {n:>4} cells  {'needs --data-root  ' if suite.needs_data_root else ''}{suite.description}"
+        )
     lines.append("tasks:")
     for t in TASKS.names():
         try:
             task = TASKS.get(t)
-            lines.append(f"  {t:<36} {task.kind:<9} {task.metric:<18} {'needs --data-root' if task.needs_data_root else ''}")
+            lines.append(
+                f"  {t:<36} {task.kind:<9} {task.metric:<18} {'needs --data-root' if task.needs_data_root else ''}"
+            )
         except Exception as exc:  # one broken task must not hide the rest of the listing
             lines.append(f"  {t:<36} broken: {exc}")
     lines.append("models:")
@@ -99,30 +117,46 @@ def _main(args: argparse.Namespace) -> int:
         return 0
     suite = SUITES.get(args.suite)
     if suite.needs_data_root and not args.data_root:
-        print(f"error: suite {suite.name!r} reads benchmark data by path: pass --data-root DIR", file=sys.stderr)
+        print(
+            f"error: suite {suite.name!r} reads benchmark data by path: pass --data-root DIR",
+            file=sys.stderr,
+        )
         return 2
     base = RunConfig(data_root=args.data_root, cache_dir=args.cache_dir, device=args.device)
     if args.overrides:
         apply_overrides(base, args.overrides)  # validate keys early, before any work
     cells = suite.cells(
-        tasks=_csv(args.tasks), models=_csv(args.models), protocols=_csv(args.protocols),
-        label_fractions=_csv(args.label_fractions, float), seeds=_csv(args.seeds, int),
-        quick=args.quick, base=base, overrides=args.overrides,
+        tasks=_csv(args.tasks),
+        models=_csv(args.models),
+        protocols=_csv(args.protocols),
+        label_fractions=_csv(args.label_fractions, float),
+        seeds=_csv(args.seeds, int),
+        quick=args.quick,
+        base=base,
+        overrides=args.overrides,
     )
     _check_selection(args, suite, cells)
     if args.dry_run:
         for c in cells:
-            print(f"{c.task}  {c.model}  {c.protocol}  lf={c.label_fraction}  seed={c.seed}  hash={c.hash()}")
+            print(
+                f"{c.task}  {c.model}  {c.protocol}  lf={c.label_fraction}  seed={c.seed}  hash={c.hash()}"
+            )
         return 0
     from geoarena.core.mlflow_tracker import MLflowTracker
     from geoarena.core.results import results_table
     from geoarena.core.suite import run_suite
 
-    tracker = MLflowTracker(experiment=args.experiment or f"suite-{suite.name}", tracking_uri=args.tracking_uri)
-    print(f"suite {suite.name}: {len(cells)} cells → MLflow {tracker.tracking_uri} (experiment {tracker.experiment_name})")
+    tracker = MLflowTracker(
+        experiment=args.experiment or f"suite-{suite.name}", tracking_uri=args.tracking_uri
+    )
+    print(
+        f"suite {suite.name}: {len(cells)} cells → MLflow {tracker.tracking_uri} (experiment {tracker.experiment_name})"
+    )
     t0 = time.perf_counter()
     with _progress(len(cells)) as hook:
-        outcome = run_suite(suite, cells, tracker, resume=not args.fresh, new_parent=args.new_parent, progress=hook)
+        outcome = run_suite(
+            suite, cells, tracker, resume=not args.fresh, new_parent=args.new_parent, progress=hook
+        )
     elapsed = time.perf_counter() - t0
     df = results_table(tracker, suite.name, include_failed=True)
     cell_hashes = {c.hash() for c in cells}
@@ -136,7 +170,9 @@ def _main(args: argparse.Namespace) -> int:
     if not args.no_report and len(finished):
         from geoarena.core.report import ReportConfig, write_report
 
-        files = write_report(df, out, ReportConfig(title=f"GeoArena suite {suite.name}"), console=console)
+        files = write_report(
+            df, out, ReportConfig(title=f"GeoArena suite {suite.name}"), console=console
+        )
         for f in files:
             tracker.log_artifact(outcome.parent_id, f, "report")
     # written after the report (which also saves its input, failed cells included): this file is
@@ -157,7 +193,9 @@ def _check_selection(args, suite, cells) -> None:
     for name in _csv(args.tasks) or []:
         TASKS.entry(name)  # raises with "unknown task …; known: …" or "not installed"
         if name not in suite.task_names():
-            raise ConfigError(f"task {name!r} is not in suite {suite.name!r} (tasks: {', '.join(suite.task_names())})")
+            raise ConfigError(
+                f"task {name!r} is not in suite {suite.name!r} (tasks: {', '.join(suite.task_names())})"
+            )
     for name in _csv(args.models) or []:
         MODELS.entry(name)
     for name in _csv(args.protocols) or []:
@@ -173,11 +211,23 @@ class _progress:
         self.total = total
 
     def __enter__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.p = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), transient=False,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            transient=False,
         )
         self.p.start()
         self.bar = self.p.add_task("cells", total=self.total)
@@ -187,8 +237,10 @@ class _progress:
                 self.p.update(self.bar, description=f"{cfg.task} {cfg.model} s{cfg.seed}")
                 return
             state = "skip" if res.skipped else res.status
-            self.p.console.print(f"[{i}/{n}] {state:<8} {cfg.task} | {cfg.model} | {cfg.protocol} | lf={cfg.label_fraction} "
-                                 f"| seed={cfg.seed} ({res.duration_s:.1f}s){'  ' + res.error if res.error else ''}")
+            self.p.console.print(
+                f"[{i}/{n}] {state:<8} {cfg.task} | {cfg.model} | {cfg.protocol} | lf={cfg.label_fraction} "
+                f"| seed={cfg.seed} ({res.duration_s:.1f}s){'  ' + res.error if res.error else ''}"
+            )
             self.p.update(self.bar, completed=i)
 
         return hook

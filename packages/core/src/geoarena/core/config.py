@@ -130,7 +130,9 @@ def _coerce(value: str, typ: Any, key: str) -> Any:
         try:
             return typ(float(value)) if typ is int and float(value).is_integer() else typ(value)
         except ValueError:
-            raise ConfigError(f"--set {key}={value}: not a{'n int' if typ is int else ' float'}") from None
+            raise ConfigError(
+                f"--set {key}={value}: not a{'n int' if typ is int else ' float'}"
+            ) from None
     if typ is str:
         return value
     if origin in (tuple, list):
@@ -189,7 +191,9 @@ def _set(obj: Any, key: str, value: Any) -> None:
             target = target.setdefault(part, {})
             continue
         if not dataclasses.is_dataclass(target) or not hasattr(target, part):
-            raise ConfigError(f"unknown config key {'.'.join(parts[: i + 1])!r}; valid: {_keys(target)}")
+            raise ConfigError(
+                f"unknown config key {'.'.join(parts[: i + 1])!r}; valid: {_keys(target)}"
+            )
         target = getattr(target, part)
     last = parts[-1]
     if isinstance(target, dict):

@@ -36,5 +36,5 @@ class UnknownNameError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class Pruned(GeoArenaError):  # noqa: N818 - mirrors optuna.TrialPruned
+class Pruned(GeoArenaError):
     """Raised from an epoch callback to stop a run early (Optuna pruning)."""

@@ -40,7 +40,9 @@ def move_to(batch: Any, device: str | torch.device) -> Any:
 
 def build_optimizer(params: list[nn.Parameter], train: TrainConfig) -> torch.optim.Optimizer:
     if not params:
-        raise ValueError("no trainable parameters: the protocol froze everything, including the head")
+        raise ValueError(
+            "no trainable parameters: the protocol froze everything, including the head"
+        )
     if train.optimizer == "sgd":
         return torch.optim.SGD(params, lr=train.lr, momentum=0.9, weight_decay=train.weight_decay)
     if train.optimizer == "adam":
@@ -100,7 +102,9 @@ class TorchFitLoop:
             return torch.autocast("cuda", dtype=dtype)
         return torch.autocast("cpu", enabled=False)
 
-    def fit(self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback | None = None) -> FitResult:
+    def fit(
+        self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback | None = None
+    ) -> FitResult:
         """Run up to ``train.epochs`` epochs; returns the best epoch and its validation metrics."""
         params = [p for p in self.model.parameters() if p.requires_grad]
         opt = build_optimizer(params, train)
@@ -109,7 +113,9 @@ class TorchFitLoop:
         if train.max_steps_per_epoch:
             steps = min(steps, train.max_steps_per_epoch)
         sched = build_scheduler(opt, train, steps)
-        use_scaler = train.amp and self.device.startswith("cuda") and not torch.cuda.is_bf16_supported()
+        use_scaler = (
+            train.amp and self.device.startswith("cuda") and not torch.cuda.is_bf16_supported()
+        )
         scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
         sign = 1.0 if self.direction == "maximize" else -1.0
         best_score, best_epoch, best_val, bad_epochs = -math.inf, -1, {}, 0
@@ -120,7 +126,7 @@ class TorchFitLoop:
             for epoch in range(train.epochs):
                 self.model.train()
                 t0 = time.perf_counter()
-                loss_sum, n_seen, n_steps = 0.0, 0, 0
+                loss_sum, n_seen = 0.0, 0
                 for i, batch in enumerate(data.loader("train", train.batch_size, shuffle=True)):
                     if train.max_steps_per_epoch and i >= train.max_steps_per_epoch:
                         break
@@ -129,7 +135,9 @@ class TorchFitLoop:
                         out = self.model(self.inputs(batch))
                         loss = self.loss_fn(out, batch)
                     if not torch.isfinite(loss):
-                        raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch} step {i}")
+                        raise FloatingPointError(
+                            f"loss became {loss.item()} at epoch {epoch} step {i}"
+                        )
                     opt.zero_grad(set_to_none=True)
                     scaler.scale(loss).backward()
                     if train.grad_clip:
@@ -141,7 +149,6 @@ class TorchFitLoop:
                     bs = _batch_size(batch)
                     loss_sum += loss.item() * bs
                     n_seen += bs
-                    n_steps += 1
                     step += 1
                     if self.on_step is not None and step % self.log_every == 0:
                         self.on_step(step, {"train/loss_step": loss.item()})

@@ -110,7 +110,9 @@ class ConfusionMatrixMetric(Metric):
         total = cm.sum()
         out = {
             "overall_accuracy": float(tp.sum() / total) if total else 0.0,
-            "miou": float(np.nanmean(np.where(present, np.nan_to_num(iou), np.nan))) if present.any() else 0.0,
+            "miou": float(np.nanmean(np.where(present, np.nan_to_num(iou), np.nan)))
+            if present.any()
+            else 0.0,
             "f1_macro": float(f1[present].mean()) if present.any() else 0.0,
             "balanced_accuracy": float(rec[support > 0].mean()) if (support > 0).any() else 0.0,
         }
@@ -152,4 +154,7 @@ class MultilabelF1(Metric):
         micro = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
         denom = 2 * self.tp + self.fp + self.fn
         per = np.where(denom > 0, 2 * self.tp / np.maximum(denom, 1), np.nan)
-        return {"f1_micro": float(micro), "f1_macro": float(np.nanmean(per)) if np.isfinite(per).any() else 0.0}
+        return {
+            "f1_micro": float(micro),
+            "f1_macro": float(np.nanmean(per)) if np.isfinite(per).any() else 0.0,
+        }

@@ -125,7 +125,9 @@ class MLflowTracker(Tracker):
     def set_tags(self, run_id, tags):
         from mlflow.entities import RunTag
 
-        self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()], synchronous=True)
+        self.client.log_batch(
+            run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()], synchronous=True
+        )
 
     def log_artifact(self, run_id, path, artifact_path=None):
         self.client.log_artifact(run_id, str(path), artifact_path)

@@ -31,14 +31,23 @@ def confusion_matrix_figure(cm: np.ndarray, class_names: Sequence[str], title: s
     if n <= 20:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=7,
-                        color="white" if norm[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{int(cm[i, j])}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     ax.set_title(title or "confusion matrix")
     fig.tight_layout()
     return fig
 
 
-def segmentation_sample_figure(image: np.ndarray, target: np.ndarray, pred: np.ndarray, title: str = ""):
+def segmentation_sample_figure(
+    image: np.ndarray, target: np.ndarray, pred: np.ndarray, title: str = ""
+):
     """RGB-ish image, ground truth and prediction side by side. ``image`` is (C, H, W)."""
     plt = _plt()
     img = np.asarray(image, dtype=np.float64)
@@ -49,7 +58,11 @@ def segmentation_sample_figure(image: np.ndarray, target: np.ndarray, pred: np.n
     img = np.clip((img - lo) / max(hi - lo, 1e-9), 0, 1)
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.2))
     for ax, (im, name) in zip(axes, [(img, "image"), (target, "truth"), (pred, "prediction")]):
-        ax.imshow(im, interpolation="nearest", **({} if name == "image" else {"cmap": "tab20", "vmin": 0, "vmax": 19}))
+        ax.imshow(
+            im,
+            interpolation="nearest",
+            **({} if name == "image" else {"cmap": "tab20", "vmin": 0, "vmax": 19}),
+        )
         ax.set_title(name)
         ax.axis("off")
     fig.suptitle(title)

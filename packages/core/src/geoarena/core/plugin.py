@@ -20,9 +20,16 @@ def register() -> None:
         from geoarena.core.testing import register_toys
 
         register_toys()
-        sleep = float(os.environ.get("GEOARENA_TOY_SLEEP_S", "0"))
         train = {"epochs": 3, "batch_size": 16, "lr": 0.01}
-        kw = {"test/mlp": {"sleep_s": sleep}}
-        extend_suite("test-toy", SuiteEntry("test/blobs", ("test/mlp",), ("finetune", "linear_probe"), seeds=(0, 1, 2), train=train, model_kwargs=kw),
-                     description="synthetic harness check")
+        extend_suite(
+            "test-toy",
+            SuiteEntry(
+                "test/blobs",
+                ("test/mlp",),
+                ("finetune", "linear_probe"),
+                seeds=(0, 1, 2),
+                train=train,
+            ),
+            description="synthetic harness check",
+        )
         extend_suite("test-toy", SuiteEntry("test/broken", ("test/mlp",), seeds=(0,), train=train))

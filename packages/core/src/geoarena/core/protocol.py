@@ -37,14 +37,22 @@ class EvalProtocol:
 
 STANDARD_PROTOCOLS = (
     EvalProtocol("finetune", "none", head="decoder", description="train everything"),
-    EvalProtocol("linear_probe", "backbone", head="linear", description="frozen backbone, linear head"),
-    EvalProtocol("frozen", "backbone", head="decoder", description="frozen backbone, trained decoder"),
-    EvalProtocol("partial2", "all_but_last_n", last_n=2, description="last 2 backbone blocks + decoder"),
+    EvalProtocol(
+        "linear_probe", "backbone", head="linear", description="frozen backbone, linear head"
+    ),
+    EvalProtocol(
+        "frozen", "backbone", head="decoder", description="frozen backbone, trained decoder"
+    ),
+    EvalProtocol(
+        "partial2", "all_but_last_n", last_n=2, description="last 2 backbone blocks + decoder"
+    ),
     EvalProtocol("lora", "backbone", lora_rank=8, description="frozen backbone with rank-8 LoRA"),
 )
 
 
-def freeze_module(module: object, protocol: EvalProtocol, blocks: list[object] | None = None) -> None:
+def freeze_module(
+    module: object, protocol: EvalProtocol, blocks: list[object] | None = None
+) -> None:
     """Apply ``protocol`` to a torch backbone in place.
 
     ``blocks`` lists the backbone's sequential stages (ViT blocks, ResNet layers) so that

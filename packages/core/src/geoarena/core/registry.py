@@ -53,7 +53,9 @@ def load_plugins(force: bool = False) -> PluginState:
     if _PLUGINS.loaded and not force:
         return _PLUGINS
     _PLUGINS.loaded = True
-    for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    for ep in sorted(
+        importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
+    ):
         if _PLUGINS.status.get(ep.name) == "ok":
             continue
         try:
@@ -84,7 +86,7 @@ def _explain_missing(kind: str, name: str, known: list[str]) -> Exception:
         dist = KNOWN_PACKAGES.get(prefix, prefix)
         return NotInstalledError(
             f"{kind} {name!r} needs package {dist}, which is {status}"
-            + ("" if status.startswith("not installed") else f" (fix it, then retry)")
+            + ("" if status.startswith("not installed") else " (fix it, then retry)")
         )
     close = [k for k in known if k.startswith(prefix + "/")] or known
     return UnknownNameError(
@@ -114,7 +116,9 @@ class Registry(Generic[T]):
         self._entries: dict[str, Entry[Any]] = {}
         self._built: dict[str, T] = {}
 
-    def register(self, name: str, **meta: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(
+        self, name: str, **meta: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.add(name, fn, **meta)
             return fn

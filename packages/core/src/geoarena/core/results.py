@@ -12,14 +12,37 @@ from geoarena.core.tracking import Tracker
 
 #: GEO-Bench-2 submission columns, in their order.
 GEOBENCH2_COLUMNS = [
-    "dataset", "Metric", "test metric", "mlflow_run_id", "Seed", "backbone", "decoder", "n_trials",
-    "early_stop_patience", "data_percentages", "batch_size_selection", "lr", "weight_decay",
+    "dataset",
+    "Metric",
+    "test metric",
+    "mlflow_run_id",
+    "Seed",
+    "backbone",
+    "decoder",
+    "n_trials",
+    "early_stop_patience",
+    "data_percentages",
+    "batch_size_selection",
+    "lr",
+    "weight_decay",
     "frozen_or_full_ft",
 ]
 #: GeoArena additions.
 EXTRA_COLUMNS = [
-    "modality", "protocol", "normalization", "input_unit", "git_sha", "task", "model",
-    "label_fraction", "config_hash", "status", "direction", "capabilities", "val metric", "n_params",
+    "modality",
+    "protocol",
+    "normalization",
+    "input_unit",
+    "git_sha",
+    "task",
+    "model",
+    "label_fraction",
+    "config_hash",
+    "status",
+    "direction",
+    "capabilities",
+    "val metric",
+    "n_params",
     "fit_s",
 ]
 COLUMNS = GEOBENCH2_COLUMNS + EXTRA_COLUMNS
@@ -75,7 +98,8 @@ def results_table(tracker: Tracker, suite: str, include_failed: bool = False):
     import pandas as pd
 
     runs = [
-        r for r in tracker.find_runs({"suite": suite})
+        r
+        for r in tracker.find_runs({"suite": suite})
         if r["tags"].get("suite_parent") != "true" and "config_hash" in r["tags"]
     ]
     latest: dict[str, dict[str, Any]] = {}
@@ -94,4 +118,6 @@ def results_table(tracker: Tracker, suite: str, include_failed: bool = False):
                 row["error"] = r["tags"].get("error", "")
                 rows.append(row)
     df = pd.DataFrame(rows, columns=[*COLUMNS, *(["error"] if include_failed else [])])
-    return df.sort_values(["task", "model", "protocol", "label_fraction", "Seed"], kind="stable").reset_index(drop=True)
+    return df.sort_values(
+        ["task", "model", "protocol", "label_fraction", "Seed"], kind="stable"
+    ).reset_index(drop=True)

@@ -61,10 +61,14 @@ def resolve(cfg: RunConfig) -> Resolved:
     entry = MODELS.entry(cfg.model)
     kinds = entry.meta.get("kinds")
     if kinds and task.kind not in kinds:
-        raise ConfigError(f"model {cfg.model!r} supports task kinds {tuple(kinds)}, not {task.kind!r} ({cfg.task})")
+        raise ConfigError(
+            f"model {cfg.model!r} supports task kinds {tuple(kinds)}, not {task.kind!r} ({cfg.task})"
+        )
     protos = entry.meta.get("protocols")
     if protos and cfg.protocol not in protos:
-        raise ConfigError(f"model {cfg.model!r} supports protocols {tuple(protos)}, not {cfg.protocol!r}")
+        raise ConfigError(
+            f"model {cfg.model!r} supports protocols {tuple(protos)}, not {cfg.protocol!r}"
+        )
     if not 0 < cfg.label_fraction <= 1:
         raise ConfigError(f"label_fraction must be in (0, 1], got {cfg.label_fraction}")
     return Resolved(task, protocol, entry.obj)
@@ -128,7 +132,9 @@ def run(
         adapter.build(task, res.protocol, cfg, data)
         result.n_params = adapter.num_parameters()
         tracker.set_tags(run_id, _result_tags(task, res.protocol, adapter, data, cfg))
-        tracker.log_metrics(run_id, {"model/params": result.n_params, "time/setup_s": time.perf_counter() - t0})
+        tracker.log_metrics(
+            run_id, {"model/params": result.n_params, "time/setup_s": time.perf_counter() - t0}
+        )
 
         def epoch_hook(epoch: int, metrics: dict[str, float]) -> None:
             tracker.log_metrics(run_id, metrics, step=epoch)
@@ -199,7 +205,9 @@ def _len(batch: dict[str, Any]) -> int:
     return 1
 
 
-def _result_tags(task: Task, protocol: EvalProtocol, adapter: ModelAdapter, data: DataModule, cfg: RunConfig) -> dict[str, str]:
+def _result_tags(
+    task: Task, protocol: EvalProtocol, adapter: ModelAdapter, data: DataModule, cfg: RunConfig
+) -> dict[str, str]:
     """Tags that become columns of the GEO-Bench-2 results table."""
     card = getattr(adapter, "card", None)
     info = getattr(data, "info", {}) or {}
@@ -228,7 +236,9 @@ def _log_artifacts(tracker, run_id, cfg, task, metric, adapter, sample_batch, sa
     if cm is not None:
         from geoarena.core.plots import confusion_matrix_figure
 
-        fig = confusion_matrix_figure(cm, task.class_names or [str(i) for i in range(len(cm))], title=cfg.task)
+        fig = confusion_matrix_figure(
+            cm, task.class_names or [str(i) for i in range(len(cm))], title=cfg.task
+        )
         tracker.log_figure(run_id, fig, "plots/confusion_matrix.png")
         _close(fig)
     if task.visualize is not None and sample_batch is not None:

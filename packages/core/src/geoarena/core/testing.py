@@ -15,7 +15,7 @@ import numpy as np
 
 from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.model import FitResult, ModelAdapter, ModelCard
-from geoarena.core.task import DataContext, DataModule, Task
+from geoarena.core.task import DataModule, Task
 
 
 @dataclass
@@ -39,10 +39,13 @@ class ToyBlobs(DataModule):
         centers = rng.normal(0, 3, (self.classes, self.dim))
         y = rng.integers(0, self.classes, self.n)
         x = centers[y] + rng.normal(0, 1.5, (self.n, self.dim))
-        idx = {"train": np.arange(0, self.n // 2), "val": np.arange(self.n // 2, 3 * self.n // 4),
-               "test": np.arange(3 * self.n // 4, self.n)}
+        idx = {
+            "train": np.arange(0, self.n // 2),
+            "val": np.arange(self.n // 2, 3 * self.n // 4),
+            "test": np.arange(3 * self.n // 4, self.n),
+        }
         sub = np.random.default_rng(seed).permutation(idx["train"])
-        idx["train"] = np.sort(sub[: max(self.classes, int(round(label_fraction * len(sub))))])
+        idx["train"] = np.sort(sub[: max(self.classes, round(label_fraction * len(sub)))])
         self._x = torch.tensor(x, dtype=torch.float32)
         self._y = torch.tensor(y, dtype=torch.int64)
         self._idx = idx
@@ -64,9 +67,14 @@ class ToyBlobs(DataModule):
 
 def toy_task(name: str = "test/blobs", fail_on_setup: str = "") -> Task:
     return Task(
-        name=name, kind="cls", datamodule=lambda ctx: ToyBlobs(fail_on_setup=fail_on_setup),
+        name=name,
+        kind="cls",
+        datamodule=lambda ctx: ToyBlobs(fail_on_setup=fail_on_setup),
         metrics=lambda: ConfusionMatrixMetric(3, "label", class_names=("a", "b", "c")),
-        metric="overall_accuracy", num_classes=3, class_names=("a", "b", "c"), modality="test",
+        metric="overall_accuracy",
+        num_classes=3,
+        class_names=("a", "b", "c"),
+        modality="test",
         description="synthetic blobs (harness tests only)",
     )
 
@@ -74,17 +82,24 @@ def toy_task(name: str = "test/blobs", fail_on_setup: str = "") -> Task:
 class ToyMLPAdapter(ModelAdapter):
     """A two-layer MLP trained with the shared ``TorchFitLoop``."""
 
-    def __init__(self, hidden: int = 16, fail_in_fit: bool = False, sleep_s: float = 0.0):
+    def __init__(self, hidden: int = 16, fail_in_fit: bool = False):
+        import os
+
         self.hidden = hidden
         self.fail_in_fit = fail_in_fit
-        self.sleep_s = sleep_s
+        # slows epochs down for kill/resume tests; an env var, so it does not change the config hash
+        self.sleep_s = float(os.environ.get("GEOARENA_TOY_SLEEP_S", "0"))
         self.card = ModelCard(name="test/mlp", backbone="mlp", decoder="linear", input_unit="toy")
 
     def build(self, task, protocol, cfg, data):
         import torch.nn as nn
 
         self.task, self.cfg = task, cfg
-        self.model = nn.Sequential(nn.Linear(data.info["in_chans"], self.hidden), nn.ReLU(), nn.Linear(self.hidden, task.num_classes))
+        self.model = nn.Sequential(
+            nn.Linear(data.info["in_chans"], self.hidden),
+            nn.ReLU(),
+            nn.Linear(self.hidden, task.num_classes),
+        )
         if protocol.freeze == "backbone":
             for p in self.model[0].parameters():
                 p.requires_grad_(False)
@@ -107,9 +122,11 @@ class ToyMLPAdapter(ModelAdapter):
             on_epoch(epoch, metrics)
 
         loop = TorchFitLoop(
-            self.model, lambda out, b: F.cross_entropy(out, b["label"]),
+            self.model,
+            lambda out, b: F.cross_entropy(out, b["label"]),
             evaluate=lambda: evaluate_split(self.predict, data, "val", metric, train.batch_size),
-            monitor=f"val/{self.task.metric}", device="cpu",
+            monitor=f"val/{self.task.metric}",
+            device="cpu",
         )
         return loop.fit(data, train, hook)
 
@@ -125,5 +142,8 @@ def register_toys() -> None:
     from geoarena.core.registry import MODELS, TASKS
 
     TASKS.add("test/blobs", toy_task)
-    TASKS.add("test/broken", lambda: toy_task("test/broken", fail_on_setup="corrupt raster: not a GeoTIFF"))
+    TASKS.add(
+        "test/broken",
+        lambda: toy_task("test/broken", fail_on_setup="corrupt raster: not a GeoTIFF"),
+    )
     MODELS.add("test/mlp", ToyMLPAdapter, kinds=("cls",))

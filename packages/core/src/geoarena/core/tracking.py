@@ -37,7 +37,9 @@ class Tracker(ABC):
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None: ...
 
     @abstractmethod
-    def log_artifact(self, run_id: str, path: str | Path, artifact_path: str | None = None) -> None: ...
+    def log_artifact(
+        self, run_id: str, path: str | Path, artifact_path: str | None = None
+    ) -> None: ...
 
     @abstractmethod
     def flush(self, run_id: str | None = None) -> None:
@@ -47,13 +49,17 @@ class Tracker(ABC):
     def end_run(self, run_id: str, status: str = "FINISHED") -> None:
         """Flush and close a run with ``FINISHED``, ``FAILED`` or ``KILLED``."""
 
-    def find_runs(self, filter_tags: dict[str, str], status: str | None = None) -> list[dict[str, Any]]:
+    def find_runs(
+        self, filter_tags: dict[str, str], status: str | None = None
+    ) -> list[dict[str, Any]]:
         """Runs of the current experiment whose tags match; dicts with id, status, tags, metrics, params."""
         return []
 
+    @abstractmethod
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
         """Store ``text`` as an artifact file."""
 
+    @abstractmethod
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         """Store a matplotlib figure as an artifact (PNG)."""
 
@@ -97,7 +103,9 @@ class NullTracker(Tracker):
 
     def log_artifact(self, run_id, path, artifact_path=None):
         p = Path(path)
-        self.runs[run_id].artifacts[f"{artifact_path + '/' if artifact_path else ''}{p.name}"] = str(p)
+        self.runs[run_id].artifacts[f"{artifact_path + '/' if artifact_path else ''}{p.name}"] = (
+            str(p)
+        )
 
     def log_text(self, run_id, text, artifact_file):
         self.runs[run_id].artifacts[artifact_file] = text
@@ -114,7 +122,9 @@ class NullTracker(Tracker):
     def find_runs(self, filter_tags, status=None):
         out = []
         for r in self.runs.values():
-            if all(r.tags.get(k) == v for k, v in filter_tags.items()) and (status is None or r.status == status):
+            if all(r.tags.get(k) == v for k, v in filter_tags.items()) and (
+                status is None or r.status == status
+            ):
                 out.append(
                     {
                         "run_id": r.id,
