@@ -140,5 +140,5 @@ def test_eurosat_folder_format(tmp_path):
     assert batch["image"].shape == (10, 13, 8, 8) and dm.info["band_names"][3] == "B04"
     assert sorted(batch["label"].tolist()) == list(range(10))  # one test image per class
     (tmp_path / "EuroSAT_MS" / "Forest" / "Forest_1.tif").write_bytes(b"II*\0broken")
-    with pytest.raises(DataError, match="Forest_1.tif"):
+    with pytest.raises(DataError, match=r"Forest_1\.tif"):
         TASKS.get("eo/eurosat").datamodule(DataContext(data_root=tmp_path))
