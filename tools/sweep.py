@@ -36,7 +36,7 @@ from geoarena.core.config import SweepConfig, apply_overrides
 from geoarena.core.errors import ConfigError, GeoArenaError
 from geoarena.core.sweep import SweepError, describe, open_sweep, run_worker
 from geoarena.core.sweep_experiment import load_experiment
-from geoarena.core.sweep_storage import StorageError, StorageOptions
+from geoarena.core.sweep_storage import StorageError, StorageOptions, sqlalchemy_url
 
 log = logging.getLogger("geoarena.sweep")
 
@@ -179,9 +179,8 @@ def _tracker(args: argparse.Namespace, experiment_name: str):
     from geoarena.core.mlflow_tracker import MLflowTracker
 
     try:
-        return MLflowTracker(
-            experiment=args.mlflow_experiment or experiment_name, tracking_uri=args.tracking_uri
-        )
+        uri = sqlalchemy_url(args.tracking_uri) if args.tracking_uri else None
+        return MLflowTracker(experiment=args.mlflow_experiment or experiment_name, tracking_uri=uri)
     except Exception as exc:  # mlflow raises many types; the user needs the URI and the reason
         raise StorageError(
             f"cannot open MLflow tracking at {args.tracking_uri or 'default'}: {type(exc).__name__}: {exc}"

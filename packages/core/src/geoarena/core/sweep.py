@@ -85,6 +85,10 @@ def make_sampler(name: str, n_objectives: int, seed: int | None = None) -> Any:
             raise ConfigError(
                 "sampler cmaes is single-objective; use nsga2 (or tpe) for multi-objective studies"
             )
+        import importlib.util
+
+        if importlib.util.find_spec("cmaes") is None:
+            raise ConfigError("sampler cmaes needs the 'cmaes' package: pip install cmaes")
         # categorical parameters fall back to the independent sampler, which CMA-ES warns about
         return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     if name == "nsga2":
@@ -216,6 +220,7 @@ def attach_parent_run(handle: SweepHandle, tracker: Any) -> str | None:
     """
     if tracker is None:
         return None
+    _close_stale_runs(handle, tracker)
     uri = str(getattr(tracker, "tracking_uri", "memory"))
     study = handle.study
     with handle.lock:
@@ -252,6 +257,37 @@ def attach_parent_run(handle: SweepHandle, tracker: Any) -> str | None:
         study.set_user_attr(PARENT_ATTR, parent)
         study.set_user_attr(TRACKING_ATTR, uri)
         return parent
+
+
+def _close_stale_runs(handle: SweepHandle, tracker: Any) -> None:
+    """When this worker fails another's stale trial, it also ends that trial's MLflow run."""
+    from geoarena.core.sweep_storage import StaleTrialCallback
+
+    callback = getattr(handle.study._storage, "heartbeat_stale_trial_callback", None)
+    if not isinstance(callback, StaleTrialCallback):
+        return
+
+    def close(study: Any, trial: Any) -> None:
+        rid = trial.user_attrs.get("mlflow_run_id")
+        if not rid:
+            return
+        try:
+            tracker.set_tags(
+                rid,
+                {
+                    "optuna.state": "FAIL",
+                    "error": f"worker {trial.user_attrs.get('worker', '?')} lost (heartbeat stale)",
+                },
+            )
+            tracker.end_run(rid, "FAILED")
+        except (
+            Exception
+        ) as exc:  # tracking trouble must not stop the sweep; the trial is failed anyway
+            log.warning(
+                "could not close MLflow run %s of stale trial %d: %s", rid, trial.number, exc
+            )
+
+    callback.listeners.append(close)
 
 
 # the worker loop --------------------------------------------------------------------------------
@@ -337,7 +373,11 @@ def claim_trial(handle: SweepHandle, allow_new: bool = True) -> Any:
         if counts["WAITING"] or (
             allow_new and finished + counts["RUNNING"] < handle.config.n_trials
         ):
-            trial = study.ask()
+            with warnings.catch_warnings():
+                # Optuna warns that heartbeats are meant for Study.optimize; this loop beats itself
+                warnings.simplefilter("ignore", UserWarning)
+                trial = study.ask()
+            trial.set_user_attr("worker", handle.worker)
             if handle.heartbeat:
                 # first beat before the lock is released: a kill from here on is detectable
                 study._storage.record_heartbeat(trial._trial_id)
@@ -357,7 +397,6 @@ def tell(handle: SweepHandle, trial: Any, outcome: TrialOutcome) -> None:
         trial.set_user_attr(k, float(v))
     if outcome.error:
         trial.set_user_attr("error", outcome.error[-2000:])
-    trial.set_user_attr("worker", handle.worker)
     if outcome.state == "COMPLETE":
         handle.study.tell(trial, outcome.values)
     else:

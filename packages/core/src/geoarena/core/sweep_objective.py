@@ -93,14 +93,17 @@ class RunIdCapture:
     """Delegates to a tracker and remembers the first run it opened: the runner re-raises
     ``Pruned`` without a result, and the sweep still has to tag that run."""
 
-    def __init__(self, tracker: Any):
+    def __init__(self, tracker: Any, on_start: Any = None):
         self._tracker = tracker
+        self._on_start = on_start
         self.first_run_id: str | None = None
 
     def start_run(self, *args: Any, **kwargs: Any) -> str:
         rid = self._tracker.start_run(*args, **kwargs)
         if self.first_run_id is None:
             self.first_run_id = rid
+            if self._on_start is not None:
+                self._on_start(rid)
         return rid
 
     def __getattr__(self, name: str) -> Any:
@@ -176,7 +179,13 @@ class TrialObjective:
         except Exception as exc:  # a broken space() is a failed trial, with its reason recorded
             return TrialOutcome("FAIL", error=f"space() failed: {type(exc).__name__}: {exc}")
         run = self.experiment.run()
-        tracker = RunIdCapture(self.tracker) if self.tracker is not None else None
+        # the run id goes into the trial at once: if this worker dies, whoever fails the stale
+        # trial can close its MLflow run as FAILED
+        tracker = (
+            RunIdCapture(self.tracker, lambda rid: trial.set_user_attr("mlflow_run_id", rid))
+            if self.tracker is not None
+            else None
+        )
         try:
             result = run(
                 cfg,

@@ -2,7 +2,7 @@
 
 | URL | storage | for |
 |---|---|---|
-| ``memory`` | ``InMemoryStorage`` | tests, one process |
+| ``memory`` | ``InMemoryStorage`` (one per process) | tests, threads of one process |
 | ``""`` / ``journal:PATH`` / ``PATH.journal`` | ``JournalStorage(JournalFileBackend)`` | one machine (default, embedded) |
 | ``sqlite:///PATH`` | ``RDBStorage`` | one machine |
 | ``postgresql://…`` | ``RDBStorage`` + heartbeat + retry of stale trials + sized pool | clusters |
@@ -96,8 +96,17 @@ def journal_path(url: str) -> Path:
 
 
 def _pg_url(url: str) -> str:
-    # SQLAlchemy 2 no longer accepts the "postgres://" alias that Heroku-style URLs use
-    return "postgresql://" + url.split("://", 1)[1] if url.startswith("postgres://") else url
+    return sqlalchemy_url(url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Pin PostgreSQL URLs to the psycopg2 driver we install: SQLAlchemy 2.1 maps a bare
+    ``postgresql://`` to psycopg 3, and no longer accepts the ``postgres://`` alias at all.
+    Other URLs (and ones naming a driver) pass through."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
 
 
 def _engine_kwargs(kind: str, opts: StorageOptions) -> dict[str, Any]:
@@ -159,11 +168,14 @@ def open_storage(url: str, opts: StorageOptions = StorageOptions()) -> Any:
     of ``RetryFailedTrialCallback``) queues it again with the same parameters.
     """
     import optuna
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     kind = storage_kind(url)
     if kind == "memory":
-        return optuna.storages.InMemoryStorage()
+        # one store per process, so that every worker thread (and a later open) sees the study
+        with _THREAD_LOCKS_GUARD:
+            if "memory" not in _MEMORY:
+                _MEMORY["memory"] = optuna.storages.InMemoryStorage()
+            return _MEMORY["memory"]
     if kind == "journal":
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
@@ -184,12 +196,28 @@ def open_storage(url: str, opts: StorageOptions = StorageOptions()) -> Any:
                 engine_kwargs=_engine_kwargs(kind, opts),
                 heartbeat_interval=opts.heartbeat_s,
                 grace_period=grace,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                    max_retry=opts.max_retries
-                ),
+                heartbeat_stale_trial_callback=StaleTrialCallback(opts.max_retries),
             )
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot open sweep storage {redact(url)}: {exc}") from None
+
+
+class StaleTrialCallback:
+    """Runs when a worker fails a trial whose heartbeat went stale: re-queues it with the same
+    parameters (``RetryHeartbeatStaleTrialCallback``, at most ``max_retries`` times), then calls
+    each listener ``(study, frozen_trial)`` — the sweep adds one that closes the trial's MLflow
+    run as FAILED."""
+
+    def __init__(self, max_retries: int):
+        from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+        self.retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retries)
+        self.listeners: list[Any] = []
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        self.retry(study, trial)
+        for listener in self.listeners:
+            listener(study, trial)
 
 
 @contextlib.contextmanager
@@ -207,6 +235,7 @@ def _lock_key(name: str) -> int:
 
 
 _THREAD_LOCKS: dict[str, threading.RLock] = {}
+_MEMORY: dict[str, Any] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 
 
