@@ -170,7 +170,7 @@ def test_study_name_clash_is_a_clear_error(toy):
     other = Experiment(
         name="other", path=None, config=toy.config, space=toy.space, run_fn=toy.run_fn
     )
-    with pytest.raises(ConfigError, match="name clash.*toy_quadratic"):
+    with pytest.raises(ConfigError, match=r"name clash.*toy_quadratic"):
         open_sweep(other, sweep_cfg("clash"))
     with pytest.raises(ConfigError, match="name clash"):
         open_sweep(toy, sweep_cfg("clash", directions=("minimize",)))
@@ -186,7 +186,7 @@ def test_failing_trials_stop_the_worker_with_the_error(toy):
         name="broken", path=None, config=toy.config, space=toy.space, run_fn=broken_run
     )
     handle = open_sweep(exp, sweep_cfg("broken"))
-    with pytest.raises(SweepError, match="(?s)3 trials failed in a row.*out of memory"):
+    with pytest.raises(SweepError, match=r"(?s)3 trials failed in a row.*out of memory"):
         run_worker(handle)
     trials = handle.study.get_trials()
     assert [t.state.name for t in trials] == ["FAIL"] * 3
