@@ -10,7 +10,9 @@ from __future__ import annotations
 def register() -> None:
     from geoarena.eo.baselines import registry as baselines
     from geoarena.eo.data import embedded_tasks, eurosat, geobench, suite_entries  # noqa: F401  (register on import)
+    from geoarena.eo.models import register_all as register_models
 
     baselines.register()
+    register_models()
     geobench.register()
     suite_entries.register()

@@ -1,0 +1,271 @@
+"""``EOTorchAdapter``: the one ModelAdapter for every torch EO backbone (timm, Prithvi, SatMAE,
+wavelength-conditioned ViT) on scene classification, multi-label classification and semantic
+segmentation, trained with core's ``TorchFitLoop``.
+
+``build`` reads the data's band names, checks them against the model card, creates the encoder
+for exactly those bands (adapting pretrained input filters by band name when a local checkpoint
+is given), adds the head/decoder and applies the evaluation protocol (frozen, linear probe,
+partial last-N, LoRA).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from geoarena.core.errors import ConfigError
+from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
+from geoarena.core.protocol import EvalProtocol, freeze_module
+from geoarena.eo.models.bands import resolve_bands
+from geoarena.eo.models.encoders import Encoder
+from geoarena.eo.models.heads import ClassifierModel, SegmenterModel
+
+if TYPE_CHECKING:
+    from geoarena.core.config import RunConfig, TrainConfig
+    from geoarena.core.task import DataModule, Task
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_KINDS = ("cls", "multilabel", "seg")
+#: batch keys forwarded to temporal / metadata-aware encoders (terratorch's names).
+META_KEYS = ("temporal_coords", "location_coords", "wavelengths", "gsd")
+
+#: ``(in_chans, img_size, band_names, arch_kwargs) -> Encoder``
+EncoderFactory = Callable[[int, int | None, tuple[str, ...], dict[str, Any]], Encoder]
+
+
+@dataclass
+class EOModelConfig:
+    """What a registered EO model is made of; ``model_kwargs`` override the fields by name.
+
+    Attributes:
+        weights: local checkpoint path (``None``: random init). Never downloaded.
+        weights_bands: bands the checkpoint was trained on (the card's ``bands``).
+        weights_unit: input unit the checkpoint expects (``""``: not stated).
+        allow_unit_mismatch: explicit override to use a checkpoint on data of another unit.
+        decoder: segmentation decoder (``unet``, ``fpn``, ``upernet``, ``segformer``, ``linear``).
+        neck: ``auto`` (feature pyramid neck for single-scale ViTs), ``sfp`` or ``none``.
+        arch: extra architecture keywords (tiny test configs: depth, embed_dim…).
+        img_size: input size for position embeddings (``0``: the data's ``chip_size``).
+        dropout: dropout before the classification layer.
+    """
+
+    weights: str | None = None
+    weights_bands: tuple[str, ...] = ("red", "green", "blue")
+    weights_unit: str = ""
+    weights_mean: tuple[float, ...] = ()
+    weights_std: tuple[float, ...] = ()
+    allow_unit_mismatch: bool = False
+    decoder: str = "unet"
+    neck: str = "auto"
+    arch: dict[str, Any] = field(default_factory=dict)
+    img_size: int = 0
+    dropout: float = 0.0
+    lora_alpha: float = 0.0
+
+    @classmethod
+    def from_kwargs(cls, base: EOModelConfig, kwargs: dict[str, Any]) -> EOModelConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ConfigError(f"unknown model_kwargs {unknown}; valid: {sorted(names)}")
+        merged = dataclasses.replace(base, **kwargs)
+        merged.weights_bands = tuple(merged.weights_bands)
+        merged.arch = {**base.arch, **dict(kwargs.get("arch", {}))}
+        return merged
+
+
+class BatchModel(nn.Module):
+    """Takes a batch dict (what ``TorchFitLoop`` hands over) and calls the task model with the
+    image and any metadata (acquisition dates, location, wavelengths).
+
+    ``train()`` keeps BatchNorm layers whose parameters are all frozen in eval mode, so a frozen
+    backbone's running statistics do not drift during training either.
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+        meta = {k: batch[k] for k in META_KEYS if k in batch}
+        return self.net(batch["image"], meta or None)
+
+    def train(self, mode: bool = True) -> BatchModel:
+        super().train(mode)
+        if mode:
+            for m in self.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    params = list(m.parameters(recurse=False))
+                    if params and not any(p.requires_grad for p in params):
+                        m.eval()
+        return self
+
+
+class EOTorchAdapter(ModelAdapter):
+    """ModelAdapter over an ``Encoder`` factory; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        backbone: str,
+        encoder_factory: EncoderFactory,
+        config: EOModelConfig,
+        kinds: tuple[str, ...] = SUPPORTED_KINDS,
+    ):
+        self.name = name
+        self.backbone = backbone
+        self.encoder_factory = encoder_factory
+        self.config = config
+        self.kinds = kinds
+        self.card = ModelCard(
+            name=name, backbone=backbone, decoder="", weights=config.weights or "random"
+        )
+        self.model: BatchModel | None = None
+        self.load_report: dict[str, list[str]] = {}
+        self._device_request = "auto"
+
+    # -- build ---------------------------------------------------------------------------
+    def build(self, task: Task, protocol: EvalProtocol, cfg: RunConfig, data: DataModule) -> None:
+        if task.kind not in self.kinds:
+            raise ConfigError(
+                f"model {self.name} does not do {task.kind!r} tasks (only {', '.join(self.kinds)})"
+            )
+        c = self.config
+        bands = tuple(data.info.get("band_names") or task.bands)
+        if not bands:
+            raise ConfigError(
+                f"task {task.name} names no bands (data.info['band_names'] or Task.bands)"
+            )
+        resolve_bands(bands)  # unknown names raise ConfigError naming them
+        self._check_units(data)
+        img_size = c.img_size or int(data.info.get("chip_size") or 0) or None
+        encoder = self.encoder_factory(len(bands), img_size, bands, dict(c.arch))
+        if c.weights:
+            self.load_report = encoder.load_pretrained(c.weights, c.weights_bands, bands)  # type: ignore[attr-defined]
+            if self.load_report.get("missing"):
+                raise ConfigError(
+                    f"{c.weights}: checkpoint lacks encoder weights {self.load_report['missing'][:10]}"
+                )
+            log.info(
+                "%s: loaded %s (%s)",
+                self.name,
+                c.weights,
+                "; ".join(self.load_report.get("band_mapping", [])),
+            )
+        decoder = "linear" if protocol.head == "linear" else c.decoder
+        if task.kind == "seg":
+            net: nn.Module = SegmenterModel(encoder, task.num_classes, decoder=decoder, neck=c.neck)
+        else:
+            net = ClassifierModel(encoder, task.num_classes, dropout=c.dropout)
+            decoder = "linear"
+        apply_protocol(encoder, protocol, lora_alpha=c.lora_alpha or None)
+        self.model = BatchModel(net)
+        self.task = task
+        self.protocol = protocol
+        self.device = "cpu"
+        self._device_request = cfg.device
+        self.card = ModelCard(
+            name=self.name,
+            backbone=self.backbone,
+            decoder=decoder if task.kind == "seg" else "linear",
+            bands=tuple(c.weights_bands) if c.weights else bands,
+            mean=tuple(c.weights_mean),
+            std=tuple(c.weights_std),
+            input_unit=c.weights_unit,
+            weights=c.weights or "random",
+            extra={
+                "band_mapping": self.load_report.get("band_mapping", []),
+                "unexpected_keys": self.load_report.get("unexpected", []),
+                "trainable_params": sum(p.numel() for p in net.parameters() if p.requires_grad),
+            },
+        )
+
+    def _check_units(self, data: DataModule) -> None:
+        c = self.config
+        unit = str(data.info.get("input_unit", ""))
+        if (
+            c.weights
+            and c.weights_unit
+            and unit
+            and unit != c.weights_unit
+            and not c.allow_unit_mismatch
+        ):
+            raise ConfigError(
+                f"checkpoint {c.weights} expects input unit {c.weights_unit!r} but the data is "
+                f"{unit!r}; convert the data or pass model_kwargs.allow_unit_mismatch=True"
+            )
+
+    # -- training ------------------------------------------------------------------------
+    def loss(self, out: torch.Tensor, batch: dict[str, Any]) -> torch.Tensor:
+        kind = self.task.kind
+        if kind == "seg":
+            ignore = self.ignore_index
+            return F.cross_entropy(
+                out, batch["mask"].long(), ignore_index=ignore if ignore is not None else -100
+            )
+        if kind == "multilabel":
+            return F.binary_cross_entropy_with_logits(out, batch["label"].float())
+        return F.cross_entropy(out, batch["label"].long())
+
+    def fit(self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback) -> FitResult:
+        from geoarena.core.evaluation import evaluate_split
+        from geoarena.core.fit_loop import TorchFitLoop
+
+        model = self._require_model()
+        self.ignore_index = data.info.get("ignore_index")
+        metric = self.task.metrics()
+        loop = TorchFitLoop(
+            model=model,
+            loss_fn=self.loss,
+            evaluate=lambda: evaluate_split(self.predict, data, "val", metric, train.batch_size),
+            monitor=f"val/{self.task.metric}",
+            direction=self.task.direction,
+            inputs=lambda batch: batch,
+            device=self._device_request,
+        )
+        self.device = loop.device
+        return loop.fit(data, train, on_epoch)
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, Any]) -> torch.Tensor:
+        from geoarena.core.fit_loop import move_to
+
+        model = self._require_model()
+        model.eval()
+        out = model(move_to(batch, self.device)).float()
+        if self.task.kind == "multilabel":
+            out = torch.sigmoid(out)
+        return out.cpu()
+
+    def _require_model(self) -> BatchModel:
+        if self.model is None:
+            raise RuntimeError(f"{self.name}: call build() first")
+        return self.model
+
+    ignore_index: int | None = None
+
+
+def apply_protocol(
+    encoder: Encoder, protocol: EvalProtocol, lora_alpha: float | None = None
+) -> None:
+    """Freeze ``encoder`` per ``protocol``: ``none`` trains all; ``backbone`` freezes all;
+    ``all_but_last_n`` leaves the last N stages trainable; ``lora_rank > 0`` adds trainable LoRA
+    adapters to the frozen encoder."""
+    blocks = encoder.stages() if protocol.freeze == "all_but_last_n" else None
+    if blocks is not None and protocol.last_n > len(blocks):
+        raise ConfigError(
+            f"protocol {protocol.name} unfreezes {protocol.last_n} blocks; the encoder has {len(blocks)}"
+        )
+    freeze_module(encoder, protocol, blocks=blocks)
+    if protocol.lora_rank > 0:
+        from geoarena.eo.models.lora import add_lora
+
+        add_lora(encoder, protocol.lora_rank, encoder.lora_targets, alpha=lora_alpha)

@@ -1,0 +1,71 @@
+"""Task models: an ``Encoder`` plus a classification head or a (neck +) segmentation decoder.
+
+Non-temporal encoders accept multi-temporal input ``(B, T, C, H, W)`` too: the time steps are
+folded into the batch and their features averaged (temporal mean pooling), so every backbone
+runs on time series; temporal encoders (Prithvi, SatMAE) see the series themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from geoarena.eo.models.decoders import SimpleFeaturePyramid, build_decoder
+from geoarena.eo.models.encoders import Encoder
+
+
+def _fold_time(encoder: Encoder, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+    if x.ndim == 5 and not encoder.temporal:
+        return x.flatten(0, 1), x.shape[1]
+    return x, 1
+
+
+def _unfold_mean(y: torch.Tensor, t: int) -> torch.Tensor:
+    if t == 1:
+        return y
+    return y.unflatten(0, (-1, t)).mean(dim=1)
+
+
+class ClassifierModel(nn.Module):
+    """Pooled encoder features → linear layer (``num_outputs`` logits)."""
+
+    def __init__(self, encoder: Encoder, num_outputs: int, dropout: float = 0.0):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(encoder.embed_dim, num_outputs))
+
+    def forward(self, x: torch.Tensor, meta: dict[str, Any] | None = None) -> torch.Tensor:
+        x, t = _fold_time(self.encoder, x)
+        return self.head(_unfold_mean(self.encoder.forward_pooled(x, meta), t))
+
+
+class SegmenterModel(nn.Module):
+    """Encoder feature pyramid (through a ViT neck when single-scale) → decoder → logits at
+    the input size."""
+
+    def __init__(
+        self, encoder: Encoder, num_classes: int, decoder: str = "unet", neck: str = "auto"
+    ):
+        super().__init__()
+        self.encoder = encoder
+        channels = list(encoder.channels)
+        use_neck = neck == "sfp" or (
+            neck == "auto" and encoder.single_scale and decoder != "linear"
+        )
+        self.neck = SimpleFeaturePyramid(channels[-1]) if use_neck else None
+        if self.neck is not None:
+            channels = self.neck.out_channels
+        self.decoder = build_decoder(decoder, channels, num_classes)
+        self.decoder_name = decoder
+
+    def forward(self, x: torch.Tensor, meta: dict[str, Any] | None = None) -> torch.Tensor:
+        size = x.shape[-2:]
+        x, t = _fold_time(self.encoder, x)
+        feats = self.encoder.forward_features(x, meta)
+        if t > 1:
+            feats = [_unfold_mean(f, t) for f in feats]
+        if self.neck is not None:
+            feats = self.neck(feats)
+        return self.decoder(feats, size)
