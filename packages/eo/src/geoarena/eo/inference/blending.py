@@ -1,0 +1,49 @@
+"""Window weights for blending overlapping predictions, and D4 test-time augmentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def window_weight(
+    size: int, kind: str = "gaussian", sigma_scale: float = 0.25, floor: float = 1e-3
+) -> np.ndarray:
+    """``(size, size)`` float32 weight peaking at the centre.
+
+    ``gaussian``: separable Gaussian with sigma = ``sigma_scale * size`` (nnU-Net style);
+    ``cosine``: separable Hann window; ``none``: uniform. A small floor keeps scene-border pixels
+    (covered by one window only) well defined after normalisation.
+    """
+    x = np.arange(size, dtype=np.float64) + 0.5
+    if kind == "gaussian":
+        w1 = np.exp(-0.5 * ((x - size / 2) / (sigma_scale * size)) ** 2)
+    elif kind == "cosine":
+        w1 = np.sin(np.pi * x / size) ** 2
+    elif kind == "none":
+        w1 = np.ones(size)
+    else:
+        raise ValueError(f"unknown blend {kind!r}; use gaussian, cosine or none")
+    w = np.outer(w1, w1)
+    return np.maximum(w / w.max(), floor).astype(np.float32)
+
+
+def d4_predict(model: Callable, x, softmax: bool = True):
+    """Average of ``model`` over the 8 dihedral transforms of the (square) input batch, each
+    prediction mapped back to the original orientation."""
+    import torch
+
+    out = None
+    for k in range(4):
+        for flip in (False, True):
+            t = torch.rot90(x, k, dims=(2, 3))
+            if flip:
+                t = torch.flip(t, dims=(3,))
+            y = model(t)
+            y = torch.softmax(y, 1) if softmax else y
+            if flip:
+                y = torch.flip(y, dims=(3,))
+            y = torch.rot90(y, -k, dims=(2, 3))
+            out = y if out is None else out + y
+    return out / 8
