@@ -512,6 +512,7 @@ def compute_leaderboard(
 
     Defaults are the GEO-Bench-2 leaderboard's (its capability groups, 100 replicates, seed 100);
     pass ``normalizer=Normalizer.from_json(".../normalizer.json")`` to score against its ranges.
+    The per-dataset intervals of the mean use at least 1,000 resamples (the leaderboard has none).
     """
     data = _clean(df, [*method_cols, dataset_col], score_col)
     norm = normalizer or Normalizer.from_table(data, dataset_col, score_col)
