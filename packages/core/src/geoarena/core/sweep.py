@@ -263,7 +263,9 @@ def _close_stale_runs(handle: SweepHandle, tracker: Any) -> None:
     """When this worker fails another's stale trial, it also ends that trial's MLflow run."""
     from geoarena.core.sweep_storage import StaleTrialCallback
 
-    callback = getattr(handle.study._storage, "heartbeat_stale_trial_callback", None)
+    storage = handle.study._storage  # RDB storages come wrapped in Optuna's cache layer
+    getter = getattr(storage, "get_heartbeat_stale_trial_callback", None)
+    callback = getter() if getter is not None else None
     if not isinstance(callback, StaleTrialCallback):
         return
 
@@ -391,7 +393,7 @@ def tell(handle: SweepHandle, trial: Any, outcome: TrialOutcome) -> None:
     """Finish ``trial`` with ``outcome`` (run id, test metrics and errors as user attrs)."""
     from optuna.trial import TrialState
 
-    if outcome.run_id:
+    if outcome.run_id and trial.user_attrs.get("mlflow_run_id") != outcome.run_id:
         trial.set_user_attr("mlflow_run_id", outcome.run_id)
     for k, v in outcome.test.items():
         trial.set_user_attr(k, float(v))

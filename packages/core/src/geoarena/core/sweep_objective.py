@@ -232,12 +232,17 @@ class TrialObjective:
         if self.tracker is None or outcome.run_id is None:
             return
         rid = outcome.run_id
-        self.tracker.log_params(rid, {f"trial.{k}": v for k, v in trial.params.items()})
-        for step, value in sorted(reported.items()):
-            self.tracker.log_metrics(rid, {"optuna/intermediate": value}, step=step)
+        params = {f"trial.{k}": v for k, v in trial.params.items()}
         tags = {"optuna.state": outcome.state}
         if outcome.values is not None:
             tags["optuna.values"] = ",".join(f"{v:.6g}" for v in outcome.values)
+        self.tracker.log_params(rid, params)
+        for step, value in sorted(reported.items()):
+            self.tracker.log_metrics(rid, {"optuna/intermediate": value}, step=step)
         self.tracker.set_tags(rid, tags)
-        # the runner closed the run already; re-terminating sets the status Optuna decided
-        self.tracker.end_run(rid, MLFLOW_STATUS[outcome.state])
+        if outcome.state == "FAIL":
+            # e.g. the run finished but its objective is missing: Optuna says FAIL, so does MLflow
+            self.tracker.end_run(rid, MLFLOW_STATUS["FAIL"])
+        else:
+            # the runner already closed the run FINISHED (complete) or KILLED (pruned)
+            self.tracker.flush(rid)
