@@ -8,44 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from geoarena.core.results_schema import GEOBENCH2_COLUMNS, RESULTS_COLUMNS, validate_results
 from geoarena.core.tracking import Tracker
 
-#: GEO-Bench-2 submission columns, in their order.
-GEOBENCH2_COLUMNS = [
-    "dataset",
-    "Metric",
-    "test metric",
-    "mlflow_run_id",
-    "Seed",
-    "backbone",
-    "decoder",
-    "n_trials",
-    "early_stop_patience",
-    "data_percentages",
-    "batch_size_selection",
-    "lr",
-    "weight_decay",
-    "frozen_or_full_ft",
-]
-#: GeoArena additions.
-EXTRA_COLUMNS = [
-    "modality",
-    "protocol",
-    "normalization",
-    "input_unit",
-    "git_sha",
-    "task",
-    "model",
-    "label_fraction",
-    "config_hash",
-    "status",
-    "direction",
-    "capabilities",
-    "val metric",
-    "n_params",
-    "fit_s",
-]
-COLUMNS = GEOBENCH2_COLUMNS + EXTRA_COLUMNS
+__all__ = ["COLUMNS", "GEOBENCH2_COLUMNS", "results_table", "row_from_run"]
+
+#: Columns the harness adds after the schema's (direction and capabilities drive the report).
+EXTRA_COLUMNS = ("direction", "capabilities", "val metric", "n_params", "fit_s")
+COLUMNS = [*RESULTS_COLUMNS, *EXTRA_COLUMNS]
 
 
 def row_from_run(r: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +88,9 @@ def results_table(tracker: Tracker, suite: str, include_failed: bool = False):
                 row["error"] = r["tags"].get("error", "")
                 rows.append(row)
     df = pd.DataFrame(rows, columns=[*COLUMNS, *(["error"] if include_failed else [])])
+    finished = df[df["status"] == "FINISHED"]
+    if len(finished):
+        validate_results(finished)
     return df.sort_values(
         ["task", "model", "protocol", "label_fraction", "Seed"], kind="stable"
     ).reset_index(drop=True)
