@@ -205,14 +205,14 @@ class ContextWeights:
     """Weights of :class:`ContextResolver`'s linear score (tuned on the training split by
     ``experiments/nlp_tune_context.py``)."""
 
-    log_pop: float = 1.0
-    main_name: float = 1.5
+    log_pop: float = 1.5
+    main_name: float = 0.5
     is_capital: float = 0.8
-    kind_admin1: float = 1.5
+    kind_admin1: float = 0.5
     kind_country: float = 3.0
     kind_continent: float = 2.0
-    ctx_country: float = 1.5
-    ctx_admin1: float = 2.0
+    ctx_country: float = 0.5
+    ctx_admin1: float = 1.0
     ctx_same_country_mentions: float = 0.4
     spread: float = -6.0
 

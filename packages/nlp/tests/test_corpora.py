@@ -1,0 +1,68 @@
+import math
+
+import pytest
+
+from geoarena.core.errors import DataError
+from geoarena.nlp.corpora import (
+    read_geovirus,
+    read_geowebnews,
+    read_lgl,
+    read_wiktor,
+    split_documents,
+)
+
+
+def test_geovirus_quirks(fixtures):
+    docs = read_geovirus(fixtures["geovirus"])
+    assert len(docs) == 2  # the commented-out template article is not an article
+    d1, d2 = docs
+    for d in docs:
+        for t in d.toponyms:
+            assert d.text[t.start : t.end] == t.name  # offsets shifted by −1 into Python's
+    # the doubled <location> tag wraps two real locations: both are read, none twice
+    assert [t.name for t in d2.toponyms] == ["Paris", "Lyon", "France", "U.S."]
+    assert d2.toponyms[-1].alt_name == "United States"
+    assert d1.toponyms[0].lat == pytest.approx(33.66)
+
+
+def test_geovirus_errors_name_the_file(tmp_path):
+    bad = tmp_path / "broken.xml"
+    bad.write_text("<articles><article><text>x</text>")
+    with pytest.raises(DataError, match="broken.xml.*malformed XML"):
+        read_geovirus(bad)
+    wrong = tmp_path / "shifted.xml"
+    wrong.write_text(
+        "<articles><article><text>Paris is nice</text><locations><location><name>Paris</name>"
+        "<start>5</start><end>10</end><lat>1</lat><lon>2</lon></location></locations></article></articles>"
+    )
+    with pytest.raises(DataError, match="shifted.xml.*not 'Paris'"):
+        read_geovirus(wrong)
+    with pytest.raises(DataError, match="does not exist"):
+        read_geovirus(tmp_path / "missing.xml")
+
+
+def test_lgl_wiktor_geowebnews(fixtures):
+    lgl = read_lgl(fixtures["lgl"])[0]
+    assert lgl.doc_id == "38765806"
+    names = {t.name: t for t in lgl.toponyms}
+    assert names["Chicago"].geonameid == 4887398 and names["Chicago"].lat == pytest.approx(41.85)
+    assert not names["Residents"].resolvable and math.isnan(names["Residents"].lat)
+    wk = read_wiktor(fixtures["wiktor"])[0]
+    assert [(t.start, t.name) for t in wk.toponyms] == [(0, "Lyon"), (26, "Lyon")]
+    assert all(t.lat == pytest.approx(45.76) for t in wk.toponyms)
+    gwn = read_geowebnews(fixtures["geowebnews"])[0]
+    assert [t.name for t in gwn.toponyms] == ["Paris", "London"]  # the demonym is not a toponym
+    assert gwn.toponyms[0].lon == pytest.approx(2.3522)
+    assert gwn.toponyms[1].geonameid == 2643743 and not gwn.toponyms[1].resolvable
+
+
+def test_split_by_document_is_seeded_and_disjoint(fixtures):
+    docs = read_geovirus(fixtures["geovirus"]) * 10
+    for i, d in enumerate(docs):
+        d.doc_id = f"d{i}"
+    a = split_documents(docs, seed=0)
+    b = split_documents(docs, seed=0)
+    assert [d.doc_id for d in a["test"]] == [d.doc_id for d in b["test"]]
+    ids = [d.doc_id for s in a.values() for d in s]
+    assert sorted(ids) == sorted(d.doc_id for d in docs)
+    assert len(a["test"]) == 6 and len(a["val"]) == 3
