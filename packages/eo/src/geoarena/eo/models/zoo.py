@@ -7,11 +7,13 @@ layer from the checkpoint's bands (``weights_bands``, RGB for ImageNet weights) 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from geoarena.core.registry import MODELS
 from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
 from geoarena.eo.models.encoders import TimmEncoder
+from geoarena.eo.models.prithvi import PRITHVI_CONFIGS, PrithviEncoder
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -63,4 +65,58 @@ def _factory(name: str):
     make.__doc__ = (
         f"{name}: timm {TIMM_MODELS[name][0]} backbone ({', '.join(('cls', 'multilabel', 'seg'))})."
     )
+    return make
+
+
+#: registry name → Prithvi-EO-2.0 size (``PRITHVI_CONFIGS``)
+PRITHVI_MODELS: dict[str, str] = {
+    "eo/prithvi-tiny": "tiny",
+    "eo/prithvi-eo2-100m": "100M",
+    "eo/prithvi-eo2-300m": "300M",
+    "eo/prithvi-eo2-300m-tl": "300M-TL",
+    "eo/prithvi-eo2-600m": "600M",
+    "eo/prithvi-eo2-600m-tl": "600M-TL",
+}
+
+
+def prithvi_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 of size ``PRITHVI_MODELS[name]``; ``weights`` loads a published checkpoint
+    (HLS bands, reflectance × 10000) and adapts its patch embedding to the data's bands."""
+    size = PRITHVI_MODELS[name]
+    cfg = PRITHVI_CONFIGS[size]
+    base = EOModelConfig(
+        decoder="upernet",
+        weights_bands=cfg.bands,
+        weights_unit=cfg.input_unit,
+        weights_mean=cfg.mean,
+        weights_std=cfg.std,
+    )
+    config = EOModelConfig.from_kwargs(base, model_kwargs)
+
+    def factory(
+        in_chans: int, img_size: int | None, bands: tuple[str, ...], arch: dict[str, Any]
+    ) -> PrithviEncoder:
+        arch_cfg = dataclasses.replace(cfg, **arch) if arch else cfg
+        return PrithviEncoder(arch_cfg, in_chans=in_chans, img_size=img_size)
+
+    return EOTorchAdapter(name, f"prithvi_eo_v2_{size.lower()}", factory, config)
+
+
+def register_prithvi_models() -> None:
+    for name in PRITHVI_MODELS:
+        MODELS.add(
+            name,
+            _named(name, prithvi_adapter),
+            kinds=("cls", "multilabel", "seg"),
+            family="prithvi",
+            backbone=PRITHVI_MODELS[name],
+        )
+
+
+def _named(name: str, builder):
+    def make(**model_kwargs: Any) -> EOTorchAdapter:
+        return builder(name, **model_kwargs)
+
+    make.__name__ = f"make_{name.split('/')[-1].replace('-', '_')}"
+    make.__doc__ = (builder.__doc__ or "").split("\n")[0]
     return make
