@@ -10,11 +10,21 @@ import numpy as np
 def window_weight(
     size: int, kind: str = "gaussian", sigma_scale: float = 0.25, floor: float = 1e-3
 ) -> np.ndarray:
-    """``(size, size)`` float32 weight peaking at the centre.
+    """``(size, size)`` float32 weight peaking at the centre: the outer product of
+    ``window_weight_1d`` with itself (separable, so the sum of weights over a grid of windows is
+    an outer product of two 1-D sums)."""
+    w1 = window_weight_1d(size, kind, sigma_scale, floor)
+    return np.outer(w1, w1).astype(np.float32)
 
-    ``gaussian``: separable Gaussian with sigma = ``sigma_scale * size`` (nnU-Net style);
-    ``cosine``: separable Hann window; ``none``: uniform. A small floor keeps scene-border pixels
-    (covered by one window only) well defined after normalisation.
+
+def window_weight_1d(
+    size: int, kind: str = "gaussian", sigma_scale: float = 0.25, floor: float = 1e-3
+) -> np.ndarray:
+    """1-D profile of the window weight.
+
+    ``gaussian``: sigma = ``sigma_scale * size`` (nnU-Net style); ``cosine``: Hann window;
+    ``none``: uniform. The floor (``sqrt(floor)`` per axis, ``floor`` in 2-D) keeps scene-border
+    pixels, covered by one window only, well defined after normalisation.
     """
     x = np.arange(size, dtype=np.float64) + 0.5
     if kind == "gaussian":
@@ -25,8 +35,7 @@ def window_weight(
         w1 = np.ones(size)
     else:
         raise ValueError(f"unknown blend {kind!r}; use gaussian, cosine or none")
-    w = np.outer(w1, w1)
-    return np.maximum(w / w.max(), floor).astype(np.float32)
+    return np.maximum(w1 / w1.max(), np.sqrt(floor)).astype(np.float32)
 
 
 def d4_predict(model: Callable, x, softmax: bool = True):

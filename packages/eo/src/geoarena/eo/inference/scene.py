@@ -23,7 +23,7 @@ from rasterio.windows import Window
 
 from geoarena.core.errors import DataError
 from geoarena.eo.data.raster_io import open_raster
-from geoarena.eo.inference.blending import d4_predict, window_weight
+from geoarena.eo.inference.blending import d4_predict, window_weight, window_weight_1d
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,13 @@ def predict_scene(
     win, stride = cfg.window, cfg.stride
     if not 0 < stride <= win:
         raise ValueError(f"stride must be in (0, window], got {stride} for window {win}")
-    weight = torch.from_numpy(window_weight(win, cfg.blend))
-    with open_raster(src_path) as src:
+    w1 = window_weight_1d(win, cfg.blend)
+    weight = torch.from_numpy(np.outer(w1, w1))
+    # a fixed GDAL block cache: by default it grows to 5 % of RAM as blocks are read/written
+    with (
+        rasterio.Env(GDAL_CACHEMAX=cfg.extra.get("gdal_cache_mb", 64)),
+        open_raster(src_path) as src,
+    ):
         bands = cfg.bands or list(range(1, src.count + 1))
         if cfg.mean and len(cfg.mean) != len(bands):
             raise DataError(
@@ -132,8 +137,13 @@ def predict_scene(
             )
         H, W, K = src.height, src.width, cfg.num_classes
         nodata = src.nodata
-        mean = torch.tensor(cfg.mean or [0.0] * len(bands), dtype=torch.float32)[:, None, None]
-        std = torch.tensor(cfg.std or [1.0] * len(bands), dtype=torch.float32)[:, None, None]
+        mean = torch.tensor(cfg.mean or [0.0] * len(bands), dtype=torch.float32)[
+            None, :, None, None
+        ]
+        inv_std = (
+            1.0
+            / torch.tensor(cfg.std or [1.0] * len(bands), dtype=torch.float32)[None, :, None, None]
+        )
         profile = {
             "driver": "GTiff",
             "width": W,
@@ -149,6 +159,14 @@ def predict_scene(
             "nodata": cfg.nodata_class if nodata is not None else None,
         }
         rows, cols = _starts(H, win, stride), _starts(W, win, stride)
+        # the weight is separable and windows lie on a grid, so the weight sum is an outer product
+        row_wsum = np.zeros(H, np.float32)
+        col_wsum = np.zeros(W, np.float32)
+        for r in rows:
+            row_wsum[r : r + win] += w1
+        for c in cols:
+            col_wsum[c : c + win] += w1
+        col_wsum_t = torch.from_numpy(col_wsum)
         tmpdir = tempfile.TemporaryDirectory(dir=out_path.parent)
         tmp_cls = Path(tmpdir.name) / "classes.tif"
         tmp_prob = Path(tmpdir.name) / "probs.tif"
@@ -158,9 +176,8 @@ def predict_scene(
             if prob_path
             else None
         )
-        # accumulators for the band of rows [band_top, band_top + win)
+        # weighted probability sums for the band of rows [band_top, band_top + win)
         acc = torch.zeros((K, win, W), dtype=torch.float32)
-        wsum = torch.zeros((win, W), dtype=torch.float32)
         band_top = 0
         n_windows = 0
         with torch.inference_mode():
@@ -168,40 +185,38 @@ def predict_scene(
                 if r != band_top:  # shift the band down (rows above r were finalised already)
                     shift = r - band_top
                     acc = torch.roll(acc, -shift, dims=1)
-                    wsum = torch.roll(wsum, -shift, dims=0)
                     acc[:, win - shift :] = 0
-                    wsum[win - shift :] = 0
                     band_top = r
                 strip = src.read(bands, window=Window(0, r, W, win))
                 valid = None if nodata is None else (strip != nodata).any(0)
-                x_strip = (torch.from_numpy(strip.astype(np.float32)) - mean) / std
                 for b0 in range(0, len(cols), cfg.batch_size):
                     cs = cols[b0 : b0 + cfg.batch_size]
-                    x = torch.stack([x_strip[:, :, c : c + win] for c in cs])
-                    p = forward(x.to(cfg.device)).float().cpu()
+                    raw = np.stack([strip[:, :, c : c + win] for c in cs])
+                    x = torch.from_numpy(raw).float().sub_(mean).mul_(inv_std)
+                    p = forward(x.to(cfg.device)).float().cpu().mul_(weight)
                     for j, c in enumerate(cs):
-                        acc[:, :, c : c + win] += p[j] * weight
-                        wsum[:, c : c + win] += weight
+                        acc[:, :, c : c + win].add_(p[j])
                     n_windows += len(cs)
                 # rows [r, next_r) are final now
                 next_r = rows[i + 1] if i + 1 < len(rows) else r + win
                 n_final = next_r - r
-                probs = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
-                classes = probs.argmax(0).to(torch.uint8).numpy()
+                final = acc[:, :n_final]
+                # argmax of the weighted sum equals argmax of the normalised mean (weights > 0)
+                classes = _argmax_classes(final).numpy()
                 if valid is not None:
                     classes[~valid[:n_final]] = cfg.nodata_class
                 dst.write(classes[None], window=Window(0, r, W, n_final))
                 if pdst is not None:
-                    pdst.write(
-                        (probs.clamp(0, 1) * 255).round().to(torch.uint8).numpy(),
-                        window=Window(0, r, W, n_final),
-                    )
+                    norm = torch.from_numpy(row_wsum[r:next_r])[:, None] * col_wsum_t[None, :]
+                    probs = (final / norm).clamp_(0, 1).mul_(255).round_().to(torch.uint8)
+                    pdst.write(probs.numpy(), window=Window(0, r, W, n_final))
         dst.close()
         if pdst is not None:
             pdst.close()
-    _to_cog(tmp_cls, out_path, "NEAREST")
-    if prob_path:
-        _to_cog(tmp_prob, Path(prob_path), "AVERAGE")
+    with rasterio.Env(GDAL_CACHEMAX=cfg.extra.get("gdal_cache_mb", 64)):
+        _to_cog(tmp_cls, out_path, "NEAREST")
+        if prob_path:
+            _to_cog(tmp_prob, Path(prob_path), "AVERAGE")
     tmpdir.cleanup()
     return {
         "windows": n_windows,
@@ -211,6 +226,20 @@ def predict_scene(
         "height": H,
         "width": W,
     }
+
+
+def _argmax_classes(scores):
+    """Class index of the largest score along dim 0 as uint8, by K − 1 vectorised comparisons
+    (a strided reduction over the class axis is several times slower for small K)."""
+    import torch
+
+    best = scores[0].clone()
+    idx = torch.zeros(best.shape, dtype=torch.uint8)
+    for k in range(1, scores.shape[0]):
+        better = scores[k] > best
+        idx[better] = k
+        torch.maximum(best, scores[k], out=best)
+    return idx
 
 
 def _to_cog(src: Path, dst: Path, resampling: str) -> None:
