@@ -10,7 +10,12 @@ from __future__ import annotations
 
 def register_all() -> None:
     """Register every EO model under ``eo/<name>``."""
-    from geoarena.eo.models.zoo import register_prithvi_models, register_timm_models
+    from geoarena.eo.models.zoo import (
+        register_prithvi_models,
+        register_timm_models,
+        register_token_vits,
+    )
 
     register_timm_models()
     register_prithvi_models()
+    register_token_vits()

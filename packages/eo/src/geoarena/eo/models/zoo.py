@@ -14,6 +14,8 @@ from geoarena.core.registry import MODELS
 from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
 from geoarena.eo.models.encoders import TimmEncoder
 from geoarena.eo.models.prithvi import PRITHVI_CONFIGS, PrithviEncoder
+from geoarena.eo.models.satmae import SatMAEEncoder
+from geoarena.eo.models.wavelength_vit import WavelengthViTEncoder
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -120,3 +122,48 @@ def _named(name: str, builder):
     make.__name__ = f"make_{name.split('/')[-1].replace('-', '_')}"
     make.__doc__ = (builder.__doc__ or "").split("\n")[0]
     return make
+
+
+#: small, CPU-sized token ViTs (random init by default; ``arch`` overrides size)
+TOKEN_VIT_ARCH = {"embed_dim": 192, "depth": 6, "num_heads": 3, "patch_size": 8}
+
+
+def wavelength_vit_adapter(name: str = "eo/wavelength-vit", **model_kwargs: Any) -> EOTorchAdapter:
+    """Wavelength-conditioned ViT (DOFA/Clay style): takes any band set without adaptation."""
+    config = EOModelConfig.from_kwargs(
+        EOModelConfig(decoder="upernet", weights_bands=()), model_kwargs
+    )
+
+    def factory(
+        in_chans: int, img_size: int | None, bands: tuple[str, ...], arch: dict[str, Any]
+    ) -> WavelengthViTEncoder:
+        return WavelengthViTEncoder(bands, **{**TOKEN_VIT_ARCH, **arch})
+
+    return EOTorchAdapter(name, "wavelength_vit", factory, config)
+
+
+def satmae_adapter(name: str = "eo/satmae-small", **model_kwargs: Any) -> EOTorchAdapter:
+    """SatMAE-style ViT: spectral-group tokens with spectral and temporal encodings."""
+    config = EOModelConfig.from_kwargs(
+        EOModelConfig(decoder="upernet", weights_bands=()), model_kwargs
+    )
+
+    def factory(
+        in_chans: int, img_size: int | None, bands: tuple[str, ...], arch: dict[str, Any]
+    ) -> SatMAEEncoder:
+        return SatMAEEncoder(bands, **{**TOKEN_VIT_ARCH, **arch})
+
+    return EOTorchAdapter(name, "satmae_group_vit", factory, config)
+
+
+def register_token_vits() -> None:
+    kinds = ("cls", "multilabel", "seg")
+    MODELS.add(
+        "eo/wavelength-vit",
+        _named("eo/wavelength-vit", wavelength_vit_adapter),
+        kinds=kinds,
+        family="wavelength",
+    )
+    MODELS.add(
+        "eo/satmae-small", _named("eo/satmae-small", satmae_adapter), kinds=kinds, family="satmae"
+    )
