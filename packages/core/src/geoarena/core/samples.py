@@ -143,6 +143,7 @@ def sample_path(name: str, cache_dir: str | Path | None = None, fetch: bool = Tr
             f"sha256 mismatch: expected {src.sha256}, got {digest}; delete it and fetch again",
             archive,
         )
+    root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     try:
         _extract(src, archive, tmp)

@@ -1,0 +1,55 @@
+import zipfile
+
+import pytest
+
+from geoarena.core.errors import DataError
+from geoarena.core.samples import SOURCES, SampleSource, sample_path, sha256_file
+
+
+def test_every_source_is_pinned():
+    for s in SOURCES.values():
+        assert (
+            len(s.sha256) == 64 and s.version and s.filename.endswith((".whl", ".tar.gz", ".deb"))
+        )
+
+
+def test_missing_archive_names_file_and_place(tmp_path, monkeypatch):
+    monkeypatch.delenv("GEOARENA_SAMPLES_DIR", raising=False)
+    with pytest.raises(
+        DataError, match=r"solaris-0\.4\.0-py3-none-any\.whl .*put it in .*archives"
+    ):
+        sample_path("solaris-0.4.0", cache_dir=tmp_path, fetch=False)
+
+
+def test_tampered_archive_is_refused(tmp_path, monkeypatch):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    fake = drop / SOURCES["deepforest-2.1.0"].filename
+    with zipfile.ZipFile(fake, "w") as z:
+        z.writestr("deepforest/data/OSBS_029.tif", b"not the real file")
+    monkeypatch.setenv("GEOARENA_SAMPLES_DIR", str(drop))
+    with pytest.raises(DataError, match="sha256 mismatch") as err:
+        sample_path("deepforest-2.1.0", cache_dir=tmp_path / "cache", fetch=False)
+    assert err.value.path == fake
+
+
+def test_verified_archive_is_extracted_once(tmp_path, monkeypatch):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    archive = drop / "tiny-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("tiny/data/a.txt", "hello")
+    src = SampleSource(
+        "tiny-1.0", "pypi-wheel", "tiny", "1.0", archive.name, sha256_file(archive), "MIT", "test"
+    )
+    monkeypatch.setitem(SOURCES, "tiny-1.0", src)
+    monkeypatch.setenv("GEOARENA_SAMPLES_DIR", str(drop))
+    out = sample_path("tiny-1.0", cache_dir=tmp_path / "cache", fetch=False)
+    assert (out / "tiny" / "data" / "a.txt").read_text() == "hello"
+    archive.unlink()  # a second call must not need the archive any more
+    assert sample_path("tiny-1.0", cache_dir=tmp_path / "cache", fetch=False) == out
+
+
+def test_unknown_source():
+    with pytest.raises(DataError, match="unknown sample source 'nope'"):
+        sample_path("nope")
