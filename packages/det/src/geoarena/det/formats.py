@@ -305,23 +305,55 @@ def read_xview(
 
 def read_image(path: str | Path, bands: Sequence[int] = (1, 2, 3)) -> np.ndarray:
     """An image (GeoTIFF, PNG, JPEG…) as ``(H, W, 3)`` uint8; DataError for corrupt files or
-    too few bands. Only 8-bit data is accepted (the detectors here are trained on 8-bit RGB)."""
-    import rasterio
-    from rasterio.errors import RasterioError
+    too few bands. Only 8-bit data is accepted (the detectors here are trained on 8-bit RGB).
 
+    PNG/JPEG are decoded fully with Pillow (which, unlike GDAL, refuses truncated files);
+    everything else is read with rasterio.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError("image file does not exist", path)
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
+        return _read_pillow(path, len(bands))
+    import warnings
+
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+
     try:
-        with rasterio.open(path) as ds:
-            if ds.count < len(bands):
-                raise DataError(f"image has {ds.count} band(s), need {len(bands)} (RGB)", path)
-            if ds.dtypes[0] != "uint8":
-                raise DataError(f"image dtype is {ds.dtypes[0]}, expected uint8", path)
-            arr = ds.read(list(bands))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                if ds.count < len(bands):
+                    raise DataError(f"image has {ds.count} band(s), need {len(bands)} (RGB)", path)
+                if ds.dtypes[0] != "uint8":
+                    raise DataError(f"image dtype is {ds.dtypes[0]}, expected uint8", path)
+                arr = ds.read(list(bands))
     except RasterioError as exc:
         raise DataError(f"corrupt or unreadable image ({exc})", path) from exc
     return np.ascontiguousarray(arr.transpose(1, 2, 0))
+
+
+def _read_pillow(path: Path, n_bands: int) -> np.ndarray:
+    from PIL import Image, ImageFile, UnidentifiedImageError
+
+    # some libraries switch Pillow to silently pad truncated files; a benchmark must not
+    lenient, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        with Image.open(path) as im:
+            im.load()  # decode now: a truncated file fails here, not later in training
+            if len(im.getbands()) < n_bands:
+                raise DataError(
+                    f"image has {len(im.getbands())} band(s), need {n_bands} (RGB)", path
+                )
+            if im.mode not in ("RGB", "RGBA"):
+                raise DataError(f"image mode is {im.mode}, expected 8-bit RGB", path)
+            arr = np.asarray(im.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise DataError(f"corrupt or unreadable image ({exc})", path) from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+    return np.ascontiguousarray(arr)
 
 
 def _read_text(path: Path) -> str:

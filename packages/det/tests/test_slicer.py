@@ -1,0 +1,163 @@
+"""Slicer: SAHI's slice layout and merge rules, and window-by-window raster reading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+from sahi.postprocess.combine import GreedyNMMPostprocess, NMSPostprocess
+from sahi.prediction import ObjectPrediction
+from sahi.slicing import get_slice_bboxes
+
+from geoarena.det.slicer import SliceConfig, SlicedDetector, merge_predictions, slice_windows
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "s", "ov"),
+    [(4096, 4096, 512, 0.2), (1000, 700, 256, 0.25), (300, 200, 512, 0.2), (1035, 1249, 320, 0.0)],
+)
+def test_slice_layout_equals_sahi(h, w, s, ov):
+    assert [list(x) for x in slice_windows(h, w, s, s, ov, ov)] == get_slice_bboxes(
+        h, w, s, s, False, ov, ov
+    )
+
+
+def _random_preds(rng, n=150):
+    xy = rng.uniform(0, 300, (n, 2))
+    wh = rng.uniform(5, 40, (n, 2))
+    boxes = np.round(np.concatenate([xy, xy + wh], 1), 2)
+    # clusters of near-duplicates, like detections of one object from overlapping slices
+    dup = boxes[: n // 3] + rng.normal(0, 2, (n // 3, 4))
+    boxes = np.concatenate([boxes, np.maximum(dup, 0)])
+    boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + 1)
+    return boxes, np.round(rng.random(len(boxes)), 4), rng.integers(0, 3, len(boxes))
+
+
+def _sahi(post, boxes, scores, labels):
+    ops = [
+        ObjectPrediction(
+            bbox=b.tolist(),
+            score=float(s),
+            category_id=int(c),
+            category_name=str(c),
+            shift_amount=[0, 0],
+            full_shape=[400, 400],
+        )
+        for b, s, c in zip(boxes, scores, labels)
+    ]
+    out = post(ops)
+    key = sorted(
+        (tuple(np.round(o.bbox.to_xyxy(), 4)), round(o.score.value, 4), o.category.id) for o in out
+    )
+    return key
+
+
+@pytest.mark.parametrize(
+    ("merge", "metric", "agnostic"),
+    [
+        ("nms", "iou", False),
+        ("nms", "ios", False),
+        ("greedy_nmm", "ios", False),
+        ("greedy_nmm", "iou", True),
+    ],
+)
+def test_merge_matches_sahi_postprocess(merge, metric, agnostic):
+    rng = np.random.default_rng(7)
+    boxes, scores, labels = _random_preds(rng)
+    cls = NMSPostprocess if merge == "nms" else GreedyNMMPostprocess
+    ref = _sahi(
+        cls(match_threshold=0.5, match_metric=metric.upper(), class_agnostic=agnostic),
+        boxes,
+        scores,
+        labels,
+    )
+    ours = merge_predictions(boxes, scores, labels, merge, metric, 0.5, agnostic)
+    got = sorted(
+        (tuple(np.round(b, 4)), round(float(s), 4), int(c))
+        for b, s, c in zip(ours["boxes"], ours["scores"], ours["labels"])
+    )
+    assert len(got) == len(ref)
+    assert got == ref
+
+
+def test_nms_keeps_highest_and_drops_duplicates():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60.0]])
+    out = merge_predictions(boxes, np.array([0.5, 0.9, 0.7]), np.zeros(3, dtype=int))
+    np.testing.assert_allclose(out["boxes"], [[1, 1, 11, 11], [50, 50, 60, 60]])
+    np.testing.assert_allclose(out["scores"], [0.9, 0.7])
+
+
+@pytest.fixture(scope="module")
+def tiny_yolo(tmp_path_factory):
+    """A randomly initialised yolov8n (no weights are downloaded) saved as a local .pt."""
+    from geoarena.det.yolo_offline import ensure_offline
+
+    folder = tmp_path_factory.mktemp("yolo")
+    ensure_offline(folder / "cfg")
+    import torch
+    from ultralytics import YOLO
+
+    torch.manual_seed(0)
+    model = YOLO("yolov8n.yaml")
+    # untrained class logits are all equal (bias init); spread them so scores are distinct
+    with torch.no_grad():
+        for p in model.model.model[-1].cv3.parameters():
+            p.add_(torch.randn_like(p) * 0.3)
+    return model
+
+
+def test_raster_windows_equal_in_memory_slicing(tmp_path, tiny_yolo):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    path = tmp_path / "scene.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=300,
+        height=200,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:32617",
+        transform=from_origin(0, 200, 1, 1),
+        tiled=True,
+        blockxsize=64,
+        blockysize=64,
+    ) as ds:
+        ds.write(img.transpose(2, 0, 1))
+    # a random network: keep everything above a tiny confidence so there is something to compare
+    det = SlicedDetector(
+        tiny_yolo,
+        SliceConfig(slice_height=128, slice_width=128, batch_size=3, conf=1e-9, max_det=50),
+    )
+    det.predict_array(
+        img
+    )  # warm-up: oneDNN's first call may pick other kernels (last-bit differences)
+    a = det.predict_raster(path)
+    b = det.predict_array(img)
+    assert len(a["scores"]) > 0
+    np.testing.assert_allclose(a["boxes"], b["boxes"])
+    assert (a["boxes"][:, 2] <= 300 + 1e-6).all() and (a["boxes"][:, 3] <= 200 + 1e-6).all()
+
+
+def test_batched_slices_equal_ultralytics_predict_per_slice(tiny_yolo):
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    det = SlicedDetector(
+        tiny_yolo, SliceConfig(slice_height=128, slice_width=128, conf=1e-9, max_det=50)
+    )
+    det.predict_array(img)  # warm-up
+    ours = det.predict_array(img)  # one slice: no merge, just our direct forward + NMS
+    ref = tiny_yolo.predict(img[..., ::-1].copy(), imgsz=128, conf=1e-9, max_det=50, verbose=False)[
+        0
+    ].boxes
+    # the strongest detections agree (a random network's long tail of near-tied scores may not)
+    np.testing.assert_allclose(
+        np.sort(ours["scores"])[::-1][:10], np.sort(ref.conf.numpy())[::-1][:10], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        ours["boxes"][np.argsort(-ours["scores"])][:10],
+        ref.xyxy.numpy()[np.argsort(-ref.conf.numpy())][:10],
+        atol=1e-3,
+    )
