@@ -1,0 +1,157 @@
+"""``ModelAdapter`` for the point networks: training on crops with the shared ``TorchFitLoop``,
+prediction on arbitrary-size tiles by covering them with crops and merging softmax votes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from geoarena.core.model import FitResult, ModelAdapter, ModelCard
+from geoarena.pc.asprs import IGNORE
+from geoarena.pc.models.pointnet2 import PointNet2
+from geoarena.pc.models.pyramid import build_pyramid
+from geoarena.pc.models.randla import RandLANet
+
+
+@dataclass(frozen=True)
+class PointNetConfig:
+    """Architecture and inference settings.
+
+    Attributes:
+        arch: ``randla`` or ``pointnet2``.
+        widths: channels per encoder level (4 levels, ÷4 points each).
+        k: neighbours per point.
+        crop_points: points per crop at inference (training crops come from the data).
+        infer_batch: crops per forward pass at inference.
+        class_weight_power: loss weight per class = frequency ** -power (0: plain CE).
+    """
+
+    arch: Literal["randla", "pointnet2"] = "randla"
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    k: int = 16
+    crop_points: int = 2048
+    infer_batch: int = 8
+    class_weight_power: float = 0.25
+
+
+def build_network(cfg: PointNetConfig, in_features: int, num_classes: int) -> torch.nn.Module:
+    if cfg.arch == "randla":
+        return RandLANet(in_features, num_classes, widths=cfg.widths, k=cfg.k)
+    if cfg.arch == "pointnet2":
+        return PointNet2(in_features, num_classes, widths=cfg.widths, k=cfg.k)
+    raise ValueError(f"unknown arch {cfg.arch!r}")
+
+
+class PointNetAdapter(ModelAdapter):
+    """RandLA-Net-style or PointNet++-style segmentation of a ``CloudDataModule``'s points."""
+
+    def __init__(self, **kwargs: Any):
+        for key in ("widths",):
+            if key in kwargs:
+                kwargs[key] = tuple(kwargs[key])
+        self.cfg = PointNetConfig(**kwargs)
+        self.card = ModelCard(
+            name=f"pc/{self.cfg.arch}",
+            backbone=self.cfg.arch,
+            decoder="nearest-upsampling" if self.cfg.arch == "randla" else "feature-propagation",
+            input_unit="metres + zscored geometric features",
+            extra={"k": self.cfg.k, "widths": self.cfg.widths},
+        )
+        self.model: torch.nn.Module | None = None
+        self.device = "cpu"
+
+    # -- build / fit ---------------------------------------------------------------------------
+    def build(self, task, protocol, cfg, data) -> None:
+        from geoarena.core.seeding import resolve_device
+
+        self.task = task
+        self.device = resolve_device(cfg.device)
+        self.model = build_network(self.cfg, data.info["in_chans"], task.num_classes)
+        self.mean = torch.tensor(data.info["mean"], dtype=torch.float32)
+        self.std = torch.tensor(data.info["std"], dtype=torch.float32)
+        counts = np.bincount(data.labels[data.train_mask], minlength=task.num_classes).astype(
+            np.float64
+        )
+        w = np.where(
+            counts > 0, (counts / max(counts.sum(), 1)) ** -self.cfg.class_weight_power, 0.0
+        )
+        self.class_weight = torch.tensor(w / w[counts > 0].mean(), dtype=torch.float32)
+
+    def inputs(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Centre each crop, standardise features, build the KD-tree pyramid."""
+        pts = batch["points"]
+        xyz = pts - pts.mean(dim=1, keepdim=True)
+        feats = (batch["features"] - self.mean.to(pts.device)) / self.std.to(pts.device)
+        return {"xyz": xyz, "features": feats, "pyramid": build_pyramid(pts, self.model.spec)}
+
+    def loss(self, logits: torch.Tensor, batch: dict[str, Any]) -> torch.Tensor:
+        return F.cross_entropy(
+            logits,
+            batch["point_labels"],
+            weight=self.class_weight.to(logits.device),
+            ignore_index=IGNORE,
+        )
+
+    def fit(self, data, train, on_epoch) -> FitResult:
+        from geoarena.core.evaluation import evaluate_split
+        from geoarena.core.fit_loop import TorchFitLoop
+
+        metric = self.task.metrics()
+        loop = TorchFitLoop(
+            self.model,
+            self.loss,
+            evaluate=lambda: evaluate_split(self.predict, data, "val", metric, 1),
+            monitor=f"val/{self.task.metric}",
+            direction=self.task.direction,
+            inputs=self.inputs,
+            device=self.device,
+        )
+        return loop.fit(data, train, on_epoch)
+
+    # -- prediction ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_proba(self, points: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(M, C)`` for a tile of any size: crops of ``crop_points``
+        nearest points (plan view) around the least-covered point until every point has a
+        vote; overlapping crops' softmax outputs are summed (vote merging)."""
+        from scipy.spatial import cKDTree
+
+        assert self.model is not None, "build() first"
+        self.model.eval()
+        m = len(points)
+        k = min(self.cfg.crop_points, m)
+        tree = cKDTree(points[:, :2])
+        votes = np.zeros((m, self.task.num_classes), np.float32)
+        covered = np.zeros(m, np.int32)
+        rng = np.random.default_rng(0)
+        while covered.min() == 0:
+            crops = []
+            for _ in range(self.cfg.infer_batch):
+                free = np.flatnonzero(covered == 0)
+                if free.size == 0:
+                    break
+                _, nn = tree.query(points[free[0], :2], k=k)
+                nn = rng.permutation(np.atleast_1d(nn))
+                covered[nn] += 1
+                crops.append(nn)
+            idx = np.stack(crops)
+            batch = {
+                "points": torch.from_numpy(points[idx].astype(np.float32)).to(self.device),
+                "features": torch.from_numpy(features[idx].astype(np.float32)).to(self.device),
+            }
+            prob = (
+                torch.softmax(self.model(self.inputs(batch)), dim=1).transpose(1, 2).cpu().numpy()
+            )
+            np.add.at(votes, idx.reshape(-1), prob.reshape(-1, prob.shape[-1]))
+        return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+
+    def predict(self, batch: dict[str, Any]) -> torch.Tensor:
+        out = []
+        for pts, feats in zip(batch["points"], batch["features"]):
+            prob = self.predict_proba(pts.cpu().numpy(), feats.cpu().numpy())
+            out.append(prob.argmax(axis=1))
+        return torch.from_numpy(np.stack(out).astype(np.int64))
