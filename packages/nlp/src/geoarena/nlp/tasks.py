@@ -114,7 +114,8 @@ class GeoparseMetric(Metric):
         if gaz is None:
             from geoarena.nlp.gazetteer import Gazetteer
 
-            gaz = self._gaz = Gazetteer.open()
+            cache = batch.get("cache_dir")
+            gaz = self._gaz = Gazetteer.open(Path(cache) if cache else None)
         for doc, res in zip(batch["doc"], pred):
             self.scores.append(score_document(doc, res, gaz, end_to_end=True))
 

@@ -1,0 +1,117 @@
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from geoarena.core.errors import DataError
+from geoarena.nlp.geoparser import Geoparser, GeoparserConfig, to_geojson, to_records
+from geoarena.nlp.recognition import GazetteerMatcher, chunk_text
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("geoparse_tool", ROOT / "tools" / "geoparse.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def parser(gaz):
+    return Geoparser(
+        GeoparserConfig(recognizer="gazetteer", min_city_population=10_000), gazetteer=gaz
+    )
+
+
+def test_gazetteer_matcher_spans(gaz):
+    text = "The mayor of Saint Louis flew from São Paulo to London, United Kingdom, in May."
+    found = GazetteerMatcher(gaz, 10_000).recognize([text])[0]
+    assert [(m.text, text[m.start : m.end]) for m in found] == [
+        ("Saint Louis", "Saint Louis"),
+        ("São Paulo", "São Paulo"),
+        ("London", "London"),
+        ("United Kingdom", "United Kingdom"),
+    ]
+
+
+def test_records_and_geojson(parser):
+    res = parser.parse("Officials in Lyon, France met.")
+    recs = to_records(res)
+    assert [(r["name"], r["geonameid"], r["country"]) for r in recs] == [
+        ("Lyon", 2996944, "FR"),
+        ("France", 3017382, "FR"),
+    ]
+    assert set(recs[0]) >= {"name", "start", "end", "lat", "lon", "geonameid", "country", "score"}
+    gj = to_geojson(res, doc_id="d")
+    assert gj["type"] == "FeatureCollection"
+    assert gj["features"][0]["geometry"]["coordinates"] == [
+        pytest.approx(4.84671),
+        pytest.approx(45.74846),
+    ]
+    json.dumps(gj)  # serialisable
+
+
+def test_empty_and_non_text_input(parser):
+    assert parser.parse("") == []
+    assert parser.parse("   \n\t ") == []
+    with pytest.raises(DataError, match="expected str"):
+        parser.parse_many([b"Paris"])
+
+
+def test_one_megabyte_text(parser):
+    para = "Flooding in Lyon, France and London closed roads. " * 20 + "\n\n"
+    text = para * (1_000_000 // len(para) + 1)
+    assert len(text) > 1_000_000
+    res = parser.parse(text)
+    assert len(res) == 3 * 20 * (1_000_000 // len(para) + 1)
+    assert {r.place.key for r in res} == {"gn:2996944", "country:FR", "gn:2643743"}
+
+
+def test_chunking_keeps_offsets():
+    text = ("word " * 50 + "\n\n") * 30
+    pieces = list(chunk_text(text, 700))
+    assert "".join(p for _, p in pieces) == text
+    assert all(len(p) <= 700 for _, p in pieces)
+    assert all(text[o : o + len(p)] == p for o, p in pieces)
+
+
+def test_cli_outputs_json_and_geojson(gaz_cache, tmp_path, capsys):
+    tool = _tool()
+    f = tmp_path / "r.txt"
+    f.write_text("Aid reached Lyon and Paris, France.", encoding="utf-8")
+    assert tool.main([str(f), "--recognizer", "gazetteer", "--cache-dir", str(gaz_cache)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [t["name"] for t in out[0]["toponyms"]] == ["Lyon", "Paris", "France"]
+    assert out[0]["toponyms"][1]["geonameid"] == 2988507
+    target = tmp_path / "o.geojson"
+    assert (
+        tool.main(
+            [
+                "--text",
+                "",
+                "--format",
+                "geojson",
+                "-o",
+                str(target),
+                "--cache-dir",
+                str(gaz_cache),
+                "--recognizer",
+                "gazetteer",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(target.read_text()) == {"type": "FeatureCollection", "features": []}
+
+
+def test_cli_rejects_non_utf8_and_missing_files(gaz_cache, tmp_path, capsys):
+    tool = _tool()
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("Bogotá".encode("latin-1"))
+    assert tool.main([str(bad), "--recognizer", "gazetteer", "--cache-dir", str(gaz_cache)]) == 2
+    err = capsys.readouterr().err
+    assert "latin1.txt: not UTF-8 text" in err and "Traceback" not in err
+    assert tool.main([str(tmp_path / "nope.txt"), "--cache-dir", str(gaz_cache)]) == 2
+    assert "no such file" in capsys.readouterr().err
