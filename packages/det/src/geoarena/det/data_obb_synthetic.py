@@ -41,6 +41,8 @@ def render_vehicles(
         cls = int(rng.random() < 0.3)
         (l0, l1), (w0, w1) = SIZES[cls]
         length, width = rng.uniform(l0, l1), rng.uniform(w0, w1)
+        if length >= min(h, w):
+            continue  # does not fit this chip
         angle = rng.uniform(-np.pi / 2, np.pi / 2)
         cx, cy = rng.uniform(length / 2, w - length / 2), rng.uniform(length / 2, h - length / 2)
         quad = xywhr_to_poly(np.array([[cx, cy, length, width, angle]]))[0]

@@ -164,8 +164,10 @@ class YoloAdapter(ModelAdapter):
 
         def report(trainer: Any) -> None:
             epoch = int(trainer.epoch)
-            if self.history and self.history[-1]["epoch"] >= epoch:
-                return  # ultralytics fires the hook again for its final validation
+            if epoch >= int(trainer.epochs) or (
+                self.history and self.history[-1]["epoch"] >= epoch
+            ):
+                return  # ultralytics fires the hook once more after the last epoch
             m = {
                 f"train/{k.split('/', 1)[-1]}": float(v)
                 for k, v in trainer.label_loss_items(trainer.tloss, prefix="train").items()
