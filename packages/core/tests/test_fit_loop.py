@@ -1,0 +1,75 @@
+import torch
+import torch.nn.functional as F
+
+from geoarena.core.config import TrainConfig
+from geoarena.core.fit_loop import TorchFitLoop
+from geoarena.core.testing import ToyBlobs
+
+
+def make_loop(model, scores, snapshots):
+    it = iter(scores)
+
+    def evaluate():
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        return {"val/acc": next(it)}
+
+    return TorchFitLoop(
+        model,
+        lambda out, b: F.cross_entropy(out, b["label"]),
+        evaluate=evaluate,
+        monitor="val/acc",
+        device="cpu",
+    )
+
+
+def test_early_stopping_and_best_checkpoint_restore():
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Linear(8, 3)
+    snaps: list = []
+    seen = []
+    loop = make_loop(model, [0.5, 0.9, 0.8, 0.7, 0.6, 0.95], snaps)
+    res = loop.fit(
+        data,
+        TrainConfig(epochs=6, batch_size=32, lr=0.05, early_stop_patience=2),
+        lambda e, m: seen.append((e, m["val/acc"])),
+    )
+    assert res.epochs_run == 4 and res.best_epoch == 1  # stopped 2 epochs after the best
+    assert [e for e, _ in seen] == [0, 1, 2, 3]
+    for k, v in model.state_dict().items():  # the weights are the best epoch's, not the last
+        torch.testing.assert_close(v, snaps[1][k])
+        assert not torch.equal(v, snaps[3][k])
+
+
+def test_minimize_direction_and_train_metrics():
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Linear(8, 3)
+    loop = make_loop(model, [3.0, 1.0, 2.0], [])
+    loop.direction = "minimize"
+    got = []
+    res = loop.fit(
+        data,
+        TrainConfig(epochs=3, batch_size=32, lr=0.05, early_stop_patience=0),
+        lambda e, m: got.append(m),
+    )
+    assert res.best_epoch == 1 and res.epochs_run == 3
+    assert {"train/loss", "train/lr", "time/epoch_s", "time/train_samples_per_s", "val/acc"} <= set(
+        got[0]
+    )
+    assert got[2]["train/loss"] < got[0]["train/loss"]  # it learns
+
+
+def test_frozen_everything_is_an_error():
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Linear(8, 3).requires_grad_(False)
+    loop = make_loop(model, [0.1], [])
+    try:
+        loop.fit(data, TrainConfig(epochs=1))
+    except ValueError as exc:
+        assert "no trainable parameters" in str(exc)
+    else:
+        raise AssertionError("expected ValueError")
