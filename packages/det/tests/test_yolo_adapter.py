@@ -117,7 +117,5 @@ def test_tiny_training_run_end_to_end(tmp_path, kind):
     assert {"learning_curve.png", "pr_curve.png", "history.json", "best.pt"} <= names
     # the harness, not ultralytics, logs: no mlflow.db written by ultralytics' callback
     assert (
-        (not (tmp_path / "mlflow.db").exists()
-        and not os.path.exists("mlflow.db"))
-        or os.path.getmtime("mlflow.db") < os.path.getmtime(files[0])
-    )
+        not (tmp_path / "mlflow.db").exists() and not os.path.exists("mlflow.db")
+    ) or os.path.getmtime("mlflow.db") < os.path.getmtime(files[0])

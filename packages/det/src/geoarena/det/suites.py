@@ -6,13 +6,15 @@ from __future__ import annotations
 def register_suites() -> None:
     from geoarena.core.suite import SuiteEntry, extend_suite
 
-    # default suite: ≤ 4 min on 2 CPU cores for the whole det share (2 tasks × 1 model × 2 seeds)
+    # default suite: ≤ 4 min on 2 CPU cores for the whole det share (2 tasks × yolov8n × 2 seeds);
+    # a smoke schedule — 2 short epochs of 4 steps — that exercises the full train/val/test/log path
     short = {
-        "epochs": 3,
+        "epochs": 2,
         "batch_size": 16,
+        "max_steps_per_epoch": 4,
         "lr": 2e-3,
         "early_stop_patience": 0,
-        "imgsz": 320,
+        "imgsz": 256,
         "warmup_epochs": 0,
     }
     extend_suite(
@@ -27,7 +29,7 @@ def register_suites() -> None:
             "det/obb-synthetic-vehicles",
             ("det/yolov8n",),
             seeds=(0, 1),
-            train={**short, "imgsz": 256},
+            train=short,
             quick_train={"epochs": 1},
         ),
     )
