@@ -48,7 +48,7 @@ def test_geovirus_missing_data_root(tmp_path, gaz_cache):
         data_root=str(tmp_path),
         cache_dir=str(gaz_cache),
     )
-    with pytest.raises(DataError, match="GeoVirus.xml not found"):
+    with pytest.raises(DataError, match=r"GeoVirus\.xml not found"):
         run(cfg, raise_errors=True)
 
 

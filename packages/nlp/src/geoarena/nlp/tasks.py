@@ -219,8 +219,8 @@ def _register_suites() -> None:
             "nlp/geo-ner",
             ("nlp/spacy-ner",),
             seeds=(0,),
-            train={"epochs": 4, "batch_size": 16},
-            quick_train={"epochs": 2},
+            train={"epochs": 2, "batch_size": 4, "lr": 2e-3},
+            quick_train={"epochs": 1},
         ),
     )
     desc = (
@@ -236,7 +236,7 @@ def _register_suites() -> None:
             "nlp/geo-ner",
             ("nlp/spacy-ner",),
             seeds=(0, 1, 2),
-            train={"epochs": 20, "batch_size": 16, "early_stop_patience": 4},
+            train={"epochs": 20, "batch_size": 4, "lr": 2e-3, "early_stop_patience": 4},
         ),
     )
 
