@@ -198,7 +198,12 @@ DECODERS = {
 
 
 def build_decoder(name: str, channels: Sequence[int], num_classes: int) -> nn.Module:
-    """Decoder ``name`` for encoder feature ``channels`` (finest first)."""
+    """Decoder ``name`` for encoder feature ``channels`` (finest first); ``mmseg-<head>`` names
+    build mmsegmentation decode heads (``geoarena.eo.models.mmseg_adapter``)."""
+    if name.startswith("mmseg-"):
+        from geoarena.eo.models.mmseg_adapter import MMSegDecoder
+
+        return MMSegDecoder(name.removeprefix("mmseg-"), list(channels), num_classes)
     if name not in DECODERS:
         raise ConfigError(f"unknown decoder {name!r}; choose one of {', '.join(DECODERS)}")
     return DECODERS[name](list(channels), num_classes)

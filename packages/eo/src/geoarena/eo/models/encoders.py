@@ -43,6 +43,18 @@ class Encoder(nn.Module):
         """Sequential blocks, input to output (what ``partial`` last-N unfreezes)."""
         raise NotImplementedError
 
+    def features_only(self) -> None:
+        """Drop layers the feature path never uses (classifier norms/heads) so that every
+        trainable parameter of a segmentation model receives a gradient. Default: nothing."""
+
+    def load_pretrained(
+        self, path: str | Path, card_bands: Sequence[str], data_bands: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """Load local weights and adapt them to ``data_bands``; returns missing/unexpected keys."""
+        raise ConfigError(
+            f"{type(self).__name__} has no pretrained-weights loader; train it from random init"
+        )
+
 
 def _family(model_name: str) -> str:
     for fam in ("resnet", "convnext", "vit", "swin"):
@@ -124,6 +136,10 @@ class TimmEncoder(Encoder):
 
     def forward_pooled(self, x: torch.Tensor, meta: dict[str, Any] | None = None) -> torch.Tensor:
         return self.model.forward_head(self.model.forward_features(x), pre_logits=True)
+
+    def features_only(self) -> None:
+        # timm removes blocks after the last index, the final norm and the pooling head
+        self.model.prune_intermediate_layers(self.indices, prune_norm=True, prune_head=True)
 
     def stages(self) -> list[nn.Module]:
         m = self.model

@@ -50,6 +50,7 @@ class SegmenterModel(nn.Module):
     ):
         super().__init__()
         self.encoder = encoder
+        encoder.features_only()
         channels = list(encoder.channels)
         use_neck = neck == "sfp" or (
             neck == "auto" and encoder.single_scale and decoder != "linear"

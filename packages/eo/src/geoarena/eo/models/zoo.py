@@ -167,3 +167,25 @@ def register_token_vits() -> None:
     MODELS.add(
         "eo/satmae-small", _named("eo/satmae-small", satmae_adapter), kinds=kinds, family="satmae"
     )
+
+
+def mmseg_unet_adapter(name: str = "eo/mmseg-unet", **model_kwargs: Any) -> EOTorchAdapter:
+    """mmsegmentation's UNet backbone with an mmseg FCN head (its classic UNet-FCN pairing)."""
+    from geoarena.eo.models.mmseg_adapter import MMSegUNetEncoder
+
+    config = EOModelConfig.from_kwargs(
+        EOModelConfig(decoder="mmseg-fcn", weights_bands=()), model_kwargs
+    )
+
+    def factory(
+        in_chans: int, img_size: int | None, bands: tuple[str, ...], arch: dict[str, Any]
+    ) -> MMSegUNetEncoder:
+        return MMSegUNetEncoder(in_chans, **arch)
+
+    return EOTorchAdapter(name, "mmseg_unet", factory, config, kinds=("seg",))
+
+
+def register_mmseg_models() -> None:
+    MODELS.add(
+        "eo/mmseg-unet", _named("eo/mmseg-unet", mmseg_unet_adapter), kinds=("seg",), family="mmseg"
+    )
