@@ -117,3 +117,35 @@ def test_bad_inputs_raise_data_error_naming_the_file(scene_files, raster, labels
     with pytest.raises(DataError, match=message) as err:
         chip_scenes([SceneSource(scene_files[raster], label_path)], spec)
     assert err.value.path is not None and err.value.path.name in str(err.value)
+
+
+def test_multi_temporal_stack_chips_and_grid_check(scene_files, tmp_path):
+    import rasterio
+
+    with rasterio.open(scene_files["raster"]) as src:
+        data, profile = src.read(), src.profile
+    later = tmp_path / "scene_t2.tif"
+    with rasterio.open(later, "w", **profile) as dst:
+        dst.write(np.where(data > 0, data + 100, 0).astype(data.dtype))
+    stack = SceneSource((scene_files["raster"], later), scene_files["labels_utm"])
+    chips = chip_scenes([stack], SEG)
+    single = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], SEG)
+    assert chips.images.shape == (len(single.images), 2, 3, 16, 16)
+    np.testing.assert_array_equal(chips.images[:, 0], single.images)
+    np.testing.assert_array_equal(chips.split, single.split)
+    dm = ChipDataModule(chips, "seg", {"band_names": BANDS})
+    dm.setup(1.0, 0)
+    batch = next(iter(dm.loader("train", 4)))
+    assert batch["image"].shape == (4, 2, 3, 16, 16) and dm.info["n_time_steps"] == 2
+    # the later date is brighter by 100 DN: same std, mean shifted by 50 over both dates
+    assert dm.info["in_chans"] == 3
+    shifted = tmp_path / "scene_shifted.tif"
+    with rasterio.open(
+        shifted,
+        "w",
+        **{**profile, "transform": profile["transform"] * profile["transform"].translation(3, 0)},
+    ) as dst:
+        dst.write(data)
+    with pytest.raises(DataError, match="does not share the stack's grid") as err:
+        chip_scenes([SceneSource((scene_files["raster"], shifted), scene_files["labels_utm"])], SEG)
+    assert err.value.path.name == "scene_shifted.tif"

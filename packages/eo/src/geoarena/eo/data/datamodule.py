@@ -40,7 +40,12 @@ class ChipArrays:
 def band_stats(
     images: np.ndarray, valid: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band mean and std over ``images`` (N, C, H, W), counting valid pixels only."""
+    """Per-band mean and std over ``images`` (N, C, H, W) or (N, T, C, H, W), counting valid
+    pixels only (``valid``: (N, H, W))."""
+    if images.ndim == 5:  # time steps share the band statistics
+        n, t = images.shape[:2]
+        images = images.reshape(n * t, *images.shape[2:])
+        valid = None if valid is None else np.repeat(valid, t, axis=0)
     x = images.astype(np.float64)
     c = x.shape[1]
     if valid is None:
@@ -60,7 +65,7 @@ class ChipDataModule(DataModule):
 
     ``setup(label_fraction, seed)`` keeps a seeded, stratified subset of the train split (by
     class for ``cls``; by "contains any foreground pixel" for ``seg``); val/test never change.
-    Batches: ``image`` float32 ``(B, C, H, W)``, ``label`` int64 ``(B,)`` or ``mask`` int64
+    Batches: ``image`` float32 ``(B, C, H, W)`` (``(B, T, C, H, W)`` for stacks), ``label`` int64 ``(B,)`` or ``mask`` int64
     ``(B, H, W)``, plus ``index`` (position in the chip arrays).
     """
 
@@ -77,7 +82,8 @@ class ChipDataModule(DataModule):
                 "std": tuple(float(v) for v in std),
             }
         self.info = {
-            "in_chans": int(chips.images.shape[1]),
+            "in_chans": int(chips.images.shape[-3]),
+            "n_time_steps": int(chips.images.shape[1]) if chips.images.ndim == 5 else 1,
             "chip_size": int(chips.images.shape[-1]),
             "normalization": "zscore_train_band_stats",
             **info,
@@ -123,8 +129,13 @@ class ChipDataModule(DataModule):
         idx = self._split_idx[split]
         img = self.normalise(self.chips.images[idx])
         if self.chips.valid is not None:
-            img *= self.chips.valid[idx][:, None]
+            img *= self._valid(idx)
         return img, self.chips.targets[idx].astype(np.int64)
+
+    def _valid(self, idx: np.ndarray) -> np.ndarray:
+        """Valid-pixel mask of chips ``idx`` shaped to broadcast over bands (and dates)."""
+        v = self.chips.valid[idx]
+        return v.reshape(v.shape[0], *([1] * (self.chips.images.ndim - 3)), *v.shape[1:])
 
     def loader(
         self, split: Split, batch_size: int, shuffle: bool | None = None
@@ -147,7 +158,7 @@ class ChipDataModule(DataModule):
             )
             img = self.normalise(self.chips.images[b])
             if self.chips.valid is not None:
-                img *= self.chips.valid[b][:, None]
+                img *= self._valid(b)
             yield {
                 "image": torch.from_numpy(np.ascontiguousarray(img)),
                 key: torch.from_numpy(self.chips.targets[b].astype(np.int64)),

@@ -29,7 +29,8 @@ class SceneSource:
     """One labelled scene.
 
     Attributes:
-        raster: GeoTIFF/COG (or any GDAL raster; PNG for un-georeferenced crops).
+        raster: GeoTIFF/COG (or any GDAL raster; PNG for un-georeferenced crops), or a tuple of
+            co-registered rasters of the same grid, one per date (a multi-temporal stack).
         labels: vector file path, or a GeoDataFrame already in memory (e.g. parsed boxes).
         label_space: ``map`` (geometries in a CRS, reprojected to the raster's) or ``pixel``
             (geometries in column/row coordinates of the raster).
@@ -38,7 +39,7 @@ class SceneSource:
         burn_value: class index burnt for every geometry when ``class_field`` is ``None``.
     """
 
-    raster: Path
+    raster: Path | tuple[Path, ...]
     labels: Any
     label_space: Literal["map", "pixel"] = "map"
     class_field: str | None = None
@@ -71,6 +72,30 @@ class SceneTaskSpec:
     min_valid: float = 0.5
 
 
+def primary_raster(source: SceneSource) -> Path:
+    """The (first) raster of a source: its grid is the labels' reference."""
+    return Path(source.raster[0] if isinstance(source.raster, (tuple, list)) else source.raster)
+
+
+def read_stack(source: SceneSource, n_bands: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """``(C, H, W)`` for one raster, ``(T, C, H, W)`` for a stack of dated rasters on one grid."""
+    if not isinstance(source.raster, (tuple, list)):
+        return read_raster(source.raster, expected_bands=n_bands)
+    arrays, profile = [], None
+    for path in source.raster:
+        arr, prof = read_raster(path, expected_bands=n_bands)
+        if profile is not None:
+            for key in ("width", "height", "crs", "transform"):
+                if prof.get(key) != profile.get(key):
+                    raise DataError(
+                        f"time step does not share the stack's grid: {key} {prof.get(key)} vs {profile.get(key)}",
+                        path,
+                    )
+        profile = profile or prof
+        arrays.append(arr)
+    return np.stack(arrays), profile
+
+
 def load_labels(source: SceneSource):
     """The source's labels as a GeoDataFrame (read from disk when given a path)."""
     import geopandas as gpd
@@ -80,21 +105,22 @@ def load_labels(source: SceneSource):
     if isinstance(source.labels, gpd.GeoDataFrame):
         return source.labels
     raise DataError(
-        f"labels must be a vector file or a GeoDataFrame, got {type(source.labels)}", source.raster
+        f"labels must be a vector file or a GeoDataFrame, got {type(source.labels)}",
+        primary_raster(source),
     )
 
 
 def align_labels(gdf, profile: dict[str, Any], source: SceneSource):
     """Labels in the raster's coordinates: reprojected to its CRS (``map``) or mapped from
     pixel space through its transform (``pixel``). Raises ``DataError`` on a CRS problem."""
-    label_path = source.labels if isinstance(source.labels, (str, Path)) else source.raster
+    label_path = source.labels if isinstance(source.labels, (str, Path)) else primary_raster(source)
     if source.label_space == "pixel":
         return gdf, Affine.identity()
     raster_crs = profile.get("crs")
     if raster_crs is None or not profile.get("georeferenced", True):
         raise DataError(
             f"raster has no CRS but labels are in map coordinates ({gdf.crs}); cannot align them",
-            source.raster,
+            primary_raster(source),
         )
     if gdf.crs is None:
         raise DataError(
@@ -112,7 +138,7 @@ def align_labels(gdf, profile: dict[str, Any], source: SceneSource):
     if len(gdf) and (maxx < rx0 or minx > rx1 or maxy < ry0 or miny > ry1):
         raise DataError(
             f"labels (bounds {np.round(gdf.total_bounds, 3).tolist()} in {raster_crs}) do not overlap "
-            f"the raster {source.raster.name} (bounds {[rx0, ry0, rx1, ry1]}): CRS mismatch?",
+            f"the raster {primary_raster(source).name} (bounds {[rx0, ry0, rx1, ry1]}): CRS mismatch?",
             label_path,
         )
     return gdf, transform
@@ -138,13 +164,18 @@ def rasterize_labels(
 def load_scene(
     source: SceneSource, spec: SceneTaskSpec
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read one scene → ``(image C×H×W, mask H×W uint8, valid H×W bool)``."""
-    bands = check_band_names(spec.band_names, source.raster)
-    image, profile = read_raster(source.raster, expected_bands=len(bands))
+    """Read one scene → ``(image C×H×W or T×C×H×W, mask H×W uint8, valid H×W bool)``."""
+    bands = check_band_names(spec.band_names, primary_raster(source))
+    image, profile = read_stack(source, len(bands))
     gdf, transform = align_labels(load_labels(source), profile, source)
-    mask = rasterize_labels(gdf, transform, image.shape[1:], source)
+    mask = rasterize_labels(gdf, transform, image.shape[-2:], source)
     nodata = profile.get("nodata")
-    valid = np.ones(image.shape[1:], dtype=bool) if nodata is None else (image != nodata).any(0)
+    if nodata is None:
+        valid = np.ones(image.shape[-2:], dtype=bool)
+    elif image.ndim == 3:
+        valid = (image != nodata).any(0)  # data in at least one band
+    else:
+        valid = (image != nodata).any(1).all(0)  # … at every date
     return image, mask, valid
 
 
@@ -156,14 +187,14 @@ def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArra
     for si, source in enumerate(sources):
         image, mask, valid = load_scene(source, spec)
         dtype = dtype or image.dtype
-        _, h, w = image.shape
+        h, w = image.shape[-2:]
         for r in range(0, h - c + 1, c):
             for q in range(0, w - c + 1, c):
                 v = valid[r : r + c, q : q + c]
                 if v.mean() < spec.min_valid:
                     continue
                 m = mask[r : r + c, q : q + c]
-                images.append(image[:, r : r + c, q : q + c])
+                images.append(image[..., r : r + c, q : q + c])
                 valids.append(v)
                 if spec.kind == "seg":
                     targets.append(np.where(v, m, IGNORE_INDEX).astype(np.uint8))
