@@ -34,11 +34,14 @@ class FeatureConfig:
             k-NN rather than fixed radii because point density differs 50× between tiles.
         height_radii_m: horizontal radii (metres) for height above local minimum / below maximum.
         attributes: add intensity, return, RGB, NIR and NDVI features when the cloud has them.
+        intensity_scale: divide intensity by this; 0 uses the cloud's 99th percentile (tiled
+            inference passes the whole file's value so every tile is scaled alike).
     """
 
     knn_scales: tuple[int, ...] = (10, 25, 60)
     height_radii_m: tuple[float, ...] = (2.0, 10.0)
     attributes: bool = True
+    intensity_scale: float = 0.0
 
 
 def grid_subsample(xyz: np.ndarray, voxel: float) -> tuple[np.ndarray, np.ndarray]:
@@ -128,14 +131,17 @@ def _unit_scale(a: np.ndarray) -> np.ndarray:
     return a / (65535.0 if a.max(initial=0) > 255 else 255.0)
 
 
-def attribute_features(cloud: PointCloud) -> tuple[np.ndarray, list[str]]:
+def attribute_features(
+    cloud: PointCloud, intensity_scale: float = 0.0
+) -> tuple[np.ndarray, list[str]]:
     """Intensity (robustly scaled), return number ratio, number of returns, RGB, NIR, NDVI."""
     a = cloud.attributes
     cols: list[np.ndarray] = []
     names: list[str] = []
     if "intensity" in a:
         inten = a["intensity"].astype(np.float32)
-        cols.append(inten / max(float(np.percentile(inten, 99)), 1.0))
+        scale = intensity_scale or float(np.percentile(inten, 99))
+        cols.append(inten / max(scale, 1.0))
         names.append("intensity")
     if "return_number" in a and "number_of_returns" in a:
         n = np.maximum(a["number_of_returns"].astype(np.float32), 1)
@@ -173,7 +179,7 @@ def compute_features(
     for r in cfg.height_radii_m:
         names += [f"height_above_min_r{r:g}", f"height_below_max_r{r:g}"]
     if cfg.attributes:
-        attr, attr_names = attribute_features(cloud)
+        attr, attr_names = attribute_features(cloud, cfg.intensity_scale)
         blocks.append(attr)
         names += attr_names
     feats = np.concatenate(blocks, axis=1)
