@@ -55,7 +55,7 @@ def test_two_workers_share_suite_cells_each_cell_once(tmp_path):
         )
         for t in trials:
             if t.state.name == "COMPLETE":
-                assert t.user_attrs["test/overall_accuracy"] > 0.5
+                assert t.user_attrs["test"]["test/overall_accuracy"] > 0.5
                 assert 0.5 < t.value <= 1.0  # the cell's val/overall_accuracy
         # rerunning the command finds nothing left to do: no cell is run twice
         again = subprocess.run(

@@ -233,6 +233,8 @@ def _spawn_workers(args: argparse.Namespace, argv: list[str]) -> None:
             skip = False
         elif a == "--workers":
             skip = True  # drop "--workers N" (the value is the next token)
+        elif a == "--new-study":
+            continue  # the launcher created the study; workers join it
         elif not a.startswith("--workers="):
             base.append(a)
     procs = []
@@ -265,9 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     handle = None
     try:
         handle = _open(args, _options(args))
-        tracker = _tracker(
-            args, handle.experiment.name.split(":")[0] if args.suite else handle.experiment.name
-        )
+        tracker = _tracker(args, f"suite-{args.suite}" if args.suite else handle.experiment.name)
         from geoarena.core.sweep import attach_parent_run
 
         parent = attach_parent_run(handle, tracker)

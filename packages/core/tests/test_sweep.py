@@ -84,7 +84,7 @@ def test_median_pruner_prunes_bad_trials_and_objective_is_the_validation_metric(
     for t in complete:
         expected = toy_mod["score"](t.params["train.lr"], t.params["model_kwargs.width"], 3, 4, 0)
         assert t.value == pytest.approx(expected)  # val/score of the last epoch, not test/score
-        assert t.user_attrs["test/score"] != pytest.approx(t.value, abs=1e-9)
+        assert t.user_attrs["test"]["test/score"] != pytest.approx(t.value, abs=1e-9)
 
 
 def test_tpe_finds_the_known_optimum_region(toy):

@@ -379,7 +379,6 @@ def claim_trial(handle: SweepHandle, allow_new: bool = True) -> Any:
                 # Optuna warns that heartbeats are meant for Study.optimize; this loop beats itself
                 warnings.simplefilter("ignore", UserWarning)
                 trial = study.ask()
-            trial.set_user_attr("worker", handle.worker)
             if handle.heartbeat:
                 # first beat before the lock is released: a kill from here on is detectable
                 study._storage.record_heartbeat(trial._trial_id)
@@ -395,8 +394,11 @@ def tell(handle: SweepHandle, trial: Any, outcome: TrialOutcome) -> None:
 
     if outcome.run_id and trial.user_attrs.get("mlflow_run_id") != outcome.run_id:
         trial.set_user_attr("mlflow_run_id", outcome.run_id)
-    for k, v in outcome.test.items():
-        trial.set_user_attr(k, float(v))
+    if outcome.test:
+        # one attribute for all test metrics: every write is a round trip to the storage
+        trial.set_user_attr("test", {k: float(v) for k, v in outcome.test.items()})
+    if "worker" not in trial.user_attrs:
+        trial.set_user_attr("worker", handle.worker)
     if outcome.error:
         trial.set_user_attr("error", outcome.error[-2000:])
     if outcome.state == "COMPLETE":
@@ -440,6 +442,7 @@ def run_worker(
         parent_id=parent,
         prune=handle.config.pruner != "none",
         base_cfg=handle.base_cfg,
+        worker=handle.worker,
     )
     failures = 0
     deadline = time.monotonic() + handle.config.timeout_s if handle.config.timeout_s > 0 else None

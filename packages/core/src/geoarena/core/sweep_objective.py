@@ -135,6 +135,7 @@ class TrialObjective:
         parent_id: str | None = None,
         prune: bool = True,
         base_cfg: RunConfig | None = None,
+        worker: str = "",
     ):
         self.experiment = experiment
         self.metrics = metrics
@@ -144,6 +145,7 @@ class TrialObjective:
         self.parent_id = parent_id
         self.prune = prune and len(metrics) == 1
         self.base_cfg = base_cfg if base_cfg is not None else experiment.base_config()
+        self.worker = worker
 
     def tags(self, trial: Any) -> dict[str, str]:
         tags = {
@@ -151,8 +153,9 @@ class TrialObjective:
             "optuna.trial": str(trial.number),
             "sweep.stage": "search",
         }
-        # Optuna 5 keeps system attrs off ``Trial``; the frozen copy has them
-        retried = trial.storage.get_trial(trial._trial_id).system_attrs.get("failed_trial")
+        # Optuna 5 keeps system attrs off ``Trial``; its cached frozen copy (read when the trial
+        # was created) has them without another round trip to the storage
+        retried = trial._cached_frozen_trial.system_attrs.get("failed_trial")
         if retried is not None:
             tags["optuna.retry_of"] = str(retried)
         return tags
@@ -182,7 +185,7 @@ class TrialObjective:
         # the run id goes into the trial at once: if this worker dies, whoever fails the stale
         # trial can close its MLflow run as FAILED
         tracker = (
-            RunIdCapture(self.tracker, lambda rid: trial.set_user_attr("mlflow_run_id", rid))
+            RunIdCapture(self.tracker, lambda rid: self._started(trial, rid))
             if self.tracker is not None
             else None
         )
@@ -208,6 +211,11 @@ class TrialObjective:
             outcome = self._outcome(result)
         self._record(trial, outcome, reported)
         return outcome
+
+    def _started(self, trial: Any, run_id: str) -> None:
+        trial.set_user_attr("mlflow_run_id", run_id)
+        if self.worker:
+            trial.set_user_attr("worker", self.worker)
 
     def _outcome(self, result: Any) -> TrialOutcome:
         run_id = getattr(result, "run_id", None)

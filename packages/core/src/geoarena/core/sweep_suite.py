@@ -123,7 +123,7 @@ def suite_table(handle: SweepHandle) -> list[dict[str, Any]]:
                 "name": t.user_attrs.get("cell_name", ""),
                 "state": t.state.name,
                 "val": t.value if t.values else None,
-                **{k: v for k, v in t.user_attrs.items() if k.startswith("test/")},
+                **t.user_attrs.get("test", {}),
                 "mlflow_run_id": t.user_attrs.get("mlflow_run_id", ""),
                 "trial": t.number,
             }
