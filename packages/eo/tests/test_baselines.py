@@ -52,7 +52,7 @@ def test_spectral_indices_use_raw_values():
 
 def test_rf_pixels_segments_the_fixture_buildings(scene_files):
     dm = _data(scene_files, "seg", 16)
-    adapter = MODELS.get("eo/rf-pixels")(n_estimators=20, max_pixels=8000)
+    adapter = MODELS.get("eo/rf-pixels")(n_estimators=20, max_pixels=8000, n_jobs=1)
     adapter.build(_task("seg"), EvalProtocol("finetune"), RunConfig(seed=0), dm)
     logged = []
     res = adapter.fit(dm, TrainConfig(), lambda e, m: logged.append((e, m)))
@@ -67,7 +67,7 @@ def test_rf_pixels_segments_the_fixture_buildings(scene_files):
 
 def test_lgbm_chip_stats_classifies_fixture_chips(scene_files):
     dm = _data(scene_files, "cls", 8)
-    adapter = MODELS.get("eo/lgbm-chip-stats")(n_estimators=30)
+    adapter = MODELS.get("eo/lgbm-chip-stats")(n_estimators=30, n_jobs=1)
     adapter.build(_task("cls"), EvalProtocol("finetune"), RunConfig(seed=0), dm)
     res = adapter.fit(dm, TrainConfig(), lambda e, m: None)
     assert set(res.extra["cv_macro_f1"]) == {15, 63}
