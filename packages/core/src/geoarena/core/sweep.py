@@ -369,8 +369,11 @@ def claim_trial(handle: SweepHandle, allow_new: bool = True) -> Any:
     the finished + running count is below the target. Returns the trial, ``"wait"`` (others are
     still running the last trials) or ``None`` (done)."""
     study = handle.study
-    with handle.lock:
-        counts = study_counts(study)
+    # on PostgreSQL the lock and the count are one round trip: per-trial overhead matters when
+    # many workers share one database
+    counted = handle.lock.acquire_counting(study._study_id)
+    try:
+        counts = Counter(counted) if counted is not None else study_counts(study)
         finished = counts["COMPLETE"] + counts["PRUNED"]
         if counts["WAITING"] or (
             allow_new and finished + counts["RUNNING"] < handle.config.n_trials
@@ -383,6 +386,8 @@ def claim_trial(handle: SweepHandle, allow_new: bool = True) -> Any:
                 # first beat before the lock is released: a kill from here on is detectable
                 study._storage.record_heartbeat(trial._trial_id)
             return trial
+    finally:
+        handle.lock.__exit__(None, None, None)
     if counts["RUNNING"] and handle.heartbeat:
         return "wait"
     return None
@@ -392,13 +397,11 @@ def tell(handle: SweepHandle, trial: Any, outcome: TrialOutcome) -> None:
     """Finish ``trial`` with ``outcome`` (run id, test metrics and errors as user attrs)."""
     from optuna.trial import TrialState
 
-    if outcome.run_id and trial.user_attrs.get("mlflow_run_id") != outcome.run_id:
+    if outcome.run_id and not outcome.run_id_recorded:
         trial.set_user_attr("mlflow_run_id", outcome.run_id)
     if outcome.test:
         # one attribute for all test metrics: every write is a round trip to the storage
         trial.set_user_attr("test", {k: float(v) for k, v in outcome.test.items()})
-    if "worker" not in trial.user_attrs:
-        trial.set_user_attr("worker", handle.worker)
     if outcome.error:
         trial.set_user_attr("error", outcome.error[-2000:])
     if outcome.state == "COMPLETE":

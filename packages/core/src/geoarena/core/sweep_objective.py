@@ -33,6 +33,8 @@ class TrialOutcome:
     run_id: str | None = None
     error: str | None = None
     test: dict[str, float] = field(default_factory=dict)
+    #: the run id is already in the trial's user attrs (written when the run started)
+    run_id_recorded: bool = False
 
 
 def resolve_metrics(metrics: tuple[str, ...], cfg: RunConfig) -> tuple[str, ...]:
@@ -209,6 +211,9 @@ class TrialObjective:
             )
         else:
             outcome = self._outcome(result)
+        outcome.run_id_recorded = outcome.run_id is not None and outcome.run_id == (
+            tracker and tracker.first_run_id
+        )
         self._record(trial, outcome, reported)
         return outcome
 

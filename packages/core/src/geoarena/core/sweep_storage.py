@@ -292,6 +292,24 @@ class StudyLock:
             fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
+    def acquire_counting(self, study_id: int) -> dict[str, int] | None:
+        """Take the lock and, on PostgreSQL, count the study's trials by state in the same round
+        trip (Optuna's ``trials`` table); other storages return ``None`` (count separately).
+        Release with ``__exit__``."""
+        if self.kind != "postgresql":
+            self.__enter__()
+            return None
+        import sqlalchemy
+
+        rows = self._pg_conn().execute(
+            sqlalchemy.text(
+                "SELECT pg_advisory_lock(:k); "
+                "SELECT CAST(state AS TEXT), count(*) FROM trials WHERE study_id = :sid GROUP BY state"
+            ),
+            {"k": _lock_key(self.name), "sid": int(study_id)},
+        )
+        return {str(state): int(n) for state, n in rows}
+
     def __exit__(self, *exc: object) -> None:
         if self.kind == "memory":
             self._tlock.release()
