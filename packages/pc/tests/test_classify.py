@@ -36,7 +36,7 @@ def test_classified_output_keeps_points_header_crs_and_prediction(
     res = classify_las(
         src,
         out,
-        lambda xyz, f: forest.predict_proba(f),
+        lambda xyz, f, n: forest.predict_proba(f[:n]),
         CMAP,
         TilingConfig(tile_m=8.0, halo_m=4.0, chunk_points=500, features=FEATS),
     )
@@ -59,7 +59,7 @@ def test_single_tile_equals_whole_cloud_prediction(fixtures, forest, tmp_path):
     res = classify_las(
         src,
         tmp_path / "one.las",
-        lambda xyz, f: forest.predict_proba(f),
+        lambda xyz, f, n: forest.predict_proba(f[:n]),
         CMAP,
         TilingConfig(tile_m=1000.0, features=FEATS),
     )
@@ -74,4 +74,4 @@ def test_wrong_prediction_count_is_a_clear_error(fixtures, tmp_path):
     with pytest.raises(DataError, match="3 predictions for 1920 points"):
         write_classified_las(fixtures["las"], np.zeros(3, np.uint8), tmp_path / "x.las")
     with pytest.raises(DataError, match="empty point cloud"):
-        classify_las(fixtures["empty"], tmp_path / "y.las", lambda x, f: f, CMAP)
+        classify_las(fixtures["empty"], tmp_path / "y.las", lambda x, f, n: f, CMAP)

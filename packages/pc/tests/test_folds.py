@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from geoarena.pc.folds import StripeFolds
@@ -34,7 +36,7 @@ def test_stripes_are_spatially_contiguous_and_follow_the_points():
     # equal point counts per sub-stripe even though 90 % of the header extent is empty
     np.testing.assert_allclose(np.bincount(s), len(xy) / 8, rtol=0.01)
     bounds = [(xy[s == i, axis].min(), xy[s == i, axis].max()) for i in range(8)]
-    assert all(b[1] <= c[0] for b, c in zip(bounds, bounds[1:]))
+    assert all(b[1] <= c[0] for b, c in pairwise(bounds))
     for k in range(4):
         split = folds.assign(xy, k)
         test_lo, test_hi = xy[split == 2, axis].min(), xy[split == 2, axis].max()

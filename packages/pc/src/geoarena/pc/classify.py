@@ -24,7 +24,8 @@ from geoarena.pc.asprs import ClassMap
 from geoarena.pc.features import FeatureConfig, compute_features
 from geoarena.pc.io import LAS_ATTRIBUTES, PointCloud, linear_unit_to_metre
 
-#: ``(xyz_m (M, 3) metres, features (M, F)) -> probabilities (M, C)``.
+#: ``(xyz_m (M, 3) metres, features (M, F), n_target) -> probabilities (n_target, C)`` for the
+#: first ``n_target`` points of a window (the tile's own points); the rest is context.
 WindowPredictor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
@@ -167,7 +168,7 @@ def classify_las(
             cloud = _window_cloud(window, dims, unit)
             feats, _ = compute_features(cloud, features)
             xyz_m = (cloud.xyz - cloud.xyz.min(axis=0)) * unit
-            proba = predict(xyz_m, feats)
+            proba = predict(xyz_m, feats, len(core))
             labels = proba[: len(core)].argmax(axis=1)
             pred[core["index"]] = class_map.decode(labels)
         t_predict = time.perf_counter() - t0 - t_bucket
@@ -188,5 +189,5 @@ def classify_las(
 def adapter_predictor(adapter) -> WindowPredictor:
     """A ``WindowPredictor`` from a fitted point-network or random-forest adapter."""
     if hasattr(adapter, "predict_proba"):
-        return adapter.predict_proba
-    return lambda xyz_m, feats: adapter.predict_proba_features(feats)
+        return lambda xyz_m, feats, n: adapter.predict_proba(xyz_m, feats, n)[:n]
+    return lambda xyz_m, feats, n: adapter.predict_proba_features(feats[:n])

@@ -49,6 +49,8 @@ class CloudDataConfig:
         crops_per_epoch: training crops per epoch (0: enough to cover the training points twice).
         tile_m: side of the validation/test tiles in metres; ``halo_m`` their context margin.
         quick_points: with ``quick``, keep this many points (a random subset) of the cloud.
+        train_on_test: add the test stripe to the training points (fitting a production model
+            on a whole labelled file; the validation stripe still drives early stopping).
     """
 
     fold: int = 0
@@ -59,6 +61,7 @@ class CloudDataConfig:
     tile_m: float = 40.0
     halo_m: float = 8.0
     quick_points: int = 0
+    train_on_test: bool = False
 
 
 class CloudDataModule(DataModule):
@@ -97,7 +100,10 @@ class CloudDataModule(DataModule):
         feats, names = cached_features(cloud, self.cfg.features)
         labels = self.class_map.encode(cloud.classification)
         split = self.cfg.folds.assign(cloud.xyz[:, :2], self.cfg.fold)
-        train = (split == SPLITS["train"]) & (labels != IGNORE)
+        train_splits = (
+            [SPLITS["train"], SPLITS["test"]] if self.cfg.train_on_test else [SPLITS["train"]]
+        )
+        train = np.isin(split, train_splits) & (labels != IGNORE)
         if label_fraction < 1.0:
             idx = np.flatnonzero(train)
             drop = np.random.default_rng(seed).permutation(idx)[

@@ -48,11 +48,11 @@ def register_suites() -> None:
                 models=("pc/randla", "pc/random-forest"),
                 seeds=(0, 1),
                 train={
-                    "epochs": 4,
+                    "epochs": 3,
                     "batch_size": 4,
                     "lr": 0.01,
                     "early_stop_patience": 0,
-                    "max_steps_per_epoch": 8,
+                    "max_steps_per_epoch": 6,
                 },
                 quick_train={"epochs": 1, "max_steps_per_epoch": 2},
             ),

@@ -69,6 +69,7 @@ class PointNetAdapter(ModelAdapter):
         from geoarena.core.seeding import resolve_device
 
         self.task = task
+        self.num_classes = task.num_classes
         self.device = resolve_device(cfg.device)
         self.model = build_network(self.cfg, data.info["in_chans"], task.num_classes)
         self.mean = torch.tensor(data.info["mean"], dtype=torch.float32)
@@ -114,10 +115,13 @@ class PointNetAdapter(ModelAdapter):
 
     # -- prediction ----------------------------------------------------------------------------
     @torch.no_grad()
-    def predict_proba(self, points: np.ndarray, features: np.ndarray) -> np.ndarray:
+    def predict_proba(
+        self, points: np.ndarray, features: np.ndarray, n_target: int | None = None
+    ) -> np.ndarray:
         """Class probabilities ``(M, C)`` for a tile of any size: crops of ``crop_points``
-        nearest points (plan view) around the least-covered point until every point has a
-        vote; overlapping crops' softmax outputs are summed (vote merging)."""
+        nearest points (plan view) around a not yet covered point until every target point
+        (the first ``n_target``, default all; the rest is context) has a vote; overlapping
+        crops' softmax outputs are summed (vote merging)."""
         from scipy.spatial import cKDTree
 
         assert self.model is not None, "build() first"
@@ -125,13 +129,14 @@ class PointNetAdapter(ModelAdapter):
         m = len(points)
         k = min(self.cfg.crop_points, m)
         tree = cKDTree(points[:, :2])
-        votes = np.zeros((m, self.task.num_classes), np.float32)
+        votes = np.zeros((m, self.num_classes), np.float32)
         covered = np.zeros(m, np.int32)
         rng = np.random.default_rng(0)
-        while covered.min() == 0:
+        n_target = m if n_target is None else n_target
+        while covered[:n_target].min() == 0:
             crops = []
             for _ in range(self.cfg.infer_batch):
-                free = np.flatnonzero(covered == 0)
+                free = np.flatnonzero(covered[:n_target] == 0)
                 if free.size == 0:
                     break
                 _, nn = tree.query(points[free[0], :2], k=k)
@@ -148,6 +153,10 @@ class PointNetAdapter(ModelAdapter):
             )
             np.add.at(votes, idx.reshape(-1), prob.reshape(-1, prob.shape[-1]))
         return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the task holds closures (data factory); a pickled adapter only needs its class count
+        return {k: v for k, v in self.__dict__.items() if k != "task"}
 
     def predict(self, batch: dict[str, Any]) -> torch.Tensor:
         out = []

@@ -43,6 +43,7 @@ class RandomForestAdapter(ModelAdapter):
         from sklearn.ensemble import RandomForestClassifier
 
         self.task = task
+        self.num_classes = task.num_classes
         self.forest = RandomForestClassifier(
             random_state=cfg.seed, class_weight=None, **self.params
         )
@@ -58,9 +59,13 @@ class RandomForestAdapter(ModelAdapter):
 
     def predict_proba_features(self, features: np.ndarray) -> np.ndarray:
         proba = self.forest.predict_proba(features)
-        out = np.zeros((len(features), self.task.num_classes), np.float32)
+        out = np.zeros((len(features), self.num_classes), np.float32)
         out[:, self.forest.classes_] = proba
         return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the task holds closures (data factory); a pickled adapter only needs its class count
+        return {k: v for k, v in self.__dict__.items() if k != "task"}
 
     def predict(self, batch: dict[str, Any]):
         import torch
