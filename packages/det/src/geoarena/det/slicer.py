@@ -342,6 +342,8 @@ class SlicedDetector:
             else:
                 preds = self.net(t)
                 preds = preds[0] if isinstance(preds, (list, tuple)) else preds
+            # no NMS time limit: ultralytics' default (2 s + 50 ms per image) silently drops the
+            # rest of a batch on a busy machine
             dets = nms.non_max_suppression(
                 preds,
                 self.cfg.conf,
@@ -350,6 +352,7 @@ class SlicedDetector:
                 False,
                 max_det=self.cfg.max_det,
                 nc=0,
+                max_time_img=3600.0,
                 end2end=getattr(self.net, "end2end", False),
             )
         for det, im, (ox, oy) in zip(dets, images, origins):

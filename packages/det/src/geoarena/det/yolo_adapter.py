@@ -196,6 +196,7 @@ class YoloAdapter(ModelAdapter):
             from ultralytics import YOLO
 
             self.model = YOLO(str(best), task="obb" if self.obb else "detect")
+            self._direct = None
         result.extra = {
             "fit_s": time.perf_counter() - t0,
             "best_checkpoint": str(best),
@@ -265,9 +266,20 @@ class YoloAdapter(ModelAdapter):
     def predict_images(self, images: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
         """RGB uint8 images → per-image ``{"boxes", "scores", "labels"}`` (xyxy or corners)."""
         o = self.opts
-        bgr = [
-            np.ascontiguousarray(im[..., ::-1]) for im in images
-        ]  # ultralytics reads arrays as BGR
+        if not self.obb:
+            # horizontal boxes: our batched forward + ultralytics NMS without its time limit, which
+            # on a busy CPU silently drops detections at conf 0.001 (same arithmetic otherwise)
+            if getattr(self, "_direct", None) is None:
+                from geoarena.det.slicer import SliceConfig, SlicedDetector
+
+                cfg = SliceConfig(imgsz=self.imgsz, conf=o.conf, iou=o.iou, max_det=o.max_det)
+                device = "cpu" if self.device == "cpu" else f"cuda:{self.device}"
+                self._direct = SlicedDetector(self.model, cfg, device=device)
+            return [
+                {"boxes": b, "scores": s, "labels": lab}
+                for b, s, lab in self._direct._forward(list(images), [(0, 0)] * len(images))
+            ]
+        bgr = [np.ascontiguousarray(im[..., ::-1]) for im in images]  # ultralytics reads BGR
         results = self.model.predict(
             bgr,
             imgsz=self.imgsz,
