@@ -41,7 +41,10 @@ def test_resolution_task_runs_in_harness(fixtures, gaz_cache, model, acc):
     assert res.test["test/n_docs"] == 1.0
 
 
-def test_geovirus_missing_data_root(tmp_path, gaz_cache):
+def test_geovirus_missing_data_root(tmp_path, gaz_cache, monkeypatch):
+    import geoarena.nlp.tasks as tasks
+
+    monkeypatch.setattr(tasks, "default_geovirus_path", lambda: None)
     cfg = RunConfig(
         task="nlp/geovirus-resolution",
         model="nlp/context-resolver",

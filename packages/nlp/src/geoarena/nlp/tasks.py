@@ -27,7 +27,8 @@ GEOVIRUS_HINT = (
 
 
 def geovirus_path(ctx: DataContext) -> Path:
-    """Locate GeoVirus.xml under ``ctx.data_root`` or the default places."""
+    """Locate GeoVirus.xml under ``ctx.data_root``, else the default places (a suite-wide data
+    root usually holds other packages' data: GEO-Bench, DOTA…)."""
     if ctx.data_root is not None:
         for cand in (
             ctx.data_root / "geoparsing" / "GeoVirus.xml",
@@ -36,10 +37,9 @@ def geovirus_path(ctx: DataContext) -> Path:
         ):
             if cand.is_file():
                 return cand
-        raise DataError(GEOVIRUS_HINT, ctx.data_root)
     found = default_geovirus_path()
     if found is None:
-        raise DataError(GEOVIRUS_HINT)
+        raise DataError(GEOVIRUS_HINT, ctx.data_root)
     return found
 
 
