@@ -34,6 +34,8 @@ def test_all_twelve_tasks_are_registered_and_need_a_data_root():
         task.datamodule(DataContext(data_root=None))
     suite = SUITES.get("geobench-v1")
     assert suite.needs_data_root and {e.task for e in suite.entries} == names
+    classical = SUITES.get("geobench-v1-classical")
+    assert {e.task for e in classical.entries} == names - {"eo/m-bigearthnet"}
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))

@@ -24,4 +24,10 @@ def _factory(name: str, estimator: str, features: str):
 
 def register() -> None:
     for name, (est, feats, kinds) in _BASELINES.items():
-        MODELS.add(name, _factory(name, est, feats), kinds=kinds, family="classical")
+        MODELS.add(
+            name,
+            _factory(name, est, feats),
+            kinds=kinds,
+            protocols=("finetune",),
+            family="classical",
+        )

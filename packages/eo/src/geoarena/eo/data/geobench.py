@@ -4,6 +4,11 @@
 ``segmentation_v1.0/`` (or a folder holding the ``m-…`` dataset folders directly). Label
 fractions use the benchmark's own partitions (``0.01x_train`` … ``1.00x_train``); validation and
 test always come from ``default_partition.json``. Normalisation uses ``band_stats.json``.
+
+Known issue of the published v1.0 files (geo-bench issues #28/#29): ``m-eurosat`` and
+``m-brick-kiln`` store wrong band names/wavelengths for most channels (pixels are fine). We keep
+the stored channel order and names and flag it in ``info["band_names_unreliable"]`` so that band
+adaptation by name can refuse or warn.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from geoarena.core.task import DataContext, DataModule, Split, Task
 from geoarena.eo.data.geobench_format import read_band_stats, read_partition, read_sample
 
 SPLIT_KEYS = {"train": "train", "val": "valid", "test": "test"}
+#: datasets whose published files carry wrong band names (geo-bench issues #28, #29)
+WRONG_BAND_NAMES = frozenset({"m-eurosat", "m-brick-kiln"})
 #: partitions GEO-Bench ships for label-efficiency experiments
 PARTITION_FRACTIONS = (0.01, 0.02, 0.05, 0.10, 0.20, 0.50, 1.00)
 
@@ -237,6 +244,7 @@ class GeoBenchDataModule(DataModule):
             "n_time_steps": len(self.dates),
             "patch_size": spec.patch,
             "source": f"GEO-Bench v1 {spec.benchmark}/{spec.name}",
+            "band_names_unreliable": spec.name in WRONG_BAND_NAMES,
         }
         self._mean = np.asarray(mean, np.float32)[:, None, None]
         self._std = np.asarray(std, np.float32)[:, None, None]
@@ -429,9 +437,10 @@ def register() -> None:
             description=desc,
             needs_data_root=True,
         )
+        # classical baselines have no frozen/fine-tuned distinction: a suite of their own
         if spec.kind in SUITE_BASELINES:
             extend_suite(
-                "geobench-v1",
+                "geobench-v1-classical",
                 SuiteEntry(
                     task=task,
                     models=(SUITE_BASELINES[spec.kind],),
@@ -439,6 +448,6 @@ def register() -> None:
                     label_fractions=(0.01, 0.10, 1.0),
                     seeds=(0, 1, 2, 3, 4),
                 ),
-                description=desc,
+                description="GEO-Bench v1 classical baselines (RF/LightGBM; needs --data-root)",
                 needs_data_root=True,
             )
