@@ -11,6 +11,7 @@ from __future__ import annotations
 def register_all() -> None:
     """Register every EO model under ``eo/<name>``."""
     from geoarena.eo.models.zoo import (
+        register_mmseg_models,
         register_prithvi_models,
         register_timm_models,
         register_token_vits,
@@ -19,3 +20,4 @@ def register_all() -> None:
     register_timm_models()
     register_prithvi_models()
     register_token_vits()
+    register_mmseg_models()

@@ -93,12 +93,13 @@ class TinyEOData(DataModule):
                 "image": torch.from_numpy(self.images[sl]),
                 key: torch.from_numpy(self.targets[sl]),
             }
-            if self.timesteps:
-                b = batch["image"].shape[0]
-                years = torch.full((b, self.timesteps), 2020.0)
-                doys = torch.linspace(10, 300, self.timesteps).expand(b, -1)
-                batch["temporal_coords"] = torch.stack([years, doys], -1)
-                batch["location_coords"] = torch.tensor([[40.0, -100.0]]).expand(b, -1).clone()
+            # acquisition dates (one per time step) and location, as metadata-aware encoders
+            # expect them; single-date chips carry one date
+            b, t = batch["image"].shape[0], max(self.timesteps, 1)
+            years = torch.full((b, t), 2020.0)
+            doys = torch.linspace(10, 300, t).expand(b, -1)
+            batch["temporal_coords"] = torch.stack([years, doys], -1)
+            batch["location_coords"] = torch.tensor([[40.0, -100.0]]).expand(b, -1).clone()
             yield batch
 
 
@@ -134,3 +135,78 @@ def changed_keys(before: dict[str, torch.Tensor], model: torch.nn.Module) -> set
     """State-dict keys whose values differ from ``before``."""
     after = model.state_dict()
     return {k for k, v in before.items() if k in after and not torch.equal(v, after[k])}
+
+
+def one_training_step(adapter: Any, batch: dict[str, Any], lr: float = 1e-2) -> torch.Tensor:
+    """One AdamW step (with weight decay, so frozen parameters would move if they were
+    handed to the optimiser) on ``batch``; returns the loss."""
+    model = adapter.model
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.1)
+    out = model(batch)
+    loss = adapter.loss(out, batch)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def check_adapter_contract(
+    adapter: Any,
+    protocol: Any,
+    kind: str = "seg",
+    bands: tuple[str, ...] = RGB_3,
+    size: int = 32,
+    timesteps: int = 0,
+) -> dict[str, Any]:
+    """Build ``adapter`` on tiny data and assert the model contract; returns facts for further
+    assertions. Checks: prediction shape; every trainable parameter gets a finite gradient;
+    after one optimiser step frozen parameters and frozen BatchNorm statistics are unchanged
+    while trainable ones moved; the protocol left something trainable and (unless it is a full
+    fine-tune) froze something."""
+    from geoarena.core.config import RunConfig
+
+    task = tiny_task(kind, bands, size, timesteps)
+    data = TinyEOData(kind, bands, size, n=2, timesteps=timesteps)
+    data.setup()
+    adapter.build(task, protocol, RunConfig(device="cpu"), data)
+    adapter.ignore_index = data.info.get("ignore_index")
+    model = adapter.model
+    batch = next(iter(data.loader("train", 2)))
+    n_cls = task.num_classes
+    expected = (2, n_cls, size, size) if kind == "seg" else (2, n_cls)
+    pred = adapter.predict(batch)
+    assert tuple(pred.shape) == expected, f"prediction {tuple(pred.shape)} != {expected}"
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert trainable, "protocol left nothing trainable"
+    if protocol.freeze != "none" or protocol.lora_rank:
+        assert frozen, f"protocol {protocol.name} froze nothing"
+    before = trainable_snapshot(model)
+    loss = one_training_step(adapter, batch)
+    assert torch.isfinite(loss), f"loss {loss}"
+    missing_grad = [
+        n
+        for n, p in model.named_parameters()
+        if p.requires_grad and (p.grad is None or not torch.isfinite(p.grad).all())
+    ]
+    assert not missing_grad, f"trainable parameters without a finite gradient: {missing_grad[:5]}"
+    changed = changed_keys(before, model)
+    moved_frozen = sorted(k for k in changed if k in frozen)
+    assert not moved_frozen, f"frozen parameters changed: {moved_frozen[:5]}"
+    frozen_modules = {n.rsplit(".", 1)[0] for n in frozen}
+    drifted_stats = sorted(
+        k
+        for k in changed
+        if k.rsplit(".", 1)[-1] in ("running_mean", "running_var")
+        and k.rsplit(".", 1)[0] in frozen_modules
+    )
+    assert not drifted_stats, f"BatchNorm statistics of frozen layers changed: {drifted_stats[:5]}"
+    assert changed & trainable, "no trainable parameter changed after a step"
+    return {
+        "trainable": trainable,
+        "frozen": frozen,
+        "changed": changed,
+        "pred_shape": tuple(pred.shape),
+    }
