@@ -176,6 +176,7 @@ class TransformersRecognizer:
 _CAP_SEQ = re.compile(
     r"\b[A-Z][\w’'\.\-]*[\w](?:\s+(?:(?:of|de|del|da|la|le|upon|on|al|el)\s+)?[A-Z][\w’'\-]*[\w])*"
 )
+_INITIALS = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 _MONTHS_DAYS = {
     "january",
     "february",
@@ -237,6 +238,9 @@ class GazetteerMatcher:
                     for j in range(min(len(tokens), i + self.max_tokens), i, -1):
                         s, e = base + tokens[i][0], base + tokens[j - 1][1]
                         phrase, s, e = _trim_the(t, s, e)
+                        if t[e : e + 1] == "." and _INITIALS.fullmatch(phrase):
+                            e += 1  # "U.S." — the phrase pattern stops before the final dot
+                            phrase = t[s:e]
                         if phrase and self.accepts(phrase):
                             hit = (s, e, phrase, j)
                             break
