@@ -75,3 +75,17 @@ def test_lgbm_chip_stats_classifies_fixture_chips(scene_files):
     for batch in dm.loader("test", 16):
         metric.update(adapter.predict(batch), batch)
     assert metric.compute()["overall_accuracy"] > 0.85
+
+
+def test_sample_prediction_figures(scene_files):
+    from geoarena.eo.data.plots import classification_figure, segmentation_figure
+
+    dm = _data(scene_files, "seg", 16)
+    batch = next(iter(dm.loader("test", 4)))
+    fig = segmentation_figure(batch, np.zeros((4, 2, 16, 16), np.float32))
+    assert len(fig.axes) == 12
+    cls = {"image": batch["image"], "label": np.array([0, 1, 1, 0])}
+    fig2 = classification_figure(
+        cls, np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]]), ("a", "b")
+    )
+    assert [ax.get_title().split("\n")[1] for ax in fig2.axes] == ["→ a", "→ b", "→ a", "→ a"]

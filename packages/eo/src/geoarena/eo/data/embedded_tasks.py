@@ -21,6 +21,7 @@ from geoarena.core.task import DataContext, Task
 from geoarena.eo.data.bands import BAND_WAVELENGTHS
 from geoarena.eo.data.box_labels import read_csv_boxes, read_voc_boxes
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.plots import classification_figure, segmentation_figure
 from geoarena.eo.data.samples import sample_file
 from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 
@@ -111,6 +112,7 @@ def spacenet_atlanta_buildings() -> Task:
         modality="eo",
         dataset="spacenet-atlanta-buildings",
         description="SpaceNet-4 Atlanta 0.5 m pan sample, building footprints, 64 px chips, block split",
+        visualize=segmentation_figure,
     )
 
 
@@ -129,4 +131,5 @@ def neon_treecover_cls() -> Task:
         modality="eo",
         dataset="neon-treecover-cls",
         description="NEON 10 cm RGB chips, tree/no-tree by crown-box coverage >= 10 %, block split",
+        visualize=lambda batch, pred: classification_figure(batch, pred, NEON_CLASSES),
     )
