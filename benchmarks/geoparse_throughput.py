@@ -18,13 +18,10 @@ from geoarena.nlp.recognition import load_spacy
 GOAL = 0.8
 
 
-def _best_of(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -49,9 +46,13 @@ def main() -> None:
     def ours():
         return parser.parse_many(texts)
 
-    t_spacy = _best_of(spacy_only, args.repeats)
-    parser.gaz.lookup.cache_clear()  # no credit for name look-ups cached by the warm-up repeats
-    t_ours = _best_of(ours, args.repeats)
+    # alternate the two sides and keep each one's best round: on a shared machine the load
+    # drifts, and alternating exposes both sides to the same drift
+    t_spacy = t_ours = float("inf")
+    for _ in range(args.repeats):
+        t_spacy = min(t_spacy, _timed(spacy_only))
+        parser.gaz.lookup.cache_clear()  # no credit for name look-ups cached by earlier rounds
+        t_ours = min(t_ours, _timed(ours))
     n = len(texts)
     ratio = (n / t_ours) / (n / t_spacy)
     print(f"documents: {n}  chars: {sum(map(len, texts)):,}")

@@ -132,6 +132,13 @@ class _DocumentFeatures:
             country_of.append(countries)
             admin1_of.append(admins)
             top_country.append(cs.candidates[0].place.country_code if cs.candidates else "")
+        # document-wide counts, each name counted once; a name's own contribution is removed
+        # below so that a place never supports itself
+        from collections import Counter
+
+        n_country = Counter(cc for cs_ in country_of for cc in cs_)
+        n_admin1 = Counter(a for as_ in admin1_of for a in as_)
+        n_top = Counter(top_country)
         for k, cs in enumerate(sets):
             n = len(cs.candidates)
             feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
@@ -146,7 +153,7 @@ class _DocumentFeatures:
             for r, m in enumerate(cs.candidates):
                 p = m.place
                 cc = p.country_code
-                others = [j for j in range(len(sets)) if j != k]
+                a1 = p.admin1_key
                 feats[r] = (
                     math.log10(p.population + 1),
                     p.population / maxpop,
@@ -157,11 +164,9 @@ class _DocumentFeatures:
                     float(p.kind == "admin1"),
                     float(p.kind == "country"),
                     float(p.kind == "continent"),
-                    min(3.0, sum(cc in country_of[j] for j in others)) if cc else 0.0,
-                    min(3.0, sum(p.admin1_key in admin1_of[j] for j in others))
-                    if p.admin1_key
-                    else 0.0,
-                    min(5.0, sum(top_country[j] == cc for j in others)) if cc else 0.0,
+                    min(3.0, n_country[cc] - (cc in country_of[k])) if cc else 0.0,
+                    min(3.0, n_admin1[a1] - (a1 in admin1_of[k])) if a1 else 0.0,
+                    min(5.0, n_top[cc] - (top_country[k] == cc)) if cc else 0.0,
                     0.0,  # spread: filled per pass
                     float(n),
                 )
@@ -178,19 +183,19 @@ def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
         dtype=np.float64,
     )
     col = FEATURES.index("spread")
+    # areas (countries, continents) say little about where a city is: use points only
+    usable = np.array(
+        [
+            c >= 0 and sets[j].candidates[c].place.kind in ("city", "admin1")
+            for j, c in enumerate(chosen)
+        ],
+        dtype=bool,
+    )
     for k, cs in enumerate(sets):
         if not cs.candidates:
             continue
-        mask = np.ones(len(sets), dtype=bool)
+        mask = usable.copy()
         mask[k] = False
-        mask &= ~np.isnan(pts[:, 0])
-        # areas (countries, continents) say little about where a city is: use points only
-        mask &= np.array(
-            [
-                c >= 0 and sets[j].candidates[c].place.kind in ("city", "admin1")
-                for j, c in enumerate(chosen)
-            ]
-        )
         if not mask.any():
             cs.features[:, col] = 0.0
             continue
