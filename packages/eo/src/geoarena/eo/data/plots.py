@@ -61,7 +61,10 @@ def classification_figure(
     pred = to_labels(prediction)
     n = min(n, len(images))
     fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.6), squeeze=False)
-    name = lambda k: class_names[k] if k < len(class_names) else str(k)
+
+    def name(k):
+        return class_names[k] if k < len(class_names) else str(k)
+
     for i in range(n):
         img = images[i] if images.ndim == 4 else images[i, -1]
         axes[0, i].imshow(_display(img), cmap="gray")
