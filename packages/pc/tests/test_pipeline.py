@@ -100,11 +100,11 @@ def test_randla_predict_covers_every_point_with_votes(fixtures):
 @pytest.mark.parametrize("model", ["pc/randla", "pc/pointnet2"])
 def test_networks_learn_the_scene(registered, model):
     kw = {"widths": (8, 16, 32, 32), "k": 8, "crop_points": 256}
-    train = TrainConfig(epochs=6, batch_size=4, lr=0.01, early_stop_patience=0)
+    train = TrainConfig(epochs=4, batch_size=4, lr=0.01, early_stop_patience=0)
     res = run(
         RunConfig(task=registered, model=model, model_kwargs=kw, train=train, device="cpu"),
         raise_errors=True,
         artifacts=False,
     )
-    assert res.status == "FINISHED" and res.fit.epochs_run == 6
+    assert res.status == "FINISHED" and res.fit.epochs_run == 4
     assert res.test["test/overall_accuracy"] > 0.8
