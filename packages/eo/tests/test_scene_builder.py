@@ -149,3 +149,19 @@ def test_multi_temporal_stack_chips_and_grid_check(scene_files, tmp_path):
     with pytest.raises(DataError, match="does not share the stack's grid") as err:
         chip_scenes([SceneSource((scene_files["raster"], shifted), scene_files["labels_utm"])], SEG)
     assert err.value.path.name == "scene_shifted.tif"
+
+
+def test_train_negative_sampling_keeps_val_and_test_whole(scene_files):
+    src = SceneSource(scene_files["raster"], scene_files["labels_utm"])
+    full = chip_scenes([src], SEG)
+    spec = SceneTaskSpec(
+        kind="seg", band_names=BANDS, chip_size=16, block_chips=2, train_negative_ratio=0.5
+    )
+    sampled = chip_scenes([src], spec)
+    fg = np.array([((m > 0) & (m != IGNORE_INDEX)).any() for m in full.targets])
+    train_pos = int(((full.split == 0) & fg).sum())
+    assert ((sampled.split == 0) & fg).sum() == train_pos
+    assert ((sampled.split == 0) & ~fg).sum() == round(0.5 * train_pos)
+    for k in (1, 2):
+        np.testing.assert_array_equal(sampled.split == k, full.split == k)
+    assert set(np.unique(sampled.split)) == {-1, 0, 1, 2}

@@ -3,7 +3,9 @@
 
 * ``eo/spacenet-atlanta-buildings`` — SpaceNet-4 Atlanta 0.5 m panchromatic sample (solaris 0.4.0
   wheel, EPSG:32616, 900×900 uint16) with its 43 OSM building footprints; 64 px chips,
-  2×2-chip (64 m) spatial blocks; building vs background segmentation.
+  2×2-chip (64 m) spatial blocks; building vs background segmentation. Training keeps at most one
+  building-free chip per chip with buildings (Raster Vision-style negative sampling); val/test
+  keep every chip.
 * ``eo/neon-treecover-cls`` — NEON 10 cm RGB aerial imagery (deepforest 2.1.0 wheel: OSBS_029
   GeoTIFF, EPSG:32617, and two Yellowstone crops) with hand-drawn tree-crown boxes (61 + 574 +
   279); 64 px (6.4 m) chips labelled ``tree`` when crown boxes cover ≥ 10 % of the chip;
@@ -28,7 +30,9 @@ from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 SOLARIS = "solaris-0.4.0"
 DEEPFOREST = "deepforest-2.1.0"
 
-SPACENET_SPEC = SceneTaskSpec(kind="seg", band_names=("pan",), chip_size=64, block_chips=2)
+SPACENET_SPEC = SceneTaskSpec(
+    kind="seg", band_names=("pan",), chip_size=64, block_chips=2, train_negative_ratio=1.0
+)
 SPACENET_CLASSES = ("background", "building")
 
 NEON_SPEC = SceneTaskSpec(

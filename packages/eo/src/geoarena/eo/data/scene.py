@@ -60,6 +60,9 @@ class SceneTaskSpec:
         split_seed: seed of the block shuffle (fixed per task, never the run seed).
         coverage_threshold: ``cls`` only: foreground share at or above which a chip is positive.
         min_valid: chips with a smaller share of valid (non-nodata) pixels are dropped.
+        train_negative_ratio: ``seg`` only: keep at most this many chips without foreground per
+            chip with foreground in the train split (Raster Vision's negative-chip sampling; the
+            dropped chips get split ``-1``); val/test keep every chip. ``None`` keeps all.
     """
 
     kind: Literal["seg", "cls"]
@@ -70,6 +73,7 @@ class SceneTaskSpec:
     split_seed: int = 0
     coverage_threshold: float = 0.1
     min_valid: float = 0.5
+    train_negative_ratio: float | None = None
 
 
 def primary_raster(source: SceneSource) -> Path:
@@ -210,6 +214,8 @@ def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArra
         )
     groups = block_ids(np.array(rows), np.array(cols), np.array(scene_ids), spec.block_chips)
     split = assign_blocks(groups, spec.fractions, spec.split_seed)
+    if spec.kind == "seg" and spec.train_negative_ratio is not None:
+        split = _drop_train_negatives(split, targets, spec.train_negative_ratio, spec.split_seed)
     valid_arr = np.stack(valids)
     return ChipArrays(
         images=np.stack(images).astype(dtype),
@@ -219,3 +225,20 @@ def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArra
         valid=None if valid_arr.all() else valid_arr,
         meta={"scene": np.array(scene_ids), "row": np.array(rows), "col": np.array(cols)},
     )
+
+
+def _drop_train_negatives(
+    split: np.ndarray, masks: list[np.ndarray], ratio: float, seed: int
+) -> np.ndarray:
+    """Mark surplus background-only train chips as unused (split ``-1``), seeded."""
+    split = split.copy()
+    fg = np.array([bool(((m > 0) & (m != IGNORE_INDEX)).any()) for m in masks])
+    train = split == 0
+    negatives = np.flatnonzero(train & ~fg)
+    keep = int(round(ratio * int((train & fg).sum())))
+    if keep < len(negatives):
+        drop = np.random.default_rng(seed).choice(
+            negatives, size=len(negatives) - keep, replace=False
+        )
+        split[drop] = -1
+    return split

@@ -15,7 +15,7 @@ DEFAULT_ENTRIES = (
     (
         "eo/spacenet-atlanta-buildings",
         ("eo/resnet18", "eo/rf-pixels"),
-        {"epochs": 4, "batch_size": 16, "lr": 1e-3, "early_stop_patience": 3},
+        {"epochs": 6, "batch_size": 8, "lr": 2e-3, "early_stop_patience": 3},
     ),
     (
         "eo/neon-treecover-cls",
