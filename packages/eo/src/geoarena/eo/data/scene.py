@@ -235,7 +235,7 @@ def _drop_train_negatives(
     fg = np.array([bool(((m > 0) & (m != IGNORE_INDEX)).any()) for m in masks])
     train = split == 0
     negatives = np.flatnonzero(train & ~fg)
-    keep = int(round(ratio * int((train & fg).sum())))
+    keep = round(ratio * int((train & fg).sum()))
     if keep < len(negatives):
         drop = np.random.default_rng(seed).choice(
             negatives, size=len(negatives) - keep, replace=False
