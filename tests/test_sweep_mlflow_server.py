@@ -61,7 +61,7 @@ def mlflow_server(tmp_path):
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, proc, timeout=240)
+            wait_healthy(url, proc, timeout=480)  # ~20 s idle; minutes on a loaded 2-core box
             yield url
         finally:
             proc.terminate()
