@@ -49,11 +49,12 @@ def register_suites() -> None:
                 seeds=(0, 1),
                 train={
                     "epochs": 3,
-                    "batch_size": 4,
+                    "batch_size": 2,
                     "lr": 0.01,
                     "early_stop_patience": 0,
-                    "max_steps_per_epoch": 6,
+                    "max_steps_per_epoch": 5,
                 },
+                model_kwargs={"pc/randla": {"widths": (8, 16, 32, 64)}},
                 quick_train={"epochs": 1, "max_steps_per_epoch": 2},
             ),
         )
