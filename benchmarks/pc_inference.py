@@ -50,6 +50,18 @@ def make_replicated(src: Path, out: Path, copies: int) -> int:
     return copies * len(las.points)
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. ``VmHWM`` is reset by exec; ``ru_maxrss`` is not (a child
+    started from a big parent would report the parent's peak), so it is only the fallback."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(mode: str, src: Path, model_path: Path, out: Path, tile_m: float) -> dict:
     from geoarena.pc.classify import TilingConfig, adapter_predictor, classify_las
 
@@ -75,7 +87,7 @@ def worker(mode: str, src: Path, model_path: Path, out: Path, tile_m: float) -> 
         las.write(out)
         n = len(cloud)
     dt = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"mode": mode, "points": n, "seconds": dt, "points_per_s": n / dt, "peak_rss_mb": rss_mb}
 
 
@@ -118,34 +130,36 @@ def main() -> int:
         model_path = tmp / "model.pkl"
         with open(model_path, "wb") as f:
             pickle.dump((adapter, GROUND_VEGETATION_BRIDGE), f)
+        clouds = {}
         for factor in (1, 2):
-            cloud = tmp / f"cloud_{factor}x.las"
-            n = make_replicated(src, cloud, args.copies * factor)
-            for mode in ("tiled", "naive"):
-                if mode == "naive" and factor == 2 and args.skip_naive_2x:
-                    continue
-                cmd = [
-                    sys.executable,
-                    __file__,
-                    "--tile-m",
-                    str(args.tile_m),
-                    "--worker",
-                    mode,
-                    str(cloud),
-                    str(model_path),
-                    str(tmp / f"out_{mode}_{factor}x.las"),
-                ]
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                if proc.returncode:
-                    print(proc.stderr[-3000:], file=sys.stderr)
-                    raise SystemExit(f"{mode} worker failed on {n} points")
-                row = json.loads(proc.stdout.strip().splitlines()[-1])
-                rows.append(row)
-                print(
-                    f"{mode:6s} {row['points']:>9,d} pts  {row['seconds']:7.1f} s  {row['points_per_s']:>9,.0f} pts/s  peak RSS {row['peak_rss_mb']:7.0f} MB",
-                    flush=True,
-                )
-            cloud.unlink()
+            clouds[factor] = tmp / f"cloud_{factor}x.las"
+            make_replicated(src, clouds[factor], args.copies * factor)
+        # ours on both sizes first (the RESULT figure and the memory check), then the peer
+        plan = [(1, "tiled"), (2, "tiled"), (1, "naive")] + (
+            [] if args.skip_naive_2x else [(2, "naive")]
+        )
+        for factor, mode in plan:
+            cmd = [
+                sys.executable,
+                __file__,
+                "--tile-m",
+                str(args.tile_m),
+                "--worker",
+                mode,
+                str(clouds[factor]),
+                str(model_path),
+                str(tmp / f"out_{mode}_{factor}x.las"),
+            ]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                print(proc.stderr[-3000:], file=sys.stderr)
+                raise SystemExit(f"{mode} worker failed on {clouds[factor]}")
+            row = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(
+                f"{mode:6s} {row['points']:>9,d} pts  {row['seconds']:7.1f} s  {row['points_per_s']:>9,.0f} pts/s  peak RSS {row['peak_rss_mb']:7.0f} MB",
+                flush=True,
+            )
     tiled = [r for r in rows if r["mode"] == "tiled"]
     growth = tiled[1]["peak_rss_mb"] / tiled[0]["peak_rss_mb"]
     naive = [r for r in rows if r["mode"] == "naive"]
