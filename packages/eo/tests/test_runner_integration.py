@@ -86,3 +86,18 @@ def test_corrupt_scene_ends_as_failed_cell_with_clear_message(scene_files):
     finally:
         TASKS.remove(name)
     assert res.status == "FAILED" and "corrupt.tif" in res.error and "corrupt raster" in res.error
+
+
+def test_default_suite_has_the_embedded_eo_tasks_with_a_deep_and_a_classical_model():
+    from geoarena.core.registry import MODELS, SUITES
+
+    entries = {e.task: e for e in SUITES.get("default").entries if e.task.startswith("eo/")}
+    assert set(entries) >= {"eo/spacenet-atlanta-buildings", "eo/neon-treecover-cls"}
+    for name in ("eo/spacenet-atlanta-buildings", "eo/neon-treecover-cls"):
+        entry = entries[name]
+        assert len(entry.seeds) >= 2 and all(m in MODELS for m in entry.models)
+        families = {MODELS.meta(m).get("family") for m in entry.models}
+        assert "classical" in families and len(families) == 2
+        task = TASKS.get(name)
+        kinds = [MODELS.meta(m).get("kinds") for m in entry.models]
+        assert all(task.kind in k for k in kinds)
