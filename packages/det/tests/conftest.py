@@ -1,9 +1,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# before any test module imports ultralytics: offline switches and a private, font-seeded
+# config dir (ultralytics probes the network and reads its settings at import time)
+if "ultralytics" not in __import__("sys").modules and "YOLO_CONFIG_DIR" not in os.environ:
+    from geoarena.det.yolo_offline import ensure_offline
+
+    ensure_offline(Path(tempfile.mkdtemp(prefix="geoarena-det-tests-")) / "yolo_config")
 
 
 def _load_make_data():
