@@ -25,7 +25,8 @@ BOXES = {"a.png": [(0, 4, 6, 20, 16), (1, 30, 10, 50, 40)], "b.png": [(1, 0, 0, 
 # an oriented box for a.png: corners of a 20×8 rectangle rotated by 30° around (32, 24)
 _ang = np.deg2rad(30)
 _u, _v = np.array([np.cos(_ang), np.sin(_ang)]) * 10, np.array([-np.sin(_ang), np.cos(_ang)]) * 4
-OBB = np.array([[32, 24] - _u - _v, [32, 24, *_u] - _v, [32, 24, *_u, *_v], [32, 24] - _u + _v])
+_c = np.array([32.0, 24.0])
+OBB = np.array([_c - _u - _v, _c + _u - _v, _c + _u + _v, _c - _u + _v])
 
 
 def write(out: Path) -> Path:

@@ -98,13 +98,20 @@ def check_boxes(
 
 
 def image_size(path: str | Path) -> tuple[int, int]:
-    """``(width, height)`` of an image file from its header; DataError if unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    """``(width, height)`` of an image file from its header (GDAL); DataError if unreadable."""
+    import warnings
 
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
+
+    if not Path(path).exists():
+        raise DataError("image file does not exist", path)
     try:
-        with Image.open(path) as im:
-            return im.size
-    except (OSError, UnidentifiedImageError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as ds:
+                return ds.width, ds.height
+    except RasterioError as exc:
         raise DataError(f"cannot read image ({exc})", path) from exc
 
 
@@ -351,6 +358,8 @@ def _read_pillow(path: Path, n_bands: int) -> np.ndarray:
             arr = np.asarray(im.convert("RGB"))
     except (OSError, UnidentifiedImageError) as exc:
         raise DataError(f"corrupt or unreadable image ({exc})", path) from exc
+    except ImportError as exc:  # ultralytics patches Image.open to try an optional HEIF plugin
+        raise DataError(f"unrecognised image format ({exc})", path) from exc
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     return np.ascontiguousarray(arr)
