@@ -42,7 +42,7 @@ def test_suite_run_layout_and_failure_isolation(tmp_path, cli_env, run_cli):
     assert {r.data.tags["seed"] for r in finished} == {"0", "1", "2"}
     assert all("test/overall_accuracy" in r.data.metrics for r in finished)
     df = pd.read_csv(tmp_path / "results" / "test-toy" / "results.csv")
-    assert list(df.columns[: len(GEOBENCH2_COLUMNS)]) == GEOBENCH2_COLUMNS
+    assert list(df.columns[: len(GEOBENCH2_COLUMNS)]) == list(GEOBENCH2_COLUMNS)
     assert len(df) == 6 and set(df["mlflow_run_id"]) == {r.info.run_id for r in finished}
     html = (tmp_path / "results" / "test-toy" / "report.html").read_text()
     assert "data:image/png;base64" in html
@@ -77,7 +77,7 @@ def test_killed_suite_resumes_without_repeating_cells(tmp_path, cli_env, run_cli
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 240
+    deadline = time.time() + 900  # plugin imports alone take minutes on a loaded machine
     done_before: set[str] = set()
     while time.time() < deadline:
         time.sleep(0.5)
