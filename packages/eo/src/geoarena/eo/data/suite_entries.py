@@ -20,7 +20,8 @@ DEFAULT_ENTRIES = (
     ),
     (
         "eo/neon-treecover-cls",
-        ("eo/resnet18", "eo/rf-chip-stats"),
+        # prithvi-tiny: the GFM-style (Prithvi-EO-2.0 architecture, tiny width) backbone
+        ("eo/resnet18", "eo/prithvi-tiny", "eo/rf-chip-stats"),
         {
             "epochs": 2,
             "batch_size": 32,
@@ -34,11 +35,8 @@ DEFAULT_ENTRIES = (
 
 def register() -> None:
     """Append the EO entries to the ``default`` suite."""
-    try:
-        from geoarena.core.suite import SuiteEntry, extend_suite
-    except ImportError as exc:  # core's suite module lands separately; tasks still register
-        log.warning("geoarena.core.suite unavailable (%s); EO default-suite entries not added", exc)
-        return
+    from geoarena.core.suite import SuiteEntry, extend_suite
+
     for task, models, train in DEFAULT_ENTRIES:
         extend_suite(
             "default",
