@@ -1,8 +1,9 @@
 """NEON tree crowns: YOLO trained from scratch on CPU within 30 minutes (issue 4 "must show").
 
 Recipe (vs the plain yolov8n / imgsz 416 baseline that reached AP50 0.19): 256 px chips of
-10 cm imagery upsampled to imgsz 384 so crowns of 15–30 px cover more cells; AdamW with cosine
-decay fitted to the time budget (ultralytics ``time``), mosaic until the last 5 epochs, vertical
+10 cm imagery at native size (imgsz 256: cheap epochs, so many more fit the budget), batch 8;
+AdamW with cosine decay fitted to the time budget (ultralytics ``time``), mosaic until the last
+3 epochs, vertical
 and horizontal flips plus 90° rotations, up to 300 detections per chip, conf 0.001 for AP.
 The test area is a set of 512 px blocks held out of every scene (see ``geoarena.det.data_neon``).
 
