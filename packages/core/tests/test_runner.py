@@ -15,7 +15,12 @@ def toys():
 
 
 def cfg(**kw):
-    return RunConfig(task="test/blobs", model="test/mlp", train=TrainConfig(epochs=4, batch_size=16, lr=0.01), **kw)
+    return RunConfig(
+        task="test/blobs",
+        model="test/mlp",
+        train=TrainConfig(epochs=4, batch_size=16, lr=0.01),
+        **kw,
+    )
 
 
 def test_run_trains_and_logs_everything():
@@ -25,8 +30,14 @@ def test_run_trains_and_logs_everything():
     assert res.test["test/overall_accuracy"] > 0.9  # separable blobs: a trained MLP nails them
     r = t.runs[res.run_id]
     assert r.status == "FINISHED"
-    assert r.tags["task"] == "test/blobs" and r.tags["seed"] == "0" and r.tags["config_hash"] == res.config_hash
-    assert r.tags["frozen_or_full_ft"] == "full_ft" and r.tags["primary_metric"] == "overall_accuracy"
+    assert (
+        r.tags["task"] == "test/blobs"
+        and r.tags["seed"] == "0"
+        and r.tags["config_hash"] == res.config_hash
+    )
+    assert (
+        r.tags["frozen_or_full_ft"] == "full_ft" and r.tags["primary_metric"] == "overall_accuracy"
+    )
     assert r.params["train.lr"] == "0.01"
     assert [s for s, _ in r.metrics["val/overall_accuracy"]] == [0, 1, 2, 3]  # per-epoch curve
     assert "config.json" in r.artifacts and "plots/confusion_matrix.png" in r.artifacts
