@@ -81,10 +81,12 @@ class MLflowTracker(Tracker):
             location = Path(artifact_root or db.parent / "mlartifacts").resolve().as_uri()
         elif artifact_root is not None:
             location = Path(artifact_root).resolve().as_uri()
+        from mlflow.exceptions import MlflowException
+
         try:
             return self.client.create_experiment(name, artifact_location=location)
-        except Exception:
-            # another worker created it between our lookup and create
+        except MlflowException:
+            # another worker created it between our lookup and create (RESOURCE_ALREADY_EXISTS)
             exp = self.client.get_experiment_by_name(name)
             if exp is None:
                 raise
