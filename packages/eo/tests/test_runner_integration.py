@@ -97,7 +97,7 @@ def test_default_suite_has_the_embedded_eo_tasks_with_a_deep_and_a_classical_mod
         entry = entries[name]
         assert len(entry.seeds) >= 2 and all(m in MODELS for m in entry.models)
         families = {MODELS.meta(m).get("family") for m in entry.models}
-        assert "classical" in families and len(families) == 2
+        assert "classical" in families and len(families) >= 2  # a deep family besides the baseline
         task = TASKS.get(name)
         kinds = [MODELS.meta(m).get("kinds") for m in entry.models]
         assert all(task.kind in k for k in kinds)
