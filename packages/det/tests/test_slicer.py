@@ -88,9 +88,12 @@ def test_nms_keeps_highest_and_drops_duplicates():
     np.testing.assert_allclose(out["scores"], [0.9, 0.7])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def tiny_yolo(tmp_path_factory):
-    """A randomly initialised yolov8n (no weights are downloaded) saved as a local .pt."""
+    """A randomly initialised yolov8n (no weights are downloaded) saved as a local .pt.
+
+    Function-scoped: ultralytics' predict fuses Conv+BN in place, so a model shared with an
+    earlier test is numerically a different network from a fresh one."""
     from geoarena.det.yolo_offline import ensure_offline
 
     folder = tmp_path_factory.mktemp("yolo")
