@@ -63,37 +63,43 @@ def test_malformed_override_is_a_clear_error(tmp_path, cli_env, run_cli):
 @pytest.mark.slow
 def test_killed_suite_resumes_without_repeating_cells(tmp_path, cli_env, run_cli):
     env = dict(cli_env, GEOARENA_TOY_SLEEP_S="0.7")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "tools" / "run_benchmark.py"),
-            "--suite",
-            "test-toy",
-            "--tasks",
-            "test/blobs",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    log = tmp_path / "first_call.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "tools" / "run_benchmark.py"),
+                "--suite",
+                "test-toy",
+                "--tasks",
+                "test/blobs",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 600  # plugin imports alone take minutes on a loaded machine
+        done_before: set[str] = set()
+        while time.time() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+            if (tmp_path / "mlflow.db").exists():
+                try:
+                    done_before = {
+                        r.info.run_id
+                        for r in _runs(tmp_path)
+                        if r.info.status == "FINISHED" and "config_hash" in r.data.tags
+                    }
+                except Exception:  # the store may still be being created: poll again
+                    continue
+                if len(done_before) >= 2:
+                    break
+        exited = proc.poll()
+        proc.kill()
+        proc.wait()
+    assert exited is None, (
+        f"the first call exited ({exited}) before it could be killed:\n{log.read_text()[-3000:]}"
     )
-    deadline = time.time() + 900  # plugin imports alone take minutes on a loaded machine
-    done_before: set[str] = set()
-    while time.time() < deadline:
-        time.sleep(0.5)
-        if (tmp_path / "mlflow.db").exists():
-            try:
-                done_before = {
-                    r.info.run_id
-                    for r in _runs(tmp_path)
-                    if r.info.status == "FINISHED" and "config_hash" in r.data.tags
-                }
-            except Exception:
-                continue  # the store is still being created
-            if len(done_before) >= 2:
-                break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
     assert 2 <= len(done_before) < 6, "the suite must be killed mid-way"
     again = run_cli(["--suite", "test-toy", "--tasks", "test/blobs"], cli_env, tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
