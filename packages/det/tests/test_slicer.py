@@ -144,7 +144,37 @@ def test_raster_windows_equal_in_memory_slicing(tmp_path, tiny_yolo):
     assert (a["boxes"][:, 2] <= 300 + 1e-6).all() and (a["boxes"][:, 3] <= 200 + 1e-6).all()
 
 
-def test_batched_slices_equal_ultralytics_predict_per_slice(tiny_yolo):
+def test_batched_slices_equal_ultralytics_predict_per_slice(request):
+    """Runs the comparison in a fresh interpreter: after the rest of the suite has run in this
+    process (other packages' imports change global torch/ultralytics state), ultralytics'
+    predict on a random network ranks its near-tied boxes differently; alone it is exact."""
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get("GEOARENA_SLICER_ISOLATED") == "1":
+        _compare_with_ultralytics(request.getfixturevalue("tiny_yolo"))
+        return
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{__file__}::{request.node.name}",
+        ],
+        env={**os.environ, "GEOARENA_SLICER_ISOLATED": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "1 passed" in proc.stdout
+
+
+def _compare_with_ultralytics(tiny_yolo):
     rng = np.random.default_rng(1)
     img = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
     det = SlicedDetector(
