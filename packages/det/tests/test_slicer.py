@@ -145,7 +145,7 @@ def test_raster_windows_equal_in_memory_slicing(tmp_path, tiny_yolo):
 
 
 def test_batched_slices_equal_ultralytics_predict_per_slice(request):
-    """Runs the comparison in a fresh interpreter: after the rest of the suite has run in this
+    """HBB and OBB. Runs the comparison in a fresh interpreter: after the rest of the suite has run in this
     process (other packages' imports change global torch/ultralytics state), ultralytics'
     predict on a random network ranks its near-tied boxes differently; alone it is exact."""
     import os
@@ -154,6 +154,7 @@ def test_batched_slices_equal_ultralytics_predict_per_slice(request):
 
     if os.environ.get("GEOARENA_SLICER_ISOLATED") == "1":
         _compare_with_ultralytics(request.getfixturevalue("tiny_yolo"))
+        _compare_obb_with_ultralytics(request.getfixturevalue("tiny_yolo_obb"))
         return
     proc = subprocess.run(
         [
@@ -194,3 +195,121 @@ def _compare_with_ultralytics(tiny_yolo):
         ref.xyxy.numpy()[np.argsort(-ref.conf.numpy())][:10],
         atol=1e-3,
     )
+
+
+# -- oriented boxes ------------------------------------------------------------------------------
+
+
+def test_obb_merge_of_axis_aligned_quads_equals_hbb_merge():
+    """Axis-aligned quadrilaterals must merge exactly like the xyxy boxes (checked against SAHI)."""
+    from geoarena.det.boxes import hbb_to_poly
+
+    rng = np.random.default_rng(3)
+    boxes, scores, labels = _random_preds(rng)
+    for metric in ("iou", "ios"):
+        hbb = merge_predictions(boxes, scores, labels, "nms", metric, 0.5)
+        obb = merge_predictions(hbb_to_poly(boxes), scores, labels, "nms", metric, 0.5)
+        assert obb["boxes"].shape == (len(hbb["scores"]), 4, 2)
+        np.testing.assert_allclose(obb["scores"], hbb["scores"])
+        np.testing.assert_array_equal(obb["labels"], hbb["labels"])
+        np.testing.assert_allclose(obb["boxes"].min(1), hbb["boxes"][:, :2])
+        np.testing.assert_allclose(obb["boxes"].max(1), hbb["boxes"][:, 2:])
+
+
+def test_obb_merge_uses_rotated_overlap():
+    """Two crossing thin boxes: their axis-aligned envelopes overlap fully, the rotated boxes
+    only in the middle (IoU ≈ 0.07), so both survive; a near-copy of the first is suppressed."""
+    from shapely.geometry import Polygon
+
+    from geoarena.det.boxes import xywhr_to_poly
+
+    quads = xywhr_to_poly(
+        np.array(
+            [
+                [50, 50, 100, 8, np.pi / 4],
+                [50, 50, 100, 8, -np.pi / 4],
+                [51, 50, 100, 8, np.pi / 4 + 0.01],
+            ]
+        )
+    )
+    a, b = Polygon(quads[0]), Polygon(quads[1])
+    assert a.intersection(b).area / a.union(b).area < 0.1
+    out = merge_predictions(quads, np.array([0.9, 0.8, 0.7]), np.zeros(3, dtype=int))
+    np.testing.assert_allclose(out["scores"], [0.9, 0.8])
+    np.testing.assert_allclose(out["boxes"], quads[:2])
+    with pytest.raises(Exception, match="oriented boxes"):
+        merge_predictions(quads, np.array([0.9, 0.8, 0.7]), np.zeros(3, dtype=int), "greedy_nmm")
+
+
+@pytest.fixture
+def tiny_yolo_obb():
+    """A randomly initialised yolov8n-obb with widely spread class logits (no near-tied scores
+    between neighbouring anchors; nothing is downloaded)."""
+    import torch
+    from ultralytics import YOLO
+
+    torch.manual_seed(0)
+    model = YOLO("yolov8n-obb.yaml", task="obb")
+    with torch.no_grad():
+        for p in model.model.model[-1].cv3.parameters():
+            p.add_(torch.randn_like(p) * 1.0)
+    return model
+
+
+def test_obb_slicing_raster_equals_array_and_lands_in_raster_pixels(tmp_path, tiny_yolo_obb):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    path = tmp_path / "scene.tif"
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=300,
+        height=200,
+        count=3,
+        dtype="uint8",
+        crs="EPSG:32617",
+        transform=from_origin(0, 200, 1, 1),
+    ) as ds:
+        ds.write(img.transpose(2, 0, 1))
+    det = SlicedDetector(
+        tiny_yolo_obb,
+        SliceConfig(slice_height=128, slice_width=128, batch_size=4, conf=1e-9, max_det=30),
+    )
+    det.predict_array(img)  # warm-up (first-call kernels)
+    a = det.predict_raster(path)
+    b = det.predict_array(img)
+    assert a["boxes"].ndim == 3 and a["boxes"].shape[1:] == (4, 2) and len(a["scores"]) > 0
+    np.testing.assert_allclose(a["boxes"], b["boxes"])
+    # slices cover the whole image: centres of the merged boxes spread over it, not one slice
+    centres = a["boxes"].mean(1)
+    assert centres[:, 0].max() > 128 and centres[:, 1].max() > 128
+    # no two survivors of one class overlap at or above the merge threshold
+    for c in np.unique(a["labels"]):
+        q = a["boxes"][a["labels"] == c]
+        for i in range(len(q)):
+            from geoarena.det.slicer import overlap_matrix
+
+            assert (overlap_matrix(q[i], np.delete(q, i, 0), "iou") < 0.5).all()
+    with pytest.raises(Exception, match="oriented boxes"):
+        SlicedDetector(tiny_yolo_obb, SliceConfig(merge="greedy_nmm"))
+
+
+def _compare_obb_with_ultralytics(model):
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    det = SlicedDetector(
+        model, SliceConfig(slice_height=128, slice_width=128, conf=1e-9, max_det=30)
+    )
+    det.predict_array(img)  # warm-up
+    ours = det.predict_array(img)
+    ref = model.predict(img[..., ::-1].copy(), imgsz=128, conf=1e-9, max_det=30, verbose=False)[
+        0
+    ].obb
+    # match as sets: a random network has near-tied scores on neighbouring anchors
+    ref_s, ref_q = ref.conf.numpy(), ref.xyxyxyxy.numpy()
+    assert len(ours["scores"]) == len(ref_s)
+    for i in np.argsort(-ours["scores"])[:10]:
+        same = np.abs(ref_s - ours["scores"][i]) < 1e-5
+        dist = np.abs(ref_q[same] - ours["boxes"][i]).reshape(int(same.sum()), -1).max(1)
+        assert dist.min() < 1e-3

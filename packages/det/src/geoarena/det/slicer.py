@@ -8,6 +8,11 @@ boxes to raster pixels and merges overlapping detections across slices with NMS 
 (the same IOU/IOS rules and ``>=`` threshold as SAHI's postprocess). An optional full-image pass
 (SAHI's ``perform_standard_pred``) reads a decimated overview and adds its detections before
 merging. ``benchmarks/sliced_detection.py`` checks speed and agreement against SAHI.
+
+Oriented-box (``-obb``) models are sliced the same way: per-slice rotated NMS (ultralytics'),
+corners shifted to raster pixels, and a rotated-IoU NMS across slices (exact polygon overlap via
+shapely). SAHI has no OBB path, so OBB merging is checked against a brute-force reference in the
+tests instead.
 """
 
 from __future__ import annotations
@@ -90,12 +95,33 @@ def slice_windows(
 
 
 def overlap_matrix(box: np.ndarray, others: np.ndarray, metric: str) -> np.ndarray:
-    """IOU or IOS (intersection over the smaller area) of one xyxy box against many."""
+    """IOU or IOS (intersection over the smaller area) of one box against many.
+
+    Boxes are xyxy rows, or ``(4, 2)`` corner quadrilaterals (oriented boxes; exact polygon
+    intersection)."""
+    if box.ndim == 2:
+        return _polygon_overlap(box, others, metric)
     iw = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
     ih = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
     inter = iw * ih
     a = (box[2] - box[0]) * (box[3] - box[1])
     b = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    denom = np.minimum(a, b) if metric == "ios" else a + b - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, inter / denom, 0.0)
+
+
+def _polygon_overlap(quad: np.ndarray, others: np.ndarray, metric: str) -> np.ndarray:
+    import shapely
+
+    from geoarena.det.boxes import poly_area
+
+    if len(others) == 0:
+        return np.zeros(0)
+    a_poly = shapely.make_valid(shapely.polygons(quad))
+    b_poly = shapely.make_valid(shapely.polygons(others))
+    inter = shapely.area(shapely.intersection(a_poly, b_poly))
+    a, b = poly_area(quad[None])[0], poly_area(others)
     denom = np.minimum(a, b) if metric == "ios" else a + b - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(denom > 0, inter / denom, 0.0)
@@ -116,7 +142,14 @@ def merge_predictions(
     (``nms``) or absorbs (``greedy_nmm``: union box, max score, keeper's class) every unvisited
     candidate of its class whose overlap is ``>= threshold`` (for NMM, re-checked against the
     growing merged box, as SAHI does).
+
+    ``boxes`` may also be ``(N, 4, 2)`` corner quadrilaterals (oriented boxes): then only ``nms``
+    is defined (the union of two rotated boxes is no rotated box), ties are broken by the corners.
     """
+    boxes = np.asarray(boxes, dtype=np.float64)
+    oriented = boxes.ndim == 3
+    if oriented and merge != "nms":
+        raise ConfigError(f"merge {merge!r} is not defined for oriented boxes; use 'nms'")
     out_b, out_s, out_l = [], [], []
     groups = (
         [np.arange(len(scores))]
@@ -125,7 +158,8 @@ def merge_predictions(
     )
     for idx in groups:
         b, s = boxes[idx], scores[idx]
-        order = np.lexsort((b[:, 3], b[:, 2], b[:, 1], b[:, 0], -s))
+        flat = b.reshape(len(b), -1)
+        order = np.lexsort((*flat.T[::-1], -s))
         b, s, lab = b[order], s[order], labels[idx][order]
         alive = np.ones(len(s), dtype=bool)
         for i in range(len(s)):
@@ -154,11 +188,7 @@ def merge_predictions(
             out_s.append(s[i])
             out_l.append(keep_label)
     if not out_b:
-        return {
-            "boxes": np.zeros((0, 4)),
-            "scores": np.zeros(0),
-            "labels": np.zeros(0, dtype=np.int64),
-        }
+        return _empty(oriented)
     order = np.argsort(-np.asarray(out_s), kind="stable")
     return {
         "boxes": np.asarray(out_b)[order],
@@ -167,8 +197,20 @@ def merge_predictions(
     }
 
 
+def _empty(oriented: bool = False) -> dict[str, np.ndarray]:
+    return {
+        "boxes": np.zeros((0, 4, 2) if oriented else (0, 4)),
+        "scores": np.zeros(0),
+        "labels": np.zeros(0, dtype=np.int64),
+    }
+
+
 class SlicedDetector:
-    """Sliced inference with an ultralytics YOLO detection model (HBB).
+    """Sliced inference with an ultralytics YOLO detection model.
+
+    Horizontal-box models return ``boxes`` as ``(N, 4)`` xyxy; oriented-box (``obb``) models as
+    ``(N, 4, 2)`` corner quadrilaterals, both in the raster's pixel coordinates (feed them to
+    ``geoarena.det.georef.write_detections_gpkg`` with ``box_type="obb"``).
 
     Args:
         model: an ``ultralytics.YOLO`` instance or a local ``.pt`` path.
@@ -186,9 +228,14 @@ class SlicedDetector:
 
         self.cfg = cfg or SliceConfig()
         self.yolo = YOLO(str(model)) if isinstance(model, (str, Path)) else model
-        if self.yolo.task != "detect":
+        if self.yolo.task not in ("detect", "obb"):
             raise ConfigError(
-                f"SlicedDetector handles horizontal-box models; this one is {self.yolo.task!r}"
+                f"SlicedDetector handles detection and oriented-box models; this one is {self.yolo.task!r}"
+            )
+        self.obb = self.yolo.task == "obb"
+        if self.obb and self.cfg.merge != "nms":
+            raise ConfigError(
+                f"merge {self.cfg.merge!r} is not defined for oriented boxes; use 'nms'"
             )
         self.device = torch.device(device)
         # the predictor fuses conv+bn too: do the same so both paths run the same arithmetic
@@ -351,15 +398,35 @@ class SlicedDetector:
                 None,
                 False,
                 max_det=self.cfg.max_det,
-                nc=0,
+                nc=len(self.yolo.names) if self.obb else 0,
                 max_time_img=3600.0,
                 end2end=getattr(self.net, "end2end", False),
+                rotated=self.obb,
             )
+        if self.obb:
+            yield from self._obb_results(dets, images, origins, t.shape[2:])
+            return
         for det, im, (ox, oy) in zip(dets, images, origins):
             det = det.clone()
             det[:, :4] = ops.scale_boxes(t.shape[2:], det[:, :4], im.shape[:2])
             d = det.cpu().numpy().astype(np.float64)
             yield d[:, :4] + np.array([ox, oy, ox, oy]), d[:, 4], d[:, 5].astype(np.int64)
+
+    def _obb_results(
+        self, dets: list, images: list[np.ndarray], origins: list[tuple[int, int]], in_shape: Any
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Rotated detections ``[cx, cy, w, h, conf, cls, angle]`` → slice corners → raster pixels
+        (the same steps as ultralytics' OBB predictor)."""
+        import torch
+        from ultralytics.utils import ops
+
+        for det, im, (ox, oy) in zip(dets, images, origins):
+            rb = torch.cat([det[:, :4], det[:, -1:]], dim=-1).clone()
+            rb[:, :4] = ops.scale_boxes(in_shape, rb[:, :4], im.shape[:2], xywh=True)
+            # ultralytics' own corner order, so the output equals its ``Results.obb.xyxyxyxy``
+            quads = ops.xywhr2xyxyxyxy(rb.cpu().double()).numpy() + np.array([ox, oy])
+            d = det.cpu().numpy().astype(np.float64)
+            yield quads, d[:, 4], d[:, 5].astype(np.int64)
 
     def _predict_full(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r = self.yolo.predict(
@@ -371,6 +438,11 @@ class SlicedDetector:
             device=str(self.device),
             verbose=False,
         )[0]
+        if self.obb:
+            from geoarena.det.yolo_adapter import results_to_dict
+
+            d = results_to_dict(r, True)
+            return d["boxes"], d["scores"], d["labels"]
         b = r.boxes
         return (
             b.xyxy.cpu().numpy().astype(np.float64),
@@ -390,18 +462,16 @@ class SlicedDetector:
             resampling=Resampling.bilinear,
         ).transpose(1, 2, 0)
         b, s, lab = self._predict_full(small)
+        if self.obb:  # corners scale per axis (exact for the quadrilateral, whatever its angle)
+            return b * np.array([ds.width / ow, ds.height / oh]), s, lab
         return b * np.array([ds.width / ow, ds.height / oh] * 2), s, lab
 
     def _merge(
         self, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
     ) -> dict[str, np.ndarray]:
         if not parts:
-            return {
-                "boxes": np.zeros((0, 4)),
-                "scores": np.zeros(0),
-                "labels": np.zeros(0, dtype=np.int64),
-            }
-        boxes = np.concatenate([p[0] for p in parts]).reshape(-1, 4)
+            return _empty(self.obb)
+        boxes = np.concatenate([p[0] for p in parts]).reshape((-1, 4, 2) if self.obb else (-1, 4))
         scores = np.concatenate([p[1] for p in parts])
         labels = np.concatenate([p[2] for p in parts])
         if len(parts) == 1:
