@@ -1,28 +1,37 @@
 """Sweep throughput on PostgreSQL: GeoArena workers vs raw Optuna on the same storage.
 
-    python benchmarks/sweep_scaling.py [--trials 60] [--sleep-ms 100] [--epochs 4]
+    python benchmarks/sweep_scaling.py [--trials 80] [--sleep-ms 100] [--epochs 4] [--repeats 3]
 
 Both sides run the same trivial objective (the toy experiment's closed-form learning curve:
-``epochs`` epochs of ``sleep_ms / epochs`` each, ``trial.report`` + ``should_prune`` every epoch,
-TPE sampler, median pruner) on the same heartbeat-enabled PostgreSQL RDB storage (one throwaway
-database, one study per configuration):
+``epochs`` epochs of ``sleep_ms / epochs`` each, ``trial.report`` + ``should_prune`` every epoch)
+with the same sampler and pruner (``make_sampler("tpe")``, ``make_pruner("median")``) on the same
+PostgreSQL database, with the same ``RDBStorage`` arguments (``sweep_storage.rdb_kwargs``: pool
+size, pre-ping, connect timeout, heartbeat 10 s, grace, stale-trial retry callback):
 
-- ours: ``geoarena.core.sweep.run_worker`` — study lock per claimed trial (exact trial count),
-  own heartbeat, stale-trial failing, user attrs; no MLflow (tracking is measured by the tests);
-- raw: ``study.optimize(objective, n_trials=trials / workers)`` per worker process.
+- ours: ``geoarena.core.sweep.run_worker`` — exact study-wide trial count (slot claimed in the
+  trial-creation transaction), own heartbeat, stale-trial failing, ``worker``/``test`` user attrs;
+  no MLflow (tracking is measured by the tests);
+- raw: ``optuna.storages.RDBStorage`` + ``study.optimize(objective, n_trials=trials / workers)``.
 
-Workers are separate processes started together behind a barrier (imports excluded); trials/s is
-finished trials over the wall time from the barrier to the last worker's end. Goals: 2 of our
-workers >= 1.8 x one worker; our overhead <= 10 % of raw Optuna's time per trial (1 worker).
+Workers are separate processes that import, connect and load the study, then start together
+behind a barrier; trials/s is finished trials over the wall time from the barrier to the last
+worker's end. Each repeat runs the four configurations (raw/ours × 1/2 workers) on fresh studies,
+alternating which side goes first; figures are medians over repeats, and the ratios are medians of
+the per-repeat ratios (runs adjacent in time share the machine's load). ``--count`` also counts
+the database round trips per trial of each side (statements + BEGIN/COMMIT/ROLLBACK + pool
+pre-pings, from SQLAlchemy events) on one untimed single-worker run.
+Goals: 2 of our workers >= 1.8 x one worker; our overhead <= 10 % vs raw Optuna (1 worker).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import statistics
 import sys
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,6 +60,27 @@ def _objective_factory(epochs: int, sleep_s: float):
     return objective
 
 
+def _count_round_trips() -> Counter:
+    """Count what reaches the server from every engine of this process."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.pool import Pool
+
+    counts: Counter = Counter()
+
+    def bump(key):
+        def listener(*args, **kwargs):
+            counts[key] += 1
+
+        return listener
+
+    event.listen(Engine, "before_cursor_execute", bump("statements"))
+    for name in ("begin", "commit", "rollback"):
+        event.listen(Engine, name, bump(name))
+    event.listen(Pool, "checkout", bump("pings"))  # pool_pre_ping: one SELECT 1 per checkout
+    return counts
+
+
 def _worker(
     kind: str,
     url: str,
@@ -59,6 +89,7 @@ def _worker(
     workers: int,
     epochs: int,
     sleep_ms: float,
+    count: bool,
     barrier,
     out,
 ) -> None:
@@ -67,9 +98,9 @@ def _worker(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     from geoarena.core.config import RunConfig, SweepConfig, TrainConfig
-    from geoarena.core.sweep import open_sweep, run_worker
+    from geoarena.core.sweep import make_pruner, make_sampler, open_sweep, run_worker
     from geoarena.core.sweep_experiment import load_experiment
-    from geoarena.core.sweep_storage import StorageOptions, open_storage
+    from geoarena.core.sweep_storage import StorageOptions
 
     opts = StorageOptions(heartbeat_s=10)
     if kind == "ours":
@@ -90,31 +121,44 @@ def _worker(
             pruner="median",
         )
         handle = open_sweep(exp, cfg, opts, base_cfg=base)
+        counts = _count_round_trips() if count else Counter()
         barrier.wait()
         t0 = time.perf_counter()
-        run_worker(handle)
+        report = run_worker(handle)
         t1 = time.perf_counter()
+        done = report.n_trials
         handle.close()
     else:
-        storage = open_storage(url, opts)
+        from geoarena.core.sweep_storage import rdb_kwargs
+
+        storage = optuna.storages.RDBStorage(**rdb_kwargs(url, opts))
         s = optuna.load_study(
             study_name=study,
             storage=storage,
-            sampler=optuna.samplers.TPESampler(n_startup_trials=5),
-            pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+            sampler=make_sampler("tpe", 1),
+            pruner=make_pruner("median", 1, epochs),
         )
         objective = _objective_factory(epochs, sleep_ms / 1000 / epochs)
+        counts = _count_round_trips() if count else Counter()
         barrier.wait()
         t0 = time.perf_counter()
         s.optimize(objective, n_trials=trials // workers)
         t1 = time.perf_counter()
-    out.put((t0, t1))
+        done = trials // workers
+    out.put((t0, t1, done, dict(counts)))
 
 
 def measure(
-    kind: str, url: str, workers: int, trials: int, epochs: int, sleep_ms: float
-) -> tuple[float, int]:
-    """(trials/s, finished trials) of ``workers`` processes of ``kind`` on a fresh study."""
+    kind: str,
+    url: str,
+    workers: int,
+    trials: int,
+    epochs: int,
+    sleep_ms: float,
+    count: bool = False,
+) -> tuple[float, int, dict[str, float]]:
+    """(trials/s, finished trials, round trips per trial by kind) of ``workers`` processes of
+    ``kind`` on a fresh study."""
     import optuna
 
     from geoarena.core.sweep_storage import StorageOptions, open_storage
@@ -128,7 +172,8 @@ def measure(
     barrier, out = ctx.Barrier(workers), ctx.Queue()
     procs = [
         ctx.Process(
-            target=_worker, args=(kind, url, study, trials, workers, epochs, sleep_ms, barrier, out)
+            target=_worker,
+            args=(kind, url, study, trials, workers, epochs, sleep_ms, count, barrier, out),
         )
         for _ in range(workers)
     ]
@@ -139,51 +184,76 @@ def measure(
         p.join()
     s = optuna.load_study(study_name=study, storage=open_storage(url, StorageOptions()))
     finished = sum(t.state.name in ("COMPLETE", "PRUNED") for t in s.get_trials(deepcopy=False))
-    wall = max(t1 for _, t1 in spans) - min(t0 for t0, _ in spans)
-    return finished / wall, finished
+    wall = max(t1 for _, t1, _, _ in spans) - min(t0 for t0, _, _, _ in spans)
+    total: Counter = Counter()
+    for *_, c in spans:
+        total.update(c)
+    per_trial = {k: v / max(1, finished) for k, v in total.items()}
+    return finished / wall, finished, per_trial
 
 
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--trials", type=int, default=60)
+    p.add_argument("--trials", type=int, default=80)
     p.add_argument(
         "--sleep-ms", type=float, default=100.0, help="objective time per trial (split over epochs)"
     )
     p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--repeats", type=int, default=3, help="medians over this many repeats")
     p.add_argument(
-        "--repeats", type=int, default=1, help="best of this many runs per configuration"
+        "--count", action="store_true", help="also count round trips per trial (untimed run)"
     )
     args = p.parse_args()
+    if args.trials < 10 or args.trials % 2:
+        p.error("--trials must be an even number >= 10 (the 2-worker raw side splits it)")
     warnings.simplefilter("ignore")
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     from geoarena.core.sweep_testing import throwaway_database
 
-    results: dict[tuple[str, int], float] = {}
+    configs = [("raw", 1), ("ours", 1), ("raw", 2), ("ours", 2)]
+    runs: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
     with throwaway_database("geoarena_bench") as url:
-        for kind, workers in (("raw", 1), ("ours", 1), ("raw", 2), ("ours", 2)):
-            best = 0.0
-            for _ in range(args.repeats):
-                tps, n = measure(kind, url, workers, args.trials, args.epochs, args.sleep_ms)
+        if args.count:
+            for kind in ("raw", "ours"):
+                _, n, per = measure(kind, url, 1, 20, args.epochs, 0.0, count=True)
+                trips = sum(per.values())
+                detail = ", ".join(f"{k} {v:.1f}" for k, v in sorted(per.items()))
+                print(f"round trips per trial, {kind:4s} 1 worker: {trips:5.1f}  ({detail})")
+        for r in range(args.repeats):
+            # alternate which side runs first, so that a drift in load favours neither
+            order = configs if r % 2 == 0 else [("ours", 1), ("raw", 1), ("ours", 2), ("raw", 2)]
+            for kind, workers in order:
+                tps, n, _ = measure(kind, url, workers, args.trials, args.epochs, args.sleep_ms)
                 assert n == args.trials, (
                     f"{kind} {workers}w finished {n} trials, expected {args.trials}"
                 )
-                best = max(best, tps)
-            results[(kind, workers)] = best
-            print(
-                f"{kind:4s} {workers} worker(s): {best:6.2f} trials/s  ({1000 / best:6.1f} ms/trial wall)",
-                flush=True,
-            )
-    speedup = results[("ours", 2)] / results[("ours", 1)]
-    raw_speedup = results[("raw", 2)] / results[("raw", 1)]
-    overhead = results[("raw", 1)] / results[("ours", 1)] - 1.0
-    overhead2 = results[("raw", 2)] / results[("ours", 2)] - 1.0
-    print(f"speed-up 2 vs 1 worker: ours {speedup:.2f}x, raw Optuna {raw_speedup:.2f}x")
+                runs[(kind, workers)].append(tps)
+                print(f"repeat {r}: {kind:4s} {workers} worker(s): {tps:6.2f} trials/s", flush=True)
+    med = {c: statistics.median(v) for c, v in runs.items()}
+    for kind, workers in configs:
+        tps = med[(kind, workers)]
+        print(
+            f"median {kind:4s} {workers} worker(s): {tps:6.2f} trials/s  "
+            f"({1000 / tps:6.1f} ms/trial wall; runs {', '.join(f'{x:.2f}' for x in runs[(kind, workers)])})"
+        )
+
+    def ratio(a: tuple[str, int], b: tuple[str, int]) -> float:
+        return statistics.median(x / y for x, y in zip(runs[a], runs[b], strict=True))
+
+    speedup = ratio(("ours", 2), ("ours", 1))
+    raw_speedup = ratio(("raw", 2), ("raw", 1))
+    overhead = ratio(("raw", 1), ("ours", 1)) - 1.0
+    overhead2 = ratio(("raw", 2), ("ours", 2)) - 1.0
     print(
-        f"our overhead vs raw Optuna: {overhead * 100:+.1f} % (1 worker), {overhead2 * 100:+.1f} % (2 workers)"
+        f"speed-up 2 vs 1 worker (median of repeats): ours {speedup:.2f}x, raw Optuna {raw_speedup:.2f}x"
+    )
+    print(
+        f"our overhead vs raw Optuna (median of repeats): {overhead * 100:+.1f} % (1 worker), "
+        f"{overhead2 * 100:+.1f} % (2 workers)"
     )
     ok_speedup = speedup >= 1.8
     ok_overhead = overhead <= 0.10

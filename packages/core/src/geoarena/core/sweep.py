@@ -11,8 +11,10 @@ Guarantees:
 
 - the study is created once (``load_if_exists``) and joined by name; a worker whose experiment,
   objectives or directions differ from the study's is refused (``ConfigError``: name clash);
-- ``n_trials`` is the study-wide number of *finished* (COMPLETE or PRUNED) trials: a worker claims
-  a trial slot under the study lock, so N workers never overshoot;
+- ``n_trials`` is the study-wide number of *finished* (COMPLETE or PRUNED) trials: on PostgreSQL a
+  worker takes a trial slot in the transaction that creates the trial (an atomic counter, no lock
+  held across workers: ``geoarena.core.sweep_rdb``), elsewhere it claims under the study lock, so
+  N workers never overshoot; a trial that fails for good frees its slot;
 - a worker that dies mid-trial stops writing heartbeats; after ``grace_s`` any other worker fails
   the trial and re-queues it with the same parameters (``RetryHeartbeatStaleTrialCallback``);
   workers wait for the running trials of others, so nothing is left RUNNING;
@@ -207,6 +209,9 @@ def open_sweep(
                 f"{attrs.get(OBJECTIVES_ATTR)}, not {experiment.name!r} with {signature}; "
                 "pick another --study name"
             )
+        backend = getattr(study._storage, "_backend", None)
+        if hasattr(backend, "init_slots"):
+            backend.init_slots(study._study_id)  # PostgreSQL: the trial-slot counter, once
     return SweepHandle(experiment, config, study, lock, options, base, metrics, directions)
 
 
@@ -364,60 +369,108 @@ def fail_stale(handle: SweepHandle) -> None:
         optuna.storages.fail_stale_trials(handle.study)
 
 
+def _slot_storage(handle: SweepHandle) -> Any:
+    """The PostgreSQL storage that claims trial slots itself (``None`` on other storages)."""
+    from geoarena.core.sweep_rdb import SweepRDBStorage
+
+    backend = getattr(handle.study._storage, "_backend", handle.study._storage)
+    return backend if isinstance(backend, SweepRDBStorage) else None
+
+
 def claim_trial(handle: SweepHandle, allow_new: bool = True) -> Any:
-    """Under the study lock: pop a WAITING trial (retry or queued cell), or open a new one while
-    the finished + running count is below the target. Returns the trial, ``"wait"`` (others are
-    still running the last trials) or ``None`` (done)."""
+    """Pop a WAITING trial (retry or queued cell), or open a new one while the study has fewer than
+    ``n_trials`` finished + running trials. Returns the trial, ``"wait"`` (others are still running
+    the last trials) or ``None`` (done).
+
+    On PostgreSQL nothing is locked: the slot is taken in the transaction that creates the trial
+    (``geoarena.core.sweep_rdb``), together with its first heartbeat and ``worker`` attr. Elsewhere
+    the count, ``ask`` and the first heartbeat run under the study lock."""
     study = handle.study
-    # on PostgreSQL the lock and the count are one round trip: per-trial overhead matters when
-    # many workers share one database
-    counted = handle.lock.acquire_counting(study._study_id)
-    try:
-        counts = Counter(counted) if counted is not None else study_counts(study)
-        finished = counts["COMPLETE"] + counts["PRUNED"]
-        if counts["WAITING"] or (
-            allow_new and finished + counts["RUNNING"] < handle.config.n_trials
-        ):
-            with warnings.catch_warnings():
+    slots = _slot_storage(handle)
+    if slots is not None:
+        from geoarena.core.sweep_rdb import NoTrialSlot
+
+        limit = handle.config.n_trials if allow_new else 0
+        for _ in range(10):  # a WAITING trial seen by the count but popped by another: again
+            with slots.claiming(limit, {"worker": handle.worker}), warnings.catch_warnings():
                 # Optuna warns that heartbeats are meant for Study.optimize; this loop beats itself
                 warnings.simplefilter("ignore", UserWarning)
-                trial = study.ask()
-            if handle.heartbeat:
-                # first beat before the lock is released: a kill from here on is detectable
-                study._storage.record_heartbeat(trial._trial_id)
-            return trial
-    finally:
-        handle.lock.__exit__(None, None, None)
+                try:
+                    return study.ask()
+                except NoTrialSlot:
+                    pass
+            counts = study_counts(study)
+            if not counts["WAITING"]:
+                break
+    else:
+        with handle.lock:
+            counts = study_counts(study)
+            finished = counts["COMPLETE"] + counts["PRUNED"]
+            if counts["WAITING"] or (
+                allow_new and finished + counts["RUNNING"] < handle.config.n_trials
+            ):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    trial = study.ask()
+                if handle.heartbeat:
+                    # first beat before the lock is released: a kill from here on is detectable
+                    study._storage.record_heartbeat(trial._trial_id)
+                return trial
     if counts["RUNNING"] and handle.heartbeat:
         return "wait"
     return None
 
 
-def tell(handle: SweepHandle, trial: Any, outcome: TrialOutcome) -> None:
-    """Finish ``trial`` with ``outcome`` (run id, test metrics and errors as user attrs)."""
+def tell(handle: SweepHandle, trial: Any, outcome: TrialOutcome, *, requeued: bool = False) -> None:
+    """Finish ``trial`` with ``outcome`` (run id, test metrics and errors as user attrs).
+
+    On PostgreSQL the attrs go into the transaction that records the state, and a trial that
+    fails for good (not ``requeued``) gives its trial slot back there."""
     from optuna.trial import TrialState
 
+    attrs: dict[str, Any] = {}
     if outcome.run_id and not outcome.run_id_recorded:
-        trial.set_user_attr("mlflow_run_id", outcome.run_id)
+        attrs["mlflow_run_id"] = outcome.run_id
     if outcome.test:
-        # one attribute for all test metrics: every write is a round trip to the storage
-        trial.set_user_attr("test", {k: float(v) for k, v in outcome.test.items()})
+        # one attribute for all test metrics
+        attrs["test"] = {k: float(v) for k, v in outcome.test.items()}
     if outcome.error:
-        trial.set_user_attr("error", outcome.error[-2000:])
-    if outcome.state == "COMPLETE":
-        handle.study.tell(trial, outcome.values)
+        attrs["error"] = outcome.error[-2000:]
+    slots = _slot_storage(handle)
+    if slots is not None:
+        from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+
+        give_back = (
+            outcome.state == "FAIL"
+            and not requeued
+            and TRIAL_SLOT_ATTR in trial._cached_frozen_trial.system_attrs
+        )
+        slots.stage(trial._trial_id, attrs, give_slot_back=give_back)
     else:
-        handle.study.tell(trial, state=TrialState[outcome.state])
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
+    try:
+        if outcome.state == "COMPLETE":
+            handle.study.tell(trial, outcome.values)
+        else:
+            handle.study.tell(trial, state=TrialState[outcome.state])
+    finally:
+        if slots is not None:
+            slots.unstage(trial._trial_id)
 
 
 def _requeue(handle: SweepHandle, trial: Any) -> None:
     """A preempted trial goes back to the queue with its parameters, as a heartbeat retry would."""
     from optuna.storages import RetryHeartbeatStaleTrialCallback
 
+    from geoarena.core.sweep_storage import give_slot_back, will_retry
+
     frozen = handle.study._storage.get_trial(trial._trial_id)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         RetryHeartbeatStaleTrialCallback(max_retry=handle.options.max_retries)(handle.study, frozen)
+    if not will_retry(frozen, handle.options.max_retries):
+        give_slot_back(handle.study, frozen)
 
 
 def run_worker(
@@ -489,7 +542,12 @@ def _run_one(handle: SweepHandle, trial: Any, objective: Any) -> TrialOutcome:
         with _sigterm_as_preempted(), beat:
             return objective(trial)
     except (Preempted, KeyboardInterrupt) as exc:
-        tell(handle, trial, TrialOutcome("FAIL", error=f"worker stopped by {type(exc).__name__}"))
+        tell(
+            handle,
+            trial,
+            TrialOutcome("FAIL", error=f"worker stopped by {type(exc).__name__}"),
+            requeued=True,
+        )
         _requeue(handle, trial)
         raise SystemExit(143) from None
 

@@ -219,7 +219,8 @@ class TrialObjective:
 
     def _started(self, trial: Any, run_id: str) -> None:
         trial.set_user_attr("mlflow_run_id", run_id)
-        if self.worker:
+        # on PostgreSQL the claim already wrote it, with the trial's first heartbeat
+        if self.worker and trial._cached_frozen_trial.user_attrs.get("worker") != self.worker:
             trial.set_user_attr("worker", self.worker)
 
     def _outcome(self, result: Any) -> TrialOutcome:

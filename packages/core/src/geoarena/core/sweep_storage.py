@@ -10,8 +10,10 @@
 Every failure to reach a storage becomes a :class:`StorageError` that names the (password-free)
 URL and what to do, within ``connect_timeout_s`` — never a hang.
 
-The :func:`study_lock` serialises the few read-modify-write steps a sweep needs across workers
-(create the MLflow parent run once, enqueue suite cells once, claim a trial slot): a PostgreSQL
+The :func:`study_lock` serialises the few once-per-worker read-modify-write steps a sweep needs
+(create the MLflow parent run once, enqueue suite cells once; on file and in-memory storages also
+the per-trial claim — on PostgreSQL a trial slot is claimed without it, see
+``geoarena.core.sweep_rdb``): a PostgreSQL
 advisory lock on a dedicated connection (released by the server if the worker dies), an
 ``flock`` beside file storages, a thread lock in memory.
 """
@@ -184,22 +186,34 @@ def open_storage(url: str, opts: StorageOptions = StorageOptions()) -> Any:
             raise StorageError(f"journal storage folder {path.parent} does not exist")
         return JournalStorage(JournalFileBackend(str(path)))
     check_reachable(url, opts)
-    grace = opts.grace_s if opts.grace_s is not None else 3 * opts.heartbeat_s
     from sqlalchemy.exc import SQLAlchemyError
 
+    if kind == "postgresql":
+        # trial slots claimed inside Optuna's trial-creation transaction (see sweep_rdb)
+        from geoarena.core.sweep_rdb import SweepRDBStorage as storage_cls
+    else:
+        storage_cls = optuna.storages.RDBStorage
     # The first worker on a fresh database creates Optuna's tables; several doing it at once
     # collide on PostgreSQL's catalog, so creation runs under a database-wide advisory lock.
     with _init_lock(url, opts):
         try:
-            return optuna.storages.RDBStorage(
-                _pg_url(url),
-                engine_kwargs=_engine_kwargs(kind, opts),
-                heartbeat_interval=opts.heartbeat_s,
-                grace_period=grace,
-                heartbeat_stale_trial_callback=StaleTrialCallback(opts.max_retries),
-            )
+            return storage_cls(**rdb_kwargs(url, opts))
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot open sweep storage {redact(url)}: {exc}") from None
+
+
+def rdb_kwargs(url: str, opts: StorageOptions = StorageOptions()) -> dict[str, Any]:
+    """Keyword arguments of Optuna's ``RDBStorage`` for a sweep on ``url``: driver-pinned URL,
+    sized pool with pre-ping and connect timeout, heartbeat, grace period and the stale-trial
+    retry callback (``benchmarks/sweep_scaling.py`` gives raw Optuna the very same)."""
+    grace = opts.grace_s if opts.grace_s is not None else 3 * opts.heartbeat_s
+    return {
+        "url": _pg_url(url),
+        "engine_kwargs": _engine_kwargs(storage_kind(url), opts),
+        "heartbeat_interval": opts.heartbeat_s,
+        "grace_period": grace,
+        "heartbeat_stale_trial_callback": StaleTrialCallback(opts.max_retries),
+    }
 
 
 class StaleTrialCallback:
@@ -212,12 +226,32 @@ class StaleTrialCallback:
         from optuna.storages import RetryHeartbeatStaleTrialCallback
 
         self.retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retries)
+        self.max_retries = max_retries
         self.listeners: list[Any] = []
 
     def __call__(self, study: Any, trial: Any) -> None:
         self.retry(study, trial)
+        if not will_retry(trial, self.max_retries):
+            give_slot_back(study, trial)
         for listener in self.listeners:
             listener(study, trial)
+
+
+def will_retry(trial: Any, max_retries: int | None) -> bool:
+    """Whether ``RetryHeartbeatStaleTrialCallback(max_retry=max_retries)`` re-queues ``trial``
+    (its rule: at most ``max_retries`` entries in the retry history)."""
+    history = [*trial.system_attrs.get("retry_history", []), trial.number]
+    return max_retries is None or max_retries >= len(history)
+
+
+def give_slot_back(study: Any, trial: Any) -> None:
+    """``trial`` failed for good: on PostgreSQL its trial slot (if it held one) is free again, so
+    another worker replaces it (see ``geoarena.core.sweep_rdb``)."""
+    from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+
+    backend = getattr(study._storage, "_backend", study._storage)
+    if TRIAL_SLOT_ATTR in trial.system_attrs and hasattr(backend, "give_slot_back"):
+        backend.give_slot_back(study._study_id)
 
 
 @contextlib.contextmanager
@@ -291,24 +325,6 @@ class StudyLock:
             self._fd = os.open(self._lock_file(), os.O_CREAT | os.O_RDWR, 0o644)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
-
-    def acquire_counting(self, study_id: int) -> dict[str, int] | None:
-        """Take the lock and, on PostgreSQL, count the study's trials by state in the same round
-        trip (Optuna's ``trials`` table); other storages return ``None`` (count separately).
-        Release with ``__exit__``."""
-        if self.kind != "postgresql":
-            self.__enter__()
-            return None
-        import sqlalchemy
-
-        rows = self._pg_conn().execute(
-            sqlalchemy.text(
-                "SELECT pg_advisory_lock(:k); "
-                "SELECT CAST(state AS TEXT), count(*) FROM trials WHERE study_id = :sid GROUP BY state"
-            ),
-            {"k": _lock_key(self.name), "sid": int(study_id)},
-        )
-        return {str(state): int(n) for state, n in rows}
 
     def __exit__(self, *exc: object) -> None:
         if self.kind == "memory":
