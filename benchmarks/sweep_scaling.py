@@ -120,7 +120,8 @@ def _worker(
             sampler="tpe",
             pruner="median",
         )
-        handle = open_sweep(exp, cfg, opts, base_cfg=base)
+        # counting runs use a fixed sampler seed on both sides: same trials, same prunings
+        handle = open_sweep(exp, cfg, opts, base_cfg=base, sampler_seed=0 if count else None)
         counts = _count_round_trips() if count else Counter()
         barrier.wait()
         t0 = time.perf_counter()
@@ -135,7 +136,7 @@ def _worker(
         s = optuna.load_study(
             study_name=study,
             storage=storage,
-            sampler=make_sampler("tpe", 1),
+            sampler=make_sampler("tpe", 1, seed=0 if count else None),
             pruner=make_pruner("median", 1, epochs),
         )
         objective = _objective_factory(epochs, sleep_ms / 1000 / epochs)
