@@ -110,25 +110,31 @@ def tiny_yolo(tmp_path_factory):
     return model
 
 
-def test_raster_windows_equal_in_memory_slicing(tmp_path, tiny_yolo):
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
-    path = tmp_path / "scene.tif"
+def _write_scene(path, img):
+    """An RGB uint8 image as a tiled UTM GeoTIFF (64 px blocks, so windows cross block edges)."""
+    h, w = img.shape[:2]
     with rasterio.open(
         path,
         "w",
         driver="GTiff",
-        width=300,
-        height=200,
+        width=w,
+        height=h,
         count=3,
         dtype="uint8",
         crs="EPSG:32617",
-        transform=from_origin(0, 200, 1, 1),
+        transform=from_origin(0, h, 1, 1),
         tiled=True,
         blockxsize=64,
         blockysize=64,
     ) as ds:
         ds.write(img.transpose(2, 0, 1))
+    return path
+
+
+def test_raster_windows_equal_in_memory_slicing(tmp_path, tiny_yolo):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
+    path = _write_scene(tmp_path / "scene.tif", img)
     # a random network: keep everything above a tiny confidence so there is something to compare
     det = SlicedDetector(
         tiny_yolo,
@@ -259,19 +265,7 @@ def tiny_yolo_obb():
 def test_obb_slicing_raster_equals_array_and_lands_in_raster_pixels(tmp_path, tiny_yolo_obb):
     rng = np.random.default_rng(0)
     img = rng.integers(0, 255, (200, 300, 3), dtype=np.uint8)
-    path = tmp_path / "scene.tif"
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=300,
-        height=200,
-        count=3,
-        dtype="uint8",
-        crs="EPSG:32617",
-        transform=from_origin(0, 200, 1, 1),
-    ) as ds:
-        ds.write(img.transpose(2, 0, 1))
+    path = _write_scene(tmp_path / "scene.tif", img)
     det = SlicedDetector(
         tiny_yolo_obb,
         SliceConfig(slice_height=128, slice_width=128, batch_size=4, conf=1e-9, max_det=30),

@@ -48,6 +48,8 @@ class SliceConfig:
             (the same fused network exported once to ONNX with a dynamic batch axis, cached next
             to ``cache_dir``; 2–3× faster convolutions on CPU, outputs equal to ~1e-4 px).
         cache_dir: where exported ONNX files are kept (default ``<cache>/det_onnx``).
+        threads: intra-op CPU threads of the forward pass; ``None`` = every core this process
+            may use. (ultralytics' own predictor, and so SAHI's, pins torch to ``cores − 1``.)
     """
 
     slice_height: int = 512
@@ -67,6 +69,17 @@ class SliceConfig:
     bands: tuple[int, ...] = (1, 2, 3)
     backend: Literal["torch", "onnxruntime"] = "torch"
     cache_dir: str | None = None
+    threads: int | None = None
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def slice_windows(
@@ -240,6 +253,7 @@ class SlicedDetector:
         self.device = torch.device(device)
         # the predictor fuses conv+bn too: do the same so both paths run the same arithmetic
         self.net = copy.deepcopy(self.yolo.model).to(self.device).float().fuse().eval()
+        self.threads = int(self.cfg.threads or available_cores())
         self.imgsz = int(self.cfg.imgsz or max(self.cfg.slice_height, self.cfg.slice_width))
         if self.imgsz % 32:
             raise ConfigError(f"imgsz {self.imgsz} must be a multiple of the network stride 32")
@@ -247,7 +261,7 @@ class SlicedDetector:
 
     def _onnx_session(self, model: Any) -> Any:
         """Export the fused network to ONNX once (keyed by weights hash and input size) and open
-        an onnxruntime session using as many threads as torch does (a like-for-like comparison)."""
+        an onnxruntime session with ``threads`` intra-op threads."""
         import hashlib
 
         import onnxruntime as ort
@@ -290,7 +304,7 @@ class SlicedDetector:
             )
             tmp.rename(onnx_path)
         so = ort.SessionOptions()
-        so.intra_op_num_threads = torch.get_num_threads()
+        so.intra_op_num_threads = self.threads
         so.inter_op_num_threads = 1
         return ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
 
@@ -387,7 +401,13 @@ class SlicedDetector:
                     self.session.run(None, {"images": t.contiguous().numpy()})[0]
                 )
             else:
-                preds = self.net(t)
+                # ultralytics resets torch's thread count whenever one of its predictors starts
+                before = torch.get_num_threads()
+                torch.set_num_threads(self.threads)
+                try:
+                    preds = self.net(t)
+                finally:
+                    torch.set_num_threads(before)
                 preds = preds[0] if isinstance(preds, (list, tuple)) else preds
             # no NMS time limit: ultralytics' default (2 s + 50 ms per image) silently drops the
             # rest of a batch on a busy machine

@@ -65,55 +65,67 @@ def _visualize(box_type: str):
     return viz
 
 
+def _detection_task(
+    name: str,
+    datamodule: Any,
+    class_names: tuple[str, ...],
+    box_type: str,
+    bands: tuple[str, ...],
+    capabilities: tuple[str, ...],
+    description: str,
+) -> Task:
+    """A detection task scored by COCO AP50 (primary) with the package's detection metric."""
+    n = len(class_names)
+    return Task(
+        name=name,
+        kind="obb" if box_type == "obb" else "det",
+        datamodule=datamodule,
+        metrics=lambda: DetectionMetric(n, class_names, box_type, MAX_DETS),
+        metric="ap50",
+        num_classes=n,
+        class_names=class_names,
+        bands=bands,
+        capabilities=capabilities,
+        modality="det",
+        description=description,
+        visualize=_visualize(box_type),
+    )
+
+
 @TASKS.register("det/neon-trees")
 def neon_trees() -> Task:
-    return Task(
-        name="det/neon-trees",
-        kind="det",
-        datamodule=_neon_data,
-        metrics=lambda: DetectionMetric(1, data_neon.CLASS_NAMES, "hbb", MAX_DETS),
-        metric="ap50",
-        num_classes=1,
-        class_names=data_neon.CLASS_NAMES,
-        bands=("red", "green", "blue"),
-        capabilities=("rgb", "detection", "vegetation"),
-        modality="det",
-        description="NEON 10 cm RGB tree crowns (Yellowstone + OSBS), spatially held-out blocks",
-        visualize=_visualize("hbb"),
+    return _detection_task(
+        "det/neon-trees",
+        _neon_data,
+        data_neon.CLASS_NAMES,
+        "hbb",
+        ("red", "green", "blue"),
+        ("rgb", "detection", "vegetation"),
+        "NEON 10 cm RGB tree crowns (Yellowstone + OSBS), spatially held-out blocks",
     )
 
 
 @TASKS.register("det/spacenet-buildings-boxes")
 def spacenet_buildings_boxes() -> Task:
-    return Task(
-        name="det/spacenet-buildings-boxes",
-        kind="det",
-        datamodule=_spacenet_data,
-        metrics=lambda: DetectionMetric(1, data_spacenet.CLASS_NAMES, "hbb", MAX_DETS),
-        metric="ap50",
-        num_classes=1,
-        class_names=data_spacenet.CLASS_NAMES,
-        bands=("pan", "pan", "pan"),
-        capabilities=("panchromatic", "detection", "urban"),
-        modality="det",
-        description="SpaceNet-4 Atlanta 0.5 m building footprints as boxes, spatially held-out blocks",
-        visualize=_visualize("hbb"),
+    return _detection_task(
+        "det/spacenet-buildings-boxes",
+        _spacenet_data,
+        data_spacenet.CLASS_NAMES,
+        "hbb",
+        ("pan", "pan", "pan"),
+        ("panchromatic", "detection", "urban"),
+        "SpaceNet-4 Atlanta 0.5 m building footprints as boxes, spatially held-out blocks",
     )
 
 
 @TASKS.register("det/obb-synthetic-vehicles")
 def obb_synthetic_vehicles() -> Task:
-    return Task(
-        name="det/obb-synthetic-vehicles",
-        kind="obb",
-        datamodule=_obb_data,
-        metrics=lambda: DetectionMetric(2, data_obb_synthetic.CLASS_NAMES, "obb", MAX_DETS),
-        metric="ap50",
-        num_classes=2,
-        class_names=data_obb_synthetic.CLASS_NAMES,
-        bands=("red", "green", "blue"),
-        capabilities=("rgb", "detection", "oriented", "synthetic"),
-        modality="det",
-        description="SYNTHETIC rotated vehicles painted on real NEON backgrounds (OBB pipeline check)",
-        visualize=_visualize("obb"),
+    return _detection_task(
+        "det/obb-synthetic-vehicles",
+        _obb_data,
+        data_obb_synthetic.CLASS_NAMES,
+        "obb",
+        ("red", "green", "blue"),
+        ("rgb", "detection", "oriented", "synthetic"),
+        "SYNTHETIC rotated vehicles painted on real NEON backgrounds (OBB pipeline check)",
     )
