@@ -11,7 +11,7 @@ import torch
 from geoarena.core.config import RunConfig
 from geoarena.core.errors import ConfigError
 from geoarena.core.protocol import STANDARD_PROTOCOLS
-from geoarena.eo.models.bands import HLS_BANDS
+from geoarena.eo.bands import HLS_BANDS
 from geoarena.eo.models.prithvi import (
     PRITHVI_CONFIGS,
     PrithviEncoder,

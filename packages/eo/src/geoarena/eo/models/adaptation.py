@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from geoarena.core.errors import ConfigError
-from geoarena.eo.models.bands import resolve_bands, same_band
+from geoarena.eo.bands import resolve_bands, same_band
 
 
 @dataclass(frozen=True)

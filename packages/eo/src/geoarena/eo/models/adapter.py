@@ -23,7 +23,7 @@ from torch import nn
 from geoarena.core.errors import ConfigError
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol, freeze_module
-from geoarena.eo.models.bands import resolve_bands
+from geoarena.eo.bands import resolve_bands
 from geoarena.eo.models.encoders import Encoder
 from geoarena.eo.models.heads import ClassifierModel, SegmenterModel
 

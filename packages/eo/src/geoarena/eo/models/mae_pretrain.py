@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from geoarena.core.errors import ConfigError, DataError
-from geoarena.eo.models.bands import resolve_bands
+from geoarena.eo.bands import resolve_bands
 from geoarena.eo.models.prithvi import PRITHVI_CONFIGS, PrithviMAE
 
 

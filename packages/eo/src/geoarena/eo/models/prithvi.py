@@ -26,7 +26,7 @@ from timm.models.vision_transformer import Block
 from torch import nn
 
 from geoarena.core.errors import ConfigError
-from geoarena.eo.models.bands import HLS_BANDS
+from geoarena.eo.bands import HLS_BANDS
 from geoarena.eo.models.encoders import Encoder
 from geoarena.eo.models.pos_embed import LocationEncoding, TemporalEncoding, sincos_3d
 

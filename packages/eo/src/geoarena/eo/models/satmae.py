@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from geoarena.core.errors import ConfigError
-from geoarena.eo.models.bands import resolve_bands
+from geoarena.eo.bands import resolve_bands
 from geoarena.eo.models.pos_embed import TemporalEncoding, sincos_1d, sincos_2d
 from geoarena.eo.models.token_vit import TokenViTEncoder
 

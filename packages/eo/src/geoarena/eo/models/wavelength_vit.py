@@ -6,7 +6,7 @@ share, so a model trained on Sentinel-2 runs on Landsat or NAIP bands unchanged 
 described, not counted. Clay-style metadata is added to the tokens: ground sample distance
 (sin-cos of log₂ GSD), acquisition date (year, day of year) and location (lat, lon).
 
-Wavelengths come from the data's band names (``geoarena.eo.models.bands``) when the encoder is
+Wavelengths come from the data's band names (``geoarena.eo.bands``) when the encoder is
 built; a batch may override them with ``meta["wavelengths"]`` (µm, one per channel).
 """
 
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from geoarena.core.errors import ConfigError
-from geoarena.eo.models.bands import resolve_bands
+from geoarena.eo.bands import resolve_bands
 from geoarena.eo.models.pos_embed import LocationEncoding, TemporalEncoding, sincos_1d, sincos_2d
 from geoarena.eo.models.token_vit import TokenViTEncoder
 

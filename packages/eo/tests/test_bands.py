@@ -1,4 +1,5 @@
-"""Band names → physical bands, and band adaptation of pretrained input filters by name."""
+"""Band names (geoarena.eo.bands): physical bands, the data band-name catalogue, and band
+adaptation of pretrained input filters by name."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 import torch
 
 from geoarena.core.errors import ConfigError
+from geoarena.eo.bands import resolve_band, resolve_bands, wavelengths_um
 from geoarena.eo.models.adaptation import adapt_input_weight, map_bands
-from geoarena.eo.models.bands import resolve_band, resolve_bands, wavelengths_um
 
 
 @pytest.mark.parametrize(
@@ -76,3 +77,37 @@ def test_adaptation_matches_across_sensors_and_works_on_3d_patch_embeddings():
 def test_adaptation_refuses_a_checkpoint_with_another_band_count():
     with pytest.raises(ConfigError, match="has 4 bands but the model card lists 3"):
         adapt_input_weight(torch.zeros(2, 4, 3, 3), map_bands(("red",), ("red", "green", "blue")))
+
+
+def test_the_data_catalogue_refuses_unknown_and_duplicate_names_naming_the_file():
+    from geoarena.core.errors import DataError
+    from geoarena.eo.bands import check_band_names
+
+    assert check_band_names(["red", "nir", "TM4"]) == ("red", "nir", "TM4")
+    with pytest.raises(DataError, match=r"'ultraviolet'") as err:
+        check_band_names(["red", "ultraviolet"], "scene.tif")
+    assert "scene.tif" in str(err.value)
+    with pytest.raises(DataError, match="duplicate"):
+        check_band_names(["red", "red"])
+
+
+def test_band_roles_follow_the_alias_order():
+    from geoarena.eo.bands import band_index
+
+    assert band_index(("B02", "B03", "B04", "B08", "B8A"), "nir") == 3  # B08 before B8A
+    assert band_index(("TM1", "TM2", "TM3", "TM4"), "red") == 2
+    assert band_index(("red", "green", "blue"), "nir") is None
+    assert band_index(("pan",), "pan") == 0
+
+
+def test_every_catalogue_name_is_a_physical_band_and_its_recorded_wavelength_is_kept():
+    from geoarena.eo.bands import BAND_ALIASES, BAND_WAVELENGTHS, same_band
+
+    for name in BAND_WAVELENGTHS:
+        resolve_band(name)  # raises for a name the model side would not understand
+    for role, names in BAND_ALIASES.items():
+        for name in names:
+            assert same_band(resolve_band(name), resolve_band(role)), (role, name)
+    # values the data side records in task info (unchanged by the merge)
+    assert BAND_WAVELENGTHS["pan"] == 0.640 and BAND_WAVELENGTHS["VV"] == 0.0
+    assert BAND_WAVELENGTHS["TM4"] == resolve_band("TM4").wavelength_um == 0.830
