@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from geoarena.core.config import RunConfig
@@ -88,12 +89,16 @@ def test_corrupt_scene_ends_as_failed_cell_with_clear_message(scene_files):
     assert res.status == "FAILED" and "corrupt.tif" in res.error and "corrupt raster" in res.error
 
 
-def test_default_suite_has_the_embedded_eo_tasks_with_a_deep_and_a_classical_model():
+def test_default_and_eo_suites_have_the_embedded_eo_tasks_with_a_deep_and_a_classical_model():
     from geoarena.core.registry import MODELS, SUITES
 
+    embedded = ("eo/spacenet-atlanta-buildings", "eo/neon-treecover-cls", "eo/nebraska-pivots")
+    for suite in ("default", "eo"):
+        entries = {e.task: e for e in SUITES.get(suite).entries if e.task.startswith("eo/")}
+        assert set(entries) >= set(embedded), suite
     entries = {e.task: e for e in SUITES.get("default").entries if e.task.startswith("eo/")}
-    assert set(entries) >= {"eo/spacenet-atlanta-buildings", "eo/neon-treecover-cls"}
-    for name in ("eo/spacenet-atlanta-buildings", "eo/neon-treecover-cls"):
+    assert "eo/prithvi-tiny" in entries["eo/nebraska-pivots"].models  # GFM-style backbone
+    for name in embedded:
         entry = entries[name]
         assert len(entry.seeds) >= 2 and all(m in MODELS for m in entry.models)
         families = {MODELS.meta(m).get("family") for m in entry.models}
@@ -101,3 +106,22 @@ def test_default_suite_has_the_embedded_eo_tasks_with_a_deep_and_a_classical_mod
         task = TASKS.get(name)
         kinds = [MODELS.meta(m).get("kinds") for m in entry.models]
         assert all(task.kind in k for k in kinds)
+
+
+@pytest.mark.slow
+def test_nebraska_pivots_task_is_the_aoi_of_the_real_landsat_scene_with_pivots_in_every_split():
+    from geoarena.core.task import DataContext
+
+    task = TASKS.get("eo/nebraska-pivots")
+    dm = task.datamodule(DataContext())
+    chips = dm.chips
+    assert chips.images.shape[1:] == (1, 32, 32) and chips.images.dtype.name == "int16"
+    assert dm.info["band_names"] == ("TM4",) and dm.info["input_unit"] == "reflectance_x10000"
+    fg = ((chips.targets == 1).reshape(len(chips.targets), -1)).sum(1)
+    per_split = [int(fg[chips.split == s].sum()) for s in range(3)]
+    # 9 pivots of ~545 px inside the AOI; the fixed split seed leaves > 1 pivot in val and test
+    assert 4000 < sum(per_split) < 5000 and min(per_split[1:]) > 545
+    for g in np.unique(chips.groups):
+        assert len(np.unique(chips.split[chips.groups == g])) == 1
+    # nodata stripes / outside the AOI are ignored, never background
+    assert (chips.targets == IGNORE_INDEX).any()

@@ -165,3 +165,52 @@ def test_train_negative_sampling_keeps_val_and_test_whole(scene_files):
     for k in (1, 2):
         np.testing.assert_array_equal(sampled.split == k, full.split == k)
     assert set(np.unique(sampled.split)) == {-1, 0, 1, 2}
+
+
+def test_aoi_reads_only_its_window_and_masks_pixels_outside_it(scene_files, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Polygon
+
+    # AOI: a triangle over the left 64 columns × top 64 rows, given in WGS84 (reprojected)
+    t = _transform(scene_files["raster"])
+    tri = Polygon([t * (0, 0), t * (64, 0), t * (0, 64)])
+    aoi = gpd.GeoDataFrame(geometry=[tri], crs="EPSG:32616").to_crs("EPSG:4326")
+    path = tmp_path / "aoi.geojson"
+    aoi.to_file(path, driver="GeoJSON")
+    image, mask, valid = load_scene(
+        SceneSource(scene_files["raster"], scene_files["labels_utm"], aoi=path), SEG
+    )
+    full_image, full_mask, _ = load_scene(
+        SceneSource(scene_files["raster"], scene_files["labels_utm"]), SEG
+    )
+    assert 64 <= image.shape[-1] <= 65 and 64 <= image.shape[-2] <= 65
+    np.testing.assert_array_equal(image, full_image[:, : image.shape[1], : image.shape[2]])
+    np.testing.assert_array_equal(mask, full_mask[: mask.shape[0], : mask.shape[1]])
+    assert valid[2, 2] and not valid[60, 60] and abs(valid.mean() - 0.5) < 0.05
+    chips = chip_scenes(
+        [SceneSource(scene_files["raster"], scene_files["labels_utm"], aoi=path)], SEG
+    )
+    # 16 px chips of the 64² window: the 6 inside the triangle and the 4 halved by its edge
+    assert len(chips.images) == 10 and (chips.targets == IGNORE_INDEX).any()
+    assert (chips.meta["row"] + chips.meta["col"] <= 3).all()
+
+
+def test_aoi_outside_the_raster_or_without_crs_is_refused(scene_files, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    far = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs="EPSG:4326").to_file(far, driver="GeoJSON")
+    with pytest.raises(DataError, match="does not overlap") as err:
+        load_scene(SceneSource(scene_files["raster"], scene_files["labels_utm"], aoi=far), SEG)
+    assert err.value.path.name == "far.geojson"
+    nocrs = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)])
+    with pytest.raises(DataError, match="with a CRS"):
+        load_scene(SceneSource(scene_files["raster"], scene_files["labels_utm"], aoi=nocrs), SEG)
+
+
+def _transform(path):
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return src.transform

@@ -2,7 +2,9 @@
 
 A scene is one raster plus label geometries. Labels are reprojected to the raster's CRS,
 rasterised into a class mask, and the scene is cut into non-overlapping chips; chips are grouped
-into spatial blocks and whole blocks go to train/val/test. Segmentation tasks keep the mask per
+into spatial blocks and whole blocks go to train/val/test. An optional area of interest (AOI, as
+Raster Vision's ``aoi_uris``) limits a scene to where the labels are complete: only the AOI's
+bounding window is read, and pixels outside the AOI polygons count as nodata. Segmentation tasks keep the mask per
 chip; classification tasks label a chip by the share of foreground pixels it contains.
 """
 
@@ -14,8 +16,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import rasterio
+import rasterio.errors
+import rasterio.windows
 from rasterio import features
 from rasterio.transform import Affine
+from rasterio.windows import Window
 
 from geoarena.core.errors import DataError
 from geoarena.eo.bands import check_band_names
@@ -37,6 +43,8 @@ class SceneSource:
         class_field: attribute holding the class of each geometry; ``None`` burns ``burn_value``.
         class_values: mapping attribute value → class index (with ``class_field``).
         burn_value: class index burnt for every geometry when ``class_field`` is ``None``.
+        aoi: area of interest (vector file or GeoDataFrame with a CRS; map-space labels only):
+            the part of the scene whose labels are complete. ``None``: the whole raster.
     """
 
     raster: Path | tuple[Path, ...]
@@ -45,6 +53,7 @@ class SceneSource:
     class_field: str | None = None
     class_values: tuple[tuple[Any, int], ...] = ()
     burn_value: int = 1
+    aoi: Any = None
 
 
 @dataclass(frozen=True)
@@ -81,13 +90,16 @@ def primary_raster(source: SceneSource) -> Path:
     return Path(source.raster[0] if isinstance(source.raster, (tuple, list)) else source.raster)
 
 
-def read_stack(source: SceneSource, n_bands: int) -> tuple[np.ndarray, dict[str, Any]]:
-    """``(C, H, W)`` for one raster, ``(T, C, H, W)`` for a stack of dated rasters on one grid."""
+def read_stack(
+    source: SceneSource, n_bands: int, window: Window | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """``(C, H, W)`` for one raster, ``(T, C, H, W)`` for a stack of dated rasters on one grid
+    (optionally only ``window``; the profile then describes the window)."""
     if not isinstance(source.raster, (tuple, list)):
-        return read_raster(source.raster, expected_bands=n_bands)
+        return _windowed(*read_raster(source.raster, expected_bands=n_bands, window=window), window)
     arrays, profile = [], None
     for path in source.raster:
-        arr, prof = read_raster(path, expected_bands=n_bands)
+        arr, prof = _windowed(*read_raster(path, expected_bands=n_bands, window=window), window)
         if profile is not None:
             for key in ("width", "height", "crs", "transform"):
                 if prof.get(key) != profile.get(key):
@@ -98,6 +110,59 @@ def read_stack(source: SceneSource, n_bands: int) -> tuple[np.ndarray, dict[str,
         profile = profile or prof
         arrays.append(arr)
     return np.stack(arrays), profile
+
+
+def _windowed(
+    arr: np.ndarray, profile: dict[str, Any], window: Window | None
+) -> tuple[np.ndarray, dict[str, Any]]:
+    if window is None:
+        return arr, profile
+    profile = {
+        **profile,
+        "transform": rasterio.windows.transform(window, profile["transform"]),
+        "height": arr.shape[-2],
+        "width": arr.shape[-1],
+    }
+    return arr, profile
+
+
+def aoi_window(source: SceneSource) -> tuple[Window | None, Any]:
+    """The raster window covering ``source.aoi`` (``None`` without an AOI) and the AOI
+    geometries in the raster's CRS. Raises ``DataError`` when the AOI has no CRS or misses the
+    raster."""
+    if source.aoi is None:
+        return None, None
+    import geopandas as gpd
+
+    from geoarena.eo.data.raster_io import open_raster
+
+    path = primary_raster(source)
+    aoi_path = source.aoi if isinstance(source.aoi, (str, Path)) else path
+    if source.label_space != "map":
+        raise DataError("an AOI needs map-space labels and a georeferenced raster", path)
+    aoi = read_vector(source.aoi) if isinstance(source.aoi, (str, Path)) else source.aoi
+    if not isinstance(aoi, gpd.GeoDataFrame) or aoi.crs is None:
+        raise DataError("the AOI must be a vector layer with a CRS", aoi_path)
+    with open_raster(path) as ds:
+        if ds.crs is None:
+            raise DataError("raster has no CRS; cannot place the AOI on it", path)
+        aoi = aoi.to_crs(ds.crs)
+        full = Window(0, 0, ds.width, ds.height)
+        bounds = aoi.total_bounds if len(aoi) else np.full(4, np.nan)
+        win = None
+        if np.isfinite(bounds).all():  # far-off geometries project to inf/NaN
+            win = rasterio.windows.from_bounds(*bounds, transform=ds.transform)
+            win = win.round_offsets(op="floor").round_lengths(op="ceil")
+            try:
+                win = win.intersection(full)
+            except rasterio.errors.WindowError:
+                win = None
+    if win is None or win.width < 1 or win.height < 1:
+        raise DataError(
+            f"the AOI (bounds {np.round(aoi.total_bounds, 3).tolist()}) does not overlap the raster {path.name}",
+            aoi_path,
+        )
+    return win, aoi
 
 
 def load_labels(source: SceneSource):
@@ -170,7 +235,8 @@ def load_scene(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read one scene → ``(image C×H×W or T×C×H×W, mask H×W uint8, valid H×W bool)``."""
     bands = check_band_names(spec.band_names, primary_raster(source))
-    image, profile = read_stack(source, len(bands))
+    window, aoi = aoi_window(source)
+    image, profile = read_stack(source, len(bands), window)
     gdf, transform = align_labels(load_labels(source), profile, source)
     mask = rasterize_labels(gdf, transform, image.shape[-2:], source)
     nodata = profile.get("nodata")
@@ -180,6 +246,15 @@ def load_scene(
         valid = (image != nodata).any(0)  # data in at least one band
     else:
         valid = (image != nodata).any(1).all(0)  # … at every date
+    if aoi is not None:  # outside the AOI labels are incomplete: treat as nodata
+        inside = features.rasterize(
+            [(g, 1) for g in aoi.geometry if g is not None],
+            out_shape=image.shape[-2:],
+            transform=transform,
+            fill=0,
+            dtype="uint8",
+        )
+        valid &= inside.astype(bool)
     return image, mask, valid
 
 

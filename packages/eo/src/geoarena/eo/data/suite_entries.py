@@ -1,6 +1,6 @@
-"""EO entries of the default (embedded, CPU, ≤ 5 min for all EO cells) suite.
-
-Short schedules only; full schedules belong to named suites (``geobench-v1``).
+"""EO entries of the default (embedded, CPU, short schedules) suite and the ``eo`` suite (the
+same embedded real-data tasks with full schedules and three seeds); GEO-Bench has its own
+``geobench-v1`` suite.
 """
 
 from __future__ import annotations
@@ -30,11 +30,36 @@ DEFAULT_ENTRIES = (
             "max_steps_per_epoch": 10,
         },
     ),
+    (
+        "eo/nebraska-pivots",
+        # 48 train chips of 32²: 6 epochs × 6 steps of 8; each cell ≤ ~1 min on 2 cores
+        ("eo/prithvi-tiny", "eo/rf-pixels"),
+        {"epochs": 6, "batch_size": 8, "lr": 2e-3, "early_stop_patience": 3},
+    ),
+)
+
+#: (task, models, TrainConfig) of the ``eo`` suite: full schedules on the embedded tasks.
+EO_SUITE_ENTRIES = (
+    (
+        "eo/spacenet-atlanta-buildings",
+        ("eo/resnet18", "eo/prithvi-tiny", "eo/rf-pixels"),
+        {"epochs": 30, "batch_size": 8, "lr": 2e-3, "early_stop_patience": 8},
+    ),
+    (
+        "eo/neon-treecover-cls",
+        ("eo/resnet18", "eo/prithvi-tiny", "eo/rf-chip-stats"),
+        {"epochs": 15, "batch_size": 32, "lr": 1e-3, "early_stop_patience": 5},
+    ),
+    (
+        "eo/nebraska-pivots",
+        ("eo/prithvi-tiny", "eo/resnet18", "eo/rf-pixels"),
+        {"epochs": 40, "batch_size": 8, "lr": 2e-3, "early_stop_patience": 10},
+    ),
 )
 
 
 def register() -> None:
-    """Append the EO entries to the ``default`` suite."""
+    """Append the EO entries to the ``default`` suite and create the ``eo`` suite."""
     from geoarena.core.suite import SuiteEntry, extend_suite
 
     for task, models, train in DEFAULT_ENTRIES:
@@ -48,4 +73,18 @@ def register() -> None:
                 train=train,
                 quick_train=train,
             ),
+        )
+    for task, models, train in EO_SUITE_ENTRIES:
+        extend_suite(
+            "eo",
+            SuiteEntry(
+                task=task,
+                models=models,
+                protocols=("finetune",),
+                seeds=(0, 1, 2),
+                train=train,
+                quick_train={"epochs": 2},
+            ),
+            description="EO embedded real-data tasks (SpaceNet buildings, NEON tree cover, "
+            "Nebraska center pivots), full schedules",
         )
