@@ -11,7 +11,8 @@ The test area is a set of 512 px blocks held out of every scene (see ``geoarena.
         --tracking-uri sqlite:////work/main/.cache/det_mlflow.db
 
 Runtime: 17 min of training (``time_budget_min``) + ~1 min data/test on 2 CPU cores.
-Expected: test/ap50 ≥ 0.2 (measured 0.227, MLflow run c0b9da32…, benchmarks/RESULTS.md det section).
+Expected: test/ap50 ≥ 0.2 (measured 0.227 at load ~3–6 and 0.303 on a quiet machine, 99 epochs;
+benchmarks/RESULTS.md det section).
 Sweep: ``python tools/sweep.py experiments/det_neon_cpu.py --study det-neon --n-trials 8``
 (uses ``space`` below; give it shorter ``time_budget_min`` per trial with --set).
 """
