@@ -55,6 +55,9 @@ class EOModelConfig:
         arch: extra architecture keywords (tiny test configs: depth, embed_dim…).
         img_size: input size for position embeddings (``0``: the data's ``chip_size``).
         dropout: dropout before the classification layer.
+        probe_norm: with a frozen backbone and a linear head (``linear_probe``) on a
+            classification task, standardise the pooled features with a parameter-free
+            BatchNorm before the linear layer (``ProbeNorm``; the MAE paper's probing recipe).
     """
 
     weights: str | None = None
@@ -69,6 +72,7 @@ class EOModelConfig:
     img_size: int = 0
     dropout: float = 0.0
     lora_alpha: float = 0.0
+    probe_norm: bool = True
 
     @classmethod
     def from_kwargs(cls, base: EOModelConfig, kwargs: dict[str, Any]) -> EOModelConfig:
@@ -164,7 +168,13 @@ class EOTorchAdapter(ModelAdapter):
         if task.kind == "seg":
             net: nn.Module = SegmenterModel(encoder, task.num_classes, decoder=decoder, neck=c.neck)
         else:
-            net = ClassifierModel(encoder, task.num_classes, dropout=c.dropout)
+            probe = protocol.head == "linear" and protocol.freeze == "backbone"
+            net = ClassifierModel(
+                encoder,
+                task.num_classes,
+                dropout=c.dropout,
+                norm=c.probe_norm and probe and protocol.lora_rank == 0,
+            )
             decoder = "linear"
         apply_protocol(encoder, protocol, lora_alpha=c.lora_alpha or None)
         self.model = BatchModel(net)

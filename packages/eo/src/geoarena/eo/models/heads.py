@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from geoarena.eo.models.decoders import SimpleFeaturePyramid, build_decoder
@@ -28,13 +29,36 @@ def _unfold_mean(y: torch.Tensor, t: int) -> torch.Tensor:
     return y.unflatten(0, (-1, t)).mean(dim=1)
 
 
-class ClassifierModel(nn.Module):
-    """Pooled encoder features → linear layer (``num_outputs`` logits)."""
+class ProbeNorm(nn.BatchNorm1d):
+    """Parameter-free BatchNorm of pooled features before a linear probe (the MAE paper's
+    linear-probing recipe: ``BatchNorm1d(affine=False)``), so features of any scale — random or
+    pretrained — reach the linear layer standardised. At inference it is a fixed affine map, so
+    the probe stays linear. A training batch of one sample uses the running statistics."""
 
-    def __init__(self, encoder: Encoder, num_outputs: int, dropout: float = 0.0):
+    def __init__(self, dim: int):
+        super().__init__(dim, affine=False, eps=1e-6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and x.shape[0] < 2:
+            return F.batch_norm(
+                x, self.running_mean, self.running_var, training=False, eps=self.eps
+            )
+        return super().forward(x)
+
+
+class ClassifierModel(nn.Module):
+    """Pooled encoder features → (``ProbeNorm`` when ``norm``) → linear layer (``num_outputs``
+    logits)."""
+
+    def __init__(
+        self, encoder: Encoder, num_outputs: int, dropout: float = 0.0, norm: bool = False
+    ):
         super().__init__()
         self.encoder = encoder
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(encoder.embed_dim, num_outputs))
+        layers: list[nn.Module] = [ProbeNorm(encoder.embed_dim)] if norm else []
+        self.head = nn.Sequential(
+            *layers, nn.Dropout(dropout), nn.Linear(encoder.embed_dim, num_outputs)
+        )
 
     def forward(self, x: torch.Tensor, meta: dict[str, Any] | None = None) -> torch.Tensor:
         x, t = _fold_time(self.encoder, x)

@@ -4,6 +4,11 @@ A CPU user can pretrain a tiny model on real, unlabelled imagery (any GeoTIFF/PN
 and fine-tune or linear-probe it through the registry: ``save_checkpoint`` writes the published
 Prithvi key layout, which ``eo/prithvi-*`` models load with ``model_kwargs={"weights": path,
 "weights_bands": bands}``.
+
+Two unlabelled data sources: ``RandomCrops`` over whole rasters (each z-scored with its own band
+statistics), and ``ChipCrops`` over a task's *training* chips normalised exactly as the task's
+datamodule normalises them for fine-tuning/probing (``task_train_crops``) — unlabelled use of the
+training area's imagery, never its validation or test area.
 """
 
 from __future__ import annotations
@@ -100,13 +105,75 @@ class RandomCrops:
         return torch.from_numpy(out)
 
 
+class ChipCrops:
+    """Seeded crops from already-normalised chips ``(N, C, H, W)`` (e.g. a task's train split
+    through its datamodule's ``normalise``), with random dihedral (D4) augmentation.
+
+    Chips larger than ``crop`` are cropped at a random offset; smaller ones are refused."""
+
+    def __init__(
+        self, chips: np.ndarray, band_names: Sequence[str], crop: int, seed: int = 0, source=""
+    ):
+        chips = np.asarray(chips, dtype=np.float32)
+        if chips.ndim != 4 or len(chips) == 0:
+            raise DataError(f"need a non-empty (N, C, H, W) chip array, got {chips.shape}", source)
+        if chips.shape[1] != len(band_names):
+            raise DataError(
+                f"chips have {chips.shape[1]} bands but {len(band_names)} band names were given",
+                source,
+            )
+        if chips.shape[2] < crop or chips.shape[3] < crop:
+            raise DataError(
+                f"chips of {chips.shape[2]}x{chips.shape[3]} are smaller than the {crop}px crop",
+                source,
+            )
+        resolve_bands(list(band_names))
+        self.chips = chips
+        self.band_names = tuple(band_names)
+        self.crop = crop
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, n: int) -> torch.Tensor:
+        out = np.empty((n, len(self.band_names), self.crop, self.crop), dtype=np.float32)
+        _, _, h, w = self.chips.shape
+        for i, k in enumerate(self.rng.integers(0, len(self.chips), size=n)):
+            y = self.rng.integers(0, h - self.crop + 1)
+            x = self.rng.integers(0, w - self.crop + 1)
+            chip = self.chips[k, :, y : y + self.crop, x : x + self.crop]
+            chip = np.rot90(chip, k=int(self.rng.integers(4)), axes=(1, 2))
+            if self.rng.random() < 0.5:
+                chip = chip[:, :, ::-1]
+            out[i] = chip
+        return torch.from_numpy(out)
+
+
+def task_train_crops(data, crop: int, seed: int = 0) -> ChipCrops:
+    """``ChipCrops`` over the *train* split of a chip datamodule (``ChipDataModule``), normalised
+    with the datamodule's own statistics — the inputs a probe on that task will see. Validation
+    and test chips are never used."""
+    images, _ = data.arrays("train")
+    if images.ndim != 4:
+        raise DataError(f"MAE pretraining takes single-date chips; got shape {images.shape}")
+    return ChipCrops(
+        images, tuple(data.info["band_names"]), crop, seed, source=data.info.get("source", "")
+    )
+
+
 def pretrain_mae(
-    sources: Sequence[RasterSource], cfg: MAEPretrainConfig, log_every: int = 50
+    sources: Sequence[RasterSource] | RandomCrops | ChipCrops,
+    cfg: MAEPretrainConfig,
+    log_every: int = 50,
 ) -> tuple[PrithviMAE, list[float]]:
-    """Train a ``PrithviMAE`` of size ``cfg.size`` on random crops; returns it and the loss
-    curve (one value per step)."""
+    """Train a ``PrithviMAE`` of size ``cfg.size`` on random crops of ``sources`` (rasters, or
+    a ready crop sampler such as ``task_train_crops``); returns it and the loss curve (one
+    value per step)."""
     torch.manual_seed(cfg.seed)
-    crops = RandomCrops(sources, cfg.crop, cfg.seed)
+    if isinstance(sources, (RandomCrops, ChipCrops)):
+        crops = sources
+        if crops.crop != cfg.crop:
+            raise ConfigError(f"crop sampler makes {crops.crop}px crops, config says {cfg.crop}")
+    else:
+        crops = RandomCrops(sources, cfg.crop, cfg.seed)
     arch = PRITHVI_CONFIGS[cfg.size]
     if cfg.crop % arch.patch_size[1]:
         raise ConfigError(
@@ -117,7 +184,7 @@ def pretrain_mae(
         bands=crops.band_names,
         mean=(),
         std=(),
-        input_unit="zscore_per_raster",
+        input_unit="zscore_per_raster" if isinstance(crops, RandomCrops) else "zscore_task",
         mask_ratio=cfg.mask_ratio,
     )
     mae = PrithviMAE(
