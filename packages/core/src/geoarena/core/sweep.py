@@ -506,14 +506,25 @@ def run_worker(
     )
     failures = 0
     deadline = time.monotonic() + handle.config.timeout_s if handle.config.timeout_s > 0 else None
+    next_stale_check = 0.0
+    wait_s = min(0.05, poll_s)
     while deadline is None or time.monotonic() < deadline:
-        fail_stale(handle)
+        now = time.monotonic()
+        if now >= next_stale_check:
+            # a trial turns stale only after grace_s without a heartbeat: looking more often than
+            # once per heartbeat interval finds nothing new and costs every worker a query per trial
+            fail_stale(handle)
+            next_stale_check = now + handle.options.heartbeat_s
         trial = claim_trial(handle, allow_new=allow_new)
         if trial is None:
             break
         if trial == "wait":
-            time.sleep(poll_s)
+            # the other workers' last trials: poll soon (they may be about to finish), then back
+            # off to poll_s
+            time.sleep(wait_s)
+            wait_s = min(2 * wait_s, poll_s)
             continue
+        wait_s = min(0.05, poll_s)
         outcome = _run_one(handle, trial, objective)
         tell(handle, trial, outcome)
         report.trials.setdefault(outcome.state, []).append(trial.number)
