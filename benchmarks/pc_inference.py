@@ -7,7 +7,11 @@ writes a cloud of ``copies`` replicated tiles (56 × 37,805 = 2.1 M points; each
 1 km, as neighbouring LiDAR HD tiles are) and one twice as large, then classifies each in a
 fresh subprocess (so peak RSS is measured separately) with
 
-- ours: ``geoarena.pc.classify.classify_las`` (bucketed tiles + halo, streaming LAS write);
+- ours: ``geoarena.pc.classify.classify_las`` (bucketed tiles + halo, streaming LAS write); the
+  forest is a ``pointwise`` predictor, so features are computed for each tile's own points only
+  (the halo serves as their neighbourhood) and predictions are batched over tiles;
+- ablation (``tiled-window``, ``--window-ablation``): the same tiling with features computed for
+  the whole window (core + halo) and one prediction call per tile, as the pipeline did before;
 - peer: the naive pipeline (``laspy.read`` the whole cloud, features and prediction on all
   points at once, ``LasData.write``).
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import resource
 import subprocess
@@ -68,8 +73,13 @@ def worker(mode: str, src: Path, model_path: Path, out: Path, tile_m: float) -> 
     with open(model_path, "rb") as f:  # written by this benchmark's parent process
         adapter, class_map = pickle.load(f)
     predict = adapter_predictor(adapter)
+    if mode == "tiled-window":  # same predictions, without the pointwise shortcut
+
+        def predict(xyz_m, feats, n, _p=predict):
+            return _p(xyz_m, feats[:n], n)
+
     t0 = time.perf_counter()
-    if mode == "tiled":
+    if mode in ("tiled", "tiled-window"):
         stats = classify_las(src, out, predict, class_map, TilingConfig(tile_m=tile_m))
         n = int(stats["points"])
     else:
@@ -101,6 +111,11 @@ def main() -> int:
     ap.add_argument("--goal-pps", type=float, default=20000.0)
     ap.add_argument(
         "--skip-naive-2x", action="store_true", help="skip the naive run on the doubled cloud"
+    )
+    ap.add_argument(
+        "--window-ablation",
+        action="store_true",
+        help="also run the tiled pipeline with whole-window features and per-tile predictions",
     )
     ap.add_argument("--worker", nargs=4, metavar=("MODE", "SRC", "MODEL", "OUT"))
     args = ap.parse_args()
@@ -135,8 +150,11 @@ def main() -> int:
             clouds[factor] = tmp / f"cloud_{factor}x.las"
             make_replicated(src, clouds[factor], args.copies * factor)
         # ours on both sizes first (the RESULT figure and the memory check), then the peer
-        plan = [(1, "tiled"), (2, "tiled"), (1, "naive")] + (
-            [] if args.skip_naive_2x else [(2, "naive")]
+        plan = (
+            [(1, "tiled"), (2, "tiled")]
+            + ([(1, "tiled-window")] if args.window_ablation else [])
+            + [(1, "naive")]
+            + ([] if args.skip_naive_2x else [(2, "naive")])
         )
         for factor, mode in plan:
             cmd = [
@@ -156,8 +174,9 @@ def main() -> int:
                 raise SystemExit(f"{mode} worker failed on {clouds[factor]}")
             row = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.append(row)
+            load = "/".join(f"{v:.2f}" for v in os.getloadavg())
             print(
-                f"{mode:6s} {row['points']:>9,d} pts  {row['seconds']:7.1f} s  {row['points_per_s']:>9,.0f} pts/s  peak RSS {row['peak_rss_mb']:7.0f} MB",
+                f"{mode:12s} {row['points']:>9,d} pts  {row['seconds']:7.1f} s  {row['points_per_s']:>9,.0f} pts/s  peak RSS {row['peak_rss_mb']:7.0f} MB  load {load}",
                 flush=True,
             )
     tiled = [r for r in rows if r["mode"] == "tiled"]

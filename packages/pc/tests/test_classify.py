@@ -75,3 +75,40 @@ def test_wrong_prediction_count_is_a_clear_error(fixtures, tmp_path):
         write_classified_las(fixtures["las"], np.zeros(3, np.uint8), tmp_path / "x.las")
     with pytest.raises(DataError, match="empty point cloud"):
         classify_las(fixtures["empty"], tmp_path / "y.las", lambda x, f, n: f, CMAP)
+
+
+def test_pointwise_predictor_gets_core_features_only_and_predicts_the_same(
+    fixtures, forest, tmp_path
+):
+    """A ``pointwise`` predictor sees only the tiles' own points' features (computed with the
+    halo as neighbourhood), batched over tiles, and predicts exactly what the per-window
+    predictor does on the same tiling."""
+    from geoarena.pc.classify import pointwise
+
+    cfg = TilingConfig(tile_m=8.0, halo_m=4.0, chunk_points=500, features=FEATS)
+    seen: list[tuple[int, int]] = []
+
+    def windowed(xyz, f, n):
+        return forest.predict_proba(f[:n])
+
+    @pointwise
+    def per_point(xyz, f, n):
+        seen.append((len(f), n))
+        return forest.predict_proba(f)
+
+    a = classify_las(fixtures["laz"], tmp_path / "a.las", windowed, CMAP, cfg)
+    b = classify_las(
+        fixtures["laz"], tmp_path / "b.las", per_point, CMAP, replace(cfg, predict_points=400)
+    )
+    np.testing.assert_array_equal(a["predictions"], b["predictions"])
+    assert all(rows == n for rows, n in seen)  # only target rows, never halo rows
+    assert sum(n for _, n in seen) == a["points"]
+    assert 1 < len(seen) < b["tiles"]  # batched across tiles, flushed at ~400 points
+
+
+def test_target_only_features_equal_the_whole_window_features(fixtures):
+    cloud = read_las(fixtures["las"])
+    full, names = compute_features(cloud, FEATS)
+    part, names_part = compute_features(cloud, FEATS, n_target=300)
+    assert names_part == names and part.shape == (300, full.shape[1])
+    np.testing.assert_array_equal(part, full[:300])

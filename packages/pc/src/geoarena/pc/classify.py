@@ -26,7 +26,18 @@ from geoarena.pc.io import LAS_ATTRIBUTES, PointCloud, linear_unit_to_metre
 
 #: ``(xyz_m (M, 3) metres, features (M, F), n_target) -> probabilities (n_target, C)`` for the
 #: first ``n_target`` points of a window (the tile's own points); the rest is context.
-WindowPredictor = Callable[[np.ndarray, np.ndarray], np.ndarray]
+#: A predictor with the attribute ``pointwise = True`` (see ``pointwise``) classifies each point
+#: from its own feature row only: it is then given the features of the target points alone
+#: (``features`` has ``n_target`` rows) and is called once per batch of tiles.
+WindowPredictor = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
+
+
+def pointwise(predict: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> WindowPredictor:
+    """Mark ``predict`` as a per-point classifier (no use of neighbouring points' features), so
+    ``classify_las`` computes features for each tile's own points only (the halo still serves
+    as their neighbourhood) and batches several tiles into one call."""
+    predict.pointwise = True  # type: ignore[attr-defined]
+    return predict
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,14 @@ class TilingConfig:
     """Tile side and halo (overlap) in metres, and the streaming chunk size in points.
 
     The halo used is at least twice the largest height-feature radius, so that features of a
-    tile's own points equal those computed on the whole cloud.
+    tile's own points equal those computed on the whole cloud. ``predict_points``: a pointwise
+    predictor is called once this many tiles' points are pending (bounds that buffer's memory).
     """
 
     tile_m: float = 50.0
     halo_m: float = 8.0
     chunk_points: int = 500_000
+    predict_points: int = 250_000
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
 
@@ -150,6 +163,18 @@ def classify_las(
             p99 = float(np.searchsorted(np.cumsum(hist), 0.99 * hist.sum()))
             features = replace(features, intensity_scale=p99)
         pred = np.zeros(n, np.uint8)
+        per_point = bool(getattr(predict, "pointwise", False))
+        pending: list[tuple[np.ndarray, np.ndarray]] = []  # (original indices, features)
+
+        def flush() -> None:
+            if not pending:
+                return
+            index = np.concatenate([i for i, _ in pending])
+            feats = np.concatenate([f for _, f in pending])
+            pending.clear()
+            proba = predict(np.zeros((len(feats), 3)), feats, len(feats))
+            pred[index] = class_map.decode(proba[: len(feats)].argmax(axis=1))
+
         # the halo must hold every neighbour a feature looks at: the height features scan 3×3
         # grid cells of the radius, i.e. up to 2 radii away
         halo_u = max(cfg.halo_m, 2.0 * max(cfg.features.height_radii_m, default=0.0)) / unit
@@ -166,11 +191,18 @@ def classify_las(
                         parts.append(nb[near])
             window = np.concatenate(parts)
             cloud = _window_cloud(window, dims, unit)
+            if per_point:
+                feats, _ = compute_features(cloud, features, n_target=len(core))
+                pending.append((core["index"], feats))
+                if sum(len(f) for _, f in pending) >= cfg.predict_points:
+                    flush()
+                continue
             feats, _ = compute_features(cloud, features)
             xyz_m = (cloud.xyz - cloud.xyz.min(axis=0)) * unit
             proba = predict(xyz_m, feats, len(core))
             labels = proba[: len(core)].argmax(axis=1)
             pred[core["index"]] = class_map.decode(labels)
+        flush()
         t_predict = time.perf_counter() - t0 - t_bucket
         write_classified_las(src, pred, out, cfg.chunk_points)
         return {
@@ -190,4 +222,4 @@ def adapter_predictor(adapter) -> WindowPredictor:
     """A ``WindowPredictor`` from a fitted point-network or random-forest adapter."""
     if hasattr(adapter, "predict_proba"):
         return lambda xyz_m, feats, n: adapter.predict_proba(xyz_m, feats, n)[:n]
-    return lambda xyz_m, feats, n: adapter.predict_proba_features(feats[:n])
+    return pointwise(lambda xyz_m, feats, n: adapter.predict_proba_features(feats[:n]))

@@ -63,14 +63,50 @@ def grid_subsample(xyz: np.ndarray, voxel: float) -> tuple[np.ndarray, np.ndarra
     return first[order], rank[inverse.reshape(-1)]
 
 
-def local_covariances(xyz_m: np.ndarray, k: int) -> np.ndarray:
-    """``(N, 3, 3)`` covariance of each point's ``k`` nearest neighbours (open3d KD-tree)."""
+def knn_indices(xyz_m: np.ndarray, k: int, n_target: int | None = None) -> np.ndarray:
+    """``(n_target, k)`` indices of the ``k`` nearest points (the point itself first, then by
+    increasing distance) of the first ``n_target`` points (default all) among all of ``xyz_m``
+    (open3d's multi-threaded KD-tree search)."""
     from geoarena.pc.o3d import open3d
 
     o3d = open3d()
-    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(xyz_m - xyz_m.mean(axis=0)))
-    pcd.estimate_covariances(o3d.geometry.KDTreeSearchParamKNN(min(k, len(xyz_m))))
-    return np.asarray(pcd.covariances)
+    n_target = len(xyz_m) if n_target is None else n_target
+    k = min(k, len(xyz_m))
+    pts = np.ascontiguousarray(xyz_m - xyz_m.mean(axis=0), dtype=np.float64)
+    nns = o3d.core.nns.NearestNeighborSearch(o3d.core.Tensor(pts))
+    nns.knn_index()
+    idx, _ = nns.knn_search(o3d.core.Tensor(np.ascontiguousarray(pts[:n_target])), k)
+    return idx.numpy().reshape(n_target, k)
+
+
+def multiscale_covariances(
+    xyz_m: np.ndarray, ks: tuple[int, ...], n_target: int | None = None, chunk: int = 32768
+) -> list[np.ndarray]:
+    """Per ``k`` in ``ks``: ``(n_target, 3, 3)`` covariance of the ``k`` nearest neighbours of
+    each of the first ``n_target`` points (default all), neighbours taken from all points.
+
+    One KD-tree search at the largest ``k`` serves every scale (the smaller neighbourhoods are
+    prefixes of its distance-sorted neighbour lists); covariances are computed in chunks of
+    ``chunk`` points so memory stays bounded.
+    """
+    n_target = len(xyz_m) if n_target is None else n_target
+    ks = tuple(min(k, len(xyz_m)) for k in ks)
+    out = [np.empty((n_target, 3, 3)) for _ in ks]
+    if n_target == 0:
+        return out
+    nn = knn_indices(xyz_m, max(ks), n_target)
+    for s in range(0, n_target, chunk):
+        e = min(s + chunk, n_target)
+        nb = xyz_m[nn[s:e]] - xyz_m[s:e, None, :]  # local coordinates, (c, kmax, 3)
+        for k, cov in zip(ks, out):
+            d = nb[:, :k] - nb[:, :k].mean(axis=1, keepdims=True)
+            cov[s:e] = np.matmul(d.transpose(0, 2, 1), d) / k
+    return out
+
+
+def local_covariances(xyz_m: np.ndarray, k: int) -> np.ndarray:
+    """``(N, 3, 3)`` covariance of each point's ``k`` nearest neighbours (open3d KD-tree)."""
+    return multiscale_covariances(xyz_m, (k,))[0]
 
 
 def eigen_features(cov: np.ndarray) -> np.ndarray:
@@ -165,22 +201,29 @@ def attribute_features(
 
 
 def compute_features(
-    cloud: PointCloud, cfg: FeatureConfig | None = None
+    cloud: PointCloud, cfg: FeatureConfig | None = None, n_target: int | None = None
 ) -> tuple[np.ndarray, list[str]]:
     """All features of ``cloud`` as ``(N, F)`` float32 plus their names; radii are metric
-    (coordinates are scaled by ``cloud.unit_to_metre`` first)."""
+    (coordinates are scaled by ``cloud.unit_to_metre`` first).
+
+    With ``n_target``, only the first ``n_target`` points get features (``(n_target, F)``) while
+    all points serve as their neighbours: tiled inference of per-point classifiers computes
+    features for a tile's own points only, its halo being context.
+    """
     cfg = cfg or FeatureConfig()
+    n = len(cloud) if n_target is None else n_target
     xyz_m = (cloud.xyz - cloud.xyz.min(axis=0)) * cloud.unit_to_metre
     blocks, names = [], []
-    for k in cfg.knn_scales:
-        blocks.append(eigen_features(local_covariances(xyz_m, k)))
-        names += [f"{n}_k{k}" for n in EIGEN_FEATURES]
-    blocks.append(height_features(xyz_m, cfg.height_radii_m))
+    covs = multiscale_covariances(xyz_m, tuple(cfg.knn_scales), n)
+    for k, cov in zip(cfg.knn_scales, covs):
+        blocks.append(eigen_features(cov))
+        names += [f"{e}_k{k}" for e in EIGEN_FEATURES]
+    blocks.append(height_features(xyz_m, cfg.height_radii_m)[:n])
     for r in cfg.height_radii_m:
         names += [f"height_above_min_r{r:g}", f"height_below_max_r{r:g}"]
     if cfg.attributes:
         attr, attr_names = attribute_features(cloud, cfg.intensity_scale)
-        blocks.append(attr)
+        blocks.append(attr[:n])
         names += attr_names
     feats = np.concatenate(blocks, axis=1)
     return np.nan_to_num(feats, nan=0.0, posinf=0.0, neginf=0.0), names
