@@ -77,9 +77,9 @@ class PointNetAdapter(ModelAdapter):
         counts = np.bincount(data.labels[data.train_mask], minlength=task.num_classes).astype(
             np.float64
         )
-        w = np.where(
-            counts > 0, (counts / max(counts.sum(), 1)) ** -self.cfg.class_weight_power, 0.0
-        )
+        freq = counts / max(counts.sum(), 1)
+        w = np.zeros_like(freq)  # a class absent from training gets weight 0
+        w[counts > 0] = freq[counts > 0] ** -self.cfg.class_weight_power
         self.class_weight = torch.tensor(w / w[counts > 0].mean(), dtype=torch.float32)
 
     def inputs(self, batch: dict[str, Any]) -> dict[str, Any]:
