@@ -63,20 +63,29 @@ def grid_subsample(xyz: np.ndarray, voxel: float) -> tuple[np.ndarray, np.ndarra
     return first[order], rank[inverse.reshape(-1)]
 
 
-def knn_indices(xyz_m: np.ndarray, k: int, n_target: int | None = None) -> np.ndarray:
-    """``(n_target, k)`` indices of the ``k`` nearest points (the point itself first, then by
-    increasing distance) of the first ``n_target`` points (default all) among all of ``xyz_m``
-    (open3d's multi-threaded KD-tree search)."""
+def _knn_search(xyz_m: np.ndarray, k: int):
+    """``search(start, stop) -> (stop - start, k)`` neighbour indices of points ``start:stop``
+    among all of ``xyz_m`` (the point itself first, then by increasing distance), from one
+    open3d KD-tree index built once (multi-threaded search)."""
     from geoarena.pc.o3d import open3d
 
     o3d = open3d()
-    n_target = len(xyz_m) if n_target is None else n_target
-    k = min(k, len(xyz_m))
     pts = np.ascontiguousarray(xyz_m - xyz_m.mean(axis=0), dtype=np.float64)
     nns = o3d.core.nns.NearestNeighborSearch(o3d.core.Tensor(pts))
     nns.knn_index()
-    idx, _ = nns.knn_search(o3d.core.Tensor(np.ascontiguousarray(pts[:n_target])), k)
-    return idx.numpy().reshape(n_target, k)
+
+    def search(start: int, stop: int) -> np.ndarray:
+        idx, _ = nns.knn_search(o3d.core.Tensor(np.ascontiguousarray(pts[start:stop])), k)
+        return idx.numpy().reshape(stop - start, k)
+
+    return search
+
+
+def knn_indices(xyz_m: np.ndarray, k: int, n_target: int | None = None) -> np.ndarray:
+    """``(n_target, k)`` indices of the ``k`` nearest points (the point itself first, then by
+    increasing distance) of the first ``n_target`` points (default all) among all of ``xyz_m``."""
+    n_target = len(xyz_m) if n_target is None else n_target
+    return _knn_search(xyz_m, min(k, len(xyz_m)))(0, n_target)
 
 
 def multiscale_covariances(
@@ -86,18 +95,18 @@ def multiscale_covariances(
     each of the first ``n_target`` points (default all), neighbours taken from all points.
 
     One KD-tree search at the largest ``k`` serves every scale (the smaller neighbourhoods are
-    prefixes of its distance-sorted neighbour lists); covariances are computed in chunks of
-    ``chunk`` points so memory stays bounded.
+    prefixes of its distance-sorted neighbour lists); neighbours and covariances are computed in
+    chunks of ``chunk`` points, so memory beyond the outputs stays bounded.
     """
     n_target = len(xyz_m) if n_target is None else n_target
     ks = tuple(min(k, len(xyz_m)) for k in ks)
     out = [np.empty((n_target, 3, 3)) for _ in ks]
     if n_target == 0:
         return out
-    nn = knn_indices(xyz_m, max(ks), n_target)
+    search = _knn_search(xyz_m, max(ks))
     for s in range(0, n_target, chunk):
         e = min(s + chunk, n_target)
-        nb = xyz_m[nn[s:e]] - xyz_m[s:e, None, :]  # local coordinates, (c, kmax, 3)
+        nb = xyz_m[search(s, e)] - xyz_m[s:e, None, :]  # local coordinates, (c, kmax, 3)
         for k, cov in zip(ks, out):
             d = nb[:, :k] - nb[:, :k].mean(axis=1, keepdims=True)
             cov[s:e] = np.matmul(d.transpose(0, 2, 1), d) / k
