@@ -48,8 +48,12 @@ class SliceConfig:
             (the same fused network exported once to ONNX with a dynamic batch axis, cached next
             to ``cache_dir``; 2–3× faster convolutions on CPU, outputs equal to ~1e-4 px).
         cache_dir: where exported ONNX files are kept (default ``<cache>/det_onnx``).
-        threads: intra-op CPU threads of the forward pass; ``None`` = every core this process
-            may use. (ultralytics' own predictor, and so SAHI's, pins torch to ``cores − 1``.)
+        threads: CPU threads of the forward pass; ``None`` = every core this process may use.
+            (ultralytics' own predictor, and so SAHI's, pins torch to ``cores − 1``.)
+        parallel: how onnxruntime uses ``threads``: ``batches`` runs that many batches at once,
+            each single-threaded, while the next windows are read (the faster on small CPUs);
+            ``intra_op`` splits each batch's operators over the threads. The torch backend always
+            splits operators (torch's intra-op pool).
     """
 
     slice_height: int = 512
@@ -70,6 +74,7 @@ class SliceConfig:
     backend: Literal["torch", "onnxruntime"] = "torch"
     cache_dir: str | None = None
     threads: int | None = None
+    parallel: Literal["batches", "intra_op"] = "batches"
 
 
 def available_cores() -> int:
@@ -254,6 +259,11 @@ class SlicedDetector:
         # the predictor fuses conv+bn too: do the same so both paths run the same arithmetic
         self.net = copy.deepcopy(self.yolo.model).to(self.device).float().fuse().eval()
         self.threads = int(self.cfg.threads or available_cores())
+        self._batch_parallel = (
+            self.cfg.backend == "onnxruntime"
+            and self.cfg.parallel == "batches"
+            and self.threads > 1
+        )
         self.imgsz = int(self.cfg.imgsz or max(self.cfg.slice_height, self.cfg.slice_width))
         if self.imgsz % 32:
             raise ConfigError(f"imgsz {self.imgsz} must be a multiple of the network stride 32")
@@ -261,7 +271,7 @@ class SlicedDetector:
 
     def _onnx_session(self, model: Any) -> Any:
         """Export the fused network to ONNX once (keyed by weights hash and input size) and open
-        an onnxruntime session with ``threads`` intra-op threads."""
+        an onnxruntime session (single-threaded per run when batches run in parallel)."""
         import hashlib
 
         import onnxruntime as ort
@@ -304,7 +314,7 @@ class SlicedDetector:
             )
             tmp.rename(onnx_path)
         so = ort.SessionOptions()
-        so.intra_op_num_threads = self.threads
+        so.intra_op_num_threads = 1 if self._batch_parallel else self.threads
         so.inter_op_num_threads = 1
         return ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
 
@@ -360,25 +370,52 @@ class SlicedDetector:
             arr = ds.read(list(self.cfg.bands), window=Window(x0, y0, x1 - x0, y1 - y0))
             yield arr.transpose(1, 2, 0)
 
-    def _predict_slices(
+    def _batches(
         self, slices: Iterator[np.ndarray], wins: list[tuple[int, int, int, int]]
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    ) -> Iterator[tuple[list[np.ndarray], list[tuple[int, int]]]]:
         batch, origins = [], []
         for win, sl in zip(wins, slices):
             batch.append(sl)
             origins.append(win[:2])
             if len(batch) == self.cfg.batch_size:
-                yield from self._forward(batch, origins)
+                yield batch, origins
                 batch, origins = [], []
         if batch:
-            yield from self._forward(batch, origins)
+            yield batch, origins
+
+    def _predict_slices(
+        self, slices: Iterator[np.ndarray], wins: list[tuple[int, int, int, int]]
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        if not self._batch_parallel:
+            for images, origins in self._batches(slices, wins):
+                yield from self._forward(images, origins)
+            return
+        # batch-parallel: ``threads`` batches in flight, each run single-threaded by onnxruntime
+        # (which releases the GIL); the next windows are read and NMS is done meanwhile, in order
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        pending: deque = deque()
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="slicer") as pool:
+            for images, origins in self._batches(slices, wins):
+                x = self._prepare(images)
+                pending.append((pool.submit(self._infer, x), images, origins, x.shape[2:]))
+                if len(pending) > self.threads:
+                    fut, ims, ors, shape = pending.popleft()
+                    yield from self._postprocess(fut.result(), ims, ors, shape)
+            while pending:
+                fut, ims, ors, shape = pending.popleft()
+                yield from self._postprocess(fut.result(), ims, ors, shape)
 
     def _forward(
         self, images: list[np.ndarray], origins: list[tuple[int, int]]
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        import torch
-        from ultralytics.utils import nms, ops
+        """One batch of slices → per-slice ``(boxes, scores, labels)`` shifted by ``origins``."""
+        x = self._prepare(images)
+        yield from self._postprocess(self._infer(x), images, origins, x.shape[2:])
 
+    def _prepare(self, images: list[np.ndarray]) -> np.ndarray:
+        """RGB uint8 slices → contiguous float32 NCHW in [0, 1] (letterboxed when smaller)."""
         shapes = {im.shape[:2] for im in images}
         if shapes == {(self.imgsz, self.imgsz)}:
             x = np.stack(images)
@@ -387,28 +424,32 @@ class SlicedDetector:
 
             lb = LetterBox((self.imgsz, self.imgsz), auto=len(shapes) == 1, stride=32)
             x = np.stack([lb(image=im) for im in images])
+        # contiguous NCHW like ultralytics' predictor: the memory layout picks the conv kernels,
+        # and with them the last bits of every output
+        out = np.ascontiguousarray(x.transpose(0, 3, 1, 2), dtype=np.float32)
+        out /= 255
+        return out
+
+    def _infer(self, x: np.ndarray) -> Any:
+        """Raw network output for one prepared batch (a torch tensor on the CPU or device)."""
+        import torch
+
+        if self.session is not None:
+            return torch.from_numpy(self.session.run(None, {"images": x})[0])
         with torch.inference_mode():
-            # contiguous NCHW like ultralytics' predictor: the memory layout picks the conv kernels,
-            # and with them the last bits of every output
-            t = (
-                torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
-                .to(self.device)
-                .float()
-                .div_(255)
-            )
-            if self.session is not None:
-                preds = torch.from_numpy(
-                    self.session.run(None, {"images": t.contiguous().numpy()})[0]
-                )
-            else:
-                # ultralytics resets torch's thread count whenever one of its predictors starts
-                before = torch.get_num_threads()
+            # ultralytics resets torch's thread count whenever one of its predictors starts
+            if torch.get_num_threads() != self.threads:
                 torch.set_num_threads(self.threads)
-                try:
-                    preds = self.net(t)
-                finally:
-                    torch.set_num_threads(before)
-                preds = preds[0] if isinstance(preds, (list, tuple)) else preds
+            preds = self.net(torch.from_numpy(x).to(self.device))
+            return preds[0] if isinstance(preds, (list, tuple)) else preds
+
+    def _postprocess(
+        self, preds: Any, images: list[np.ndarray], origins: list[tuple[int, int]], in_shape: Any
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        import torch
+        from ultralytics.utils import nms, ops
+
+        with torch.inference_mode():
             # no NMS time limit: ultralytics' default (2 s + 50 ms per image) silently drops the
             # rest of a batch on a busy machine
             dets = nms.non_max_suppression(
@@ -424,11 +465,11 @@ class SlicedDetector:
                 rotated=self.obb,
             )
         if self.obb:
-            yield from self._obb_results(dets, images, origins, t.shape[2:])
+            yield from self._obb_results(dets, images, origins, in_shape)
             return
         for det, im, (ox, oy) in zip(dets, images, origins):
             det = det.clone()
-            det[:, :4] = ops.scale_boxes(t.shape[2:], det[:, :4], im.shape[:2])
+            det[:, :4] = ops.scale_boxes(in_shape, det[:, :4], im.shape[:2])
             d = det.cpu().numpy().astype(np.float64)
             yield d[:, :4] + np.array([ox, oy, ox, oy]), d[:, 4], d[:, 5].astype(np.int64)
 
