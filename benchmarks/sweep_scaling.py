@@ -124,10 +124,9 @@ def _worker(
         handle = open_sweep(exp, cfg, opts, base_cfg=base, sampler_seed=0 if count else None)
         counts = _count_round_trips() if count else Counter()
         barrier.wait()
-        t0 = time.perf_counter()
-        report = run_worker(handle)
-        t1 = time.perf_counter()
-        done = report.n_trials
+        t0, c0 = time.perf_counter(), time.process_time()
+        run_worker(handle)
+        t1, c1 = time.perf_counter(), time.process_time()
         handle.close()
     else:
         from geoarena.core.sweep_storage import rdb_kwargs
@@ -142,11 +141,20 @@ def _worker(
         objective = _objective_factory(epochs, sleep_ms / 1000 / epochs)
         counts = _count_round_trips() if count else Counter()
         barrier.wait()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         s.optimize(objective, n_trials=trials // workers)
-        t1 = time.perf_counter()
-        done = trials // workers
-    out.put((t0, t1, done, dict(counts)))
+        t1, c1 = time.perf_counter(), time.process_time()
+    out.put((t0, t1, c1 - c0, dict(counts)))
+
+
+def _busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU jiffies of the whole machine so far (Linux ``/proc/stat``)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def measure(
@@ -158,8 +166,10 @@ def measure(
     sleep_ms: float,
     count: bool = False,
 ) -> tuple[float, int, dict[str, float]]:
-    """(trials/s, finished trials, round trips per trial by kind) of ``workers`` processes of
-    ``kind`` on a fresh study."""
+    """(trials/s, finished trials, per-trial figures) of ``workers`` processes of ``kind`` on a
+    fresh study. Per-trial figures: round trips by kind (``count``), ``cpu_ms`` (CPU time of the
+    worker processes, heartbeat threads included) and ``machine_busy`` (fraction of all cores
+    busy from the barrier to the last worker's end: workers, PostgreSQL and everything else)."""
     import optuna
 
     from geoarena.core.sweep_storage import StorageOptions, open_storage
@@ -170,7 +180,7 @@ def measure(
             study_name=study, storage=open_storage(url, StorageOptions()), direction="maximize"
         )
     ctx = mp.get_context("spawn")
-    barrier, out = ctx.Barrier(workers), ctx.Queue()
+    barrier, out = ctx.Barrier(workers + 1), ctx.Queue()
     procs = [
         ctx.Process(
             target=_worker,
@@ -180,7 +190,10 @@ def measure(
     ]
     for p in procs:
         p.start()
+    barrier.wait(timeout=300)
+    busy0, total0 = _busy_jiffies()
     spans = [out.get(timeout=900) for _ in procs]
+    busy1, total1 = _busy_jiffies()
     for p in procs:
         p.join()
     s = optuna.load_study(study_name=study, storage=open_storage(url, StorageOptions()))
@@ -190,6 +203,8 @@ def measure(
     for *_, c in spans:
         total.update(c)
     per_trial = {k: v / max(1, finished) for k, v in total.items()}
+    per_trial["cpu_ms"] = 1000 * sum(c for _, _, c, _ in spans) / max(1, finished)
+    per_trial["machine_busy"] = (busy1 - busy0) / max(1, total1 - total0)
     return finished / wall, finished, per_trial
 
 
@@ -217,29 +232,40 @@ def main() -> int:
 
     configs = [("raw", 1), ("ours", 1), ("raw", 2), ("ours", 2)]
     runs: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
+    cpu: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
+    busy: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
     with throwaway_database("geoarena_bench") as url:
         if args.count:
             for kind in ("raw", "ours"):
                 _, n, per = measure(kind, url, 1, 20, args.epochs, 0.0, count=True)
-                trips = sum(per.values())
-                detail = ", ".join(f"{k} {v:.1f}" for k, v in sorted(per.items()))
+                trips_by = {k: v for k, v in per.items() if k not in ("cpu_ms", "machine_busy")}
+                trips = sum(trips_by.values())
+                detail = ", ".join(f"{k} {v:.1f}" for k, v in sorted(trips_by.items()))
                 print(f"round trips per trial, {kind:4s} 1 worker: {trips:5.1f}  ({detail})")
         for r in range(args.repeats):
             # alternate which side runs first, so that a drift in load favours neither
             order = configs if r % 2 == 0 else [("ours", 1), ("raw", 1), ("ours", 2), ("raw", 2)]
             for kind, workers in order:
-                tps, n, _ = measure(kind, url, workers, args.trials, args.epochs, args.sleep_ms)
+                tps, n, per = measure(kind, url, workers, args.trials, args.epochs, args.sleep_ms)
                 assert n == args.trials, (
                     f"{kind} {workers}w finished {n} trials, expected {args.trials}"
                 )
                 runs[(kind, workers)].append(tps)
-                print(f"repeat {r}: {kind:4s} {workers} worker(s): {tps:6.2f} trials/s", flush=True)
+                cpu[(kind, workers)].append(per["cpu_ms"])
+                busy[(kind, workers)].append(per["machine_busy"])
+                print(
+                    f"repeat {r}: {kind:4s} {workers} worker(s): {tps:6.2f} trials/s, "
+                    f"worker CPU {per['cpu_ms']:5.1f} ms/trial, machine {100 * per['machine_busy']:3.0f} % busy",
+                    flush=True,
+                )
     med = {c: statistics.median(v) for c, v in runs.items()}
     for kind, workers in configs:
         tps = med[(kind, workers)]
         print(
             f"median {kind:4s} {workers} worker(s): {tps:6.2f} trials/s  "
-            f"({1000 / tps:6.1f} ms/trial wall; runs {', '.join(f'{x:.2f}' for x in runs[(kind, workers)])})"
+            f"({1000 / tps:6.1f} ms/trial wall; runs {', '.join(f'{x:.2f}' for x in runs[(kind, workers)])}); "
+            f"worker CPU {statistics.median(cpu[(kind, workers)]):5.1f} ms/trial, "
+            f"machine {100 * statistics.median(busy[(kind, workers)]):3.0f} % busy"
         )
 
     def ratio(a: tuple[str, int], b: tuple[str, int]) -> float:
