@@ -51,13 +51,16 @@ TRIAL_SLOT_ATTR = "geoarena.slot"
 _TAKE_SLOT = sqlalchemy.text(
     "UPDATE study_system_attributes "
     "SET value_json = CAST(CAST(value_json AS INTEGER) + 1 AS TEXT) "
-    "WHERE study_id = :sid AND key = :key AND CAST(value_json AS INTEGER) < :limit "
+    # the CASE keeps the cast off other rows (PostgreSQL does not promise to test key first)
+    "WHERE study_id = :sid AND key = :key "
+    "AND CASE WHEN key = :key THEN CAST(value_json AS INTEGER) END < :limit "
     "RETURNING CAST(value_json AS INTEGER)"
 )
 _GIVE_SLOT = sqlalchemy.text(
     "UPDATE study_system_attributes "
     "SET value_json = CAST(CAST(value_json AS INTEGER) - 1 AS TEXT) "
-    "WHERE study_id = :sid AND key = :key AND CAST(value_json AS INTEGER) > 0"
+    "WHERE study_id = :sid AND key = :key "
+    "AND CASE WHEN key = :key THEN CAST(value_json AS INTEGER) END > 0"
 )
 _HEARTBEAT = (
     "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (:tid, CURRENT_TIMESTAMP) "
