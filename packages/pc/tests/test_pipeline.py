@@ -98,7 +98,7 @@ def test_randla_predict_covers_every_point_with_votes(fixtures):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["pc/randla", "pc/pointnet2"])
-def test_networks_learn_the_scene(registered, model):
+def test_networks_learn_the_scene(registered, fixtures, model):
     kw = {"widths": (8, 16, 32, 32), "k": 8, "crop_points": 256}
     train = TrainConfig(epochs=4, batch_size=4, lr=0.01, early_stop_patience=0)
     res = run(
@@ -108,3 +108,11 @@ def test_networks_learn_the_scene(registered, model):
     )
     assert res.status == "FINISHED" and res.fit.epochs_run == 4
     assert res.test["test/overall_accuracy"] > 0.8
+    # the best epoch is chosen on the mIoU of the classes present in the validation stripe
+    data = CloudDataModule(lambda: read_las(fixtures["las"]), GROUND_VEGETATION_BUILDING, SMALL)
+    data.setup()
+    counts = np.bincount(data.labels[data.split_mask("val")], minlength=3)
+    names = GROUND_VEGETATION_BUILDING.class_names
+    best = res.fit.best_val
+    expected = np.mean([best[f"val/iou/{n}"] for n, c in zip(names, counts) if c > 0])
+    assert best["val/miou_present"] == pytest.approx(expected)
