@@ -38,7 +38,9 @@ KEYS = (
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="test", choices=("test", "all"))
-    ap.add_argument("--recognizers", default="spacy,combined")
+    ap.add_argument(
+        "--recognizers", default="spacy,combined", help="comma list, or 'none' for oracle NER only"
+    )
     ap.add_argument("--out", default="")
     args = ap.parse_args()
     gaz = Gazetteer.open()
@@ -55,8 +57,9 @@ def main() -> None:
             score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False) for d in eval_docs
         ]
         rows[f"oracle/{name}"] = summarize(scores)
-    nlp = load_spacy()
-    for rec_name in args.recognizers.split(","):
+    recognizers = [] if args.recognizers in ("", "none") else args.recognizers.split(",")
+    nlp = load_spacy() if recognizers else None
+    for rec_name in recognizers:
         rec = build_recognizer(GeoparserConfig(recognizer=rec_name), gaz, nlp=nlp)
         mentions = rec.recognize([d.text for d in eval_docs])
         for name, r in resolvers.items():
