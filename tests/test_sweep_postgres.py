@@ -420,3 +420,31 @@ def test_a_worker_lost_after_its_claim_is_retried_or_replaced(optuna_db, max_ret
         # slots 2-4 went to the survivor's first trials; the freed one went to the replacement
         assert sorted(t.system_attrs[TRIAL_SLOT_ATTR] for t in trials) == [1, 2, 3, 4, 4]
     survivor.close()
+
+
+def test_queued_trials_run_once_without_taking_slots(optuna_db):
+    """``allow_new=False`` (suite cells, retries only): workers pop the queued trials, each runs
+    once, no fresh trial is created and no slot is taken; a cell that fails gives nothing back."""
+    from geoarena.core.sweep import run_worker
+    from geoarena.core.sweep_objective import TrialObjective, TrialOutcome
+    from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+
+    handles = [toy_handle(optuna_db, 3) for _ in range(2)]
+    for lr in (1e-3, 1e-2, 1e-1):
+        handles[0].study.enqueue_trial({"train.lr": lr, "model_kwargs.width": 16})
+    inner = TrialObjective(handles[0].experiment, handles[0].metrics, handles[0].directions, "s")
+
+    def objective(trial):
+        if trial.number == 2:  # the third queued cell is broken
+            return TrialOutcome("FAIL", error="broken cell")
+        return inner(trial)
+
+    reports = [run_worker(h, allow_new=False, objective=objective) for h in handles]
+    trials = handles[0].study.get_trials(deepcopy=False)
+    assert len(trials) == 3 and sum(r.n_trials for r in reports) == 3
+    assert Counter(t.state.name for t in trials)["FAIL"] == 1
+    assert all(TRIAL_SLOT_ATTR not in t.system_attrs for t in trials)
+    assert all(t.user_attrs["worker"] == handles[0].worker for t in trials)  # the first ran all
+    assert slots_of(handles[0]) == 0
+    for h in handles:
+        h.close()
