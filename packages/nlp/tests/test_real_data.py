@@ -25,8 +25,9 @@ def test_geovirus_oracle_resolution_real_data():
             [score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False) for d in test],
             n_boot=200,
         )
-    # measured 2026-11-24: context 0.729 (polygon-aware 0.887), population 0.679 on the test split
-    assert res["context"]["acc161"] >= 0.70
+    # measured 2026-11-24 with the 'checked' country points: context 0.785 (polygon-aware 0.887),
+    # population 0.734 on the test split (0.729 / 0.679 with Factbook points)
+    assert res["context"]["acc161"] >= 0.76
     assert res["context"]["acc161"] >= res["population"]["acc161"] + 0.03
     assert res["context"]["acc161_polygon"] >= 0.85
     assert res["context"]["auc"] < res["population"]["auc"]
