@@ -170,7 +170,7 @@ def main() -> int:
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--slice", type=int, default=512)
     p.add_argument("--overlap", type=float, default=0.2)
-    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--batch", type=int, default=4)
     p.add_argument("--conf", type=float, default=0.25)
     p.add_argument(
         "--full-pass", action="store_true", help="also run the full-image pass (both sides)"

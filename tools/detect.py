@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output", required=True, type=Path, help="GeoPackage to write")
     ap.add_argument("--slice", type=int, default=512, help="slice size in pixels")
     ap.add_argument("--overlap", type=float, default=0.2, help="overlap ratio between slices")
-    ap.add_argument("--batch", type=int, default=8, help="slices per forward pass")
+    ap.add_argument("--batch", type=int, default=4, help="slices per forward pass")
     ap.add_argument("--conf", type=float, default=0.25, help="per-slice confidence threshold")
     ap.add_argument("--iou", type=float, default=0.7, help="per-slice NMS IoU")
     ap.add_argument("--merge", choices=("nms", "greedy_nmm"), default="nms")

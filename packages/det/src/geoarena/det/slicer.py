@@ -60,7 +60,7 @@ class SliceConfig:
     slice_width: int = 512
     overlap_height_ratio: float = 0.2
     overlap_width_ratio: float = 0.2
-    batch_size: int = 8
+    batch_size: int = 4
     full_image_pass: bool = False
     merge: Literal["nms", "greedy_nmm"] = "nms"
     match_metric: Literal["iou", "ios"] = "iou"
