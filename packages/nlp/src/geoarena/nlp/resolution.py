@@ -88,6 +88,11 @@ def generate_candidates(gaz: Gazetteer, name: str, max_candidates: int) -> list[
             found = list(gaz.lookup(v))
             if found:
                 break
+    if not found:  # admin-2 areas only for names nothing else is known under
+        for v in (name, *_variants(name)):
+            found = list(gaz.lookup_backoff(v))
+            if found:
+                break
     # areas before equally populous cities; main names before alternate names
     found.sort(
         key=lambda m: (-(m.place.population + (1 if m.place.kind != "city" else 0)), not m.main)
