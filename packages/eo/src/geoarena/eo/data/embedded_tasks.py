@@ -133,24 +133,43 @@ def neon_datamodule(ctx: DataContext) -> ChipDataModule:
     return ChipDataModule(_neon_chips(), "cls", info)
 
 
-@TASKS.register("eo/spacenet-atlanta-buildings")
-def spacenet_atlanta_buildings() -> Task:
+def _segmentation_task(
+    name: str,
+    datamodule: Any,
+    class_names: tuple[str, ...],
+    band_names: tuple[str, ...],
+    capabilities: tuple[str, ...],
+    description: str,
+) -> Task:
+    """A two-class embedded segmentation task scored by mIoU (ignore pixels excluded)."""
     return Task(
-        name="eo/spacenet-atlanta-buildings",
+        name=name,
         kind="seg",
-        datamodule=spacenet_datamodule,
+        datamodule=datamodule,
         metrics=lambda: ConfusionMatrixMetric(
-            2, target_key="mask", ignore_index=IGNORE_INDEX, class_names=SPACENET_CLASSES
+            len(class_names), target_key="mask", ignore_index=IGNORE_INDEX, class_names=class_names
         ),
         metric="miou",
-        num_classes=2,
-        class_names=SPACENET_CLASSES,
-        bands=SPACENET_SPEC.band_names,
-        capabilities=("segmentation", "panchromatic", "high_resolution", "urban"),
+        num_classes=len(class_names),
+        class_names=class_names,
+        bands=band_names,
+        capabilities=capabilities,
         modality="eo",
-        dataset="spacenet-atlanta-buildings",
-        description="SpaceNet-4 Atlanta 0.5 m pan sample, building footprints, 64 px chips, block split",
+        dataset=name.split("/", 1)[1],
+        description=description,
         visualize=segmentation_figure,
+    )
+
+
+@TASKS.register("eo/spacenet-atlanta-buildings")
+def spacenet_atlanta_buildings() -> Task:
+    return _segmentation_task(
+        "eo/spacenet-atlanta-buildings",
+        spacenet_datamodule,
+        SPACENET_CLASSES,
+        SPACENET_SPEC.band_names,
+        ("segmentation", "panchromatic", "high_resolution", "urban"),
+        "SpaceNet-4 Atlanta 0.5 m pan sample, building footprints, 64 px chips, block split",
     )
 
 
@@ -175,20 +194,11 @@ def neon_treecover_cls() -> Task:
 
 @TASKS.register("eo/nebraska-pivots")
 def nebraska_pivots() -> Task:
-    return Task(
-        name="eo/nebraska-pivots",
-        kind="seg",
-        datamodule=pivots_datamodule,
-        metrics=lambda: ConfusionMatrixMetric(
-            2, target_key="mask", ignore_index=IGNORE_INDEX, class_names=PIVOT_CLASSES
-        ),
-        metric="miou",
-        num_classes=2,
-        class_names=PIVOT_CLASSES,
-        bands=PIVOT_SPEC.band_names,
-        capabilities=("segmentation", "multispectral", "medium_resolution", "agriculture"),
-        modality="eo",
-        dataset="nebraska-pivots",
-        description="Landsat-5 NIR, Nebraska Sandhills center-pivot fields (AOI), 32 px chips, block split",
-        visualize=segmentation_figure,
+    return _segmentation_task(
+        "eo/nebraska-pivots",
+        pivots_datamodule,
+        PIVOT_CLASSES,
+        PIVOT_SPEC.band_names,
+        ("segmentation", "multispectral", "medium_resolution", "agriculture"),
+        "Landsat-5 NIR, Nebraska Sandhills center-pivot fields (AOI), 32 px chips, block split",
     )
