@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from mlflow.tracking import MlflowClient
 
+from geoarena.core.mlflow_tracker import open_mlflow_client
 from geoarena.core.results import GEOBENCH2_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _runs(tmp_path):
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    # opened like the harness opens it: polling a store another process is still creating
+    # must not run MLflow's schema migration at the same time
+    client = open_mlflow_client(f"sqlite:///{tmp_path / 'mlflow.db'}")
     exp = client.get_experiment_by_name("suite-test-toy")
     return client.search_runs([exp.experiment_id], max_results=1000)
 

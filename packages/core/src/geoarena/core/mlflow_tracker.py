@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,43 @@ def _with_driver(uri: str) -> str:
     return uri
 
 
+@contextmanager
+def _sqlite_store_lock(tracking_uri: str) -> Iterator[None]:
+    """Serialise the first opening of a SQLite store across processes.
+
+    MLflow creates and migrates the schema the first time a process touches the store; two
+    processes doing that at once on a fresh file collide (``table _alembic_tmp_… already
+    exists``). An exclusive lock on ``<db>.lock`` makes the second wait for the first.
+    """
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    import fcntl
+
+    db = Path(tracking_uri.removeprefix("sqlite:///"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{db}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def open_mlflow_client(tracking_uri: str) -> Any:
+    """An ``MlflowClient`` whose store is created/migrated already, safely when several
+    processes open the same fresh SQLite file at once (suite workers, sweep workers, a poller)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = _with_driver(tracking_uri)
+    with _sqlite_store_lock(uri):
+        client = MlflowClient(tracking_uri=uri)
+        # the first access of each store (tracking, model registry) creates/migrates the schema
+        client.search_experiments(max_results=1)
+        client.search_registered_models(max_results=1)
+    return client
+
+
 class MLflowTracker(Tracker):
     """Tracker on an MLflow store (SQLite file, PostgreSQL, or a tracking server URL).
 
@@ -58,11 +97,10 @@ class MLflowTracker(Tracker):
         flush_every_s: float = 30.0,
     ):
         import mlflow
-        from mlflow.tracking import MlflowClient
 
         self._mlflow = mlflow
         self.tracking_uri = _with_driver(tracking_uri or default_tracking_uri())
-        self.client = MlflowClient(tracking_uri=self.tracking_uri)
+        self.client = open_mlflow_client(self.tracking_uri)
         self.experiment_name = experiment
         self.experiment_id = self._ensure_experiment(experiment, artifact_root)
         self.flush_every_s = flush_every_s
