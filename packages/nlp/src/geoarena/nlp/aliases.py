@@ -100,3 +100,40 @@ CONTINENT_ALIASES: dict[str, str] = {
     "Oceania": "OC",
     "Antarctica": "AN",
 }
+
+#: groups of countries that news text names but the UN M49 scheme (countryinfo's region /
+#: sub-region / intermediate region, read by :func:`geoarena.nlp.gazetteer.macro_regions`)
+#: does not define. "Middle East": the 17 countries and territories of the usual definition
+#: listed in Wikipedia's article "Middle East" (section "Territories and regions": Bahrain,
+#: Cyprus, Egypt, Iran, Iraq, Israel, Jordan, Kuwait, Lebanon, Oman, Palestine, Qatar, Saudi
+#: Arabia, Syria, Turkey, United Arab Emirates, Yemen).
+REGION_MEMBERS: dict[str, tuple[str, ...]] = {
+    "Middle East": (
+        "BH",
+        "CY",
+        "EG",
+        "IR",
+        "IQ",
+        "IL",
+        "JO",
+        "KW",
+        "LB",
+        "OM",
+        "PS",
+        "QA",
+        "SA",
+        "SY",
+        "TR",
+        "AE",
+        "YE",
+    ),
+}
+
+#: other names of macro-regions (alias → the M49 or REGION_MEMBERS name); the compass-noun
+#: forms ("West Africa" for "Western Africa") are derived by
+#: :func:`geoarena.nlp.gazetteer.region_names`, not listed here. "Central Africa" is the common
+#: name of M49's "Middle Africa".
+REGION_ALIASES: dict[str, str] = {
+    "Central Africa": "Middle Africa",
+    "Mideast": "Middle East",
+}

@@ -64,7 +64,7 @@ def score_document(
         err = float(haversine_km(t.lat, t.lon, place.lat, place.lon))
         s.errors_km.append(err)
         hit = err <= ACC_KM
-        if not hit and gaz is not None and place.kind in ("country", "admin1"):
+        if not hit and gaz is not None and place.kind in ("country", "admin1", "region"):
             area = gaz.area(place.key)
             hit = bool(area is not None and area.covers(shapely.Point(t.lon, t.lat)))
         s.polygon_hits.append(hit)

