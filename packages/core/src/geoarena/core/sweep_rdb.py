@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from typing import Any
 
 import optuna
@@ -42,6 +42,14 @@ from optuna.storages import RDBStorage
 from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
+
+from geoarena.core.sweep_rdb_read import (
+    SET_INTERMEDIATE,
+    TRIAL_STATEMENT,
+    frozen_trial,
+    intermediate_params,
+    trials_statement,
+)
 
 SLOTS_ATTR = "geoarena.trial_slots"
 #: trial system attr: the slot a fresh trial took; retries inherit it (the retry callback copies
@@ -96,8 +104,10 @@ _CLAIM = threading.local()
 class SweepRDBStorage(RDBStorage):
     """Optuna's ``RDBStorage`` on PostgreSQL plus the slot claim described in the module docstring.
 
-    Outside :meth:`claiming` and without staged attrs it behaves exactly like ``RDBStorage``
-    (raw Optuna code, ``enqueue_trial`` and the retry callback use it unchanged).
+    Outside :meth:`claiming` and without staged attrs it writes exactly like ``RDBStorage``
+    (raw Optuna code, ``enqueue_trial`` and the retry callback use it unchanged); trial reads and
+    intermediate values take one statement each instead of Optuna's 3–7
+    (:mod:`geoarena.core.sweep_rdb_read`), with the same results.
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -146,6 +156,38 @@ class SweepRDBStorage(RDBStorage):
 
     def unstage(self, trial_id: int) -> None:
         self._staged.pop(trial_id, None)
+
+    # reads and reports in one statement (geoarena.core.sweep_rdb_read) ------------------------
+    def _get_trials(
+        self,
+        study_id: int,
+        states: Container[TrialState] | None,
+        included_trial_ids: set[int],
+        trial_id_greater_than: int,
+    ) -> list[FrozenTrial]:
+        sql, params = trials_statement(states, included_trial_ids, trial_id_greater_than)
+        with _create_scoped_session(self.scoped_session) as session:
+            rows = session.execute(sql, {"sid": study_id, **params}).all()
+        if not rows:
+            raise KeyError(models.NOT_FOUND_MSG)  # no such study, as Optuna's reader says
+        return [frozen_trial(r) for r in rows if r.trial_id is not None]
+
+    def get_trial(self, trial_id: int) -> FrozenTrial:
+        with _create_scoped_session(self.scoped_session) as session:
+            row = session.execute(TRIAL_STATEMENT, {"tid": trial_id}).one_or_none()
+        if row is None:
+            raise KeyError(models.NOT_FOUND_MSG)
+        return frozen_trial(row)
+
+    def set_trial_intermediate_value(
+        self, trial_id: int, step: int, intermediate_value: float
+    ) -> None:
+        with _create_scoped_session(self.scoped_session, True) as session:
+            written = session.execute(
+                SET_INTERMEDIATE, intermediate_params(trial_id, step, intermediate_value)
+            ).rowcount
+        if not written:  # missing or finished trial: Optuna's path raises the proper error
+            super().set_trial_intermediate_value(trial_id, step, intermediate_value)
 
     # overrides ------------------------------------------------------------------------------
     def _create_new_trial(
