@@ -9,8 +9,9 @@ PostgreSQL database, with the same ``RDBStorage`` arguments (``sweep_storage.rdb
 size, pre-ping, connect timeout, heartbeat 10 s, grace, stale-trial retry callback):
 
 - ours: ``geoarena.core.sweep.run_worker`` — exact study-wide trial count (slot claimed in the
-  trial-creation transaction), own heartbeat, stale-trial failing, ``worker``/``test`` user attrs;
-  no MLflow (tracking is measured by the tests);
+  trial-creation transaction), own heartbeat, stale-trial failing, ``worker``/``test`` user attrs,
+  trial reads in one statement (``geoarena.core.sweep_rdb_read``); no MLflow (tracking is
+  measured by the tests);
 - raw: ``optuna.storages.RDBStorage`` + ``study.optimize(objective, n_trials=trials / workers)``.
 
 Workers are separate processes that import, connect and load the study, then start together

@@ -345,19 +345,24 @@ def test_threads_claiming_slots_on_postgres_never_overshoot(optuna_db):
         h.close()
 
 
-def test_a_claim_that_dies_before_commit_takes_no_slot(optuna_db, monkeypatch):
-    from geoarena.core.sweep import claim_trial
-    from geoarena.core.sweep_rdb import SweepRDBStorage
+def test_a_claim_that_dies_before_commit_takes_no_slot(optuna_db):
+    from sqlalchemy import event
+
+    from geoarena.core.sweep import _slot_storage, claim_trial
 
     handle = toy_handle(optuna_db, 3)
+    engine = _slot_storage(handle).engine
 
-    def die(*a, **k):
-        raise KeyboardInterrupt  # the worker is stopped between taking the slot and the commit
+    def die(conn, cursor, statement, *args):
+        # the worker is stopped after the claim statement ran (slot taken, trial inserted in the
+        # transaction) and before the commit
+        if statement.startswith("WITH slot AS"):
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(SweepRDBStorage, "_get_prepared_new_trial", die)
+    event.listen(engine, "after_cursor_execute", die)
     with pytest.raises(KeyboardInterrupt):
         claim_trial(handle)
-    monkeypatch.undo()
+    event.remove(engine, "after_cursor_execute", die)
     assert slots_of(handle) == 0 and handle.study.get_trials(deepcopy=False) == []
     trial = claim_trial(handle)
     assert trial.number == 0 and slots_of(handle) == 1
