@@ -1,6 +1,6 @@
 """Sweep throughput on PostgreSQL: GeoArena workers vs raw Optuna on the same storage.
 
-    python benchmarks/sweep_scaling.py [--trials 80] [--sleep-ms 100] [--epochs 4] [--repeats 3]
+    python benchmarks/sweep_scaling.py [--trials 160] [--sleep-ms 100] [--epochs 4] [--repeats 5]
 
 Both sides run the same trivial objective (the toy experiment's closed-form learning curve:
 ``epochs`` epochs of ``sleep_ms / epochs`` each, ``trial.report`` + ``should_prune`` every epoch)
@@ -213,12 +213,15 @@ def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--trials", type=int, default=80)
+    # a trial's wall time depends on whether (and when) the median pruner stops it, so trials/s
+    # of one study carries the noise of its pruned fraction (~1/sqrt(trials)); at 80 trials the
+    # per-repeat 2-vs-1 ratio swung 1.66-2.03 on a quiet machine, at 160 1.89-2.12
+    p.add_argument("--trials", type=int, default=160)
     p.add_argument(
         "--sleep-ms", type=float, default=100.0, help="objective time per trial (split over epochs)"
     )
     p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--repeats", type=int, default=3, help="medians over this many repeats")
+    p.add_argument("--repeats", type=int, default=5, help="medians over this many repeats")
     p.add_argument(
         "--count", action="store_true", help="also count round trips per trial (untimed run)"
     )
