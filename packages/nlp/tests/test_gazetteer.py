@@ -111,7 +111,7 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
     # fixture France: Factbook 46, 2; every Natural Earth point at the box centre 46.7, 1.7
     # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag() == "4-cities500-checked50-a2-fam-m49pop"
+    assert cfg.tag() == "4-cities500-checked50-a2p-fam-m49pop"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
     assert fr.lat == pytest.approx((46.0 + 3 * 46.7) / 4, abs=0.01)
@@ -160,10 +160,10 @@ def _src_with_admin2(fixtures, tmp_path):
 
 def test_admin2_backoff_entries(fixtures, tmp_path):
     from geoarena.nlp.gazetteer import Gazetteer
-    from geoarena.nlp.resolution import generate_candidates
+    from geoarena.nlp.resolution import ContextResolver, generate_candidates
 
     cfg = GazetteerConfig()
-    assert cfg.admin2 and "-a2-" in cfg.tag()
+    assert cfg.admin2 and cfg.admin2_population and "-a2p-" in cfg.tag()
     gaz = Gazetteer(
         build_gazetteer(tmp_path / "g.sqlite", _src_with_admin2(fixtures, tmp_path), cfg)
     )
@@ -179,12 +179,35 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     assert [c.place.key for c in generate_candidates(gaz, "Dallas County", 40)] == [
         "admin2:US.TX.113"
     ]
-    # a name with an ordinary entry never reaches the back-off table
-    assert "admin2:FR.11.75" not in {c.place.key for c in generate_candidates(gaz, "Paris", 40)}
-    assert [c.place.key for c in gaz.lookup_backoff("Paris")] == ["admin2:FR.11.75"]
+    # the area's population is its member cities' (Paris matched to the cities table by
+    # country, name and rounded coordinates; Dallas, Irving, Garland are not in it)
+    (paris_a2,) = gaz.lookup_backoff("Paris")
+    assert paris_a2.place.key == "admin2:FR.11.75" and paris_a2.place.population == 2138551
+    # with backoff="fallback" a name with an ordinary entry never reaches the back-off table;
+    # by default ("merge") back-off areas join the namesake cities, except an admin-2 area
+    # within SEAT_KM of an ordinary namesake of its country: its seat (here Paris itself)
+    fallback = generate_candidates(gaz, "Paris", 40, backoff="fallback")
+    assert "admin2:FR.11.75" not in {c.place.key for c in fallback}
+    merged = [c.place.key for c in generate_candidates(gaz, "Paris", 40)]
+    assert merged == [c.place.key for c in fallback]
+    # … and the populous city still wins with context
+    from geoarena.nlp.recognition import Mention
+
+    text = "Paris and Lyon reported cases."
+    res = ContextResolver(gaz).resolve(text, [Mention(0, 5, "Paris"), Mention(10, 14, "Lyon")])
+    assert res[0].place.key == "gn:2988507"
     # without the option (or the sources) the table is empty
     off = GazetteerConfig(admin2=False)
     assert "-a2" not in off.tag()
+    assert GazetteerConfig(admin2_population=False).tag() == "4-cities500-checked300-a2-fam-m49pop"
+    g1 = Gazetteer(
+        build_gazetteer(
+            tmp_path / "g1.sqlite",
+            _src_with_admin2(fixtures, tmp_path),
+            GazetteerConfig(admin2_population=False),
+        )
+    )
+    assert [m.place.population for m in g1.lookup_backoff("Paris")] == [0]
     g0 = Gazetteer(
         build_gazetteer(tmp_path / "g0.sqlite", _src_with_admin2(fixtures, tmp_path), off)
     )
@@ -357,7 +380,7 @@ def test_admin1_family_and_macro_region_entries(fixtures, tmp_path):
     assert res.place.key == "region:m49:americas"
     # without the options: none of these entries
     off = GazetteerConfig(admin1_families=False, macro_regions=False)
-    assert off.tag() == "4-cities500-checked300-a2"
+    assert off.tag() == "4-cities500-checked300-a2p"
     g0 = Gazetteer(build_gazetteer(tmp_path / "g0.sqlite", src, off))
     assert g0.lookup_backoff("Darfur") == () and g0.lookup_backoff("South Darfur") == ()
     assert [x.place.kind for x in g0.lookup("Americas")] == ["city"]

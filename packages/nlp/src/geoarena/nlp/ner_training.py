@@ -52,7 +52,9 @@ def build_geovirus_geo_ner(docs, gaz) -> list[dict[str, Any]]:
         ents = []
         for t in doc.toponyms:
             label = "REGION"
-            cands = generate_candidates(gaz, t.name, 200) if t.resolvable else []
+            cands = (
+                generate_candidates(gaz, t.name, 200, backoff="fallback") if t.resolvable else []
+            )
             if cands:
                 lat = np.array([c.place.lat for c in cands])
                 lon = np.array([c.place.lon for c in cands])

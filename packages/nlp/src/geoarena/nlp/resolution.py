@@ -46,6 +46,14 @@ FEATURES = (
     "n_candidates",
 )
 
+#: how back-off entries (admin-2 areas, admin-1 families) reach the candidate list, see
+#: :func:`generate_candidates`
+BACKOFF_MODES = ("fallback", "suffix", "merge")
+#: with ``merge``, an admin-2 area this close to an ordinary candidate of its country is left
+#: out: that candidate is its namesake seat ("Los Angeles" County, "Melbourne" City), and the
+#: city, not the area, is what the name means (chosen on GeoVirus' training split)
+SEAT_KM = 50.0
+
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
@@ -92,20 +100,60 @@ class CandidateSet:
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
 
 
-def generate_candidates(gaz: Gazetteer, name: str, max_candidates: int) -> list[NameMatch]:
-    """Gazetteer entries under ``name`` (or a fallback variant), most populous first."""
-    found = list(gaz.lookup(name))
-    if not found:
-        for v in _variants(name):
-            found = list(gaz.lookup(v))
-            if found:
-                break
-    if not found:  # back-off entries (admin-2 areas, admin-1 families) only for names
-        # nothing else is known under
+def _is_seat_area(p: Place, ordinary: Sequence[NameMatch]) -> bool:
+    """An admin-2 area with an ordinary namesake of its country within :data:`SEAT_KM`."""
+    if p.kind != "admin2":
+        return False
+    return any(
+        m.place.country_code == p.country_code
+        and float(haversine_km(m.place.lat, m.place.lon, p.lat, p.lon)) <= SEAT_KM
+        for m in ordinary
+    )
+
+
+def generate_candidates(
+    gaz: Gazetteer, name: str, max_candidates: int, backoff: str = "merge"
+) -> list[NameMatch]:
+    """Gazetteer entries under ``name`` (or a fallback variant), most populous first.
+
+    ``backoff`` says when back-off entries (admin-2 areas, admin-1 families) are looked up:
+    ``fallback`` only when neither the name nor a suffix variant has an ordinary entry (the
+    rule before); ``suffix`` also for the name as written before its suffix variants, so that
+    "Scott County" finds the county before "Scott" finds a town; ``merge`` (default) always,
+    beside the ordinary entries of the first form that has any, so that context can pick the
+    Philippine province "Pangasinan" or the Scottish council area "Fife" over a namesake town,
+    except an admin-2 area within :data:`SEAT_KM` of an ordinary candidate of its country
+    (its namesake seat). Chosen on GeoVirus' training split by
+    ``experiments/nlp_entity_rules.py``.
+    """
+    if backoff not in BACKOFF_MODES:
+        raise ConfigError(f"unknown backoff mode {backoff!r}; choose one of {BACKOFF_MODES}")
+    found: list[NameMatch] = []
+    if backoff == "merge":
         for v in (name, *_variants(name)):
-            found = list(gaz.lookup_backoff(v))
+            ordinary = list(gaz.lookup(v))
+            keys = {m.place.key for m in ordinary}
+            found = ordinary + [
+                m
+                for m in gaz.lookup_backoff(v)
+                if m.place.key not in keys and not _is_seat_area(m.place, ordinary)
+            ]
             if found:
                 break
+    else:
+        found = list(gaz.lookup(name))
+        if not found and backoff == "suffix":
+            found = list(gaz.lookup_backoff(name))
+        if not found:
+            for v in _variants(name):
+                found = list(gaz.lookup(v))
+                if found:
+                    break
+        if not found:  # back-off entries only for names nothing else is known under
+            for v in (name, *_variants(name)):
+                found = list(gaz.lookup_backoff(v))
+                if found:
+                    break
     # areas before equally populous cities; main names before alternate names
     found.sort(
         key=lambda m: (-(m.place.population + (1 if m.place.kind != "city" else 0)), not m.main)
@@ -116,9 +164,10 @@ def generate_candidates(gaz: Gazetteer, name: str, max_candidates: int) -> list[
 class _DocumentFeatures:
     """Builds the candidate feature matrix of one document (shared by every resolver)."""
 
-    def __init__(self, gaz: Gazetteer, max_candidates: int = 40):
+    def __init__(self, gaz: Gazetteer, max_candidates: int = 40, backoff: str = "merge"):
         self.gaz = gaz
         self.max_candidates = max_candidates
+        self.backoff = backoff
 
     def sets(self, mentions: Sequence[Mention]) -> list[CandidateSet]:
         by_norm: dict[str, CandidateSet] = {}
@@ -126,7 +175,9 @@ class _DocumentFeatures:
             key = normalize_name(m.text)
             if key not in by_norm:
                 by_norm[key] = CandidateSet(
-                    key, [], generate_candidates(self.gaz, m.text, self.max_candidates)
+                    key,
+                    [],
+                    generate_candidates(self.gaz, m.text, self.max_candidates, self.backoff),
                 )
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
@@ -254,9 +305,9 @@ class ContextWeights:
 class _BaseResolver:
     name = "base"
 
-    def __init__(self, gaz: Gazetteer, max_candidates: int = 40):
+    def __init__(self, gaz: Gazetteer, max_candidates: int = 40, backoff: str = "merge"):
         self.gaz = gaz
-        self.features = _DocumentFeatures(gaz, max_candidates)
+        self.features = _DocumentFeatures(gaz, max_candidates, backoff)
 
     def scores(self, sets: list[CandidateSet]) -> list[np.ndarray]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -299,8 +350,9 @@ class ContextResolver(_BaseResolver):
         weights: ContextWeights | None = None,
         passes: int = 2,
         max_candidates: int = 40,
+        backoff: str = "merge",
     ):
-        super().__init__(gaz, max_candidates)
+        super().__init__(gaz, max_candidates, backoff)
         self.weights = weights or ContextWeights()
         self.passes = passes
 
