@@ -3,8 +3,8 @@
 Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_geovirus_eval.py [--split test|all]``
 Runtime: ~15 s to 4 min on 2 CPU cores (spaCy over the documents dominates; more when the
 gazetteer is built the first time).
-Expected (test split, seed-0 document split): context resolver with oracle NER acc@161 ≈ 0.792,
-polygon-aware ≈ 0.89; population-only baseline ≈ 0.74. Figures are recorded in
+Expected (test split, seed-0 document split): context resolver with oracle NER acc@161 ≈ 0.811,
+polygon-aware ≈ 0.91; population-only baseline ≈ 0.76. Figures are recorded in
 benchmarks/RESULTS.md. The learned ranker trains on the training split only.
 """
 
