@@ -50,6 +50,7 @@ from geoarena.core.sweep_rdb_read import (
     TRIAL_STATEMENT,
     frozen_trial,
     intermediate_params,
+    local_naive,
     trials_statement,
 )
 
@@ -272,7 +273,7 @@ class SweepRDBStorage(RDBStorage):
             state=TrialState.RUNNING,
             value=None,
             values=None,
-            datetime_start=start.replace(tzinfo=UTC).astimezone().replace(tzinfo=None),
+            datetime_start=local_naive(start),
             datetime_complete=None,
             params={},
             distributions={},

@@ -81,8 +81,8 @@ def trials_statement(
 TRIAL_STATEMENT = sqlalchemy.text(f"SELECT {_TRIAL_COLUMNS} FROM trials t WHERE t.trial_id = :tid")
 
 
-def _local_naive(utc: _dt.datetime | None) -> _dt.datetime | None:
-    # Optuna stores naive UTC and hands out naive local time (TrialModel.datetime_start)
+def local_naive(utc: _dt.datetime | None) -> _dt.datetime | None:
+    """Optuna's stored naive UTC as the naive local time it hands out (``TrialModel``)."""
     if utc is None:
         return None
     return utc.replace(tzinfo=_dt.UTC).astimezone().replace(tzinfo=None)
@@ -109,8 +109,8 @@ def frozen_trial(row: Any) -> FrozenTrial:
         state=TrialState[row.state],
         value=None,
         values=values,
-        datetime_start=_local_naive(row.datetime_start),
-        datetime_complete=_local_naive(row.datetime_complete),
+        datetime_start=local_naive(row.datetime_start),
+        datetime_complete=local_naive(row.datetime_complete),
         params=params,
         distributions=dists,
         user_attrs={k: json.loads(v) for k, v in row.user_attrs or ()},
