@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from geoarena.core.metrics import Metric
 
-TaskKind = Literal["cls", "multilabel", "seg", "det", "obb", "pc_seg", "geoparse", "ner"]
+TaskKind = Literal[
+    "cls", "multilabel", "seg", "regression", "instance_seg", "det", "obb", "pc_seg", "geoparse", "ner"
+]
 Split = Literal["train", "val", "test"]
 
 
@@ -70,8 +72,9 @@ class Task:
 
     Attributes:
         name: ``"<package>/<dataset>"``, e.g. ``"eo/spacenet-buildings"``.
-        kind: what is predicted (``cls``, ``multilabel``, ``seg``, ``det``, ``obb``, ``pc_seg``,
-            ``geoparse``, ``ner``); models declare the kinds they support.
+        kind: what is predicted (``cls``, ``multilabel``, ``seg``, ``regression`` (per pixel),
+            ``instance_seg``, ``det``, ``obb``, ``pc_seg``, ``geoparse``, ``ner``); models declare
+            the kinds they support.
         datamodule: factory ``(DataContext) -> DataModule``.
         metrics: factory ``() -> Metric`` computing every reported metric for this task.
         metric: the primary metric key (reported as ``val/<metric>`` and ``test/<metric>``).
