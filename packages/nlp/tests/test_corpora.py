@@ -66,3 +66,21 @@ def test_split_by_document_is_seeded_and_disjoint(fixtures):
     ids = [d.doc_id for s in a.values() for d in s]
     assert sorted(ids) == sorted(d.doc_id for d in docs)
     assert len(a["test"]) == 6 and len(a["val"]) == 3
+
+
+def test_packaged_geovirus_is_the_default(monkeypatch):
+    """The vendored corpus is found without any data root; $GEOARENA_GEOVIRUS overrides it."""
+    import hashlib
+
+    from geoarena.nlp.corpora import PACKAGED_GEOVIRUS, default_geovirus_path
+
+    monkeypatch.delenv("GEOARENA_GEOVIRUS", raising=False)
+    path = default_geovirus_path()
+    assert path == PACKAGED_GEOVIRUS
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == "2f8a928b9af4a44232493b37c5324bcb14a06873a4d97315cf3b2c7653ea06b1"
+    docs = read_geovirus(path)
+    assert len(docs) == 229 and sum(len(d.toponyms) for d in docs) == 2170
+    monkeypatch.setenv("GEOARENA_GEOVIRUS", str(path.parent / "missing.xml"))
+    with pytest.raises(DataError, match=r"missing\.xml.*GEOARENA_GEOVIRUS"):
+        default_geovirus_path()

@@ -12,9 +12,7 @@ from geoarena.nlp.resolution import ContextResolver, PopulationResolver
 @pytest.mark.slow
 def test_geovirus_oracle_resolution_real_data():
     path = default_geovirus_path()
-    assert path is not None, (
-        "GeoVirus.xml is expected in ../shared/data/geoparsing (or $GEOARENA_GEOVIRUS)"
-    )
+    assert path is not None, "GeoVirus.xml ships as package data in geoarena/nlp/data"
     docs = read_geovirus(path)
     assert len(docs) == 229 and sum(len(d.toponyms) for d in docs) == 2170
     test = split_documents(docs, seed=0)["test"]

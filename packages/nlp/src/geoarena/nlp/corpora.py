@@ -255,19 +255,21 @@ def read_geowebnews(
     return docs
 
 
+#: GeoVirus ships inside this package (``geoarena/nlp/data/GeoVirus.xml``, CC BY 2.5; see the
+#: README beside it), so a fresh clone evaluates without any data download.
+PACKAGED_GEOVIRUS = Path(__file__).resolve().parent / "data" / "GeoVirus.xml"
+
+
 def default_geovirus_path() -> Path | None:
-    """``$GEOARENA_GEOVIRUS`` or the team's shared copy, when present."""
+    """``$GEOARENA_GEOVIRUS`` when set, else the copy shipped as package data."""
     import os
 
-    for cand in (
-        os.environ.get("GEOARENA_GEOVIRUS"),
-        "/work/shared/data/geoparsing/GeoVirus.xml",
-        Path.cwd().parent / "shared" / "data" / "geoparsing" / "GeoVirus.xml",
-        Path.cwd() / "shared" / "data" / "geoparsing" / "GeoVirus.xml",
-    ):
-        if cand and Path(cand).exists():
-            return Path(cand)
-    return None
+    env = os.environ.get("GEOARENA_GEOVIRUS")
+    if env:
+        if not Path(env).is_file():
+            raise DataError("GEOARENA_GEOVIRUS does not name a file", env)
+        return Path(env)
+    return PACKAGED_GEOVIRUS if PACKAGED_GEOVIRUS.is_file() else None
 
 
 def split_documents(

@@ -27,8 +27,8 @@ GEOVIRUS_HINT = (
 
 
 def geovirus_path(ctx: DataContext) -> Path:
-    """Locate GeoVirus.xml under ``ctx.data_root``, else the default places (a suite-wide data
-    root usually holds other packages' data: GEO-Bench, DOTA…)."""
+    """Locate GeoVirus.xml under ``ctx.data_root``, else ``$GEOARENA_GEOVIRUS`` or the copy shipped
+    as package data (a suite-wide data root usually holds other packages' data: GEO-Bench…)."""
     if ctx.data_root is not None:
         for cand in (
             ctx.data_root / "geoparsing" / "GeoVirus.xml",
