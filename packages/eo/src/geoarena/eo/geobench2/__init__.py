@@ -1,0 +1,1 @@
+"""GEO-Bench-2 on GeoArena: tortilla reader, dataset facts, tasks and the ``geobench2`` suite."""
