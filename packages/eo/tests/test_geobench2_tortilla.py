@@ -92,12 +92,12 @@ def test_annotations_read_from_hdf5_and_parquet():
 def test_bad_files_name_the_file(tmp_path):
     bad = tmp_path / "x.tortilla"
     bad.write_bytes(b"PK" + bytes(300))
-    with pytest.raises(DataError, match="x.tortilla.*not a tortilla"):
+    with pytest.raises(DataError, match=r"x\.tortilla.*not a tortilla"):
         read_footer(bad)
     src = (DATA / "caffe" / "geobench_caffe.tortilla").read_bytes()
     cut = tmp_path / "cut.tortilla"
     cut.write_bytes(src[: len(src) - 50])
-    with pytest.raises(DataError, match="cut.tortilla.*truncated"):
+    with pytest.raises(DataError, match=r"cut\.tortilla.*truncated"):
         read_footer(cut)
     with pytest.raises(DataError, match="looked in"):
         dataset_files(tmp_path, "geobench_caffe")

@@ -30,7 +30,7 @@ IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, 
 #: COCO's 101 recall points.
 RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
 
-BoxType = Literal["hbb", "obb"]
+BoxType = Literal["hbb", "obb", "mask"]
 
 
 def iou_hbb(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
@@ -52,6 +52,32 @@ def iou_hbb(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / union, 0.0)
 
 
+def iou_mask(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """IoU of ``(D, H, W)`` binary masks against ``(G, H, W)`` ones (COCO ``segm``).
+
+    Pixel counts, as pycocotools' RLE IoU computes them; crowd ground truth uses the
+    detection's area as the union.
+    """
+    if len(dt) == 0 or len(gt) == 0:
+        return np.zeros((len(dt), len(gt)))
+    d = dt.reshape(len(dt), -1).astype(np.float64)
+    g = gt.reshape(len(gt), -1).astype(np.float64)
+    inter = d @ g.T
+    da, ga = d.sum(1)[:, None], g.sum(1)[None, :]
+    union = np.where(crowd[None, :], da, da + ga - inter)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def _as_masks(x: Any) -> np.ndarray:
+    arr = np.asarray(_np(x))
+    if arr.size == 0:
+        return np.zeros((0, 1, 1), dtype=bool)
+    if arr.ndim != 3:
+        raise ValueError(f"instance masks must be (N, H, W), got shape {arr.shape}")
+    return arr > 0.5 if arr.dtype.kind == "f" else arr.astype(bool)
+
+
 def iou_obb(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
     """Rotated IoU of ``(D, 4, 2)`` against ``(G, 4, 2)`` quadrilaterals via shapely."""
     import shapely
@@ -65,6 +91,9 @@ def iou_obb(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:
     union = np.where(crowd[None, :], da, da + ga - inter)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(union > 0, inter / union, 0.0)
+
+
+_IOU = {"hbb": iou_hbb, "obb": iou_obb, "mask": iou_mask}
 
 
 @dataclass
@@ -90,7 +119,7 @@ def _evaluate_image(
     gt_boxes, gt_crowd = gt_boxes[gorder], gt_crowd[gorder]
     dorder = np.argsort(-dt_scores, kind="mergesort")[:max_dets]
     dt_boxes, dt_scores = dt_boxes[dorder], dt_scores[dorder]
-    ious = (iou_hbb if box_type == "hbb" else iou_obb)(dt_boxes, gt_boxes, gt_crowd)
+    ious = _IOU[box_type](dt_boxes, gt_boxes, gt_crowd)
     n_t, n_d, n_g = len(IOU_THRESHOLDS), len(dt_boxes), len(gt_boxes)
     matched = np.zeros((n_t, n_d), dtype=bool)
     det_ignored = np.zeros((n_t, n_d), dtype=bool)
@@ -170,7 +199,7 @@ def coco_evaluate(
     """
     if len(gts) != len(dts):
         raise ValueError(f"{len(dts)} prediction sets for {len(gts)} images")
-    as_box = as_hbb if box_type == "hbb" else as_poly
+    as_box = {"hbb": as_hbb, "obb": as_poly, "mask": _as_masks}[box_type]
     n_t, n_r = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS)
     precision = -np.ones((n_t, n_r, num_classes))
     recall = -np.ones((n_t, num_classes))

@@ -126,7 +126,31 @@ NAIP = _table(
 RGB = _table("rgb", [("red", "red", 0.665), ("green", "green", 0.560), ("blue", "blue", 0.490)])
 SENTINEL1 = _table(
     "sentinel1",
-    [("VV", "vv", 55465.0), ("VH", "vh", 55465.0), ("HH", "hh", 55465.0), ("HV", "hv", 55465.0)],
+    [
+        ("VV", "vv", 55465.0),
+        ("VH", "vh", 55465.0),
+        ("HH", "hh", 55465.0),
+        ("HV", "hv", 55465.0),
+        # the VV/VH ratio channel PASTIS-R and TreeSatAI ship, and single-channel SAR amplitude
+        # (CaFFe's "gray" glacier images) — C band like the rest of this table
+        ("VV/VH", "vv/vh", 55465.0),
+        ("AMP", "sar_amplitude", 55465.0),
+    ],
+)
+#: WorldView-2/3 multispectral + panchromatic (SpaceNet 2), centres of the published bands
+WORLDVIEW = _table(
+    "worldview",
+    [
+        ("C", "coastal", 0.425),
+        ("B", "blue", 0.480),
+        ("G", "green", 0.545),
+        ("Y", "yellow", 0.605),
+        ("R", "red", 0.660),
+        ("RE", "rededge", 0.725),
+        ("N1", "nir", 0.8325),
+        ("N2", "nir2", 0.950),
+        ("P", "pan", 0.625),
+    ],
 )
 
 SENSORS: dict[str, dict[str, Band]] = {
@@ -138,6 +162,7 @@ SENSORS: dict[str, dict[str, Band]] = {
     "sentinel1": SENTINEL1,
     "landsat5": LANDSAT5,
     "ancillary": ANCILLARY,
+    "worldview": WORLDVIEW,
 }
 _SENSOR_ALIASES = {
     "s2": "sentinel2",
@@ -159,6 +184,8 @@ _SENSOR_ALIASES = {
     "s1": "sentinel1",
     "sentinel1": "sentinel1",
     "sentinel-1": "sentinel1",
+    "wv": "worldview",
+    "worldview": "worldview",
 }
 
 #: sensor-independent names (and common spellings) → a representative band. The representative
@@ -210,15 +237,20 @@ _COMMON_ALIASES: dict[str, str] = {
     "elevation": "dem",
     "chm": "chm",
     "canopy_height": "chm",
+    "vv/vh": "vv/vh",
+    "gray": "sar_amplitude",
+    "sar_amplitude": "sar_amplitude",
 }
 _REPRESENTATIVE: dict[str, Band] = {}
-for _sensor in ("rgb", "sentinel2", "landsat7", "landsat8", "sentinel1", "ancillary"):
+for _sensor in ("rgb", "sentinel2", "landsat7", "landsat8", "sentinel1", "ancillary", "worldview"):
     for _b in SENSORS[_sensor].values():
         _REPRESENTATIVE.setdefault(_b.common, _b)
 
 # GEO-Bench v1 writes Sentinel-2 bands as "04 - Red", "08A - Vegetation Red Edge".
 _GEOBENCH_S2 = re.compile(r"^(\d{1,2}a?)\s*-\s*.+$", re.IGNORECASE)
 _SENSOR_PREFIX = re.compile(r"^([a-z0-9\-]+)\s*[:._/]\s*(.+)$", re.IGNORECASE)
+# SAR channels of one orbit direction (GEO-Bench-2's "VV_asc", "VH_desc"): the same physical band
+_ORBIT_SUFFIX = re.compile(r"^(.+)_(asc|desc)$", re.IGNORECASE)
 
 
 def _s2_id(token: str) -> str | None:
@@ -261,6 +293,9 @@ def resolve_band(name: str) -> Band:
     and GEO-Bench's ``"04 - Red"`` spelling. Anything else raises ``ConfigError`` naming it.
     """
     raw = str(name).strip()
+    orbit = _ORBIT_SUFFIX.match(raw)
+    if orbit:
+        return resolve_band(orbit.group(1))
     low = raw.lower()
     m = _SENSOR_PREFIX.match(raw)
     if m and m.group(1).lower() in _SENSOR_ALIASES:
