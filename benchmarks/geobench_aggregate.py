@@ -1,4 +1,4 @@
-"""GEO-Bench capability-group bootstrap: geoarena.core.aggregate vs the leaderboard's pandas steps.
+"""GEO-Bench capability-group bootstrap: geoarena.results.aggregate vs the leaderboard's pandas steps.
 
 Both compute, on the real GEO-Bench-2 submission 114be1f0 (1,630 runs, 18 backbones) normalised
 with the leaderboard's normalizer.json, the stratified bootstrap of each backbone's IQM per
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import trim_mean
 
-from geoarena.core.aggregate import (
+from geoarena.results.aggregate import (
     GEOBENCH2_CAPABILITY_GROUPS,
     Normalizer,
     stratified_bootstrap_iqm,

@@ -8,9 +8,9 @@ with the same sampler and pruner (``make_sampler("tpe")``, ``make_pruner("median
 PostgreSQL database, with the same ``RDBStorage`` arguments (``sweep_storage.rdb_kwargs``: pool
 size, pre-ping, connect timeout, heartbeat 10 s, grace, stale-trial retry callback):
 
-- ours: ``geoarena.core.sweep.run_worker`` — exact study-wide trial count (slot claimed in the
+- ours: ``geoarena.sweeps.study.run_worker`` — exact study-wide trial count (slot claimed in the
   trial-creation transaction), own heartbeat, stale-trial failing, ``worker``/``test`` user attrs,
-  trial reads in one statement (``geoarena.core.sweep_rdb_read``); no MLflow (tracking is
+  trial reads in one statement (``geoarena.sweeps.rdb_read``); no MLflow (tracking is
   measured by the tests);
 - raw: ``optuna.storages.RDBStorage`` + ``study.optimize(objective, n_trials=trials / workers)``.
 
@@ -40,7 +40,7 @@ TOY = REPO / "experiments" / "toy_quadratic.py"
 
 
 def _objective_factory(epochs: int, sleep_s: float):
-    from geoarena.core.sweep_experiment import load_experiment
+    from geoarena.sweeps.experiment import load_experiment
 
     score = load_experiment(TOY).run_fn.__globals__["score"]
 
@@ -99,9 +99,10 @@ def _worker(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     from geoarena.core.config import RunConfig, SweepConfig, TrainConfig
-    from geoarena.core.sweep import make_pruner, make_sampler, open_sweep, run_worker
-    from geoarena.core.sweep_experiment import load_experiment
-    from geoarena.core.sweep_storage import StorageOptions
+    from geoarena.sweeps.experiment import load_experiment
+    from geoarena.sweeps.storage import StorageOptions
+    from geoarena.sweeps.study import make_pruner, make_sampler, open_sweep
+    from geoarena.sweeps.worker import run_worker
 
     opts = StorageOptions(heartbeat_s=10)
     if kind == "ours":
@@ -130,7 +131,7 @@ def _worker(
         t1, c1 = time.perf_counter(), time.process_time()
         handle.close()
     else:
-        from geoarena.core.sweep_storage import rdb_kwargs
+        from geoarena.sweeps.storage import rdb_kwargs
 
         storage = optuna.storages.RDBStorage(**rdb_kwargs(url, opts))
         s = optuna.load_study(
@@ -173,7 +174,7 @@ def measure(
     busy from the barrier to the last worker's end: workers, PostgreSQL and everything else)."""
     import optuna
 
-    from geoarena.core.sweep_storage import StorageOptions, open_storage
+    from geoarena.sweeps.storage import StorageOptions, open_storage
 
     study = f"{kind}-{workers}w-{time.time_ns()}"
     if kind == "raw":
@@ -232,7 +233,7 @@ def main() -> int:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    from geoarena.core.sweep_testing import throwaway_database
+    from geoarena.sweeps.testing import throwaway_database
 
     configs = [("raw", 1), ("ours", 1), ("raw", 2), ("ours", 2)]
     runs: dict[tuple[str, int], list[float]] = {c: [] for c in configs}

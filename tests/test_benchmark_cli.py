@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from geoarena.core.mlflow_tracker import open_mlflow_client
-from geoarena.core.results import GEOBENCH2_COLUMNS
+from geoarena.results.table import GEOBENCH2_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,8 @@ import sys
 import time
 
 from geoarena.core.errors import DataError
-from geoarena.core.samples import SOURCES, sample_path
+from geoarena.core.registry import SAMPLES
+from geoarena.core.samples import sample_path, sample_source
 
 
 def main() -> int:
@@ -25,13 +26,13 @@ def main() -> int:
     p.add_argument("--list", action="store_true", help="list the sources")
     args = p.parse_args()
     if args.list:
-        for s in SOURCES.values():
+        for s in map(sample_source, SAMPLES.names()):
             print(
                 f"{s.name:<30} {s.kind:<11} {s.package}=={s.version}  {s.contents}  [{s.license}]"
             )
         return 0
     failed = 0
-    for name in args.names or list(SOURCES):
+    for name in args.names or SAMPLES.names():
         t0 = time.perf_counter()
         try:
             path = sample_path(name, args.cache_dir)

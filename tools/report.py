@@ -3,8 +3,8 @@
 
     python tools/report.py --tracking-uri sqlite:///mlflow.db --suite default --out reports/default
     python tools/report.py --csv results/default/results.csv --out reports/default
-    python tools/report.py --csv ../shared/data/geobench2-leaderboard/114be1f0-*/results_and_parameters.csv \\
-        --normalizer ../shared/data/geobench2-leaderboard/normalizer.json --n-bootstrap 100 --seed 100 --out gb2
+    python tools/report.py --csv packages/results/src/geoarena/results/data/geobench2_leaderboard/114be1f0-*/results_and_parameters.csv \\
+        --normalizer packages/results/src/geoarena/results/data/geobench2_leaderboard/normalizer.json --n-bootstrap 100 --seed 100 --out gb2
 
 A CSV may be a GeoArena results table or a GEO-Bench-2 leaderboard submission. Prints the
 leaderboard, writes report.md, report.html (plots embedded), the tables as CSV, and lists the files.
@@ -60,12 +60,12 @@ def _parser() -> argparse.ArgumentParser:
 def load_results(args: argparse.Namespace):
     """The results table from CSVs or from the tracking store (every cell, failed ones included)."""
     if args.csv:
-        from geoarena.core.results_schema import concat_results, read_results_csv
+        from geoarena.results.schema import concat_results, read_results_csv
 
         return concat_results(read_results_csv(p) for p in args.csv)
     from geoarena.core.errors import ConfigError
     from geoarena.core.mlflow_tracker import MLflowTracker
-    from geoarena.core.results import results_table
+    from geoarena.results.table import results_table
 
     tracker = MLflowTracker(
         experiment=args.experiment or f"suite-{args.suite}", tracking_uri=args.tracking_uri
@@ -81,9 +81,9 @@ def load_results(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from geoarena.core.aggregate import Normalizer
     from geoarena.core.errors import GeoArenaError
-    from geoarena.core.report import ReportConfig, write_report
+    from geoarena.results.aggregate import Normalizer
+    from geoarena.results.report import ReportConfig, write_report
 
     try:
         results = load_results(args)

@@ -34,9 +34,10 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 from geoarena.core.config import SweepConfig, apply_overrides
 from geoarena.core.errors import ConfigError, GeoArenaError
-from geoarena.core.sweep import SweepError, describe, open_sweep, run_worker
-from geoarena.core.sweep_experiment import load_experiment
-from geoarena.core.sweep_storage import StorageError, StorageOptions, sqlalchemy_url
+from geoarena.sweeps.experiment import load_experiment
+from geoarena.sweeps.storage import StorageError, StorageOptions, sqlalchemy_url
+from geoarena.sweeps.study import SweepError, describe, open_sweep
+from geoarena.sweeps.worker import run_worker
 
 log = logging.getLogger("geoarena.sweep")
 
@@ -191,7 +192,7 @@ def _open(args: argparse.Namespace, options: StorageOptions):
     storage = args.storage if args.storage is not None else ""
     if args.suite:
         from geoarena.core.registry import SUITES
-        from geoarena.core.sweep_suite import open_suite_sweep
+        from geoarena.sweeps.suite_sweep import open_suite_sweep
 
         cells = SUITES.get(args.suite).cells(quick=args.quick, overrides=args.set or None)
         return open_suite_sweep(
@@ -268,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         handle = _open(args, _options(args))
         tracker = _tracker(args, f"suite-{args.suite}" if args.suite else handle.experiment.name)
-        from geoarena.core.sweep import attach_parent_run
+        from geoarena.sweeps.study import attach_parent_run
 
         parent = attach_parent_run(handle, tracker)
         print(f"{describe(handle)}; MLflow parent run {parent or '(no tracking)'}", flush=True)
@@ -287,14 +288,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
         print(f"{describe(handle)} ({time.perf_counter() - t0:.1f} s)", flush=True)
         if args.suite:
-            from geoarena.core.sweep_suite import suite_table
+            from geoarena.sweeps.suite_sweep import suite_table
 
             for row in suite_table(handle):
                 print(row)
             return 0
         seeds = _seeds(args.final_seeds, handle.config.seeds)
         if seeds and not args.worker_only:
-            from geoarena.core.sweep_final import run_final
+            from geoarena.sweeps.final import run_final
 
             final = run_final(handle, tracker, seeds=seeds)
             if final is not None:

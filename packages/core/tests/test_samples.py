@@ -3,11 +3,13 @@ import zipfile
 import pytest
 
 from geoarena.core.errors import DataError
-from geoarena.core.samples import SOURCES, SampleSource, sample_path, sha256_file
+from geoarena.core.registry import SAMPLES
+from geoarena.core.samples import SampleSource, sample_path, sample_source, sha256_file
 
 
 def test_every_source_is_pinned():
-    for s in SOURCES.values():
+    assert {"deepforest-2.1.0", "solaris-0.4.0", "laspy-2.7.0-sdist"} <= set(SAMPLES.names())
+    for s in map(sample_source, SAMPLES.names()):
         assert (
             len(s.sha256) == 64 and s.version and s.filename.endswith((".whl", ".tar.gz", ".deb"))
         )
@@ -24,7 +26,7 @@ def test_missing_archive_names_file_and_place(tmp_path, monkeypatch):
 def test_tampered_archive_is_refused(tmp_path, monkeypatch):
     drop = tmp_path / "drop"
     drop.mkdir()
-    fake = drop / SOURCES["deepforest-2.1.0"].filename
+    fake = drop / sample_source("deepforest-2.1.0").filename
     with zipfile.ZipFile(fake, "w") as z:
         z.writestr("deepforest/data/OSBS_029.tif", b"not the real file")
     monkeypatch.setenv("GEOARENA_SAMPLES_DIR", str(drop))
@@ -42,7 +44,9 @@ def test_verified_archive_is_extracted_once(tmp_path, monkeypatch):
     src = SampleSource(
         "tiny-1.0", "pypi-wheel", "tiny", "1.0", archive.name, sha256_file(archive), "MIT", "test"
     )
-    monkeypatch.setitem(SOURCES, "tiny-1.0", src)
+    SAMPLES.names()  # load the plugins first, then register on a copy undone after the test
+    monkeypatch.setattr(SAMPLES, "_entries", dict(SAMPLES._entries))
+    SAMPLES.add(src.name, src)
     monkeypatch.setenv("GEOARENA_SAMPLES_DIR", str(drop))
     out = sample_path("tiny-1.0", cache_dir=tmp_path / "cache", fetch=False)
     assert (out / "tiny" / "data" / "a.txt").read_text() == "hello"

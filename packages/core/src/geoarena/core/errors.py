@@ -36,5 +36,9 @@ class UnknownNameError(ConfigError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class DuplicateNameError(ConfigError):
+    """Two different objects were registered under one name."""
+
+
 class Pruned(GeoArenaError):
     """Raised from an epoch callback to stop a run early (Optuna pruning)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from geoarena.core.errors import NotInstalledError, UnknownNameError
+from geoarena.core.errors import DuplicateNameError, NotInstalledError, UnknownNameError
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,18 @@ class Registry(Generic[T]):
         return deco
 
     def add(self, name: str, obj: Any, **meta: Any) -> None:
-        if name in self._entries and self._entries[name].obj is not obj:
-            log.debug("%s %r re-registered", self.kind, name)
+        """Register ``obj`` as ``name``; a name taken by a different object is an error.
+
+        Re-adding the same object (or an equal value, e.g. one sample archive declared by two
+        packages) is allowed, so a plugin may be loaded again without effect.
+        """
+        if name in self._entries:
+            old = self._entries[name].obj
+            if old is not obj and not (_is_value(obj) and old == obj):
+                raise DuplicateNameError(
+                    f"{self.kind} {name!r} is registered twice: "
+                    f"{_where(old)} and {_where(obj)}; rename one of them"
+                )
         self._entries[name] = Entry(name, obj, dict(meta))
         self._built.pop(name, None)
 
@@ -167,6 +177,16 @@ class Registry(Generic[T]):
         return len(self.names())
 
 
+def _is_value(obj: Any) -> bool:
+    """Plain data (dataclass instances…) compares by value; functions and classes by identity."""
+    return not (callable(obj) or isinstance(obj, type))
+
+
+def _where(obj: Any) -> str:
+    module = getattr(obj, "__module__", None) or type(obj).__module__
+    return f"{module}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
 #: Tasks: ``@TASKS.register("eo/name")`` on a zero-argument function returning a ``Task``.
 TASKS: Registry[Any] = Registry("task", call_factories=True)
 #: Models: ``@MODELS.register("eo/resnet18", kinds=("cls", "seg"))`` on a factory
@@ -174,6 +194,9 @@ TASKS: Registry[Any] = Registry("task", call_factories=True)
 MODELS: Registry[Any] = Registry("model")
 #: Protocols: ``EvalProtocol`` instances, added by name.
 PROTOCOLS: Registry[Any] = Registry("protocol")
+#: Sample archives from package registries: ``SampleSource`` values added with
+#: ``geoarena.core.samples.declare_sample`` beside the code that reads them.
+SAMPLES: Registry[Any] = Registry("sample source")
 #: Suites: ``Suite`` objects; packages append entries with ``geoarena.core.suite.extend_suite``.
 SUITES: Registry[Any] = Registry("suite")
 

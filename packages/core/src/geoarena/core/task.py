@@ -13,7 +13,16 @@ if TYPE_CHECKING:
     from geoarena.core.metrics import Metric
 
 TaskKind = Literal[
-    "cls", "multilabel", "seg", "regression", "instance_seg", "det", "obb", "pc_seg", "geoparse", "ner"
+    "cls",
+    "multilabel",
+    "seg",
+    "regression",
+    "instance_seg",
+    "det",
+    "obb",
+    "pc_seg",
+    "geoparse",
+    "ner",
 ]
 Split = Literal["train", "val", "test"]
 

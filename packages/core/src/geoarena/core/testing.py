@@ -142,8 +142,10 @@ def register_toys() -> None:
     from geoarena.core.registry import MODELS, TASKS
 
     TASKS.add("test/blobs", toy_task)
-    TASKS.add(
-        "test/broken",
-        lambda: toy_task("test/broken", fail_on_setup="corrupt raster: not a GeoTIFF"),
-    )
+    TASKS.add("test/broken", broken_toy_task)
     MODELS.add("test/mlp", ToyMLPAdapter, kinds=("cls",))
+
+
+def broken_toy_task() -> Task:
+    """A toy task whose data fails in ``setup`` (a FAILED cell that the suite must survive)."""
+    return toy_task("test/broken", fail_on_setup="corrupt raster: not a GeoTIFF")

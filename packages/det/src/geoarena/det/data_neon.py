@@ -14,10 +14,23 @@ from pathlib import Path
 import numpy as np
 
 from geoarena.core.errors import DataError
+from geoarena.core.samples import SampleSource, declare_sample
 from geoarena.det.chips import Chip, assign_blocks, block_grid, make_chips
 from geoarena.det.formats import ImageLabels, check_boxes, read_image, read_voc
 
-SOURCE = "deepforest-2.1.0"
+_ARCHIVE = declare_sample(
+    SampleSource(
+        "deepforest-2.1.0",
+        "pypi-wheel",
+        "deepforest",
+        "2.1.0",
+        "deepforest-2.1.0-py3-none-any.whl",
+        "8c2798d8e9be7f0004b194fe207b76c1d9fff6e711b3db67b9508dcd5d00ae54",
+        "NEON data CC0; code MIT",
+        "NEON 10 cm RGB (OSBS_029.tif EPSG:32617, Yellowstone crops, SOAP_061) + tree-crown boxes",
+    )
+)
+SOURCE = _ARCHIVE.name
 CLASS_NAMES = ("Tree",)
 SCENES_VOC = ("2019_YELL_2_528000_4978000_image_crop2", "2019_YELL_2_541000_4977000_image_crop")
 SPLIT_FRACTIONS = {"train": 0.7, "val": 0.1, "test": 0.2}

@@ -13,10 +13,24 @@ from pathlib import Path
 import numpy as np
 
 from geoarena.core.errors import DataError
+from geoarena.core.samples import SampleSource, declare_sample
 from geoarena.det.chips import Chip, assign_blocks, block_grid, make_chips
 from geoarena.det.georef import vector_to_pixel_boxes
 
-SOURCE = "solaris-0.4.0"
+_ARCHIVE = declare_sample(
+    SampleSource(
+        "solaris-0.4.0",
+        "pypi-wheel",
+        "solaris",
+        "0.4.0",
+        "solaris-0.4.0-py3-none-any.whl",
+        "09445946221410ebb2ae807580cf7dea9fe3c9aa3bf045947b61a162d2d3a8df",
+        "SpaceNet/RarePlanes CC BY-SA 4.0; code Apache-2.0",
+        "SpaceNet-4 Atlanta GeoTIFF + building polygons, Las Vegas roads, Landsat-5 Nebraska pivots",
+        old_pip=True,
+    )
+)
+SOURCE = _ARCHIVE.name
 CLASS_NAMES = ("building",)
 SPLIT_FRACTIONS = {"train": 0.6, "val": 0.15, "test": 0.25}
 SPLIT_SEED = 0

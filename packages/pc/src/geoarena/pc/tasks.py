@@ -13,12 +13,25 @@ from pathlib import Path
 
 from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.registry import TASKS
+from geoarena.core.samples import SampleSource, declare_sample
 from geoarena.core.task import DataContext, Task
 from geoarena.pc.asprs import GROUND_VEGETATION_BRIDGE, GROUND_VEGETATION_BUILDING, IGNORE, ClassMap
 from geoarena.pc.data import CloudDataConfig, CloudDataModule
 from geoarena.pc.io import PointCloud, read_las
 
-SAMPLE = "laspy-2.7.0-sdist"
+_LASPY_SDIST = declare_sample(
+    SampleSource(
+        "laspy-2.7.0-sdist",
+        "pypi-sdist",
+        "laspy",
+        "2.7.0",
+        "laspy-2.7.0.tar.gz",
+        "f56feb5445e75d6ff12ee814aab6a35339290e75264ff277c6bf553f3025a3f5",
+        "BSD-2-Clause (laspy test data)",
+        "ASPRS-classified LAS/LAZ tiles: Nebraska (EPSG:6880), IGN LiDAR HD (EPSG:2154), autzen",
+    )
+)
+SAMPLE = _LASPY_SDIST.name
 N_FOLDS = 4
 
 

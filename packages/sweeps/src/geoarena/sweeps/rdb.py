@@ -45,7 +45,7 @@ from optuna.storages._rdb import models
 from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, TrialState
 
-from geoarena.core.sweep_rdb_read import (
+from geoarena.sweeps.rdb_read import (
     SET_INTERMEDIATE,
     TRIAL_STATEMENT,
     frozen_trial,
@@ -131,7 +131,7 @@ class SweepRDBStorage(RDBStorage):
     Outside :meth:`claiming` and without staged attrs it writes exactly like ``RDBStorage``
     (raw Optuna code, ``enqueue_trial`` and the retry callback use it unchanged); trial reads and
     intermediate values take one statement each instead of Optuna's 3–7
-    (:mod:`geoarena.core.sweep_rdb_read`), with the same results.
+    (:mod:`geoarena.sweeps.rdb_read`), with the same results.
     """
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -181,7 +181,7 @@ class SweepRDBStorage(RDBStorage):
     def unstage(self, trial_id: int) -> None:
         self._staged.pop(trial_id, None)
 
-    # reads and reports in one statement (geoarena.core.sweep_rdb_read) ------------------------
+    # reads and reports in one statement (geoarena.sweeps.rdb_read) ------------------------
     @contextlib.contextmanager
     def _single_statement(self) -> Iterator[Any]:
         """A pooled connection in autocommit mode for one statement: a single statement is

@@ -13,11 +13,12 @@ import pytest
 
 from geoarena.core.config import RunConfig, SweepConfig, TrainConfig
 from geoarena.core.errors import ConfigError
-from geoarena.core.sweep import SweepError, open_sweep, run_worker, study_counts
-from geoarena.core.sweep_experiment import Experiment, load_experiment
-from geoarena.core.sweep_final import run_final
 from geoarena.core.testing import register_toys
 from geoarena.core.tracking import NullTracker
+from geoarena.sweeps.experiment import Experiment, load_experiment
+from geoarena.sweeps.final import run_final
+from geoarena.sweeps.study import SweepError, open_sweep, study_counts
+from geoarena.sweeps.worker import run_worker
 
 REPO = Path(__file__).resolve().parents[3]
 TOY = REPO / "experiments" / "toy_quadratic.py"
@@ -241,7 +242,7 @@ def test_final_stage_reruns_best_config_over_seeds_with_bootstrap_ci(toy):
 @pytest.mark.slow  # loads every installed plugin (registry lookup) and trains 6 tiny torch models
 def test_real_runner_sweep_prunes_in_the_torch_fit_loop():
     register_toys()
-    from geoarena.core.sweep_experiment import Experiment
+    from geoarena.sweeps.experiment import Experiment
 
     def config():
         return RunConfig(

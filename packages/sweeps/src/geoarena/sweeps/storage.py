@@ -13,7 +13,7 @@ URL and what to do, within ``connect_timeout_s`` — never a hang.
 The :func:`study_lock` serialises the few once-per-worker read-modify-write steps a sweep needs
 (create the MLflow parent run once, enqueue suite cells once; on file and in-memory storages also
 the per-trial claim — on PostgreSQL a trial slot is claimed without it, see
-``geoarena.core.sweep_rdb``): a PostgreSQL
+``geoarena.sweeps.rdb``): a PostgreSQL
 advisory lock on a dedicated connection (released by the server if the worker dies), an
 ``flock`` beside file storages, a thread lock in memory.
 """
@@ -190,7 +190,7 @@ def open_storage(url: str, opts: StorageOptions = StorageOptions()) -> Any:
 
     if kind == "postgresql":
         # trial slots claimed inside Optuna's trial-creation transaction (see sweep_rdb)
-        from geoarena.core.sweep_rdb import SweepRDBStorage as storage_cls
+        from geoarena.sweeps.rdb import SweepRDBStorage as storage_cls
     else:
         storage_cls = optuna.storages.RDBStorage
     # The first worker on a fresh database creates Optuna's tables; several doing it at once
@@ -246,8 +246,8 @@ def will_retry(trial: Any, max_retries: int | None) -> bool:
 
 def give_slot_back(study: Any, trial: Any) -> None:
     """``trial`` failed for good: on PostgreSQL its trial slot (if it held one) is free again, so
-    another worker replaces it (see ``geoarena.core.sweep_rdb``)."""
-    from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+    another worker replaces it (see ``geoarena.sweeps.rdb``)."""
+    from geoarena.sweeps.rdb import TRIAL_SLOT_ATTR
 
     backend = getattr(study._storage, "_backend", study._storage)
     if TRIAL_SLOT_ATTR in trial.system_attrs and hasattr(backend, "give_slot_back"):

@@ -14,9 +14,9 @@ from typing import Any
 
 from geoarena.core.config import RunConfig, SweepConfig
 from geoarena.core.errors import ConfigError
-from geoarena.core.sweep import SweepHandle, open_sweep, study_counts
-from geoarena.core.sweep_experiment import Experiment
-from geoarena.core.sweep_storage import StorageOptions
+from geoarena.sweeps.experiment import Experiment
+from geoarena.sweeps.storage import StorageOptions
+from geoarena.sweeps.study import SweepHandle, open_sweep, study_counts
 
 CELLS_ATTR = "geoarena.suite_cells"
 

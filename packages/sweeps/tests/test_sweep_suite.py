@@ -12,10 +12,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from geoarena.core.sweep_storage import sqlalchemy_url
-from geoarena.core.sweep_testing import throwaway_database
+from geoarena.sweeps.storage import sqlalchemy_url
+from geoarena.sweeps.testing import throwaway_database
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.slow

@@ -17,14 +17,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geoarena.core.errors import GeoArenaError
-from geoarena.core.sweep import (
+from geoarena.sweeps.study import (
     FINAL_ATTR,
     PARENT_ATTR,
     SweepError,
     SweepHandle,
-    fail_stale,
     study_counts,
 )
+from geoarena.sweeps.worker import fail_stale
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +111,11 @@ def best_trial(handle: SweepHandle) -> Any:
 def summarize(
     metric: str, values: list[float], label: str, dataset: str, n_bootstrap: int, ci: float
 ) -> MetricSummary:
-    """Mean, SEM and percentile bootstrap CI over seeds, computed by ``geoarena.core.aggregate``
+    """Mean, SEM and percentile bootstrap CI over seeds, computed by ``geoarena.results.aggregate``
     (the same resampling of seeds the GEO-Bench tables use)."""
     import pandas as pd
 
-    from geoarena.core.aggregate import per_dataset_scores
+    from geoarena.results.aggregate import per_dataset_scores
 
     df = pd.DataFrame({"backbone": label, "dataset": dataset, "test metric": values})
     row = per_dataset_scores(df, method_cols=("backbone",), n_bootstrap=n_bootstrap, ci=ci).iloc[0]

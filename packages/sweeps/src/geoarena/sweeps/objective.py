@@ -16,7 +16,7 @@ from typing import Any
 
 from geoarena.core.config import RunConfig
 from geoarena.core.errors import ConfigError, Pruned
-from geoarena.core.sweep_experiment import Experiment
+from geoarena.sweeps.experiment import Experiment
 
 log = logging.getLogger(__name__)
 

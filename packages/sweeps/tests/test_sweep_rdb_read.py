@@ -11,9 +11,9 @@ import pytest
 from optuna.storages import RDBStorage
 from optuna.trial import TrialState
 
-from geoarena.core.sweep_rdb import SweepRDBStorage
-from geoarena.core.sweep_storage import sqlalchemy_url
-from geoarena.core.sweep_testing import throwaway_database
+from geoarena.sweeps.rdb import SweepRDBStorage
+from geoarena.sweeps.storage import sqlalchemy_url
+from geoarena.sweeps.testing import throwaway_database
 
 
 def _same(a, b) -> bool:

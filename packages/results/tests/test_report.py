@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from geoarena.core.aggregate import Normalizer
-from geoarena.core.report import (
+from geoarena.results.aggregate import Normalizer
+from geoarena.results.published import LEADERBOARD_DIR
+from geoarena.results.report import (
     ReportConfig,
     build_report,
     method_label,
@@ -24,7 +25,7 @@ from geoarena.core.report import (
     render_terminal,
     write_report,
 )
-from geoarena.core.results_schema import (
+from geoarena.results.schema import (
     RESULTS_COLUMNS,
     ResultsSchemaError,
     from_geobench2_submission,
@@ -34,17 +35,14 @@ from geoarena.core.results_schema import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-LEADERBOARD = ROOT.parent / "shared" / "data" / "geobench2-leaderboard"
+LEADERBOARD = LEADERBOARD_DIR
 MAIN = LEADERBOARD / "114be1f0-5a41-43a5-b4e6-7fb683bc01ec" / "results_and_parameters.csv"
 BACKBONES = ["terramind_v1_large", "prithvi_eo_v2_600_tl"]
 DATASETS = ["benv2", "burn_scars"]
 
 
 def _require(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(
-            f"real GEO-Bench-2 leaderboard data not found at {path} (../shared/data/geobench2-leaderboard)"
-        )
+    assert path.exists(), f"shipped GEO-Bench-2 leaderboard data missing: {path}"
     return path
 
 
@@ -363,7 +361,7 @@ def test_overall_table_hides_groups_no_method_completes() -> None:
 def test_report_groups_equal_the_leaderboard_computation(normalizer: Normalizer) -> None:
     # With the leaderboard's bootstrap settings, the report's capability scores on a GEO-Bench-2
     # submission are the leaderboard's (method = model · protocol · label fraction = backbone here).
-    from geoarena.core.aggregate import GEOBENCH2_CAPABILITY_GROUPS, aggregate_groups
+    from geoarena.results.aggregate import GEOBENCH2_CAPABILITY_GROUPS, aggregate_groups
 
     sub = pd.read_csv(_require(MAIN))
     sub = sub[sub["backbone"].isin(["terramind_v1_large", "clay_v1_base", "resnet50"])]

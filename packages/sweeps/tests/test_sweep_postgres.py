@@ -15,10 +15,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from geoarena.core.sweep_storage import StorageError, StorageOptions, open_storage, sqlalchemy_url
-from geoarena.core.sweep_testing import throwaway_database
+from geoarena.sweeps.storage import StorageError, StorageOptions, open_storage, sqlalchemy_url
+from geoarena.sweeps.testing import throwaway_database
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 SWEEP = REPO / "tools" / "sweep.py"
 TOY = REPO / "experiments" / "toy_quadratic.py"
 
@@ -282,12 +282,12 @@ def test_storage_has_heartbeat_retry_and_a_sized_pool(optuna_db):
     assert storage.engine.url.drivername == "postgresql+psycopg2"
 
 
-# trial slots: the claim without a study-wide lock (geoarena.core.sweep_rdb) ------------------------
+# trial slots: the claim without a study-wide lock (geoarena.sweeps.rdb) ------------------------
 def toy_handle(url: str, n_trials: int, **opts):
     """A worker's handle on study ``slots`` of ``url``: toy experiment, no sleeping, 2 epochs."""
     from geoarena.core.config import RunConfig, SweepConfig, TrainConfig
-    from geoarena.core.sweep import open_sweep
-    from geoarena.core.sweep_experiment import load_experiment
+    from geoarena.sweeps.experiment import load_experiment
+    from geoarena.sweeps.study import open_sweep
 
     base = RunConfig(
         task="toy/quadratic",
@@ -308,7 +308,7 @@ def toy_handle(url: str, n_trials: int, **opts):
 
 
 def slots_of(handle) -> int:
-    from geoarena.core.sweep_rdb import SLOTS_ATTR
+    from geoarena.sweeps.rdb import SLOTS_ATTR
 
     return handle.study._storage.get_study_system_attrs(handle.study._study_id)[SLOTS_ATTR]
 
@@ -316,8 +316,8 @@ def slots_of(handle) -> int:
 def test_threads_claiming_slots_on_postgres_never_overshoot(optuna_db):
     import threading
 
-    from geoarena.core.sweep import run_worker
-    from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+    from geoarena.sweeps.rdb import TRIAL_SLOT_ATTR
+    from geoarena.sweeps.worker import run_worker
 
     handles = [toy_handle(optuna_db, 20) for _ in range(4)]
     reports = [None] * 4
@@ -348,7 +348,7 @@ def test_threads_claiming_slots_on_postgres_never_overshoot(optuna_db):
 def test_a_claim_that_dies_before_commit_takes_no_slot(optuna_db):
     from sqlalchemy import event
 
-    from geoarena.core.sweep import _slot_storage, claim_trial
+    from geoarena.sweeps.worker import _slot_storage, claim_trial
 
     handle = toy_handle(optuna_db, 3)
     engine = _slot_storage(handle).engine
@@ -370,8 +370,8 @@ def test_a_claim_that_dies_before_commit_takes_no_slot(optuna_db):
 
 
 def test_failed_trials_give_their_slot_back_and_are_replaced(optuna_db):
-    from geoarena.core.sweep import run_worker
-    from geoarena.core.sweep_objective import TrialObjective, TrialOutcome
+    from geoarena.sweeps.objective import TrialObjective, TrialOutcome
+    from geoarena.sweeps.worker import run_worker
 
     handle = toy_handle(optuna_db, 5)
     inner = TrialObjective(handle.experiment, handle.metrics, handle.directions, "slots")
@@ -398,8 +398,8 @@ def test_a_worker_lost_after_its_claim_is_retried_or_replaced(optuna_db, max_ret
     the grace period; with retries the retry re-runs it in the same slot, without retries its
     slot is given back and a fresh trial replaces it. Either way the study ends with exactly
     ``n_trials`` finished trials and nothing RUNNING or WAITING."""
-    from geoarena.core.sweep import claim_trial, run_worker
-    from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+    from geoarena.sweeps.rdb import TRIAL_SLOT_ATTR
+    from geoarena.sweeps.worker import claim_trial, run_worker
 
     lost = toy_handle(optuna_db, 4, heartbeat_s=1, grace_s=2, max_retries=max_retries)
     dead = claim_trial(lost)
@@ -430,9 +430,9 @@ def test_a_worker_lost_after_its_claim_is_retried_or_replaced(optuna_db, max_ret
 def test_queued_trials_run_once_without_taking_slots(optuna_db):
     """``allow_new=False`` (suite cells, retries only): workers pop the queued trials, each runs
     once, no fresh trial is created and no slot is taken; a cell that fails gives nothing back."""
-    from geoarena.core.sweep import run_worker
-    from geoarena.core.sweep_objective import TrialObjective, TrialOutcome
-    from geoarena.core.sweep_rdb import TRIAL_SLOT_ATTR
+    from geoarena.sweeps.objective import TrialObjective, TrialOutcome
+    from geoarena.sweeps.rdb import TRIAL_SLOT_ATTR
+    from geoarena.sweeps.worker import run_worker
 
     handles = [toy_handle(optuna_db, 3) for _ in range(2)]
     for lr in (1e-3, 1e-2, 1e-1):

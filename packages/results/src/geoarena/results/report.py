@@ -1,7 +1,7 @@
 """Leaderboard reports from a results table: terminal (rich), Markdown and self-contained HTML.
 
 ``write_report`` is what the suite runner and ``tools/report.py`` call: it computes the
-GEO-Bench statistics of :mod:`geoarena.core.aggregate`, prints the leaderboard, writes
+GEO-Bench statistics of :mod:`geoarena.results.aggregate`, prints the leaderboard, writes
 ``report.md`` (with PNG plots beside it), ``report.html`` (the same plots embedded as base64 PNG,
 so the one file can be mailed or logged as an MLflow artifact) and the tables as CSV, and returns
 the list of files it wrote.
@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure  # no pyplot: the Agg canvas needs no display or global state
 
-from geoarena.core.aggregate import (
+from geoarena.results.aggregate import (
     GEOBENCH2_CAPABILITY_GROUPS,
     Normalizer,
     aggregate_groups,
     capability_groups,
     per_dataset_scores,
 )
-from geoarena.core.results_schema import validate_results
+from geoarena.results.schema import validate_results
 
 FINISHED = "FINISHED"
 
