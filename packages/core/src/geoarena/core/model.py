@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from geoarena.core.config import RunConfig, TrainConfig
     from geoarena.core.protocol import EvalProtocol
     from geoarena.core.task import DataModule, Task
+    from geoarena.core.tracking import Tracker
 
 #: ``on_epoch(epoch, metrics)``: metrics like ``{"train/loss": .., "val/miou": ..}``. It may
 #: raise ``geoarena.core.errors.Pruned`` to stop training (Optuna pruning).
@@ -42,6 +43,31 @@ class ModelCard:
     gsd: float = 0.0
     weights: str = "random"
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExportedModel:
+    """A trained model written as files that load without the training code path.
+
+    Attributes:
+        loader: ``"package.module:function"``; ``function(model_dir, card)`` returns an object
+            with ``predict(inputs)``. It must live in an installed package (the model's leaf).
+        files: name → path of the files written by ``export`` (weights, ONNX, tables).
+        card: the ModelCard's fields plus what a user of the model needs: ``modality``,
+            ``task``, ``task_kind``, ``class_names``, normalisation (``mean``/``std``), ``gsd``.
+        input_example: a small input in the form ``predict`` takes (for signatures and tests).
+    """
+
+    loader: str
+    files: dict[str, str]
+    card: dict[str, Any]
+    input_example: Any = None
+
+
+#: Loggers of exported models, called as ``logger(tracker, run_id, exported)`` once a cell's
+#: test split is scored. ``geoarena.serve`` adds the MLflow Model logger from its plugin; core
+#: knows nothing of model formats.
+MODEL_LOGGERS: list[Callable[[Tracker, str, ExportedModel], None]] = []
 
 
 @dataclass
@@ -90,3 +116,56 @@ class ModelAdapter(ABC):
     def log_artifacts(self, out_dir: str) -> list[str]:
         """Optionally write adapter-specific artifacts (curves, weights) into ``out_dir``."""
         return []
+
+    #: what ``count_units`` counts, for the throughput metric (chip, image, doc, point…).
+    throughput_unit: str = "sample"
+
+    def count_units(self, batch: dict[str, Any]) -> int:
+        """Units of ``throughput_unit`` in ``batch`` (default: the batch length)."""
+        for v in batch.values():
+            if hasattr(v, "shape") and len(v.shape) > 0:
+                return int(v.shape[0])
+            if isinstance(v, list):
+                return len(v)
+        return 1
+
+    def export(self, out_dir: str) -> ExportedModel | None:
+        """Optionally write the trained model into ``out_dir`` for serving (``None``: no export)."""
+        return None
+
+
+def log_exported_model(tracker: Tracker, run_id: str, adapter: ModelAdapter) -> None:
+    """Export ``adapter``'s trained model and hand it to every ``MODEL_LOGGERS`` entry.
+
+    An export failure is recorded (tag ``model_export`` and a traceback artifact) but does not
+    fail the cell: its scores stand without a served model.
+    """
+    import logging
+    import tempfile
+    import traceback
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            exported = adapter.export(tmp)
+            if exported is not None:
+                for logger in MODEL_LOGGERS:
+                    logger(tracker, run_id, exported)
+        except Exception as exc:
+            logging.getLogger(__name__).warning("model export of run %s failed: %s", run_id, exc)
+            tracker.set_tags(run_id, {"model_export": f"failed: {type(exc).__name__}: {exc}"})
+            tracker.log_text(run_id, traceback.format_exc(), "model_export_error.txt")
+            return
+    state = "none" if exported is None else ("logged" if MODEL_LOGGERS else "no logger")
+    tracker.set_tags(run_id, {"model_export": state})
+
+
+def latency_metrics(
+    predict_s: float, n_samples: int, n_units: int, n_calls: int, unit: str
+) -> dict[str, float]:
+    """Per-cell inference figures from the test split (``predict`` calls only, data loading
+    excluded): ms per sample, units per second, and the mean batch size of those calls."""
+    return {
+        "latency/ms_per_sample": 1000.0 * predict_s / max(n_samples, 1),
+        f"throughput/{unit}s_per_s": n_units / max(predict_s, 1e-9),
+        "latency/batch_size": n_samples / max(n_calls, 1),
+    }

@@ -18,7 +18,7 @@ from typing import Any
 
 from geoarena.core.config import RunConfig
 from geoarena.core.errors import ConfigError, Pruned
-from geoarena.core.model import FitResult, ModelAdapter
+from geoarena.core.model import FitResult, ModelAdapter, latency_metrics, log_exported_model
 from geoarena.core.protocol import EvalProtocol
 from geoarena.core.provenance import git_sha
 from geoarena.core.registry import MODELS, PROTOCOLS, TASKS
@@ -149,8 +149,12 @@ def run(
         t_test = time.perf_counter()
         metric.reset()
         n_test, sample_batch, sample_pred = 0, None, None
+        predict_s, n_units, n_calls = 0.0, 0, 0
         for batch in data.loader("test", cfg.train.batch_size, shuffle=False):
+            t_pred = time.perf_counter()
             pred = adapter.predict(batch)
+            predict_s, n_calls = predict_s + time.perf_counter() - t_pred, n_calls + 1
+            n_units += adapter.count_units(batch)
             metric.update(pred, batch)
             n_test += _len(batch)
             if sample_batch is None:
@@ -165,10 +169,13 @@ def run(
             "time/test_samples_per_s": n_test / max(test_s, 1e-9),
             "fit/best_epoch": result.fit.best_epoch,
             "fit/epochs_run": result.fit.epochs_run,
+            **latency_metrics(predict_s, n_test, n_units, n_calls, adapter.throughput_unit),
         }
         tracker.log_metrics(run_id, final, step=max(result.fit.epochs_run, 0))
+        tracker.set_tags(run_id, {"latency_device": str(getattr(adapter, "device", "cpu"))})
         if artifacts:
             _log_artifacts(tracker, run_id, cfg, task, metric, adapter, sample_batch, sample_pred)
+            log_exported_model(tracker, run_id, adapter)
         result.status = "FINISHED"
         result.duration_s = time.perf_counter() - t0
         tracker.log_metrics(run_id, {"time/total_s": result.duration_s})
