@@ -10,9 +10,11 @@ from __future__ import annotations
 def register() -> None:
     from geoarena.eo.baselines import registry as baselines
     from geoarena.eo.data import embedded_tasks, eurosat, geobench, suite_entries  # noqa: F401  (register on import)
+    from geoarena.eo.geobench2 import tasks as geobench2_tasks
     from geoarena.eo.models import register_all as register_models
 
     baselines.register()
     register_models()
     geobench.register()
+    geobench2_tasks.register()
     suite_entries.register()

@@ -1,0 +1,80 @@
+"""The 19 GEO-Bench-2 tasks (``eo/gb2-<dataset>``), each with the leaderboard's metric.
+
+Registration imports nothing heavy: data modules and metrics are built on first use.
+"""
+
+from __future__ import annotations
+
+from geoarena.core.registry import TASKS
+from geoarena.core.task import DataContext, Task
+from geoarena.eo.geobench2.specs import SPECS, GB2Spec
+
+#: GeoArena task name of a GEO-Bench-2 dataset
+TASK_PREFIX = "eo/gb2-"
+
+
+def task_name(dataset: str) -> str:
+    return f"{TASK_PREFIX}{dataset}"
+
+
+def _metrics(spec: GB2Spec):
+    def build():
+        if spec.kind == "seg":
+            from geoarena.core.metrics import ConfusionMatrixMetric
+
+            return ConfusionMatrixMetric(
+                spec.num_classes, target_key="mask", ignore_index=spec.ignore_index
+            )
+        if spec.kind == "cls":
+            from geoarena.core.metrics import ConfusionMatrixMetric
+
+            return ConfusionMatrixMetric(spec.num_classes, target_key="label")
+        if spec.kind == "multilabel":
+            from geoarena.core.metrics import MultilabelF1
+
+            return MultilabelF1(spec.num_classes)
+        if spec.kind == "regression":
+            from geoarena.eo.geobench2.metrics import PixelRegressionMetric
+
+            return PixelRegressionMetric()
+        if spec.kind == "instance_seg":
+            from geoarena.eo.geobench2.metrics import InstanceSegMetric
+
+            return InstanceSegMetric(spec.num_classes, spec.class_names)
+        from geoarena.det.coco_metric import DetectionMetric
+
+        return DetectionMetric(spec.num_classes, spec.class_names)
+
+    return build
+
+
+def make_task(spec: GB2Spec) -> Task:
+    def datamodule(ctx: DataContext):
+        from geoarena.eo.geobench2.datamodule import GB2DataModule, find_dataset_files
+
+        return GB2DataModule(
+            find_dataset_files(ctx.data_root, spec), spec, max_samples=16 if ctx.quick else None
+        )
+
+    return Task(
+        name=task_name(spec.name),
+        kind=spec.kind,  # type: ignore[arg-type]
+        datamodule=datamodule,
+        metrics=_metrics(spec),
+        metric=spec.metric,
+        direction="minimize" if spec.kind == "regression" else "maximize",
+        num_classes=spec.num_classes,
+        class_names=spec.class_names,
+        bands=spec.canonical,
+        capabilities=spec.capabilities,
+        modality="eo",
+        dataset=spec.name,
+        needs_data_root=True,
+        description=f"GEO-Bench-2 {spec.name}: {spec.description}",
+    )
+
+
+def register() -> None:
+    """Register the 19 tasks (names only; nothing is read until a task is built)."""
+    for spec in SPECS.values():
+        TASKS.add(task_name(spec.name), (lambda s=spec: make_task(s)))
