@@ -27,241 +27,49 @@ Lower-is-better metrics are flipped by the normaliser (``(max - v) / (max - min)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from geoarena.core.errors import ConfigError, DataError
-
-SCORE_COL = "test metric"
-DATASET_COL = "dataset"
-
-#: The datasets of the GEO-Bench-2 leaderboard, in its display order.
-GEOBENCH2_DATASETS: tuple[str, ...] = (
-    "biomassters",
-    "so2sat",
-    "forestnet",
-    "benv2",
-    "treesatai",
-    "kuro_siwo",
-    "dynamic_earthnet",
-    "pastis",
-    "burn_scars",
-    "spacenet2",
-    "cloudsen12",
-    "fotw",
-    "caffe",
-    "flair2",
-    "spacenet7",
-    "substation",
-    "everwatch",
-    "nzcattle",
-    "pastis_r",
+from geoarena.core.errors import ConfigError
+from geoarena.results.capability import (
+    GEOBENCH2_CAPABILITY_GROUPS,
+    GEOBENCH2_DATASETS,
+    capability_groups,
+    capability_tags,
 )
+from geoarena.results.normalize import Normalizer
+from geoarena.results.schema import DATASET_COL, SCORE_COL
+from geoarena.results.stats import iqm, percentile_ci, sem, trimmed_sem
 
-#: GEO-Bench-2's capability groups ("dimensions" on its leaderboard): group → datasets.
-GEOBENCH2_CAPABILITY_GROUPS: dict[str, tuple[str, ...]] = {
-    "Core": (
-        "kuro_siwo",
-        "pastis",
-        "burn_scars",
-        "cloudsen12",
-        "flair2",
-        "spacenet7",
-        "benv2",
-        "treesatai",
-        "biomassters",
-        "fotw",
-        "substation",
-        "everwatch",
-    ),
-    "Multi-Spectral-Dependent": (
-        "benv2",
-        "biomassters",
-        "pastis",
-        "so2sat",
-        "cloudsen12",
-        "spacenet2",
-        "burn_scars",
-        "fotw",
-    ),
-    "Multi-Temporal": ("kuro_siwo", "pastis", "biomassters", "dynamic_earthnet"),
-    "Pixel-wise": (
-        "kuro_siwo",
-        "pastis",
-        "burn_scars",
-        "spacenet2",
-        "cloudsen12",
-        "caffe",
-        "flair2",
-        "dynamic_earthnet",
-        "biomassters",
-        "spacenet7",
-        "fotw",
-    ),
-    "Classification": ("so2sat", "forestnet", "benv2", "treesatai"),
-    "Detection (Object/Instance)": ("substation", "everwatch", "nzcattle", "pastis_r"),
-    "Under 10m Resolution": ("spacenet2", "treesatai", "flair2", "dynamic_earthnet", "spacenet7"),
-    "10m and Above Resolution": (
-        "biomassters",
-        "so2sat",
-        "kuro_siwo",
-        "cloudsen12",
-        "pastis",
-        "benv2",
-        "forestnet",
-        "burn_scars",
-        "caffe",
-        "fotw",
-    ),
-    "RGB/NIR": ("flair2", "treesatai", "dynamic_earthnet", "spacenet7", "fotw"),
-}
+__all__ = [
+    "DATASET_COL",
+    "GEOBENCH2_BOOTSTRAP_SEED",
+    "GEOBENCH2_CAPABILITY_GROUPS",
+    "GEOBENCH2_DATASETS",
+    "GEOBENCH2_N_BOOTSTRAP",
+    "SCORE_COL",
+    "Leaderboard",
+    "Normalizer",
+    "aggregate_groups",
+    "capability_groups",
+    "capability_tags",
+    "compute_leaderboard",
+    "iqm",
+    "leaderboard_value",
+    "per_dataset_scores",
+    "rank_methods",
+    "sem",
+    "stratified_bootstrap_iqm",
+    "trimmed_sem",
+]
+
 
 #: Seed and replicate count of the leaderboard's bootstrap (``random_state=100 + i``, 100 times).
 GEOBENCH2_BOOTSTRAP_SEED = 100
 GEOBENCH2_N_BOOTSTRAP = 100
-
-
-# --------------------------------------------------------------------------- capability groups
-
-
-def capability_tags(
-    groups: Mapping[str, Iterable[str]] = GEOBENCH2_CAPABILITY_GROUPS,
-) -> dict[str, tuple[str, ...]]:
-    """Invert group → datasets into dataset → capability tags (tags in group order)."""
-    tags: dict[str, list[str]] = {}
-    for group, datasets in groups.items():
-        for ds in datasets:
-            tags.setdefault(ds, []).append(group)
-    return {ds: tuple(t) for ds, t in tags.items()}
-
-
-def capability_groups(tags: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    """Invert dataset → capability tags into group → datasets (e.g. from ``Task`` tags)."""
-    groups: dict[str, list[str]] = {}
-    for ds, ds_tags in tags.items():
-        for tag in ds_tags:
-            groups.setdefault(tag, []).append(ds)
-    return {g: tuple(ds) for g, ds in groups.items()}
-
-
-# --------------------------------------------------------------------------- robust statistics
-
-
-def _finite(values: Iterable[float] | np.ndarray) -> np.ndarray:
-    a = np.asarray(values, dtype=float).ravel()
-    return a[np.isfinite(a)]
-
-
-def _trimmed(a: np.ndarray, proportion: float = 0.25) -> np.ndarray:
-    # Same cut as scipy.stats.trim_mean / mstats.trim(relative, inclusive): int(p * n) per end.
-    n = a.size
-    cut = int(proportion * n)
-    return np.sort(a)[cut : n - cut]
-
-
-def iqm(values: Iterable[float] | np.ndarray) -> float:
-    """Interquartile mean: ``scipy.stats.trim_mean(values, 0.25)`` over the finite values."""
-    a = _finite(values)
-    if a.size == 0:
-        return float("nan")
-    return float(_trimmed(a).mean())
-
-
-def sem(values: Iterable[float] | np.ndarray) -> float:
-    """Standard error of the mean (``ddof=1``, as ``scipy.stats.sem``); NaN below two values."""
-    a = _finite(values)
-    if a.size < 2:
-        return float("nan")
-    return float(a.std(ddof=1) / np.sqrt(a.size))
-
-
-def trimmed_sem(values: Iterable[float] | np.ndarray) -> float:
-    """Standard error of the values an IQM keeps (the leaderboard's per-dataset IQM error)."""
-    a = _finite(values)
-    return sem(_trimmed(a)) if a.size else float("nan")
-
-
-# --------------------------------------------------------------------------- normalisation
-
-
-@dataclass(frozen=True)
-class Normalizer:
-    """Per-dataset min–max range: normalised = ``(v - min) / (max - min)``.
-
-    ``lower_is_better`` names datasets whose metric improves downwards (RMSE): for them the
-    normalised score is ``(max - v) / (max - min)`` so that 1 is still the best run. A dataset
-    whose range is empty (every run scored the same) normalises to 0.0: it carries no ranking
-    information, and NaN would poison every group it belongs to.
-    """
-
-    ranges: Mapping[str, tuple[float, float]]
-    lower_is_better: frozenset[str] = field(default_factory=frozenset)
-    source: str = "table"
-
-    @classmethod
-    def from_json(cls, path: str | Path, lower_is_better: Iterable[str] = ()) -> Normalizer:
-        """Read a GEO-Bench-2 ``normalizer.json`` (``{"dataset": [min, max], ...}``)."""
-        path = Path(path)
-        try:
-            raw = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise DataError("normalizer file not found", path) from exc
-        except json.JSONDecodeError as exc:
-            raise DataError(f"normalizer is not valid JSON: {exc}", path) from exc
-        ranges: dict[str, tuple[float, float]] = {}
-        for ds, rng in raw.items() if isinstance(raw, dict) else []:
-            if not (isinstance(rng, list | tuple) and len(rng) == 2):
-                raise DataError(f"normalizer entry {ds!r} must be [min, max], got {rng!r}", path)
-            ranges[str(ds)] = (float(rng[0]), float(rng[1]))
-        if not ranges:
-            raise DataError("normalizer must map dataset names to [min, max]", path)
-        return cls(ranges, frozenset(lower_is_better), str(path))
-
-    @classmethod
-    def from_table(
-        cls,
-        df: pd.DataFrame,
-        dataset_col: str = DATASET_COL,
-        score_col: str = SCORE_COL,
-        lower_is_better: Iterable[str] = (),
-    ) -> Normalizer:
-        """Min and max over every run of each dataset in ``df`` (the leaderboard's ``make_normalizer``)."""
-        stats = df.groupby(dataset_col, sort=True)[score_col].agg(["min", "max"])
-        ranges = {str(ds): (float(r["min"]), float(r["max"])) for ds, r in stats.iterrows()}
-        return cls(ranges, frozenset(lower_is_better), "table")
-
-    def to_json(self, path: str | Path) -> Path:
-        """Write the ranges in the leaderboard's ``normalizer.json`` layout."""
-        path = Path(path)
-        path.write_text(json.dumps({k: list(v) for k, v in self.ranges.items()}, indent=2))
-        return path
-
-    def __call__(self, dataset: str, values: float | np.ndarray) -> np.ndarray:
-        if dataset not in self.ranges:
-            raise ConfigError(
-                f"normalizer ({self.source}) has no range for dataset {dataset!r}; "
-                f"it knows {', '.join(sorted(self.ranges))}"
-            )
-        lo, hi = self.ranges[dataset]
-        v = np.asarray(values, dtype=float)
-        span = hi - lo
-        if span == 0:
-            return np.zeros_like(v)
-        return (hi - v) / span if dataset in self.lower_is_better else (v - lo) / span
-
-    def normalize_frame(
-        self, df: pd.DataFrame, dataset_col: str = DATASET_COL, score_col: str = SCORE_COL
-    ) -> pd.Series:
-        """Normalised score of every row of ``df`` (same index)."""
-        out = pd.Series(np.nan, index=df.index, dtype=float)
-        for ds, rows in df.groupby(dataset_col, sort=False).groups.items():
-            out.loc[rows] = self(str(ds), df.loc[rows, score_col].to_numpy())
-        return out
 
 
 # --------------------------------------------------------------------------- per dataset
@@ -273,15 +81,6 @@ def _clean(df: pd.DataFrame, keys: Sequence[str], score_col: str) -> pd.DataFram
         raise ConfigError(f"results table lacks column(s) {missing} needed for aggregation")
     # Failed cells carry no score; they are reported by status, not averaged.
     return df[np.isfinite(pd.to_numeric(df[score_col], errors="coerce"))].reset_index(drop=True)
-
-
-def _percentile_ci(samples: np.ndarray, ci: float) -> tuple[float, float]:
-    s = samples[np.isfinite(samples)]
-    if s.size == 0:
-        return float("nan"), float("nan")
-    alpha = (1.0 - ci) / 2.0
-    lo, hi = np.quantile(s, [alpha, 1.0 - alpha])
-    return float(lo), float(hi)
 
 
 def per_dataset_scores(
@@ -311,7 +110,7 @@ def per_dataset_scores(
     for key, grp in data.groupby(keys, sort=True):
         scores = grp[score_col].to_numpy(dtype=float)
         draws = rng.integers(0, scores.size, size=(n_bootstrap, scores.size))
-        lo, hi = _percentile_ci(scores[draws].mean(axis=1), ci)
+        lo, hi = percentile_ci(scores[draws].mean(axis=1), ci)
         rows.append(
             (
                 *key,
@@ -466,7 +265,7 @@ def aggregate_groups(
                     iqm(mgrp["normalized"]),
                     float(reps.mean()),
                     sem(reps),
-                    *_percentile_ci(reps, ci),
+                    *percentile_ci(reps, ci),
                 )
             rows.append((*key, group, n_ds, len(mgrp), *stats))
     return pd.DataFrame(rows, columns=cols)

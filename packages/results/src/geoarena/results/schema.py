@@ -15,6 +15,10 @@ import pandas as pd
 
 from geoarena.core.errors import DataError
 
+#: The column holding a run's score, and the one naming its dataset.
+SCORE_COL = "test metric"
+DATASET_COL = "dataset"
+
 #: Columns of a GEO-Bench-2 leaderboard submission, spelled (and capitalised) as the leaderboard
 #: reads them. ``test metric`` is the score, ``Metric`` its name.
 GEOBENCH2_COLUMNS: tuple[str, ...] = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from geoarena.results.schema import GEOBENCH2_COLUMNS, RESULTS_COLUMNS, validate_results
 from geoarena.core.tracking import Tracker
+from geoarena.results.schema import GEOBENCH2_COLUMNS, RESULTS_COLUMNS, validate_results
 
 __all__ = ["COLUMNS", "GEOBENCH2_COLUMNS", "results_table", "row_from_run"]
 
