@@ -1,23 +1,38 @@
-"""Chip throughput: geoarena-eo's GridChipReader vs TorchGeo 0.8.1 RasterDataset + GridGeoSampler.
+"""Chip throughput: geoarena-eo's GridChipReader vs TorchGeo 0.8.1 and a plain rasterio loop.
 
-Both read every 256×256 chip (256 chips) of the same 4096×4096×6 uint16 GeoTIFF (tiled 256²,
-DEFLATE, EPSG:32616), written by this script, in the same process, alternating rounds so that
-machine load hits both alike. Goal: ≥ 3× TorchGeo's chips/s (median over rounds).
+Every side reads every 256×256 chip (256 chips) of the same 4096×4096×6 uint16 GeoTIFF (tiled
+256², DEFLATE, EPSG:32616, written by this script) in the same process, interleaved for
+``--rounds`` rounds with thread counts pinned per side (benchmarks/_harness.py):
 
-    .venv/bin/python benchmarks/chip_throughput.py [--size 4096] [--rounds 3] [--threads 2]
+* TorchGeo, main process (``RasterDataset`` + ``GridGeoSampler``, one ``ds[query]`` per chip) at
+  1 thread and at N threads (its torch ops use the intra-op pool);
+* TorchGeo through ``DataLoader(num_workers=N, collate_fn=stack_samples)`` — its documented way to
+  read in parallel, each worker pinned to 1 thread (only when N > 1);
+* the floor: a plain rasterio loop, one ``src.read(window=w)`` per chip, 1 thread;
+* ours: ``GridChipReader`` at 1 thread and at N threads.
 
-Prints ``RESULT chip_throughput speedup=<x> goal=3.0 PASS|FAIL`` last.
+TorchGeo's best configuration at N CPUs is the fastest of its sides by median.
+
+    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/chip_throughput.py [--rounds 5]
+
+RESULT lines: ``chip_throughput_1thread`` (ours vs TorchGeo, both 1 thread),
+``chip_reading_vs_floor`` (ours vs the plain rasterio loop, both 1 thread, goal 1.0), and last
+``chip_throughput`` (ours at N threads vs TorchGeo's best at N CPUs, goal 3.0).
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Bench, Side, interleave, resolve_threads, standard_args
+
+CHIP = 256
 
 
 def write_scene(path: Path, size: int, bands: int = 6) -> None:
@@ -44,68 +59,145 @@ def write_scene(path: Path, size: int, bands: int = 6) -> None:
             dst.write(block, window=rasterio.windows.Window(0, r, size, 1024))
 
 
-def run_ours(path: Path, threads: int) -> tuple[int, float]:
+def ours(path: Path, threads: int) -> dict:
     from geoarena.eo.data.chip_reader import GridChipReader
 
-    t0 = time.perf_counter()
-    n = 0
-    checksum = 0
-    for batch in GridChipReader(path, size=256, batch_size=16, threads=threads):
+    n = checksum = 0
+    for batch in GridChipReader(path, size=CHIP, batch_size=16, threads=threads):
         n += len(batch.data)
         checksum += int(batch.data[:, :, 0, 0].sum())
-    return n, time.perf_counter() - t0
+    return {"chips": n, "checksum": checksum}
 
 
-def run_torchgeo(folder: Path) -> tuple[int, float]:
+def floor(path: Path) -> dict:
+    """The plain loop: one dataset, one windowed read per chip, row-major."""
+    import rasterio
+    from rasterio.windows import Window
+
+    n = checksum = 0
+    with rasterio.open(path) as src:
+        for r in range(0, src.height - CHIP + 1, CHIP):
+            for c in range(0, src.width - CHIP + 1, CHIP):
+                chip = src.read(window=Window(c, r, CHIP, CHIP))
+                n += 1
+                checksum += int(chip[:, 0, 0].sum())
+    return {"chips": n, "checksum": checksum}
+
+
+def _torchgeo_dataset(folder: Path):
     from torchgeo.datasets import RasterDataset
-    from torchgeo.samplers import GridGeoSampler
 
     class Scene(RasterDataset):
         filename_glob = "*.tif"
         is_image = True
 
-    t0 = time.perf_counter()
-    ds = Scene(paths=str(folder))
-    n = 0
-    for query in GridGeoSampler(ds, size=256, stride=256):
-        sample = ds[query]
-        assert sample["image"].shape[-2:] == (256, 256)
+    return Scene(paths=str(folder))
+
+
+def torchgeo_main(folder: Path) -> dict:
+    from torchgeo.samplers import GridGeoSampler
+
+    ds = _torchgeo_dataset(folder)
+    n = checksum = 0
+    for query in GridGeoSampler(ds, size=CHIP, stride=CHIP):
+        image = ds[query]["image"]
+        assert image.shape[-2:] == (CHIP, CHIP)
         n += 1
-    return n, time.perf_counter() - t0
+        checksum += int(image[:, 0, 0].sum())
+    return {"chips": n, "checksum": checksum}
+
+
+def _one_thread_worker(_):
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def torchgeo_loader(folder: Path, workers: int) -> dict:
+    from torch.utils.data import DataLoader
+    from torchgeo.datasets import stack_samples
+    from torchgeo.samplers import GridGeoSampler
+
+    ds = _torchgeo_dataset(folder)
+    loader = DataLoader(
+        ds,
+        sampler=GridGeoSampler(ds, size=CHIP, stride=CHIP),
+        batch_size=16,
+        num_workers=workers,
+        collate_fn=stack_samples,
+        worker_init_fn=_one_thread_worker,
+    )
+    n = checksum = 0
+    for batch in loader:
+        n += len(batch["image"])
+        checksum += int(batch["image"][:, :, 0, 0].sum())
+    return {"chips": n, "checksum": checksum}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=4096)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
+    standard_args(ap, rounds=5)
     args = ap.parse_args()
+    n_thr = resolve_threads(args.threads)
+    bench = Bench("chip_throughput", ["rasterio", "torch", "torchgeo", "numpy"])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = folder / "scene.tif"
         write_scene(path, args.size)
-        run_ours(path, args.threads)  # warm the page cache for both
-        ours, ours1, tg = [], [], []
-        for r in range(args.rounds):
-            n_t, t_t = run_torchgeo(folder)
-            n_o, t_o = run_ours(path, args.threads)
-            n_1, t_1 = run_ours(path, 1)
-            assert n_t == n_o == n_1, (n_t, n_o, n_1)
-            tg.append(n_t / t_t)
-            ours.append(n_o / t_o)
-            ours1.append(n_1 / t_1)
-            print(
-                f"round {r}: torchgeo {n_t / t_t:7.1f} chips/s | ours ({args.threads} threads) {n_o / t_o:7.1f} chips/s"
-                f" | ours (1 thread) {n_1 / t_1:7.1f} chips/s  [{n_t} chips]"
+        tg1 = Side("torchgeo 1 thread", lambda: torchgeo_main(folder), 1, "ds[query] per chip")
+        sides = [tg1]
+        tg_best = [tg1]
+        if n_thr > 1:
+            tgn = Side(f"torchgeo {n_thr} threads", lambda: torchgeo_main(folder), n_thr)
+            tgl = Side(
+                f"torchgeo DataLoader {n_thr} workers",
+                lambda: torchgeo_loader(folder, n_thr),
+                n_thr,
+                "num_workers=N, 1 thread each",
             )
-    speed = statistics.median(ours) / statistics.median(tg)
-    speed1 = statistics.median(ours1) / statistics.median(tg)
-    print(
-        f"median chips/s: torchgeo {statistics.median(tg):.1f}, ours {statistics.median(ours):.1f} "
-        f"({args.threads} threads), ours {statistics.median(ours1):.1f} (1 thread, {speed1:.2f}x)"
+            sides += [tgn, tgl]
+            tg_best += [tgn, tgl]
+        fl = Side("floor: rasterio loop", lambda: floor(path), 1, "src.read(window) per chip")
+        o1 = Side("ours 1 thread", lambda: ours(path, 1), 1, "GridChipReader(threads=1)")
+        on = Side(f"ours {n_thr} threads", lambda: ours(path, n_thr), n_thr)
+        sides += [fl, o1] + ([on] if n_thr > 1 else [])
+        interleave(sides, args.rounds, warmup=1)
+    counts = {s.name: {r["chips"] for r in s.runs} for s in sides}
+    sums = {s.name: {r["checksum"] for r in s.runs} for s in sides}
+    same = len({c for v in counts.values() for c in v}) == 1
+    same_data = len({c for v in sums.values() for c in v}) == 1
+    bench.summary(sides)
+    print(f"chips per run: {counts[o1.name]}; same chips and checksums on every side: {same_data}")
+    best = min(tg_best, key=lambda s: s.median())
+    print(f"TorchGeo's fastest configuration at {n_thr} CPU(s): {best.name}")
+    bench.result(
+        "speedup",
+        tg1.seconds(),
+        o1.seconds(),
+        3.0,
+        "ours:1,torchgeo:1",
+        name="chip_throughput_1thread",
+        extra_ok=same and same_data,
     )
-    print(
-        f"RESULT chip_throughput speedup={speed:.2f} goal=3.0 {'PASS' if speed >= 3.0 else 'FAIL'}"
+    bench.result(
+        "ratio",
+        fl.seconds(),
+        o1.seconds(),
+        1.0,
+        "ours:1,floor:1",
+        name="chip_reading_vs_floor",
+        extra_ok=same and same_data,
+    )
+    top = on if n_thr > 1 else o1
+    bench.done()
+    bench.result(
+        "speedup",
+        best.seconds(),
+        top.seconds(),
+        3.0,
+        f"ours:{top.threads},torchgeo:{best.threads}({best.name})",
+        extra_ok=same and same_data,
     )
 
 

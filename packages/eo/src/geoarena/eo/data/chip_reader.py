@@ -100,10 +100,20 @@ class GridChipReader:
 
     def __iter__(self) -> Iterator[ChipBatch]:
         c, s = len(self.bands), self.size
+        batches = [
+            self.windows[i : i + self.batch_size]
+            for i in range(0, len(self.windows), self.batch_size)
+        ]
         try:
+            if self.threads == 1:  # no pool: a hand-off per chip costs more than it overlaps
+                for wins in batches:
+                    data = np.empty((len(wins), c, s, s), dtype=self.dtype)
+                    for out, win in zip(data, wins, strict=True):
+                        self._read_into(out, win)
+                    yield ChipBatch(data, wins)
+                return
             with ThreadPoolExecutor(self.threads) as pool:
-                for start in range(0, len(self.windows), self.batch_size):
-                    wins = self.windows[start : start + self.batch_size]
+                for wins in batches:
                     data = np.empty((len(wins), c, s, s), dtype=self.dtype)
                     list(pool.map(self._read_into, data, wins))
                     yield ChipBatch(data, wins)

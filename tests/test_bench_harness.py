@@ -1,0 +1,68 @@
+"""The benchmark harness: interleaving, thread pinning, the ratio's CI and the PASS rule."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_harness", Path(__file__).resolve().parents[1] / "benchmarks" / "_harness.py"
+)
+harness = importlib.util.module_from_spec(_spec)
+sys.modules["bench_harness"] = harness  # dataclasses look their module up there
+_spec.loader.exec_module(harness)
+
+
+def test_ratio_ci_brackets_the_ratio_and_is_exact_without_noise():
+    point, lo, hi = harness.bootstrap_ratio_ci([2.0] * 5, [1.0] * 5)
+    assert (point, lo, hi) == (2.0, 2.0, 2.0)
+    rng = np.random.default_rng(1)
+    num = 3.0 + rng.normal(0, 0.3, 9)
+    den = 1.0 + rng.normal(0, 0.1, 9)
+    point, lo, hi = harness.bootstrap_ratio_ci(num, den)
+    assert lo < point < hi
+    assert point == pytest.approx(np.median(num) / np.median(den))
+    with pytest.raises(ValueError, match="paired"):
+        harness.bootstrap_ratio_ci([1.0, 2.0], [1.0])
+
+
+def test_pass_needs_the_lower_bound_to_clear_the_goal(capsys):
+    bench = harness.Bench("unit")
+    # ratio 2.0 with a CI reaching below 1.5: FAIL at goal 1.5 although the point clears it
+    ok = bench.result("speedup", [1.0, 2.0, 3.0, 2.0, 4.0], [1.0] * 5, 1.5, "ours:1,peer:1")
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert not ok and line.startswith("RESULT unit speedup=2.000 ci95=[")
+    assert "threads=ours:1,peer:1" in line and "goal=1.5" in line and line.endswith("FAIL")
+    assert bench.result("speedup", [2.0] * 4, [1.0] * 4, 1.5, "x")
+    assert capsys.readouterr().out.strip().endswith("PASS")
+    # lower is better: the CI's upper end must stay under the goal
+    assert bench.result("rss_ratio", [1.05] * 3, [1.0] * 3, 1.1, "x", higher_is_better=False)
+    assert not bench.result("rss_ratio", [1.2] * 3, [1.0] * 3, 1.1, "x", higher_is_better=False)
+    # a failed side condition (e.g. different outputs) fails the line whatever the ratio
+    assert not bench.result("speedup", [9.0] * 3, [1.0] * 3, 1.5, "x", extra_ok=False)
+
+
+def test_interleave_alternates_order_and_pins_threads():
+    torch = pytest.importorskip("torch")
+    seen: list[tuple[str, int, str]] = []
+
+    def side(name):
+        def run():
+            seen.append((name, torch.get_num_threads(), os.environ["OMP_NUM_THREADS"]))
+            return 0.5
+
+        return run
+
+    before = torch.get_num_threads()
+    a = harness.Side("a", side("a"), 1)
+    b = harness.Side("b", side("b"), 2)
+    harness.interleave([a, b], rounds=3, warmup=1, verbose=False)
+    assert [s[0] for s in seen] == ["a", "b", "a", "b", "b", "a", "a", "b"]
+    assert {(n, t, e) for n, t, e in seen} == {("a", 1, "1"), ("b", 2, "2")}
+    assert torch.get_num_threads() == before  # restored after every call
+    assert list(a.seconds()) == [0.5, 0.5, 0.5] and len(b.runs) == 3
