@@ -13,8 +13,15 @@ def register() -> None:
     from geoarena.core.protocol import STANDARD_PROTOCOLS
     from geoarena.core.registry import PROTOCOLS
 
+    from geoarena.core.suite import define_suite
+
     for proto in STANDARD_PROTOCOLS:
         PROTOCOLS.add(proto.name, proto)
+    define_suite(
+        "default",
+        "every installed package's short share on embedded real data (no --data-root; "
+        "`make benchmark`)",
+    )
     if os.environ.get("GEOARENA_REGISTER_TOYS") == "1":
         from geoarena.core.suite import SuiteEntry, extend_suite
         from geoarena.core.testing import register_toys

@@ -110,15 +110,20 @@ def _copy(train: TrainConfig) -> TrainConfig:
     return apply_overrides(train, {})
 
 
+def define_suite(name: str, description: str = "", needs_data_root: bool = False) -> Suite:
+    """Suite ``name``, created empty on first use (its description kept from the first caller)."""
+    if name in SUITES._entries:
+        return SUITES._entries[name].obj
+    suite = Suite(name, description=description, needs_data_root=needs_data_root)
+    SUITES.add(name, suite)
+    return suite
+
+
 def extend_suite(
     name: str, entry: SuiteEntry, description: str = "", needs_data_root: bool = False
 ) -> Suite:
     """Add ``entry`` to suite ``name`` (created on first use). Called from package plugins."""
-    if name in SUITES._entries:
-        suite = SUITES._entries[name].obj
-    else:
-        suite = Suite(name, description=description, needs_data_root=needs_data_root)
-        SUITES.add(name, suite)
+    suite = define_suite(name, description, needs_data_root)
     if description and not suite.description:
         suite.description = description
     suite.needs_data_root = suite.needs_data_root or needs_data_root

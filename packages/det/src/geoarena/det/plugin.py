@@ -7,13 +7,14 @@ def register() -> None:
     from geoarena.core.registry import MODELS
     from geoarena.det import tasks  # noqa: F401  (registers det/* tasks)
     from geoarena.det.suites import register_suites
-    from geoarena.det.yolo_adapter import YoloAdapter
 
     for arch in ("yolov8", "yolov8-p2", "yolo11"):
         for size in ("n", "s", "m"):
             name = f"det/{arch.replace('-p2', '')}{size}{'-p2' if arch.endswith('p2') else ''}"
 
             def factory(_arch: str = arch, _size: str = size, **kw):
+                from geoarena.det.yolo_adapter import YoloAdapter  # ultralytics loads here
+
                 return YoloAdapter(**{"arch": _arch, "size": _size, **kw})
 
             MODELS.add(name, factory, kinds=("det", "obb"), family="ultralytics-yolo")

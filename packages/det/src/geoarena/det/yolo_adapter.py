@@ -27,6 +27,7 @@ from geoarena.core.errors import ConfigError, DataError
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol
 from geoarena.core.task import DataModule, Task
+from geoarena.det.ultralytics_results import results_to_dict
 from geoarena.det.yolo_offline import ensure_offline
 
 ARCHS = ("yolov8", "yolov8-p2", "yolo11")
@@ -327,35 +328,6 @@ class YoloAdapter(ModelAdapter):
         """Remove the temporary YOLO dataset/run folder."""
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def results_to_dict(r: Any, obb: bool) -> dict[str, np.ndarray]:
-    """One ultralytics ``Results`` → ``{"boxes", "scores", "labels"}`` numpy arrays."""
-    if obb:
-        o = r.obb
-        if o is None or len(o) == 0:
-            return {
-                "boxes": np.zeros((0, 4, 2)),
-                "scores": np.zeros(0),
-                "labels": np.zeros(0, dtype=np.int64),
-            }
-        return {
-            "boxes": o.xyxyxyxy.cpu().numpy().astype(np.float64),
-            "scores": o.conf.cpu().numpy().astype(np.float64),
-            "labels": o.cls.cpu().numpy().astype(np.int64),
-        }
-    b = r.boxes
-    if b is None or len(b) == 0:
-        return {
-            "boxes": np.zeros((0, 4)),
-            "scores": np.zeros(0),
-            "labels": np.zeros(0, dtype=np.int64),
-        }
-    return {
-        "boxes": b.xyxy.cpu().numpy().astype(np.float64),
-        "scores": b.conf.cpu().numpy().astype(np.float64),
-        "labels": b.cls.cpu().numpy().astype(np.int64),
-    }
 
 
 def _device(requested: str) -> str:

@@ -7,5 +7,4 @@ def register() -> None:
     from geoarena.pc import registry, tasks
 
     tasks.register()
-    registry.register_models()
     registry.register_suites()

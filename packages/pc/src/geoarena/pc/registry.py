@@ -7,6 +7,7 @@ from typing import Any
 from geoarena.core.registry import MODELS
 
 
+@MODELS.register("pc/randla", kinds=("pc_seg",))
 def randla(**kwargs: Any):
     """RandLA-Net-style network (random sampling, local spatial encoding, attentive pooling)."""
     from geoarena.pc.models.adapter import PointNetAdapter
@@ -14,6 +15,7 @@ def randla(**kwargs: Any):
     return PointNetAdapter(arch="randla", **kwargs)
 
 
+@MODELS.register("pc/pointnet2", kinds=("pc_seg",))
 def pointnet2(**kwargs: Any):
     """PointNet++-style network (farthest-point sampling, kNN grouping, feature propagation)."""
     from geoarena.pc.models.adapter import PointNetAdapter
@@ -22,17 +24,12 @@ def pointnet2(**kwargs: Any):
     return PointNetAdapter(arch="pointnet2", **kwargs)
 
 
+@MODELS.register("pc/random-forest", kinds=("pc_seg",))
 def random_forest(**kwargs: Any):
     """Random forest on the per-point geometric features."""
     from geoarena.pc.models.forest import RandomForestAdapter
 
     return RandomForestAdapter(**kwargs)
-
-
-def register_models() -> None:
-    MODELS.add("pc/randla", randla, kinds=("pc_seg",))
-    MODELS.add("pc/pointnet2", pointnet2, kinds=("pc_seg",))
-    MODELS.add("pc/random-forest", random_forest, kinds=("pc_seg",))
 
 
 def register_suites() -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from geoarena.core.registry import MODELS
-from geoarena.eo.baselines.adapter import ClassicalAdapter
+
+if TYPE_CHECKING:  # scikit-learn/LightGBM load when a baseline is made, not at registration
+    from geoarena.eo.baselines.adapter import ClassicalAdapter
 
 _BASELINES = {
     "eo/rf-pixels": ("rf", "pixels", ("seg",)),
@@ -15,6 +19,8 @@ _BASELINES = {
 
 def _factory(name: str, estimator: str, features: str):
     def make(**kwargs) -> ClassicalAdapter:
+        from geoarena.eo.baselines.adapter import ClassicalAdapter
+
         return ClassicalAdapter(name, **{"estimator": estimator, "features": features, **kwargs})
 
     make.__name__ = name.split("/")[1].replace("-", "_")

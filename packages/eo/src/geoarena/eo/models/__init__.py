@@ -9,15 +9,5 @@ from __future__ import annotations
 
 
 def register_all() -> None:
-    """Register every EO model under ``eo/<name>``."""
-    from geoarena.eo.models.zoo import (
-        register_mmseg_models,
-        register_prithvi_models,
-        register_timm_models,
-        register_token_vits,
-    )
-
-    register_timm_models()
-    register_prithvi_models()
-    register_token_vits()
-    register_mmseg_models()
+    """Register every EO model under ``eo/<name>`` (the decorators in ``zoo`` run on import)."""
+    from geoarena.eo.models import zoo  # noqa: F401

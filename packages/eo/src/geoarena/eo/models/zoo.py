@@ -8,35 +8,41 @@ layer from the checkpoint's bands (``weights_bands``, RGB for ImageNet weights) 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoarena.core.registry import MODELS
-from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
-from geoarena.eo.models.encoders import TimmEncoder
-from geoarena.eo.models.prithvi import PRITHVI_CONFIGS, PrithviEncoder
-from geoarena.eo.models.satmae import SatMAEEncoder
-from geoarena.eo.models.wavelength_vit import WavelengthViTEncoder
+
+# Registration runs when the plugin loads (``run_benchmark.py --list``), so this module imports
+# no torch/timm at its top: the builders import the model code when a model is made.
+if TYPE_CHECKING:
+    from geoarena.eo.models.adapter import EOTorchAdapter
+
+#: what every EO backbone here can serve
+KINDS = ("cls", "multilabel", "seg")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-#: registry name → (timm architecture, default config)
-TIMM_MODELS: dict[str, tuple[str, EOModelConfig]] = {
-    "eo/resnet18": ("resnet18", EOModelConfig(decoder="unet")),
-    "eo/resnet50": ("resnet50", EOModelConfig(decoder="unet")),
-    "eo/convnext-atto": ("convnext_atto", EOModelConfig(decoder="unet")),
-    "eo/convnext-femto": ("convnext_femto", EOModelConfig(decoder="unet")),
-    "eo/vit-tiny": ("vit_tiny_patch16_224", EOModelConfig(decoder="upernet")),
-    "eo/vit-small": ("vit_small_patch16_224", EOModelConfig(decoder="upernet")),
-    "eo/swin-tiny": ("swin_tiny_patch4_window7_224", EOModelConfig(decoder="upernet")),
+#: registry name → (timm architecture, default decoder)
+TIMM_MODELS: dict[str, tuple[str, str]] = {
+    "eo/resnet18": ("resnet18", "unet"),
+    "eo/resnet50": ("resnet50", "unet"),
+    "eo/convnext-atto": ("convnext_atto", "unet"),
+    "eo/convnext-femto": ("convnext_femto", "unet"),
+    "eo/vit-tiny": ("vit_tiny_patch16_224", "upernet"),
+    "eo/vit-small": ("vit_small_patch16_224", "upernet"),
+    "eo/swin-tiny": ("swin_tiny_patch4_window7_224", "upernet"),
 }
 
 
 def timm_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
     """The adapter for registered timm model ``name`` with ``model_kwargs`` overrides."""
-    arch, base = TIMM_MODELS[name]
+    from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
+    from geoarena.eo.models.encoders import TimmEncoder
+
+    arch, decoder = TIMM_MODELS[name]
     base = EOModelConfig.from_kwargs(
-        base, {"weights_mean": IMAGENET_MEAN, "weights_std": IMAGENET_STD}
+        EOModelConfig(decoder=decoder), {"weights_mean": IMAGENET_MEAN, "weights_std": IMAGENET_STD}
     )
     config = EOModelConfig.from_kwargs(base, model_kwargs)
 
@@ -48,26 +54,54 @@ def timm_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
     return EOTorchAdapter(name, arch, factory, config)
 
 
-def register_timm_models() -> None:
-    for name in TIMM_MODELS:
-        MODELS.add(
-            name,
-            _factory(name),
-            kinds=("cls", "multilabel", "seg"),
-            family="timm",
-            backbone=TIMM_MODELS[name][0],
-        )
+@MODELS.register("eo/resnet18", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/resnet18"][0])
+def resnet18(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm ResNet-18, UNet decoder."""
+    return timm_adapter("eo/resnet18", **model_kwargs)
 
 
-def _factory(name: str):
-    def make(**model_kwargs: Any) -> EOTorchAdapter:
-        return timm_adapter(name, **model_kwargs)
+@MODELS.register("eo/resnet50", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/resnet50"][0])
+def resnet50(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm ResNet-50, UNet decoder."""
+    return timm_adapter("eo/resnet50", **model_kwargs)
 
-    make.__name__ = f"make_{name.split('/')[-1].replace('-', '_')}"
-    make.__doc__ = (
-        f"{name}: timm {TIMM_MODELS[name][0]} backbone ({', '.join(('cls', 'multilabel', 'seg'))})."
-    )
-    return make
+
+@MODELS.register(
+    "eo/convnext-atto", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/convnext-atto"][0]
+)
+def convnext_atto(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm ConvNeXt-atto, UNet decoder."""
+    return timm_adapter("eo/convnext-atto", **model_kwargs)
+
+
+@MODELS.register(
+    "eo/convnext-femto", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/convnext-femto"][0]
+)
+def convnext_femto(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm ConvNeXt-femto, UNet decoder."""
+    return timm_adapter("eo/convnext-femto", **model_kwargs)
+
+
+@MODELS.register("eo/vit-tiny", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/vit-tiny"][0])
+def vit_tiny(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm ViT-Tiny/16, UperNet decoder."""
+    return timm_adapter("eo/vit-tiny", **model_kwargs)
+
+
+@MODELS.register(
+    "eo/vit-small", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/vit-small"][0]
+)
+def vit_small(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm ViT-Small/16, UperNet decoder."""
+    return timm_adapter("eo/vit-small", **model_kwargs)
+
+
+@MODELS.register(
+    "eo/swin-tiny", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/swin-tiny"][0]
+)
+def swin_tiny(**model_kwargs: Any) -> EOTorchAdapter:
+    """timm Swin-Tiny, UperNet decoder."""
+    return timm_adapter("eo/swin-tiny", **model_kwargs)
 
 
 #: registry name → Prithvi-EO-2.0 size (``PRITHVI_CONFIGS``)
@@ -84,6 +118,9 @@ PRITHVI_MODELS: dict[str, str] = {
 def prithvi_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
     """Prithvi-EO-2.0 of size ``PRITHVI_MODELS[name]``; ``weights`` loads a published checkpoint
     (HLS bands, reflectance × 10000) and adapts its patch embedding to the data's bands."""
+    from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
+    from geoarena.eo.models.prithvi import PRITHVI_CONFIGS, PrithviEncoder
+
     size = PRITHVI_MODELS[name]
     cfg = PRITHVI_CONFIGS[size]
     base = EOModelConfig(
@@ -104,24 +141,67 @@ def prithvi_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
     return EOTorchAdapter(name, f"prithvi_eo_v2_{size.lower()}", factory, config)
 
 
-def register_prithvi_models() -> None:
-    for name in PRITHVI_MODELS:
-        MODELS.add(
-            name,
-            _named(name, prithvi_adapter),
-            kinds=("cls", "multilabel", "seg"),
-            family="prithvi",
-            backbone=PRITHVI_MODELS[name],
-        )
+@MODELS.register(
+    "eo/prithvi-tiny", kinds=KINDS, family="prithvi", backbone=PRITHVI_MODELS["eo/prithvi-tiny"]
+)
+def prithvi_tiny(**model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 tiny, UperNet decoder (``weights``: a local checkpoint)."""
+    return prithvi_adapter("eo/prithvi-tiny", **model_kwargs)
 
 
-def _named(name: str, builder):
-    def make(**model_kwargs: Any) -> EOTorchAdapter:
-        return builder(name, **model_kwargs)
+@MODELS.register(
+    "eo/prithvi-eo2-100m",
+    kinds=KINDS,
+    family="prithvi",
+    backbone=PRITHVI_MODELS["eo/prithvi-eo2-100m"],
+)
+def prithvi_eo2_100m(**model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 eo2-100m, UperNet decoder (``weights``: a local checkpoint)."""
+    return prithvi_adapter("eo/prithvi-eo2-100m", **model_kwargs)
 
-    make.__name__ = f"make_{name.split('/')[-1].replace('-', '_')}"
-    make.__doc__ = (builder.__doc__ or "").split("\n")[0]
-    return make
+
+@MODELS.register(
+    "eo/prithvi-eo2-300m",
+    kinds=KINDS,
+    family="prithvi",
+    backbone=PRITHVI_MODELS["eo/prithvi-eo2-300m"],
+)
+def prithvi_eo2_300m(**model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 eo2-300m, UperNet decoder (``weights``: a local checkpoint)."""
+    return prithvi_adapter("eo/prithvi-eo2-300m", **model_kwargs)
+
+
+@MODELS.register(
+    "eo/prithvi-eo2-300m-tl",
+    kinds=KINDS,
+    family="prithvi",
+    backbone=PRITHVI_MODELS["eo/prithvi-eo2-300m-tl"],
+)
+def prithvi_eo2_300m_tl(**model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 eo2-300m-tl, UperNet decoder (``weights``: a local checkpoint)."""
+    return prithvi_adapter("eo/prithvi-eo2-300m-tl", **model_kwargs)
+
+
+@MODELS.register(
+    "eo/prithvi-eo2-600m",
+    kinds=KINDS,
+    family="prithvi",
+    backbone=PRITHVI_MODELS["eo/prithvi-eo2-600m"],
+)
+def prithvi_eo2_600m(**model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 eo2-600m, UperNet decoder (``weights``: a local checkpoint)."""
+    return prithvi_adapter("eo/prithvi-eo2-600m", **model_kwargs)
+
+
+@MODELS.register(
+    "eo/prithvi-eo2-600m-tl",
+    kinds=KINDS,
+    family="prithvi",
+    backbone=PRITHVI_MODELS["eo/prithvi-eo2-600m-tl"],
+)
+def prithvi_eo2_600m_tl(**model_kwargs: Any) -> EOTorchAdapter:
+    """Prithvi-EO-2.0 eo2-600m-tl, UperNet decoder (``weights``: a local checkpoint)."""
+    return prithvi_adapter("eo/prithvi-eo2-600m-tl", **model_kwargs)
 
 
 #: small, CPU-sized token ViTs (random init by default; ``arch`` overrides size)
@@ -130,6 +210,9 @@ TOKEN_VIT_ARCH = {"embed_dim": 192, "depth": 6, "num_heads": 3, "patch_size": 8}
 
 def wavelength_vit_adapter(name: str = "eo/wavelength-vit", **model_kwargs: Any) -> EOTorchAdapter:
     """Wavelength-conditioned ViT (DOFA/Clay style): takes any band set without adaptation."""
+    from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
+    from geoarena.eo.models.wavelength_vit import WavelengthViTEncoder
+
     config = EOModelConfig.from_kwargs(
         EOModelConfig(decoder="upernet", weights_bands=()), model_kwargs
     )
@@ -144,6 +227,9 @@ def wavelength_vit_adapter(name: str = "eo/wavelength-vit", **model_kwargs: Any)
 
 def satmae_adapter(name: str = "eo/satmae-small", **model_kwargs: Any) -> EOTorchAdapter:
     """SatMAE-style ViT: spectral-group tokens with spectral and temporal encodings."""
+    from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
+    from geoarena.eo.models.satmae import SatMAEEncoder
+
     config = EOModelConfig.from_kwargs(
         EOModelConfig(decoder="upernet", weights_bands=()), model_kwargs
     )
@@ -156,21 +242,21 @@ def satmae_adapter(name: str = "eo/satmae-small", **model_kwargs: Any) -> EOTorc
     return EOTorchAdapter(name, "satmae_group_vit", factory, config)
 
 
-def register_token_vits() -> None:
-    kinds = ("cls", "multilabel", "seg")
-    MODELS.add(
-        "eo/wavelength-vit",
-        _named("eo/wavelength-vit", wavelength_vit_adapter),
-        kinds=kinds,
-        family="wavelength",
-    )
-    MODELS.add(
-        "eo/satmae-small", _named("eo/satmae-small", satmae_adapter), kinds=kinds, family="satmae"
-    )
+@MODELS.register("eo/wavelength-vit", kinds=KINDS, family="wavelength")
+def wavelength_vit(**model_kwargs: Any) -> EOTorchAdapter:
+    """Wavelength-conditioned ViT, UperNet decoder (any band set)."""
+    return wavelength_vit_adapter("eo/wavelength-vit", **model_kwargs)
+
+
+@MODELS.register("eo/satmae-small", kinds=KINDS, family="satmae")
+def satmae_small(**model_kwargs: Any) -> EOTorchAdapter:
+    """SatMAE-style spectral-group ViT, UperNet decoder."""
+    return satmae_adapter("eo/satmae-small", **model_kwargs)
 
 
 def mmseg_unet_adapter(name: str = "eo/mmseg-unet", **model_kwargs: Any) -> EOTorchAdapter:
     """mmsegmentation's UNet backbone with an mmseg FCN head (its classic UNet-FCN pairing)."""
+    from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
     from geoarena.eo.models.mmseg_adapter import MMSegUNetEncoder
 
     config = EOModelConfig.from_kwargs(
@@ -185,7 +271,7 @@ def mmseg_unet_adapter(name: str = "eo/mmseg-unet", **model_kwargs: Any) -> EOTo
     return EOTorchAdapter(name, "mmseg_unet", factory, config, kinds=("seg",))
 
 
-def register_mmseg_models() -> None:
-    MODELS.add(
-        "eo/mmseg-unet", _named("eo/mmseg-unet", mmseg_unet_adapter), kinds=("seg",), family="mmseg"
-    )
+@MODELS.register("eo/mmseg-unet", kinds=("seg",), family="mmseg")
+def mmseg_unet(**model_kwargs: Any) -> EOTorchAdapter:
+    """mmsegmentation UNet backbone + FCN head."""
+    return mmseg_unet_adapter("eo/mmseg-unet", **model_kwargs)
