@@ -109,13 +109,18 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
         fixtures["countryinfo_dir"],
     )
     # fixture France: Factbook 46, 2; every Natural Earth point at the box centre 46.7, 1.7
-    # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus
+    # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus — in the
+    # Wikipedia convention only; the entity keeps its source (Factbook) point
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag() == "4-cities500-checked50-a2p-fam-m49pop"
+    assert cfg.tag() == "5-cities500-checked50-a2p-fam-m49pop-news"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
-    assert fr.lat == pytest.approx((46.0 + 3 * 46.7) / 4, abs=0.01)
-    assert fr.lon == pytest.approx((2.0 + 3 * 1.7) / 4, abs=0.01)
+    assert (fr.lat, fr.lon, fr.geonameid) == (46.0, 2.0, 3017382)
+    lat, lon = gaz.convention_point("country:FR", "wikipedia")
+    assert lat == pytest.approx((46.0 + 3 * 46.7) / 4, abs=0.01)
+    assert lon == pytest.approx((2.0 + 3 * 1.7) / 4, abs=0.01)
+    # cities keep GeoNames' point in every convention
+    assert gaz.convention_point("gn:2988507", "wikipedia") is None
     assert gaz.tag == cfg.tag()
 
 
@@ -199,7 +204,10 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     # without the option (or the sources) the table is empty
     off = GazetteerConfig(admin2=False)
     assert "-a2" not in off.tag()
-    assert GazetteerConfig(admin2_population=False).tag() == "4-cities500-checked300-a2-fam-m49pop"
+    assert (
+        GazetteerConfig(admin2_population=False).tag()
+        == "5-cities500-checked300-a2-fam-m49pop-news"
+    )
     g1 = Gazetteer(
         build_gazetteer(
             tmp_path / "g1.sqlite",
@@ -296,6 +304,9 @@ _M49 = {
     "US": ("Americas", "Northern America", "", 327e6, 9.5e6),
     "CA": ("Americas", "Northern America", "", 37e6, 10.0e6),
     "BR": ("Americas", "Latin America and the Caribbean", "South America", 209e6, 8.5e6),
+    "RU": ("Europe", "Eastern Europe", "", 144e6, 17.1e6),
+    "PS": ("Asia", "Western Asia", "", 4.6e6, 0.006e6),
+    "MP": ("Oceania", "Micronesia", "", 0.057e6, 0.0005e6),
 }
 
 
@@ -380,7 +391,7 @@ def test_admin1_family_and_macro_region_entries(fixtures, tmp_path):
     assert res.place.key == "region:m49:americas"
     # without the options: none of these entries
     off = GazetteerConfig(admin1_families=False, macro_regions=False)
-    assert off.tag() == "4-cities500-checked300-a2p"
+    assert off.tag() == "5-cities500-checked300-a2p-news"
     g0 = Gazetteer(build_gazetteer(tmp_path / "g0.sqlite", src, off))
     assert g0.lookup_backoff("Darfur") == () and g0.lookup_backoff("South Darfur") == ()
     assert [x.place.kind for x in g0.lookup("Americas")] == ["city"]

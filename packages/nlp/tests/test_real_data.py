@@ -15,19 +15,21 @@ def test_geovirus_oracle_resolution_real_data():
     assert path is not None, "GeoVirus.xml ships as package data in geoarena/nlp/data"
     docs = read_geovirus(path)
     assert len(docs) == 229 and sum(len(d.toponyms) for d in docs) == 2170
-    test = split_documents(docs, seed=0)["test"]
+    # the validation split: the test split is scored only when a figure is reported
+    val = split_documents(docs, seed=0)["val"]
     gaz = Gazetteer.open()
     res = {}
     for name, r in (("population", PopulationResolver(gaz)), ("context", ContextResolver(gaz))):
         res[name] = summarize(
-            [score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False) for d in test],
+            [score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False) for d in val],
             n_boot=200,
         )
-    # measured 2026-11-24 with back-off candidates competing (58a427e): context 0.811
-    # (polygon-aware 0.913), population 0.764 on the test split (0.792 / 0.740 before; 0.790 /
-    # 0.738 before the region entries; 0.785 / 0.734 without admin-2; 0.729 / 0.679 with
-    # Factbook points)
-    assert res["context"]["acc161"] >= 0.76
-    assert res["context"]["acc161"] >= res["population"]["acc161"] + 0.03
-    assert res["context"]["acc161_polygon"] >= 0.85
+    # measured 2026-12-06 (entities with source points, GeoVirus' Wikipedia convention applied
+    # in evaluation, demonyms / abbreviations / focus features): val context 0.792 (polygon-aware
+    # 0.924, AUC 0.307; 0.746 with the entities' own points), population 0.780 (AUC 0.319)
+    assert res["context"]["acc161"] >= 0.77
+    assert res["context"]["acc161"] >= res["population"]["acc161"]
+    assert res["context"]["acc161_polygon"] >= 0.90
     assert res["context"]["auc"] < res["population"]["auc"]
+    # the corpus's declared point convention is what GeoVirus' gold points mean
+    assert res["context"]["acc161"] >= res["context"]["acc161_source"] + 0.03

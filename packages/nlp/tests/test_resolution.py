@@ -91,6 +91,12 @@ class _TwoTableGaz:
     def lookup_backoff(self, name):
         return self._get(self.backoff, name)
 
+    def lookup_abbreviation(self, surface):
+        return ()
+
+    def lookup_demonym(self, name):
+        return ()
+
 
 def _place(key, kind, pop=0, cc="US", lat=0.0, lon=0.0):
     return Place(key, key, kind, lat, lon, cc, "", pop)

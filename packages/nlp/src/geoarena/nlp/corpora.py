@@ -48,12 +48,18 @@ class Toponym:
 
 @dataclass
 class Document:
-    """One article: id, text and gold toponyms (sorted by start)."""
+    """One article: id, text and gold toponyms (sorted by start).
+
+    ``corpus`` names the corpus format the reader read (``geovirus``, ``lgl``, ``wiktor``,
+    ``geowebnews``): its point convention and annotation scope are
+    :data:`geoarena.nlp.conventions.CORPUS_CONVENTIONS`, applied only in evaluation.
+    """
 
     doc_id: str
     text: str
     toponyms: list[Toponym] = field(default_factory=list)
     source: str = ""
+    corpus: str = ""
 
 
 def _parse_xml(path: Path) -> ET.Element:
@@ -129,7 +135,9 @@ def read_geovirus(path: str | Path, offset: int = -1) -> list[Document]:
                 )
             )
         tops.sort(key=lambda t: t.start)
-        docs.append(Document(doc_id, text, tops, source=art.findtext("source") or ""))
+        docs.append(
+            Document(doc_id, text, tops, source=art.findtext("source") or "", corpus="geovirus")
+        )
     if not docs:
         raise DataError("no <article> elements", path)
     return docs
@@ -156,7 +164,7 @@ def read_lgl(path: str | Path) -> list[Document]:
                 Toponym(phrase, start, end, lat, lon, int(gid) if gid and gid.isdigit() else None)
             )
         tops.sort(key=lambda t: t.start)
-        docs.append(Document(doc_id, text, tops, source=art.findtext("url") or ""))
+        docs.append(Document(doc_id, text, tops, source=art.findtext("url") or "", corpus="lgl"))
     if not docs:
         raise DataError("no <article> elements", path)
     return docs
@@ -179,7 +187,11 @@ def read_wiktor(path: str | Path) -> list[Document]:
         tops.sort(key=lambda t: t.start)
         docs.append(
             Document(
-                art.get("number") or f"wiktor-{i:04d}", text, tops, source=art.findtext("url") or ""
+                art.get("number") or f"wiktor-{i:04d}",
+                text,
+                tops,
+                source=art.findtext("url") or "",
+                corpus="wiktor",
             )
         )
     if not docs:
@@ -249,7 +261,11 @@ def read_geowebnews(
             g = _GEONAMES_ID.search(note)
             if g:
                 top.geonameid = int(g.group(1))
-        docs.append(Document(txt.stem, text, sorted(spans.values(), key=lambda t: t.start)))
+        docs.append(
+            Document(
+                txt.stem, text, sorted(spans.values(), key=lambda t: t.start), corpus="geowebnews"
+            )
+        )
     if not docs:
         raise DataError("no <id>.txt / <id>.ann pairs", folder)
     return docs
@@ -258,6 +274,22 @@ def read_geowebnews(
 #: GeoVirus ships inside this package (``geoarena/nlp/data/GeoVirus.xml``, CC BY 2.5; see the
 #: README beside it), so a fresh clone evaluates without any data download.
 PACKAGED_GEOVIRUS = Path(__file__).resolve().parent / "data" / "GeoVirus.xml"
+
+
+#: ``--format`` name → reader (each reads the corpus's own on-disk layout from a path)
+READERS = {
+    "geovirus": read_geovirus,
+    "lgl": read_lgl,
+    "wiktor": read_wiktor,
+    "geowebnews": read_geowebnews,
+}
+
+
+def read_corpus(path: str | Path, fmt: str) -> list[Document]:
+    """Read ``path`` with the reader of format ``fmt`` (a key of :data:`READERS`)."""
+    if fmt not in READERS:
+        raise DataError(f"unknown corpus format {fmt!r}; choose one of {', '.join(READERS)}", path)
+    return READERS[fmt](path)
 
 
 def default_geovirus_path() -> Path | None:

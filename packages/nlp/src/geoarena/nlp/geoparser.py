@@ -98,7 +98,8 @@ class Geoparser:
 
 
 def to_records(resolved: Sequence[Resolved]) -> list[dict[str, Any]]:
-    """Plain JSON records: name, span, lat, lon, geonameid, country, score (+ kind, place)."""
+    """Plain JSON records: name, span, lat, lon, geonameid, country, score (+ kind, place,
+    source, and ``demonym``: the mention is a demonym or adjectival form of the place)."""
     out = []
     for r in resolved:
         p = r.place
@@ -115,6 +116,7 @@ def to_records(resolved: Sequence[Resolved]) -> list[dict[str, Any]]:
                 "kind": None if p is None else p.kind,
                 "score": round(r.score, 4),
                 "source": r.mention.source,
+                "demonym": r.demonym,
             }
         )
     return out

@@ -202,7 +202,11 @@ _MONTHS_DAYS = {
 
 class GazetteerMatcher:
     """Capitalised phrases that the gazetteer knows as a country, admin-1 area, continent, or a
-    city of at least ``min_city_population`` (sub-phrases are tried longest first)."""
+    city of at least ``min_city_population`` (sub-phrases are tried longest first), and the
+    names news writes for places: demonyms ("Russian", "Americans"), US state abbreviations with
+    inner dots ("W.Va.", "S.C."), and — only after a comma, as in a dateline ("Fresno, Calif.",
+    "Charleston, WV") — single-word AP abbreviations and postal codes, which are words too
+    ("Miss.", "Mass.", "OK")."""
 
     name = "gazetteer"
 
@@ -217,6 +221,10 @@ class GazetteerMatcher:
     def accepts(self, phrase: str) -> bool:
         if phrase.lower() in self.stop or (len(phrase) < 3 and not phrase.isupper()):
             return False
+        if self.gaz.lookup_demonym(phrase):
+            return True
+        if "." in phrase.rstrip(".") and self.gaz.lookup_abbreviation(phrase):
+            return True  # "W.Va.", "N.Y.": no word is spelt so
         for m in self.gaz.lookup(phrase):
             if not m.main:
                 continue
@@ -238,10 +246,13 @@ class GazetteerMatcher:
                     for j in range(min(len(tokens), i + self.max_tokens), i, -1):
                         s, e = base + tokens[i][0], base + tokens[j - 1][1]
                         phrase, s, e = _trim_the(t, s, e)
-                        if t[e : e + 1] == "." and _INITIALS.fullmatch(phrase):
-                            e += 1  # "U.S." — the phrase pattern stops before the final dot
+                        if t[e : e + 1] == "." and (
+                            _INITIALS.fullmatch(phrase)
+                            or self.gaz.lookup_abbreviation(phrase + ".")
+                        ):
+                            e += 1  # "U.S.", "W.Va." — the phrase pattern stops before the dot
                             phrase = t[s:e]
-                        if phrase and self.accepts(phrase):
+                        if phrase and (self.accepts(phrase) or self.dateline_state(t, s, e)):
                             hit = (s, e, phrase, j)
                             break
                     if hit:
@@ -251,6 +262,18 @@ class GazetteerMatcher:
                         i += 1
             out.append(found)
         return out
+
+    def dateline_state(self, text: str, s: int, e: int) -> bool:
+        """A single-word state abbreviation or postal code right after ", " ("Fresno, Calif.")."""
+        return text[max(0, s - 2) : s] == ", " and bool(self.gaz.lookup_abbreviation(text[s:e]))
+
+    def with_abbreviation_dot(self, text: str, m: Mention) -> Mention:
+        """``m`` extended over the final dot of a state abbreviation ("Calif" → "Calif."): NER
+        spans end before it."""
+        e = m.end
+        if text[e : e + 1] == "." and self.gaz.lookup_abbreviation(text[m.start : e + 1]):
+            return Mention(m.start, e + 1, text[m.start : e + 1], m.label, m.source)
+        return m
 
 
 class CombinedRecognizer:
@@ -267,10 +290,11 @@ class CombinedRecognizer:
         ner = self.ner.recognize(texts)
         extra = self.matcher.recognize(texts) if self.matcher else [[] for _ in texts]
         out = []
-        for ms, gs in zip(ner, extra):
+        for text, ms, gs in zip(texts, ner, extra):
             keep = [m for m in ms if m.source == "ner"]
             if self.matcher:
                 keep += [m for m in ms if m.source == "ner-other" and self.matcher.accepts(m.text)]
+                keep = [self.matcher.with_abbreviation_dot(text, m) for m in keep]
             taken = [(m.start, m.end) for m in keep]
             for g in gs:
                 if all(g.end <= s or g.start >= e for s, e in taken):

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from geoarena.core.errors import ConfigError
+from geoarena.nlp.conventions import convention_of, place_point
+from geoarena.nlp.focus import anchor_place, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import ACC_KM, MAX_ERROR_KM, haversine_km
 from geoarena.nlp.normalize import normalize_name
@@ -44,6 +46,9 @@ FEATURES = (
     "ctx_same_country_mentions",
     "spread",
     "n_candidates",
+    "focus_country",
+    "focus_admin1",
+    "focus_km",
 )
 
 #: how back-off entries (admin-2 areas, admin-1 families) reach the candidate list, see
@@ -57,12 +62,14 @@ SEAT_KM = 50.0
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """A mention and the place chosen for it (``None`` when the gazetteer has no candidate)."""
+    """A mention and the place chosen for it (``None`` when the gazetteer has no candidate);
+    ``demonym`` when the mention is a demonym or adjectival form ("Russian") of the place."""
 
     mention: Mention
     place: Place | None
     score: float = 0.0
     n_candidates: int = 0
+    demonym: bool = False
 
 
 def _variants(name: str) -> list[str]:
@@ -98,6 +105,8 @@ class CandidateSet:
     mentions: list[int]
     candidates: list[NameMatch]
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
+    #: found as a demonym / abbreviation (one entity by construction), not under a name
+    alias: str = ""
 
 
 def _is_seat_area(p: Place, ordinary: Sequence[NameMatch]) -> bool:
@@ -109,6 +118,25 @@ def _is_seat_area(p: Place, ordinary: Sequence[NameMatch]) -> bool:
         and float(haversine_km(m.place.lat, m.place.lon, p.lat, p.lon)) <= SEAT_KM
         for m in ordinary
     )
+
+
+def alias_kind(gaz: Gazetteer, name: str) -> str:
+    """``abbrev`` when ``name`` is a US state abbreviation as written ("W.Va.", "Calif." — also
+    without its final dot, as NER spans end — or a postal code), ``demonym`` when it is a
+    demonym or adjectival form ("Russian", "Americans"), else ``""``."""
+    if gaz.lookup_abbreviation(name) or (
+        not name.endswith(".") and gaz.lookup_abbreviation(name + ".")
+    ):
+        return "abbrev"
+    return "demonym" if gaz.lookup_demonym(name) else ""
+
+
+def alias_candidates(gaz: Gazetteer, name: str) -> list[NameMatch]:
+    """The entity an abbreviation or demonym names (empty for other names)."""
+    kind = alias_kind(gaz, name)
+    if kind == "abbrev":
+        return list(gaz.lookup_abbreviation(name) or gaz.lookup_abbreviation(name + "."))
+    return list(gaz.lookup_demonym(name)) if kind == "demonym" else []
 
 
 def generate_candidates(
@@ -128,6 +156,9 @@ def generate_candidates(
     """
     if backoff not in BACKOFF_MODES:
         raise ConfigError(f"unknown backoff mode {backoff!r}; choose one of {BACKOFF_MODES}")
+    aliased = alias_candidates(gaz, name)
+    if aliased:  # an abbreviation or demonym names one entity: no other reading competes
+        return aliased[:max_candidates]
     found: list[NameMatch] = []
     if backoff == "merge":
         for v in (name, *_variants(name)):
@@ -178,6 +209,7 @@ class _DocumentFeatures:
                     key,
                     [],
                     generate_candidates(self.gaz, m.text, self.max_candidates, self.backoff),
+                    alias=alias_kind(self.gaz, m.text),
                 )
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
@@ -208,6 +240,8 @@ class _DocumentFeatures:
         n_country = Counter(cc for cs_ in country_of for cc in cs_)
         n_admin1 = Counter(a for as_ in admin1_of for a in as_)
         n_top = Counter(top_country)
+        anchors = [anchor_place(cs.candidates, bool(cs.alias)) for cs in sets]
+        focus = infer_focus([a for a in anchors if a is not None])
         for k, cs in enumerate(sets):
             n = len(cs.candidates)
             feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
@@ -238,6 +272,7 @@ class _DocumentFeatures:
                     min(5.0, n_top[cc] - (top_country[k] == cc)) if cc else 0.0,
                     0.0,  # spread: filled per pass
                     float(n),
+                    *focus.features(p, anchors[k]),
                 )
             cs.features = feats
 
@@ -282,7 +317,7 @@ def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
 @dataclass
 class ContextWeights:
     """Weights of :class:`ContextResolver`'s linear score (tuned on the training split by
-    ``experiments/nlp_tune_context.py``)."""
+    ``experiments/nlp_tune_context.py``; the focus weights by ``experiments/nlp_focus_features.py``)."""
 
     log_pop: float = 1.5
     main_name: float = 0.5
@@ -294,6 +329,11 @@ class ContextWeights:
     ctx_admin1: float = 1.0
     ctx_same_country_mentions: float = 0.4
     spread: float = -6.0
+    # document focus (geoarena.nlp.focus): the strongest prior within 0.002 of the best train
+    # objective (experiments/nlp_focus_features.py; train 0.7925 → 0.7917, val 0.7917 both)
+    focus_country: float = 1.0
+    focus_admin1: float = 0.0
+    focus_km: float = -2.0
 
     def vector(self) -> np.ndarray:
         w = np.zeros(len(FEATURES))
@@ -326,7 +366,13 @@ class _BaseResolver:
             z = np.exp(sc - sc.max())
             conf = float(z[best] / z.sum())
             for i in cs.mentions:
-                out[i] = Resolved(mentions[i], cs.candidates[best].place, conf, len(cs.candidates))
+                out[i] = Resolved(
+                    mentions[i],
+                    cs.candidates[best].place,
+                    conf,
+                    len(cs.candidates),
+                    cs.alias == "demonym",
+                )
         return out  # type: ignore[return-value]
 
 
@@ -396,10 +442,13 @@ class LearnedRanker(_BaseResolver):
             self.model.predict(cs.features) if len(cs.candidates) else np.zeros(0) for cs in sets
         ]
 
-    def training_rows(self, docs) -> tuple[np.ndarray, np.ndarray, list[int]]:
-        """(features, relevance, group sizes) from documents with gold coordinates."""
+    def training_rows(self, docs, id_points=None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(features, relevance, group sizes) from documents with gold coordinates; a candidate
+        is relevant when its point under the document corpus's convention is within 161 km of
+        the gold point (``id_points``: see :func:`~geoarena.nlp.conventions.corpus_id_points`)."""
         xs, ys, groups = [], [], []
         for doc in docs:
+            conv = convention_of(doc.corpus)
             gold = [t for t in doc.toponyms if t.resolvable]
             mentions = [Mention(t.start, t.end, t.name) for t in gold]
             sets = self._featurize(mentions)
@@ -407,9 +456,10 @@ class LearnedRanker(_BaseResolver):
                 if len(cs.candidates) < 2:
                     continue
                 t = gold[cs.mentions[0]]
-                lat = np.array([m.place.lat for m in cs.candidates])
-                lon = np.array([m.place.lon for m in cs.candidates])
-                d = haversine_km(lat, lon, t.lat, t.lon)
+                pts = np.array(
+                    [place_point(m.place, conv, self.gaz, id_points) for m in cs.candidates]
+                )
+                d = haversine_km(pts[:, 0], pts[:, 1], t.lat, t.lon)
                 rel = (d <= ACC_KM).astype(np.int32)
                 if rel.sum() == 0:
                     continue  # no candidate is right: nothing to learn from this name
@@ -423,11 +473,16 @@ class LearnedRanker(_BaseResolver):
         return np.vstack(xs), np.concatenate(ys), groups
 
     def fit(
-        self, docs, n_estimators: int = 200, learning_rate: float = 0.05, num_leaves: int = 15
+        self,
+        docs,
+        n_estimators: int = 200,
+        learning_rate: float = 0.05,
+        num_leaves: int = 15,
+        id_points=None,
     ) -> dict[str, float]:
         import lightgbm as lgb
 
-        x, y, groups = self.training_rows(docs)
+        x, y, groups = self.training_rows(docs, id_points)
         self.model = lgb.LGBMRanker(
             objective="lambdarank",
             n_estimators=n_estimators,

@@ -1,0 +1,89 @@
+"""A document's geographic focus, inferred from its unambiguous toponyms, as a prior for the
+ambiguous ones.
+
+Local news names its town's neighbours without the state ("Paris" beside Lexington and Bourbon
+County means Paris, Kentucky); the population prior alone sends such names to the world's
+largest namesake. The focus is read from *anchors*: names whose reading is not in doubt — a name
+with one candidate, a demonym or abbreviation (one entity by construction), or a name whose
+candidates hold exactly one country or admin-1 area under its own name ("Texas", "Ohio").
+From the anchors come, per candidate of every other name:
+
+* ``focus_country``: the share of anchors that lie in the candidate's country;
+* ``focus_admin1``: the share of sub-national anchors (cities, admin-1 / admin-2 areas) in the
+  candidate's admin-1 area;
+* ``focus_km``: the distance from the candidate to the anchors' medoid (the sub-national anchor
+  closest in sum to the others), on the same log scale as the spread feature; 0 for every
+  candidate of a document without sub-national anchors.
+
+No weight here is fitted: the features go to the context resolver and the learned ranker, whose
+weights are chosen on training documents.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from geoarena.nlp.gazetteer import NameMatch, Place
+from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
+
+_SUBNATIONAL = ("city", "admin1", "admin2")
+
+
+def anchor_place(candidates: Sequence[NameMatch], via_alias: bool = False) -> Place | None:
+    """The place an unambiguous name denotes, else ``None`` (see the module docstring)."""
+    if not candidates:
+        return None
+    if len(candidates) == 1 or via_alias:
+        return candidates[0].place
+    areas = [m.place for m in candidates if m.main and m.place.kind in ("country", "admin1")]
+    return areas[0] if len(areas) == 1 else None
+
+
+@dataclass(frozen=True)
+class DocumentFocus:
+    """Where a document's anchors lie: country / admin-1 shares and the sub-national medoid."""
+
+    country_share: dict[str, float]
+    admin1_share: dict[str, float]
+    lat: float = math.nan
+    lon: float = math.nan
+    n_anchors: int = 0
+
+    def features(self, place: Place, own: Place | None = None) -> tuple[float, float, float]:
+        """(focus_country, focus_admin1, focus_km) of one candidate; ``own`` is the name's own
+        anchor, removed so that a place never supports itself."""
+        country = self.country_share.get(place.country_code, 0.0) if place.country_code else 0.0
+        admin1 = self.admin1_share.get(place.admin1_key, 0.0) if place.admin1_key else 0.0
+        if own is not None:  # an anchor's candidates: leave the document prior as it is
+            return country, admin1, 0.0
+        if math.isnan(self.lat):
+            return country, admin1, 0.0
+        d = float(haversine_km(place.lat, place.lon, self.lat, self.lon))
+        return country, admin1, math.log1p(d) / math.log(MAX_ERROR_KM)
+
+
+def infer_focus(anchors: Sequence[Place]) -> DocumentFocus:
+    """The focus of a document from its anchors (each distinct name's place once)."""
+    if not anchors:
+        return DocumentFocus({}, {})
+    n = len(anchors)
+    countries = Counter(p.country_code for p in anchors if p.country_code)
+    sub = [p for p in anchors if p.kind in _SUBNATIONAL]
+    admin1 = Counter(p.admin1_key for p in sub if p.admin1_key)
+    lat = lon = math.nan
+    if sub:
+        pts = np.array([(p.lat, p.lon) for p in sub])
+        d = haversine_km(pts[:, None, 0], pts[:, None, 1], pts[None, :, 0], pts[None, :, 1])
+        lat, lon = (float(v) for v in pts[int(np.argmin(d.sum(axis=1)))])
+    return DocumentFocus(
+        {k: v / n for k, v in countries.items()},
+        {k: v / len(sub) for k, v in admin1.items()} if sub else {},
+        lat,
+        lon,
+        n,
+    )

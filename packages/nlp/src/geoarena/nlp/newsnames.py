@@ -1,0 +1,92 @@
+"""Names that news text uses for places besides the places' own names, read from registry data.
+
+* **Demonyms and adjectival forms** ("American", "Russian", "Palestinians"): countryinfo's
+  per-country ``demonym`` field (MIT; the same countryinfo 1.0.1 wheel the gazetteer already
+  reads for Factbook points and UN M49 regions), plus the regular English plural. A form shared
+  by several countries or territories ("American": United States, Northern Mariana Islands;
+  "French": France and five overseas territories) denotes the most populous of them.
+* **US state abbreviations**: AP style ("W.Va.", "S.C.", "Calif.") from the ``ap_abbr`` field of
+  the ``us`` package's state table (``us==4.0.0``, BSD-3-Clause, Sunlight Labs), read from its
+  ``us/states.py`` as data with :mod:`ast` — never imported (it would import jellyfish) — and
+  postal codes ("WV", "SC") from GeoNames' US admin-1 codes, which are the postal codes.
+
+Nothing here was chosen on a corpus: every form comes from the tables as published.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from geoarena.core.errors import DataError
+
+#: endings whose English plural is the word itself ("Chinese", "British", "French", "Swiss")
+_NO_PLURAL_ENDINGS = ("ese", "sh", "tch", "nch", "ss", "x", "z")
+
+
+def demonym_plural(word: str) -> str | None:
+    """The regular English plural of a demonym ("Americans", "Iraqis"), ``None`` when the
+    plural is the word itself or the word has several tokens ending in a plural-less one."""
+    if not word or word.lower().endswith(_NO_PLURAL_ENDINGS):
+        return None
+    return word + "s"
+
+
+def countryinfo_demonyms(folder: Path, population: dict[str, int]) -> dict[str, str]:
+    """Demonym form → ISO2 of the most populous country carrying it (singular and plural),
+    from countryinfo's per-country JSON files in ``folder``; countries not in ``population``
+    (the gazetteer's own country table) are skipped."""
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        raise DataError("no country JSON files", folder)
+    best: dict[str, tuple[int, str]] = {}
+    for f in files:
+        try:
+            d = json.loads(f.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"not valid JSON ({exc})", f) from None
+        iso = ((d.get("ISO") or {}).get("alpha2") or "") if isinstance(d, dict) else ""
+        raw = d.get("demonym") if isinstance(d, dict) else None
+        if not iso or iso not in population or not isinstance(raw, str):
+            continue
+        for form in raw.replace("/", ",").split(","):
+            form = form.strip()
+            if len(form) < 3:
+                continue
+            for variant in (form, demonym_plural(form)):
+                if variant and best.get(variant, (-1, ""))[0] < population[iso]:
+                    best[variant] = (population[iso], iso)
+    return {form: iso for form, (_, iso) in best.items()}
+
+
+def us_state_abbreviations(states_py: Path) -> dict[str, str]:
+    """AP-style abbreviation ("W.Va.") → postal code ("WV") from the ``us`` package's
+    ``us/states.py``: every ``State(**{...})`` literal with an ``ap_abbr``."""
+    path = Path(states_py)
+    if not path.is_file():
+        raise DataError("us package state table is missing", path)
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot parse the us state table ({exc})", path) from None
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "State"
+            and node.keywords
+            and isinstance(node.keywords[0].value, ast.Dict)
+        ):
+            continue
+        fields = {}
+        for k, v in zip(node.keywords[0].value.keys, node.keywords[0].value.values):
+            if isinstance(k, ast.Constant) and isinstance(v, ast.Constant):
+                fields[k.value] = v.value
+        ap, abbr = fields.get("ap_abbr"), fields.get("abbr")
+        if isinstance(ap, str) and isinstance(abbr, str) and ap and not fields.get("is_obsolete"):
+            out[ap] = abbr
+    if not out:
+        raise DataError("no State(...) entries with ap_abbr", path)
+    return out

@@ -1,0 +1,139 @@
+"""What news writes: demonyms, AP-style / postal state abbreviations, "the U.S.", and the
+document focus that sends "Paris" to Texas or to France (fixture gazetteer in the real formats)."""
+
+import json
+
+import pytest
+
+from geoarena.core.errors import DataError
+from geoarena.nlp.corpora import Document, Toponym
+from geoarena.nlp.evaluation import score_document, summarize
+from geoarena.nlp.newsnames import countryinfo_demonyms, demonym_plural, us_state_abbreviations
+from geoarena.nlp.recognition import GazetteerMatcher, Mention
+from geoarena.nlp.resolution import ContextResolver, Resolved, generate_candidates
+
+
+def _mentions(text, *names):
+    out, pos = [], 0
+    for n in names:
+        s = text.index(n, pos)
+        out.append(Mention(s, s + len(n), n))
+        pos = s + len(n)
+    return out
+
+
+def test_demonym_table_from_countryinfo(fixtures):
+    pop = {"US": 327_000_000, "MP": 57_000, "RU": 144_000_000, "PS": 4_600_000}
+    table = countryinfo_demonyms(fixtures["countryinfo_dir"], pop)
+    # shared by the US and the Northern Mariana Islands: the most populous wins
+    assert table["American"] == "US" and table["Americans"] == "US"
+    assert table["Russian"] == "RU" and table["Palestinians"] == "PS"
+    assert "French" not in table  # France is not in ``pop``: skipped
+    assert demonym_plural("Chinese") is None and demonym_plural("British") is None
+    assert demonym_plural("Iraqi") == "Iraqis" and demonym_plural("Czech") == "Czechs"
+    with pytest.raises(DataError, match="no country JSON files"):
+        countryinfo_demonyms(fixtures["root"] / "nowhere", pop)
+
+
+def test_ap_abbreviations_read_without_importing(fixtures, tmp_path):
+    # the fixture file starts with ``import jellyfish``: parsing must never execute it
+    table = us_state_abbreviations(fixtures["us_states_py"])
+    assert table["W.Va."] == "WV" and table["S.C."] == "SC" and table["Calif."] == "CA"
+    bad = tmp_path / "states.py"
+    bad.write_text("x = 1\n")
+    with pytest.raises(DataError, match=r"states\.py.*no State"):
+        us_state_abbreviations(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "demonym"),
+    [
+        ("American", "country:US", True),
+        ("Americans", "country:US", True),
+        ("Russian", "country:RU", True),
+        ("Palestinian", "country:PS", True),
+        ("W.Va.", "admin1:US.WV", False),
+        ("S.C.", "admin1:US.SC", False),
+        ("Calif.", "admin1:US.CA", False),
+        ("Calif", "admin1:US.CA", False),  # an NER span that stopped before the dot
+        ("WV", "admin1:US.WV", False),
+        ("U.S.", "country:US", False),
+        ("U.K.", "country:GB", False),
+    ],
+)
+def test_news_forms_resolve_to_their_entity(gaz, name, key, demonym):
+    text = f"Officials said {name} help arrived."
+    (res,) = ContextResolver(gaz).resolve(text, _mentions(text, name))
+    assert res.place is not None and res.place.key == key
+    assert res.demonym is demonym
+    assert generate_candidates(gaz, name, 40)[0].place.key == key
+
+
+def test_entities_keep_source_points_and_ids(gaz):
+    (us,) = [m.place for m in generate_candidates(gaz, "American", 40)]
+    assert (us.lat, us.lon, us.geonameid) == (38.0, -97.0, 6252001)  # countryinfo's point
+    (wv,) = [m.place for m in generate_candidates(gaz, "W.Va.", 40)]
+    assert wv.geonameid is None or wv.geonameid == 4826850
+
+
+def test_matcher_recognises_news_forms(gaz):
+    text = (
+        "In Charleston, W.Va., and Sacramento, Calif., Russian and Palestinian groups met "
+        "Americans from the U.S. and S.C. on Monday. Miss Smith said Mass. was held."
+    )
+    found = {m.text for m in GazetteerMatcher(gaz, min_city_population=10_000).recognize([text])[0]}
+    assert {"W.Va.", "Calif.", "Russian", "Palestinian", "Americans", "U.S.", "S.C."} <= found
+    # one-word abbreviations only after a comma: "Miss" and "Mass." here are no states
+    assert not {"Miss", "Miss.", "Mass", "Mass."} & found
+
+
+def test_paris_follows_the_document_focus(gaz):
+    """No state is named: only the other towns (unambiguous anchors) say where Paris is."""
+    us = "Police in Paris said the suspect was later seen in Houston and then in Austin."
+    fr = "Police in Paris said the suspect was later seen in Lyon and then in Bordeaux."
+    for text, others, want in (
+        (us, ("Houston", "Austin"), "gn:4717560"),  # Paris, Texas
+        (fr, ("Lyon", "Bordeaux"), "gn:2988507"),  # Paris, France
+    ):
+        first = ContextResolver(gaz).resolve(text, _mentions(text, "Paris", *others))[0]
+        assert first.place.key == want, text
+    # without the focus prior the US document goes to France: the prior is what decides
+    from geoarena.nlp.resolution import ContextWeights
+
+    flat = ContextWeights(focus_country=0.0, focus_admin1=0.0, focus_km=0.0)
+    res = ContextResolver(gaz, flat).resolve(us, _mentions(us, "Paris", "Houston", "Austin"))
+    assert res[0].place.key == "gn:2988507"
+
+
+def test_demonym_predictions_follow_the_corpus_annotation(gaz):
+    text = "American aid reached Paris."
+    ms = _mentions(text, "American", "Paris")
+    res = ContextResolver(gaz).resolve(text, ms)
+    paris = Toponym("Paris", 21, 26, 48.85, 2.35)
+    american = Toponym("American", 0, 8, 39.76, -98.5, geonameid=6252001)
+    # GeoVirus does not annotate demonyms: the demonym prediction is no false positive there
+    gv = score_document(Document("a", text, [paris], corpus="geovirus"), res, gaz, True)
+    assert (gv.n_pred, gv.tp_exact) == (1, 1)
+    # LGL does, with GeoNames ids and points: id accuracy, and the corpus's point for that id
+    lgl_doc = Document("b", text, [american, paris], corpus="lgl")
+    s = score_document(lgl_doc, res, gaz, True, id_points={6252001: (39.76, -98.5)})
+    assert (s.n_pred, s.tp_exact, s.id_hits) == (2, 2, [True])
+    assert s.errors_km[0] == pytest.approx(0.0, abs=1e-6)  # the corpus's own point of the id
+    assert s.errors_km_source[0] > 161.0  # the Factbook point is 234 km from GeoNames'
+    out = summarize([s], n_boot=0)
+    assert out["id_acc"] == 1.0 and out["acc161"] == 1.0 and out["acc161_source"] == 0.5
+
+
+def test_unrecognised_and_unresolved_count_against_all_gold(gaz):
+    text = "Residents of Paris met."
+    doc = Document(
+        "c",
+        text,
+        [Toponym("Residents", 0, 9), Toponym("Paris", 13, 18, 48.85, 2.35)],
+        corpus="lgl",
+    )
+    res = [Resolved(Mention(13, 18, "Paris"), gaz.get("gn:2988507"))]
+    out = summarize([score_document(doc, res, gaz, True)], n_boot=0)
+    assert out["rec_recall_exact"] == 1.0  # against the geotagged gold toponyms
+    assert out["rec_recall_exact_all"] == 0.5  # against all gold toponyms
+    assert json.dumps(out)  # plain floats only
