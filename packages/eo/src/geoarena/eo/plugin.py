@@ -17,4 +17,5 @@ def register() -> None:
     register_models()
     geobench.register()
     geobench2_tasks.register()
+    geobench2_tasks.register_models()
     suite_entries.register()

@@ -185,7 +185,11 @@ def _biomassters(spec, s):
     else:
         s2a = np.zeros((t, len(spec.bands) - 4, *s1a.shape[-2:]), np.float32)
     image = _stack([s1a, s2a])
-    agb = s.item(-1).read_raster("float32")[0]
+    # the published target is AGB z-scored with the class's "AGB" stats (mean 0, std 289.89)
+    from geoarena.eo.geobench2.stats import ZSCORE
+
+    means, stds = ZSCORE["biomassters"]
+    agb = (s.item(-1).read_raster("float32")[0] - means["AGB"]) / stds["AGB"]
     return {"image": image, "mask": agb, "valid": np.isfinite(agb)}
 
 

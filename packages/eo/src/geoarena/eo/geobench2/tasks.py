@@ -78,3 +78,21 @@ def register() -> None:
     """Register the 19 tasks (names only; nothing is read until a task is built)."""
     for spec in SPECS.values():
         TASKS.add(task_name(spec.name), (lambda s=spec: make_task(s)))
+
+
+#: R-CNN models for GEO-Bench-2's detection and instance tasks: name → registered EO backbone
+RCNN_MODELS = {"eo/rcnn-resnet18": "eo/resnet18", "eo/rcnn-convnext-atto": "eo/convnext-atto"}
+
+
+def register_models() -> None:
+    """``eo/rcnn-<backbone>``: Faster R-CNN (det) / Mask R-CNN (instance_seg) on EO encoders."""
+    from geoarena.core.registry import MODELS
+
+    for name, base in RCNN_MODELS.items():
+
+        def factory(_name=name, _base=base, **model_kwargs):
+            from geoarena.eo.geobench2.rcnn import RCNNAdapter
+
+            return RCNNAdapter(_name, _base, **model_kwargs)
+
+        MODELS.add(name, factory, kinds=("det", "instance_seg"), family="rcnn", backbone=base)

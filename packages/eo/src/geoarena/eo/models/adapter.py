@@ -1,6 +1,6 @@
 """``EOTorchAdapter``: the one ModelAdapter for every torch EO backbone (timm, Prithvi, SatMAE,
-wavelength-conditioned ViT) on scene classification, multi-label classification and semantic
-segmentation, trained with core's ``TorchFitLoop``.
+wavelength-conditioned ViT) on scene classification, multi-label classification, semantic
+segmentation and pixel regression (one-channel decoder, MSE), trained with core's ``TorchFitLoop``.
 
 ``build`` reads the data's band names, checks them against the model card, creates the encoder
 for exactly those bands (adapting pretrained input filters by band name when a local checkpoint
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_KINDS = ("cls", "multilabel", "seg")
+SUPPORTED_KINDS = ("cls", "multilabel", "seg", "regression")
 #: batch keys forwarded to temporal / metadata-aware encoders (terratorch's names).
 META_KEYS = ("temporal_coords", "location_coords", "wavelengths", "gsd")
 
@@ -165,8 +165,10 @@ class EOTorchAdapter(ModelAdapter):
                 "; ".join(self.load_report.get("band_mapping", [])),
             )
         decoder = "linear" if protocol.head == "linear" else c.decoder
-        if task.kind == "seg":
-            net: nn.Module = SegmenterModel(encoder, task.num_classes, decoder=decoder, neck=c.neck)
+        if task.kind in ("seg", "regression"):
+            # pixel regression: the segmentation decoder with one output channel
+            n_out = 1 if task.kind == "regression" else task.num_classes
+            net: nn.Module = SegmenterModel(encoder, n_out, decoder=decoder, neck=c.neck)
         else:
             probe = protocol.head == "linear" and protocol.freeze == "backbone"
             net = ClassifierModel(
@@ -185,7 +187,7 @@ class EOTorchAdapter(ModelAdapter):
         self.card = ModelCard(
             name=self.name,
             backbone=self.backbone,
-            decoder=decoder if task.kind == "seg" else "linear",
+            decoder=decoder if task.kind in ("seg", "regression") else "linear",
             bands=tuple(c.weights_bands) if c.weights else bands,
             mean=tuple(c.weights_mean),
             std=tuple(c.weights_std),
@@ -223,6 +225,14 @@ class EOTorchAdapter(ModelAdapter):
             )
         if kind == "multilabel":
             return F.binary_cross_entropy_with_logits(out, batch["label"].float())
+        if kind == "regression":
+            # mean squared error over the valid pixels (all pixels without a ``valid`` mask)
+            pred, target = out[:, 0], batch["mask"].float()
+            valid = batch.get("valid")
+            valid = (
+                torch.isfinite(target) if valid is None else valid.bool() & torch.isfinite(target)
+            )
+            return F.mse_loss(pred[valid], target[valid])
         return F.cross_entropy(out, batch["label"].long())
 
     def fit(self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback) -> FitResult:
@@ -253,6 +263,8 @@ class EOTorchAdapter(ModelAdapter):
         out = model(move_to(batch, self.device)).float()
         if self.task.kind == "multilabel":
             out = torch.sigmoid(out)
+        if self.task.kind == "regression":
+            out = out[:, 0]
         return out.cpu()
 
     def _require_model(self) -> BatchModel:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from geoarena.eo.models.adapter import EOTorchAdapter
 
 #: what every EO backbone here can serve
-KINDS = ("cls", "multilabel", "seg")
+KINDS = ("cls", "multilabel", "seg", "regression")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
