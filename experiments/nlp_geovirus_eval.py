@@ -1,6 +1,6 @@
 """GeoVirus geoparsing evaluation: every resolver with oracle NER and end to end.
 
-Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_geovirus_eval.py [--split test|all]``
+Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_geovirus_eval.py [--split train|val|test|all]``
 Runtime: ~15 s to 4 min on 2 CPU cores (spaCy over the documents dominates; more when the
 gazetteer is built the first time).
 Expected (test split, seed-0 document split): context resolver with oracle NER acc@161 ≈ 0.811,
@@ -38,7 +38,7 @@ KEYS = (
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--split", default="test", choices=("test", "all"))
+    ap.add_argument("--split", default="val", choices=("train", "val", "test", "all"))
     ap.add_argument(
         "--recognizers", default="spacy,combined", help="comma list, or 'none' for oracle NER only"
     )
@@ -47,7 +47,7 @@ def main() -> None:
     gaz = Gazetteer.open()
     docs = read_geovirus(default_geovirus_path())
     splits = split_documents(docs, seed=0)
-    eval_docs = splits["test"] if args.split == "test" else docs
+    eval_docs = docs if args.split == "all" else splits[args.split]
     resolvers = {name: make_resolver(name, gaz) for name in ("population", "context")}
     learned = LearnedRanker(gaz, seed=0)
     learned.fit(splits["train"])

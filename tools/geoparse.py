@@ -4,8 +4,17 @@ Usage:
     python tools/geoparse.py --text "Flooding hit Pandi, Bulacan in the Philippines."
     python tools/geoparse.py report1.txt report2.txt --format geojson -o places.geojson
     cat report.txt | python tools/geoparse.py -
+    python tools/geoparse.py --eval lgl.xml --format lgl                  # score on a corpus
+    python tools/geoparse.py --eval packages/nlp/src/geoarena/nlp/data/GeoVirus.xml \
+        --format geovirus --split val
 
-Each record: name, start, end, lat, lon, geonameid, country, score (+ place, kind, source).
+Each record: name, start, end, lat, lon, geonameid, country, score (+ place, kind, source,
+demonym). Texts longer than --window-chars are resolved window by window (bounded memory).
+With --eval, --format names the corpus format (geovirus, lgl, wiktor, geowebnews) and the tool
+prints recognition P/R/F1 (exact and overlap, against the geotagged and against all gold
+toponyms), acc@161 under the corpus's point convention (and with the entities' own points),
+polygon-aware accuracy, mean/median km, AUC, GeoNames-id accuracy, a per-kind breakdown and
+throughput — with the gold toponyms (resolution only) and end to end.
 The first run builds the gazetteer from registry packages (~40 s); later runs open it.
 Exit status 2 with a one-line message for bad input (non-UTF-8 bytes, missing file).
 """
@@ -49,7 +58,25 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("files", nargs="*", help="UTF-8 text files (- for stdin)")
     p.add_argument("--text", help="parse this text")
-    p.add_argument("--format", choices=("json", "geojson"), default="json")
+    p.add_argument(
+        "--format",
+        choices=("json", "geojson", "geovirus", "lgl", "wiktor", "geowebnews"),
+        default=None,
+        help="output format (json, geojson; default json), or with --eval the corpus format",
+    )
+    p.add_argument("--eval", metavar="CORPUS", help="score on this corpus file / folder")
+    p.add_argument(
+        "--split",
+        choices=("all", "train", "val", "test"),
+        default="all",
+        help="with --eval: the documents (seed-0 document split; GeoVirus' test split is "
+        "for reported figures only)",
+    )
+    p.add_argument(
+        "--settings", choices=("both", "gold", "e2e"), default="both", help="with --eval"
+    )
+    p.add_argument("--json-out", help="with --eval: write the figures here as JSON")
+    p.add_argument("--window-chars", type=int, default=None, help="window of long texts")
     p.add_argument("-o", "--output", help="write here instead of stdout")
     p.add_argument("--recognizer", choices=("combined", "spacy", "gazetteer"), default="combined")
     p.add_argument("--resolver", choices=("context", "population", "learned"), default="context")
@@ -65,10 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from geoarena.core.errors import GeoArenaError
-    from geoarena.nlp.geoparser import Geoparser, GeoparserConfig, to_geojson, to_records
+    from geoarena.nlp.geoparser import (
+        WINDOW_CHARS,
+        Geoparser,
+        GeoparserConfig,
+        to_geojson,
+        to_records,
+    )
 
+    window = args.window_chars or WINDOW_CHARS
     try:
-        items = _read_inputs(args)
+        if args.eval is None and args.format not in (None, "json", "geojson"):
+            raise _usage(f"--format {args.format} is a corpus format: give --eval CORPUS")
+        if args.eval is not None and args.format not in ("geovirus", "lgl", "wiktor", "geowebnews"):
+            raise _usage("--eval needs --format geovirus|lgl|wiktor|geowebnews")
+        items = _read_inputs(args) if args.eval is None else []
         cfg = GeoparserConfig(
             recognizer=args.recognizer,
             resolver=args.resolver,
@@ -76,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
             learned_model=args.learned_model,
         )
         parser = Geoparser(cfg, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
-        results = parser.parse_many([t for _, t in items])
+        if args.eval is not None:
+            return _evaluate(args, parser)
+        if all(len(t) <= window for _, t in items):
+            results = parser.parse_many([t for _, t in items])
+        else:  # long texts: window by window, bounded memory
+            results = [list(parser.parse_long(t, window)) for _, t in items]
     except GeoArenaError as exc:
         print(f"geoparse: error: {exc}", file=sys.stderr)
         return 2
@@ -95,6 +138,31 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.output).write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
+    return 0
+
+
+def _usage(msg: str):
+    from geoarena.core.errors import ConfigError
+
+    return ConfigError(msg)
+
+
+def _evaluate(args: argparse.Namespace, parser) -> int:
+    """``--eval``: read the corpus, score with gold toponyms and end to end, print, save."""
+    from geoarena.nlp.corpora import read_corpus, split_documents
+    from geoarena.nlp.corpus_eval import evaluate_corpus, format_report
+
+    docs = read_corpus(args.eval, args.format)
+    if args.split != "all":
+        docs = split_documents(docs, seed=0)[args.split]
+    print(f"corpus {args.eval} ({args.format}), split {args.split}: {len(docs)} documents")
+    out = []
+    for oracle in {"both": (True, False), "gold": (True,), "e2e": (False,)}[args.settings]:
+        rep = evaluate_corpus(docs, parser, oracle)
+        print(format_report(rep), flush=True)
+        out.append(rep.as_dict())
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

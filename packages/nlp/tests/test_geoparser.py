@@ -145,3 +145,63 @@ def test_spacy_geoparser_on_long_text(gaz):
     keys = {r.place.key for r in res if r.place is not None}
     assert {"gn:2996944", "country:FR"} <= keys
     assert all(text[r.mention.start : r.mention.end] == r.mention.text for r in res)
+
+
+def test_parse_long_windows_keep_offsets(parser):
+    para = "Flooding in Lyon, France and London closed roads; aid reached Paris. " * 5 + "\n\n"
+    text = para * 40
+    whole = parser.parse(text)
+    windows = list(parser.parse_long(text, window_chars=1_000))
+    assert len(text) > 10 * 1_000  # many windows
+    assert [(r.mention.start, r.mention.end) for r in windows] == [
+        (r.mention.start, r.mention.end) for r in whole
+    ]
+    assert all(text[r.mention.start : r.mention.end] == r.mention.text for r in windows)
+    with pytest.raises(DataError, match="expected str"):
+        list(parser.parse_long(b"Paris"))
+
+
+def test_cli_eval_prints_every_figure(gaz_cache, fixtures, tmp_path, capsys):
+    tool = _tool()
+    out_json = tmp_path / "eval.json"
+    args = [
+        "--eval",
+        str(fixtures["geovirus"]),
+        "--format",
+        "geovirus",
+        "--recognizer",
+        "gazetteer",
+        "--cache-dir",
+        str(gaz_cache),
+        "--json-out",
+        str(out_json),
+    ]
+    assert tool.main(args) == 0
+    text = capsys.readouterr().out
+    for needle in (
+        "== gold toponyms",
+        "== end to end",
+        "recognition vs geotagged gold: exact P",
+        "recognition vs all gold",
+        "acc@161",
+        "polygon-aware",
+        "AUC",
+        "id accuracy",
+        "per resolved kind",
+        "throughput",
+        "point convention: wikipedia",
+    ):
+        assert needle in text, needle
+    gold, e2e = json.loads(out_json.read_text())
+    # the fixture GeoVirus with the context resolver: 5 of 8 within 161 km (test_resolution)
+    assert gold["metrics"]["acc161"] == pytest.approx(5 / 8)
+    assert gold["metrics"]["rec_f1_exact"] == 1.0 and gold["docs_per_s"] > 0
+    assert 0.0 < e2e["metrics"]["rec_f1_exact"] <= 1.0
+    # LGL fixture: ids are read and id accuracy is reported
+    assert tool.main([*args[:1], str(fixtures["lgl"]), "--format", "lgl", *args[4:8]]) == 0
+    assert "over 3 toponyms with a GeoNames id" in capsys.readouterr().out
+    # a corpus format without --eval, and --eval without a corpus format: one-line errors
+    assert tool.main(["--text", "Paris", "--format", "lgl", "--cache-dir", str(gaz_cache)]) == 2
+    assert "corpus format" in capsys.readouterr().err
+    assert tool.main(["--eval", str(fixtures["lgl"]), "--cache-dir", str(gaz_cache)]) == 2
+    assert "--eval needs --format" in capsys.readouterr().err

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,17 @@ from geoarena.nlp.recognition import (
     GazetteerMatcher,
     Recognizer,
     SpacyRecognizer,
+    chunk_text,
 )
 from geoarena.nlp.resolution import Resolved, make_resolver
 
 #: texts longer than this are refused with a clear error (the geoparser cuts texts up to it
 #: into spaCy-sized pieces; beyond, split the input into documents yourself)
 MAX_TEXT_CHARS = 20_000_000
+#: :meth:`Geoparser.parse_long` resolves a long text window by window: each window is one
+#: document for the resolver's context (a news article is a few thousand characters; a window
+#: holds several), and memory stays bounded by one window's mentions whatever the text's length
+WINDOW_CHARS = 20_000
 
 
 @dataclass
@@ -95,6 +100,20 @@ class Geoparser:
 
     def parse(self, text: str) -> list[Resolved]:
         return self.parse_many([text])[0]
+
+    def parse_long(self, text: str, window_chars: int = WINDOW_CHARS) -> Iterator[Resolved]:
+        """Resolved toponyms of a text of any length, window by window (cut at paragraph,
+        sentence or space boundaries), with offsets into ``text``; yields as it goes, so a
+        caller that writes records out holds one window at a time."""
+        if not isinstance(text, str):
+            raise DataError(f"text is {type(text).__name__}, expected str")
+        for offset, piece in chunk_text(text, window_chars):
+            mentions = self.recognizer.recognize([piece])[0]
+            if not mentions:
+                continue
+            for r in self.resolver.resolve(piece, mentions):
+                m = r.mention
+                yield replace(r, mention=replace(m, start=m.start + offset, end=m.end + offset))
 
 
 def to_records(resolved: Sequence[Resolved]) -> list[dict[str, Any]]:
