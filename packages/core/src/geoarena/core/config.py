@@ -34,6 +34,22 @@ class TrainConfig:
     max_steps_per_epoch: int = 0  # 0: the whole epoch
     grad_clip: float = 0.0
     imgsz: int = 0  # detection: training image size (0: the adapter's default)
+    # -- scale-out, pipeline, augmentation, losses, checkpoints (TorchFitLoop; issue 14) --
+    #: ``auto``: one device, or DDP under torchrun/srun; ``fsdp`` shards large models (CUDA).
+    strategy: Literal["auto", "ddp", "fsdp"] = "auto"
+    #: ``auto`` follows ``amp`` (bf16/fp16 autocast on CUDA, fp32 on CPU).
+    precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
+    #: micro-batches per optimiser step; ``batch_size`` stays the global batch of one step.
+    accumulate_grad_batches: int = 1
+    compile: bool = False  # torch.compile the model
+    prefetch_factor: int = 2  # batches each loader worker keeps ready
+    #: on-device training augmentation: ``none``, ``d4`` (flips + 90° rotations), ``crop``
+    #: (random resized crop), ``d4+crop``.
+    augment: str = "none"
+    #: ``auto`` (the adapter's cross-entropy), ``ce``, ``weighted_ce``, ``dice``, ``focal``,
+    #: ``ce+dice``, ``focal+dice``.
+    loss: str = "auto"
+    checkpoint_every: int = 1  # epochs between resumable checkpoints (0: none)
 
 
 @dataclass
@@ -56,14 +72,22 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def honoured_dict(self) -> dict[str, Any]:
+        """``to_dict`` without the ``train.*`` keys the model ignores (``geoarena.core.honoured``)."""
+        from geoarena.core.honoured import honoured_train
+
+        d = self.to_dict()
+        d["train"] = honoured_train(self.model, d["train"])
+        return d
+
     def flat(self) -> dict[str, Any]:
-        """Dotted keys → values (MLflow params)."""
-        return flatten(self.to_dict())
+        """Dotted keys → values (MLflow params); keys the model ignores are left out."""
+        return flatten(self.honoured_dict())
 
     def hash(self) -> str:
         """Identity of the cell for resume: everything that changes the result, nothing that
-        only says where things are (paths, device, suite label)."""
-        d = self.to_dict()
+        only says where things are (paths, device, suite label) or that the model ignores."""
+        d = self.honoured_dict()
         for k in ("data_root", "cache_dir", "device", "suite"):
             d.pop(k, None)
         blob = json.dumps(d, sort_keys=True, default=str)

@@ -113,6 +113,13 @@ class ModelAdapter(ABC):
             return 0
         return int(sum(p.numel() for p in model.parameters()))
 
+    def num_trainable_parameters(self) -> int:
+        """Parameters that receive gradients after ``build`` (what the protocol left trainable)."""
+        model = getattr(self, "model", None)
+        if model is None or not hasattr(model, "parameters"):
+            return 0
+        return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
     def log_artifacts(self, out_dir: str) -> list[str]:
         """Optionally write adapter-specific artifacts (curves, weights) into ``out_dir``."""
         return []

@@ -18,6 +18,7 @@ from typing import Any
 
 from geoarena.core.config import RunConfig
 from geoarena.core.errors import ConfigError, Pruned
+from geoarena.core.honoured import check_frozen, check_protocol
 from geoarena.core.model import FitResult, ModelAdapter, latency_metrics, log_exported_model
 from geoarena.core.protocol import EvalProtocol
 from geoarena.core.provenance import git_sha
@@ -64,11 +65,7 @@ def resolve(cfg: RunConfig) -> Resolved:
         raise ConfigError(
             f"model {cfg.model!r} supports task kinds {tuple(kinds)}, not {task.kind!r} ({cfg.task})"
         )
-    protos = entry.meta.get("protocols")
-    if protos and cfg.protocol not in protos:
-        raise ConfigError(
-            f"model {cfg.model!r} supports protocols {tuple(protos)}, not {cfg.protocol!r}"
-        )
+    check_protocol(cfg.model, cfg.protocol)
     if not 0 < cfg.label_fraction <= 1:
         raise ConfigError(f"label_fraction must be in (0, 1], got {cfg.label_fraction}")
     return Resolved(task, protocol, entry.obj)
@@ -131,9 +128,16 @@ def run(
         adapter = res.model_factory(**cfg.model_kwargs)
         adapter.build(task, res.protocol, cfg, data)
         result.n_params = adapter.num_parameters()
+        trainable = adapter.num_trainable_parameters()
+        check_frozen(res.protocol, result.n_params, trainable)
         tracker.set_tags(run_id, _result_tags(task, res.protocol, adapter, data, cfg))
         tracker.log_metrics(
-            run_id, {"model/params": result.n_params, "time/setup_s": time.perf_counter() - t0}
+            run_id,
+            {
+                "model/params": result.n_params,
+                "model/trainable_params": trainable,
+                "time/setup_s": time.perf_counter() - t0,
+            },
         )
 
         def epoch_hook(epoch: int, metrics: dict[str, float]) -> None:

@@ -139,11 +139,18 @@ class ToyMLPAdapter(ModelAdapter):
 
 def register_toys() -> None:
     """Register ``test/blobs``, ``test/broken`` and ``test/mlp`` (idempotent)."""
+    from geoarena.core.honoured import ALL_TRAIN_KEYS
     from geoarena.core.registry import MODELS, TASKS
 
     TASKS.add("test/blobs", toy_task)
     TASKS.add("test/broken", broken_toy_task)
-    MODELS.add("test/mlp", ToyMLPAdapter, kinds=("cls",))
+    MODELS.add(
+        "test/mlp",
+        ToyMLPAdapter,
+        kinds=("cls",),
+        protocols=("finetune", "linear_probe", "frozen"),
+        train_keys=ALL_TRAIN_KEYS,
+    )
 
 
 def broken_toy_task() -> Task:

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+#: the TrainConfig fields the YOLO adapter maps onto ultralytics' training arguments
+YOLO_TRAIN_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "optimizer",
+    "scheduler",
+    "warmup_epochs",
+    "early_stop_patience",
+    "amp",
+    "num_workers",
+    "max_steps_per_epoch",
+    "imgsz",
+)
+
 
 def register() -> None:
     from geoarena.core.registry import MODELS
@@ -17,5 +33,12 @@ def register() -> None:
 
                 return YoloAdapter(**{"arch": _arch, "size": _size, **kw})
 
-            MODELS.add(name, factory, kinds=("det", "obb"), family="ultralytics-yolo")
+            MODELS.add(
+                name,
+                factory,
+                kinds=("det", "obb"),
+                family="ultralytics-yolo",
+                protocols=("finetune",),  # ultralytics trains the whole network
+                train_keys=YOLO_TRAIN_KEYS,
+            )
     register_suites()

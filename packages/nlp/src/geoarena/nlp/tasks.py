@@ -200,8 +200,22 @@ def _register_models() -> None:
         def factory(_resolver: str = resolver, **kw):
             return GeoparseAdapter(resolver=_resolver, **kw)
 
-        MODELS.add(f"nlp/{name}", factory, kinds=("geoparse",), family="geoarena-geoparser")
-    MODELS.add("nlp/spacy-ner", lambda **kw: SpacyNerAdapter(**kw), kinds=("ner",), family="spacy")
+        MODELS.add(
+            f"nlp/{name}",
+            factory,
+            kinds=("geoparse",),
+            family="geoarena-geoparser",
+            protocols=("finetune",),
+            train_keys=(),  # the resolvers fit on the training documents, no optimiser
+        )
+    MODELS.add(
+        "nlp/spacy-ner",
+        SpacyNerAdapter,
+        kinds=("ner",),
+        family="spacy",
+        protocols=("finetune",),
+        train_keys=("epochs", "lr", "batch_size", "early_stop_patience"),
+    )
 
 
 def _register_suites() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from geoarena.core.honoured import ALL_TRAIN_KEYS
 from geoarena.core.registry import MODELS
 
 
-@MODELS.register("pc/randla", kinds=("pc_seg",))
+@MODELS.register("pc/randla", kinds=("pc_seg",), protocols=("finetune",), train_keys=ALL_TRAIN_KEYS)
 def randla(**kwargs: Any):
     """RandLA-Net-style network (random sampling, local spatial encoding, attentive pooling)."""
     from geoarena.pc.models.adapter import PointNetAdapter
@@ -15,7 +16,9 @@ def randla(**kwargs: Any):
     return PointNetAdapter(arch="randla", **kwargs)
 
 
-@MODELS.register("pc/pointnet2", kinds=("pc_seg",))
+@MODELS.register(
+    "pc/pointnet2", kinds=("pc_seg",), protocols=("finetune",), train_keys=ALL_TRAIN_KEYS
+)
 def pointnet2(**kwargs: Any):
     """PointNet++-style network (farthest-point sampling, kNN grouping, feature propagation)."""
     from geoarena.pc.models.adapter import PointNetAdapter
@@ -24,7 +27,7 @@ def pointnet2(**kwargs: Any):
     return PointNetAdapter(arch="pointnet2", **kwargs)
 
 
-@MODELS.register("pc/random-forest", kinds=("pc_seg",))
+@MODELS.register("pc/random-forest", kinds=("pc_seg",), protocols=("finetune",), train_keys=())
 def random_forest(**kwargs: Any):
     """Random forest on the per-point geometric features."""
     from geoarena.pc.models.forest import RandomForestAdapter

@@ -35,5 +35,6 @@ def register() -> None:
             _factory(name, est, feats),
             kinds=kinds,
             protocols=("finetune",),
+            train_keys=(),  # a fitted forest: no epochs, optimiser or batches
             family="classical",
         )

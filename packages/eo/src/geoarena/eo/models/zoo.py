@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+from geoarena.core.honoured import ALL_TRAIN_KEYS
 from geoarena.core.registry import MODELS
 
 # Registration runs when the plugin loads (``run_benchmark.py --list``), so this module imports
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
 
 #: what every EO backbone here can serve
 KINDS = ("cls", "multilabel", "seg", "regression")
+#: the protocols the EO adapter applies (freezing, linear head, LoRA, last-n blocks); the EO
+#: models read every train key (they drive ``TorchFitLoop``)
+PROTOCOLS = ("finetune", "linear_probe", "frozen", "partial2", "lora")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -54,20 +58,39 @@ def timm_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
     return EOTorchAdapter(name, arch, factory, config)
 
 
-@MODELS.register("eo/resnet18", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/resnet18"][0])
+@MODELS.register(
+    "eo/resnet18",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/resnet18"][0],
+)
 def resnet18(**model_kwargs: Any) -> EOTorchAdapter:
     """timm ResNet-18, UNet decoder."""
     return timm_adapter("eo/resnet18", **model_kwargs)
 
 
-@MODELS.register("eo/resnet50", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/resnet50"][0])
+@MODELS.register(
+    "eo/resnet50",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/resnet50"][0],
+)
 def resnet50(**model_kwargs: Any) -> EOTorchAdapter:
     """timm ResNet-50, UNet decoder."""
     return timm_adapter("eo/resnet50", **model_kwargs)
 
 
 @MODELS.register(
-    "eo/convnext-atto", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/convnext-atto"][0]
+    "eo/convnext-atto",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/convnext-atto"][0],
 )
 def convnext_atto(**model_kwargs: Any) -> EOTorchAdapter:
     """timm ConvNeXt-atto, UNet decoder."""
@@ -75,21 +98,38 @@ def convnext_atto(**model_kwargs: Any) -> EOTorchAdapter:
 
 
 @MODELS.register(
-    "eo/convnext-femto", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/convnext-femto"][0]
+    "eo/convnext-femto",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/convnext-femto"][0],
 )
 def convnext_femto(**model_kwargs: Any) -> EOTorchAdapter:
     """timm ConvNeXt-femto, UNet decoder."""
     return timm_adapter("eo/convnext-femto", **model_kwargs)
 
 
-@MODELS.register("eo/vit-tiny", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/vit-tiny"][0])
+@MODELS.register(
+    "eo/vit-tiny",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/vit-tiny"][0],
+)
 def vit_tiny(**model_kwargs: Any) -> EOTorchAdapter:
     """timm ViT-Tiny/16, UperNet decoder."""
     return timm_adapter("eo/vit-tiny", **model_kwargs)
 
 
 @MODELS.register(
-    "eo/vit-small", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/vit-small"][0]
+    "eo/vit-small",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/vit-small"][0],
 )
 def vit_small(**model_kwargs: Any) -> EOTorchAdapter:
     """timm ViT-Small/16, UperNet decoder."""
@@ -97,7 +137,12 @@ def vit_small(**model_kwargs: Any) -> EOTorchAdapter:
 
 
 @MODELS.register(
-    "eo/swin-tiny", kinds=KINDS, family="timm", backbone=TIMM_MODELS["eo/swin-tiny"][0]
+    "eo/swin-tiny",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="timm",
+    backbone=TIMM_MODELS["eo/swin-tiny"][0],
 )
 def swin_tiny(**model_kwargs: Any) -> EOTorchAdapter:
     """timm Swin-Tiny, UperNet decoder."""
@@ -142,7 +187,12 @@ def prithvi_adapter(name: str, **model_kwargs: Any) -> EOTorchAdapter:
 
 
 @MODELS.register(
-    "eo/prithvi-tiny", kinds=KINDS, family="prithvi", backbone=PRITHVI_MODELS["eo/prithvi-tiny"]
+    "eo/prithvi-tiny",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="prithvi",
+    backbone=PRITHVI_MODELS["eo/prithvi-tiny"],
 )
 def prithvi_tiny(**model_kwargs: Any) -> EOTorchAdapter:
     """Prithvi-EO-2.0 tiny, UperNet decoder (``weights``: a local checkpoint)."""
@@ -152,6 +202,8 @@ def prithvi_tiny(**model_kwargs: Any) -> EOTorchAdapter:
 @MODELS.register(
     "eo/prithvi-eo2-100m",
     kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
     family="prithvi",
     backbone=PRITHVI_MODELS["eo/prithvi-eo2-100m"],
 )
@@ -163,6 +215,8 @@ def prithvi_eo2_100m(**model_kwargs: Any) -> EOTorchAdapter:
 @MODELS.register(
     "eo/prithvi-eo2-300m",
     kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
     family="prithvi",
     backbone=PRITHVI_MODELS["eo/prithvi-eo2-300m"],
 )
@@ -174,6 +228,8 @@ def prithvi_eo2_300m(**model_kwargs: Any) -> EOTorchAdapter:
 @MODELS.register(
     "eo/prithvi-eo2-300m-tl",
     kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
     family="prithvi",
     backbone=PRITHVI_MODELS["eo/prithvi-eo2-300m-tl"],
 )
@@ -185,6 +241,8 @@ def prithvi_eo2_300m_tl(**model_kwargs: Any) -> EOTorchAdapter:
 @MODELS.register(
     "eo/prithvi-eo2-600m",
     kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
     family="prithvi",
     backbone=PRITHVI_MODELS["eo/prithvi-eo2-600m"],
 )
@@ -196,6 +254,8 @@ def prithvi_eo2_600m(**model_kwargs: Any) -> EOTorchAdapter:
 @MODELS.register(
     "eo/prithvi-eo2-600m-tl",
     kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
     family="prithvi",
     backbone=PRITHVI_MODELS["eo/prithvi-eo2-600m-tl"],
 )
@@ -242,13 +302,21 @@ def satmae_adapter(name: str = "eo/satmae-small", **model_kwargs: Any) -> EOTorc
     return EOTorchAdapter(name, "satmae_group_vit", factory, config)
 
 
-@MODELS.register("eo/wavelength-vit", kinds=KINDS, family="wavelength")
+@MODELS.register(
+    "eo/wavelength-vit",
+    kinds=KINDS,
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="wavelength",
+)
 def wavelength_vit(**model_kwargs: Any) -> EOTorchAdapter:
     """Wavelength-conditioned ViT, UperNet decoder (any band set)."""
     return wavelength_vit_adapter("eo/wavelength-vit", **model_kwargs)
 
 
-@MODELS.register("eo/satmae-small", kinds=KINDS, family="satmae")
+@MODELS.register(
+    "eo/satmae-small", kinds=KINDS, protocols=PROTOCOLS, train_keys=ALL_TRAIN_KEYS, family="satmae"
+)
 def satmae_small(**model_kwargs: Any) -> EOTorchAdapter:
     """SatMAE-style spectral-group ViT, UperNet decoder."""
     return satmae_adapter("eo/satmae-small", **model_kwargs)
@@ -271,7 +339,13 @@ def mmseg_unet_adapter(name: str = "eo/mmseg-unet", **model_kwargs: Any) -> EOTo
     return EOTorchAdapter(name, "mmseg_unet", factory, config, kinds=("seg",))
 
 
-@MODELS.register("eo/mmseg-unet", kinds=("seg",), family="mmseg")
+@MODELS.register(
+    "eo/mmseg-unet",
+    kinds=("seg",),
+    protocols=PROTOCOLS,
+    train_keys=ALL_TRAIN_KEYS,
+    family="mmseg",
+)
 def mmseg_unet(**model_kwargs: Any) -> EOTorchAdapter:
     """mmsegmentation UNet backbone + FCN head."""
     return mmseg_unet_adapter("eo/mmseg-unet", **model_kwargs)
