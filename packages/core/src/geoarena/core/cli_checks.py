@@ -134,21 +134,28 @@ unit_interval = in_range(float, 0.0, 1.0)
 
 
 # paths --------------------------------------------------------------------------------------------
+def bad_input(what: str, problem: str, path: str | Path) -> DataError:
+    """``DataError`` reading ``<option> <path>: <problem>`` (the option tells which input)."""
+    err = DataError(problem, path)
+    err.args = (f"{what} {path}: {problem}",)
+    return err
+
+
 def check_input_file(path: str | Path, what: str = "input", min_bytes: int = 1) -> Path:
     """``path`` exists, is a file, is readable and holds at least ``min_bytes``."""
     p = Path(path)
     if not p.exists():
-        raise DataError(f"{what}: no such file", p)
+        raise bad_input(what, "no such file", p)
     if p.is_dir():
-        raise DataError(f"{what}: is a folder, expected a file", p)
+        raise bad_input(what, "is a folder, expected a file", p)
     try:
         with open(p, "rb") as fh:
             head = fh.read(max(min_bytes, 1))
     except OSError as exc:
-        raise DataError(f"{what}: not readable ({exc.strerror})", p) from None
+        raise bad_input(what, f"not readable ({exc.strerror})", p) from None
     if len(head) < min_bytes:
-        raise DataError(
-            f"{what}: {'empty file' if not head else f'truncated ({len(head)} bytes)'}", p
+        raise bad_input(
+            what, f"{'empty file' if not head else f'truncated ({len(head)} bytes)'}", p
         )
     return p
 
@@ -158,9 +165,7 @@ def _probe_folder(folder: Path, what: str, target: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".geoarena-write-probe-", dir=folder)
     except OSError as exc:
-        raise DataError(
-            f"{what}: folder {folder} is not writable ({exc.strerror})", target
-        ) from None
+        raise bad_input(what, f"folder {folder} is not writable ({exc.strerror})", target) from None
     os.close(fd)
     os.unlink(probe)
 
@@ -170,13 +175,13 @@ def check_output_file(path: str | Path, what: str = "output", overwrite: bool = 
     does not exist yet unless ``overwrite``. Nothing is created."""
     p = Path(path)
     if p.is_dir():
-        raise DataError(f"{what}: is a folder, expected a file path", p)
+        raise bad_input(what, "is a folder, expected a file path", p)
     if p.exists() and not overwrite:
-        raise DataError(f"{what}: already exists; pass --overwrite to replace it", p)
+        raise bad_input(what, "already exists; pass --overwrite to replace it", p)
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         problem = "is a file" if parent.exists() else "does not exist"
-        raise DataError(f"{what}: folder {parent} {problem}", p)
+        raise bad_input(what, f"folder {parent} {problem}", p)
     _probe_folder(parent, what, p)
     return p
 
@@ -191,16 +196,16 @@ def check_output_dir(
     already holding one of the ``guarded`` file names is refused. The folder is not created."""
     p = Path(path)
     if p.exists() and not p.is_dir():
-        raise DataError(f"{what}: is a file, expected a folder", p)
+        raise bad_input(what, "is a file, expected a folder", p)
     existing = p
     while not existing.exists():  # the nearest existing ancestor must be a writable folder
         existing = existing.parent
     if not existing.is_dir():
-        raise DataError(f"{what}: {existing} is a file, cannot create a folder under it", p)
+        raise bad_input(what, f"{existing} is a file, cannot create a folder under it", p)
     if not overwrite:
         taken = [g for g in guarded if (p / g).exists()]
         if taken:
-            raise DataError(f"{what}: already holds {', '.join(taken)}; pass --overwrite", p)
+            raise bad_input(what, f"already holds {', '.join(taken)}; pass --overwrite", p)
     _probe_folder(existing, what, p)
     return p
 
@@ -225,9 +230,9 @@ def _read_secret_file(path: Path, what: str) -> str:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except UnicodeDecodeError:
-        raise DataError(f"{what}: not UTF-8 text", path) from None
+        raise bad_input(what, "not UTF-8 text", path) from None
     if not text or "\n" in text:
-        raise DataError(f"{what}: expected exactly one line holding the URL", path)
+        raise bad_input(what, "expected exactly one line holding the URL", path)
     return text
 
 
