@@ -16,6 +16,8 @@ ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0' || need+=(libusb-1.0-0)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# chromium: the map page test opens the served web map in it (headless, through playwright)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages: ${need[*]}"
@@ -37,7 +39,7 @@ $PIP install -q --disable-pip-version-check "pip>=24,<26"
 $PIP install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1
 $PIP install -q --disable-pip-version-check -c requirements/constraints.txt \
   -e packages/core -e packages/results -e "packages/sweeps[postgres]" \
-  -e packages/eo -e packages/det -e packages/pc -e packages/nlp \
+  -e packages/eo -e packages/det -e packages/pc -e packages/nlp -e "packages/serve[browser]" \
   -r requirements/dev.txt
 $PIP check
 echo "environment ready: $VENV"
