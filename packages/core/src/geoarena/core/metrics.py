@@ -87,6 +87,12 @@ class ConfusionMatrixMetric(Metric):
         t = _to_numpy(batch[self.target_key]).astype(np.int64).reshape(-1)
         if p.shape != t.shape:
             raise ValueError(f"prediction has {p.size} values, target {t.size}")
+        bad = (p < 0) | (p >= self.num_classes)
+        if bad.any():
+            raise ValueError(
+                f"predicted class indices must be in [0, {self.num_classes}); got "
+                f"{sorted(set(p[bad].tolist()))[:5]} ({int(bad.sum())} values)"
+            )
         keep = (t >= 0) & (t < self.num_classes)
         if self.ignore_index is not None:
             keep &= t != self.ignore_index
@@ -108,8 +114,11 @@ class ConfusionMatrixMetric(Metric):
             f1 = np.where(prec + rec > 0, 2 * prec * rec / (prec + rec), 0.0)
         present = union > 0 if self.present_only else np.ones_like(union, dtype=bool)
         total = cm.sum()
+        if total == 0:  # every target ignored: no evidence, not a score of 0
+            nan = float("nan")
+            return {"overall_accuracy": nan, "miou": nan, "f1_macro": nan, "balanced_accuracy": nan}
         out = {
-            "overall_accuracy": float(tp.sum() / total) if total else 0.0,
+            "overall_accuracy": float(tp.sum() / total),
             "miou": float(np.nanmean(np.where(present, np.nan_to_num(iou), np.nan)))
             if present.any()
             else 0.0,
@@ -151,7 +160,9 @@ class MultilabelF1(Metric):
 
     def compute(self) -> dict[str, float]:
         tp, fp, fn = self.tp.sum(), self.fp.sum(), self.fn.sum()
-        micro = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+        if tp + fp + fn == 0:  # no positive label and no positive prediction anywhere
+            return {"f1_micro": float("nan"), "f1_macro": float("nan")}
+        micro = 2 * tp / (2 * tp + fp + fn)
         denom = 2 * self.tp + self.fp + self.fn
         per = np.where(denom > 0, 2 * self.tp / np.maximum(denom, 1), np.nan)
         return {
