@@ -50,6 +50,7 @@ class GeoparseAdapter(ModelAdapter):
 
     def build(self, task: Task, protocol: EvalProtocol, cfg: RunConfig, data: DataModule) -> None:
         self.oracle = bool(data.info.get("oracle"))
+        self.task_name = task.name
         self.seed = cfg.seed
         self.gaz = Gazetteer.open(
             Path(data.info["cache_dir"]) if data.info.get("cache_dir") else None
@@ -83,3 +84,11 @@ class GeoparseAdapter(ModelAdapter):
         return [
             self.resolver.resolve(t, ms) if ms else [] for t, ms in zip(batch["text"], mentions)
         ]
+
+    throughput_unit = "doc"
+
+    def export(self, out_dir: str):
+        """The geoparser's config (+ ranker) for serving (``geoarena.nlp.serving``)."""
+        from geoarena.nlp.serving import export_geoparser
+
+        return export_geoparser(self, out_dir)
