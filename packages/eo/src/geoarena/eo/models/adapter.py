@@ -181,6 +181,7 @@ class EOTorchAdapter(ModelAdapter):
         apply_protocol(encoder, protocol, lora_alpha=c.lora_alpha or None)
         self.model = BatchModel(net)
         self.task = task
+        self.data_info = dict(data.info)  # bands, units, normalisation for export()
         self.protocol = protocol
         self.device = "cpu"
         self._device_request = cfg.device
@@ -266,6 +267,14 @@ class EOTorchAdapter(ModelAdapter):
         if self.task.kind == "regression":
             out = out[:, 0]
         return out.cpu()
+
+    throughput_unit = "chip"
+
+    def export(self, out_dir: str):
+        """TorchScript + ONNX + ModelCard for serving (``geoarena.eo.models.export``)."""
+        from geoarena.eo.models.export import export_eo_model
+
+        return export_eo_model(self, out_dir)
 
     def _require_model(self) -> BatchModel:
         if self.model is None:

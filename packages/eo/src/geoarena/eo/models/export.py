@@ -1,0 +1,135 @@
+"""Serving export of a trained EO torch model, and the predictor that loads it back.
+
+``export_eo_model`` writes the task network (normalised image in, logits out) as TorchScript
+(traced on CPU; loads without the model's Python code) and as ONNX with an onnxruntime parity
+check, plus a ModelCard dict: bands, input unit, per-band normalisation, classes, expected GSD,
+chip size. ``load_eo_predictor`` is the loader ``geoarena.serve`` calls: ``EOPredictor.predict``
+takes raw chips in the card's unit, ``scene_model`` feeds ``predict_scene``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from geoarena.core.errors import DataError
+from geoarena.core.model import ExportedModel
+
+if TYPE_CHECKING:
+    from geoarena.eo.models.adapter import EOTorchAdapter
+
+log = logging.getLogger(__name__)
+
+LOADER = "geoarena.eo.models.export:load_eo_predictor"
+
+
+def export_eo_model(adapter: EOTorchAdapter, out_dir: str | Path) -> ExportedModel | None:
+    """TorchScript + ONNX + card of ``adapter``'s trained network (``None`` for multi-temporal
+    or metadata-conditioned inputs, which a single image tensor cannot carry)."""
+    from geoarena.eo.models.onnx_export import _ImageOnly, export_onnx, onnx_parity
+
+    info = dict(adapter.data_info)
+    if int(info.get("n_time_steps", 1)) > 1 or adapter.model is None:
+        return None
+    if adapter.task.kind not in ("seg", "cls", "multilabel"):
+        return None  # pixel regression has no class map to serve yet
+    out = Path(out_dir)
+    bands = tuple(info.get("band_names") or adapter.task.bands)
+    size = int(info.get("chip_size") or 64)
+    mean = np.asarray(info.get("mean") or [0.0] * len(bands), np.float32)
+    std = np.asarray(info.get("std") or [1.0] * len(bands), np.float32)
+    # a deterministic raw-unit example (2 chips) drawn from the data's band statistics
+    rng = np.random.default_rng(0)
+    raw = (
+        mean[None, :, None, None]
+        + std[None, :, None, None] * rng.standard_normal((2, len(bands), size, size))
+    ).astype(np.float32)
+    x = torch.from_numpy((raw - mean[:, None, None]) / std[:, None, None])
+    net = copy.deepcopy(adapter.model.net).cpu().eval()
+    with torch.no_grad():
+        traced = torch.jit.trace(_ImageOnly(net), x, check_trace=False)
+    ts_path = out / "model.pt"
+    torch.jit.save(traced, str(ts_path))
+    files = {"torchscript": str(ts_path)}
+    card: dict[str, Any] = {
+        **{k: v for k, v in vars(adapter.card).items() if k != "extra"},
+        "modality": "eo",
+        "task": adapter.task.name,
+        "task_kind": adapter.task.kind,
+        "class_names": list(adapter.task.class_names or info.get("class_names") or ()),
+        "num_classes": int(adapter.task.num_classes),
+        "data_bands": list(bands),
+        "data_input_unit": str(info.get("input_unit", "")),
+        "normalization": str(info.get("normalization", "")),
+        "mean": [float(v) for v in mean],
+        "std": [float(v) for v in std],
+        "gsd": float(info.get("gsd") or adapter.card.gsd or 0.0),
+        "chip_size": size,
+        "requirements": ["torch", "rasterio", "onnxruntime"],
+    }
+    try:
+        onnx_path = export_onnx(net, x, out / "model.onnx")
+        parity = onnx_parity(net, onnx_path, x)
+        files["onnx"] = str(onnx_path)
+        card["onnx_max_abs_diff"] = parity.max_abs_diff
+        card["onnx_argmax_agreement"] = parity.argmax_agreement
+    except Exception as exc:  # some layers have no ONNX export; TorchScript still serves
+        log.warning("%s: no ONNX export (%s)", adapter.name, exc)
+        card["onnx_error"] = f"{type(exc).__name__}: {exc}"[:500]
+    return ExportedModel(loader=LOADER, files=files, card=card, input_example=raw)
+
+
+class _ChipClassToPixels(torch.nn.Module):
+    """A chip classifier as a scene model: ``(B, K)`` logits spread over the window."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.net(x)
+        return y[:, :, None, None].expand(-1, -1, x.shape[-2], x.shape[-1])
+
+
+class EOPredictor:
+    """Raw chips in the card's unit → classes; ``scene_model`` for ``predict_scene``."""
+
+    def __init__(self, files: dict[str, str], card: dict[str, Any]):
+        self.card = card
+        self.net = torch.jit.load(files["torchscript"], map_location="cpu").eval()
+        self.mean = np.asarray(card["mean"], np.float32)[:, None, None]
+        self.std = np.asarray(card["std"], np.float32)[:, None, None]
+        self.kind = card["task_kind"]
+
+    @property
+    def scene_model(self) -> torch.nn.Module:
+        """``(B, C, h, w)`` normalised → ``(B, K, h, w)`` logits (chip classes spread)."""
+        return self.net if self.kind == "seg" else _ChipClassToPixels(self.net)
+
+    def predict(self, inputs: Any) -> np.ndarray:
+        """``(B, C, H, W)`` (or one ``(C, H, W)``) raw values → ``(B, H, W)`` classes (seg),
+        ``(B,)`` classes (cls) or ``(B, K)`` 0/1 labels (multilabel)."""
+        x = np.asarray(inputs, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        n_bands = len(self.card["data_bands"])
+        if x.ndim != 4 or x.shape[1] != n_bands:
+            raise DataError(
+                f"expected (B, {n_bands}, H, W) raw chips with bands {self.card['data_bands']}, "
+                f"got shape {x.shape}"
+            )
+        z = torch.from_numpy((x - self.mean) / self.std)
+        with torch.inference_mode():
+            out = self.net(z)
+        if self.kind == "multilabel":
+            return (torch.sigmoid(out) > 0.5).numpy().astype(np.int64)
+        return out.argmax(1).numpy().astype(np.int64)
+
+
+def load_eo_predictor(files: dict[str, str], card: dict[str, Any]) -> EOPredictor:
+    return EOPredictor(files, card)
