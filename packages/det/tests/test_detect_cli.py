@@ -85,7 +85,7 @@ def test_missing_weights_and_ungeoreferenced_raster_are_clear_errors(tmp_path, w
     rc = tool.main(
         ["--weights", str(tmp_path / "none.pt"), "--input", str(scene), "--output", "x.gpkg"]
     )
-    assert rc == 2 and "none.pt not found" in capsys.readouterr().err
+    assert rc == 2 and "none.pt: no such file; pass a local" in capsys.readouterr().err
     bare = _scene(tmp_path / "bare.tif", crs=None)
     rc = tool.main(
         ["--weights", str(weights), "--input", str(bare), "--output", str(tmp_path / "o.gpkg")]

@@ -64,10 +64,10 @@ class SlicedDetector:
         from geoarena.det.yolo_offline import ensure_offline
 
         ensure_offline()
-        from ultralytics import YOLO
+        from geoarena.det.safe_load import load_yolo
 
         self.cfg = cfg or SliceConfig()
-        self.yolo = YOLO(str(model)) if isinstance(model, (str, Path)) else model
+        self.yolo = load_yolo(model) if isinstance(model, (str, Path)) else model
         if self.yolo.task not in ("detect", "obb"):
             raise ConfigError(
                 f"SlicedDetector handles detection and oriented-box models; this one is {self.yolo.task!r}"

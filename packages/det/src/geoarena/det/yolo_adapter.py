@@ -122,8 +122,12 @@ class YoloAdapter(ModelAdapter):
         ensure_offline(cache / "yolo_config" if cache else None)
         from ultralytics import YOLO
 
-        if self.opts.weights:
-            self.model = YOLO(self.opts.weights, task="obb" if self.obb else "detect")
+        if self.opts.weights:  # a user's file: scanned, then loaded without running its pickle
+            from geoarena.det.safe_load import load_yolo
+
+            self.model = load_yolo(
+                self.opts.weights, task="obb" if self.obb else "detect", what="weights="
+            )
         else:
             self.model = YOLO(self.yaml_name(), task="obb" if self.obb else "detect")
         self.card = ModelCard(

@@ -58,6 +58,9 @@ def ensure_offline(config_dir: str | Path | None = None) -> Path:
     Returns ultralytics' user config folder (``$YOLO_CONFIG_DIR/Ultralytics``).
     """
     os.environ["YOLO_OFFLINE"] = "1"
+    from geoarena.det.safe_load import enable_safe_load
+
+    enable_safe_load()  # every checkpoint ultralytics opens (ours too) is unpickled weights_only
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     if "ultralytics" in sys.modules:
         # already imported: its config dir is fixed, seed the fonts there
