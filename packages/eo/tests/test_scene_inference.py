@@ -182,3 +182,32 @@ def test_predict_cli_writes_cog_and_geopackage(tmp_path):
         )
         == 2
     )
+
+
+def test_nan_pixels_stay_nodata_and_do_not_leak(tmp_path):
+    """Float rasters without a nodata value: NaN pixels become the nodata class (255), an
+    all-NaN raster is nodata everywhere (not class 0), and valid pixels far from the NaN hole
+    keep the prediction of the NaN-free raster."""
+    rng = np.random.default_rng(1)
+    data = rng.normal(0, 1, size=(3, 96, 96)).astype(np.float32)
+    cfg = PredictConfig(window=64, stride=32, num_classes=3)
+    clean = predict_scene(_net(), _write(tmp_path / "c.tif", data), tmp_path / "co.tif", cfg)
+    holed = data.copy()
+    holed[:, 40:50, 40:50] = np.nan
+    holed[1, 5, 5] = np.nan  # one band missing is missing too
+    predict_scene(_net(), _write(tmp_path / "h.tif", holed), tmp_path / "ho.tif", cfg)
+    with rasterio.open(tmp_path / "ho.tif") as out, rasterio.open(tmp_path / "co.tif") as ref:
+        got, want = out.read(1), ref.read(1)
+        assert out.nodata == 255 and out.crs == ref.crs and out.transform == ref.transform
+    assert (got[40:50, 40:50] == 255).all() and got[5, 5] == 255
+    assert (got != 255).sum() == 96 * 96 - 101
+    assert clean["windows"] == 4
+    # the receptive field of the two 3×3 convolutions is 2 px: beyond it nothing changed
+    far = np.ones_like(got, bool)
+    far[37:53, 37:53] = False
+    far[2:9, 2:9] = False
+    np.testing.assert_array_equal(got[far], want[far])
+    nan = np.full((3, 64, 64), np.nan, np.float32)
+    predict_scene(_net(), _write(tmp_path / "n.tif", nan), tmp_path / "no.tif", cfg)
+    with rasterio.open(tmp_path / "no.tif") as out:
+        assert (out.read(1) == 255).all() and out.nodata == 255

@@ -137,6 +137,11 @@ def predict_scene(
             )
         H, W, K = src.height, src.width, cfg.num_classes
         nodata = src.nodata
+        # float rasters mark missing pixels with NaN even without a nodata value: those pixels
+        # (any band NaN/inf, or every band == nodata) are written as nodata, never as a class
+        is_float = np.dtype(src.dtypes[0]).kind == "f"
+        masked = nodata is not None or is_float
+        fill = np.asarray(cfg.mean or [0.0] * len(bands), np.float32)[:, None, None]
         mean = torch.tensor(cfg.mean or [0.0] * len(bands), dtype=torch.float32)[
             None, :, None, None
         ]
@@ -156,7 +161,7 @@ def predict_scene(
             "blockxsize": 256,
             "blockysize": 256,
             "compress": "deflate",
-            "nodata": cfg.nodata_class if nodata is not None else None,
+            "nodata": cfg.nodata_class if masked else None,
         }
         rows, cols = _starts(H, win, stride), _starts(W, win, stride)
         # the weight is separable and windows lie on a grid, so the weight sum is an outer product
@@ -189,6 +194,13 @@ def predict_scene(
                     band_top = r
                 strip = src.read(bands, window=Window(0, r, W, win))
                 valid = None if nodata is None else (strip != nodata).any(0)
+                if is_float:
+                    finite = np.isfinite(strip)
+                    if not finite.all():
+                        all_finite = finite.all(0)
+                        valid = all_finite if valid is None else valid & all_finite
+                        # the band mean normalises to 0: NaN must not leak into neighbours
+                        strip = np.where(finite, strip, fill)
                 for b0 in range(0, len(cols), cfg.batch_size):
                     cs = cols[b0 : b0 + cfg.batch_size]
                     raw = np.stack([strip[:, :, c : c + win] for c in cs])
