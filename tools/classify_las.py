@@ -10,20 +10,30 @@ by the tile size.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from geoarena.core.cli_checks import cli_entry
 
-def main(argv: list[str] | None = None) -> int:
+
+@cli_entry
+def main(argv: list[str]) -> int:
+    from geoarena.core.cli_checks import (
+        ToolParser,
+        bad_input,
+        check_output_file,
+        in_range,
+        nonneg_int,
+        positive_int,
+    )
     from geoarena.core.config import TrainConfig
-    from geoarena.core.errors import GeoArenaError
     from geoarena.pc.asprs import CLASS_MAPS
+    from geoarena.pc.checks import check_las
     from geoarena.pc.classify import TilingConfig, adapter_predictor, classify_las
     from geoarena.pc.pipeline import MODEL_FACTORIES, fit_on_las
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = ToolParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("input", type=Path)
     ap.add_argument("output", type=Path)
     ap.add_argument(
@@ -33,29 +43,36 @@ def main(argv: list[str] | None = None) -> int:
         "--class-map", default="asprs-ground-vegetation-building", choices=sorted(CLASS_MAPS)
     )
     ap.add_argument("--model", default="random-forest", choices=sorted(MODEL_FACTORIES))
-    ap.add_argument("--epochs", type=int, default=10, help="network epochs (ignored by the forest)")
-    ap.add_argument("--tile-m", type=float, default=50.0)
-    ap.add_argument("--halo-m", type=float, default=8.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--epochs", type=positive_int, default=10, help="network epochs (ignored by the forest)"
+    )
+    ap.add_argument("--tile-m", type=in_range(float, 1.0, 1e5), default=50.0)
+    ap.add_argument("--halo-m", type=in_range(float, 0.0, 1e4), default=8.0)
+    ap.add_argument("--seed", type=nonneg_int, default=0)
+    ap.add_argument("--overwrite", action="store_true", help="replace an existing OUTPUT")
     args = ap.parse_args(argv)
-    try:
-        adapter, _ = fit_on_las(
-            args.train,
-            CLASS_MAPS[args.class_map],
-            args.model,
-            TrainConfig(epochs=args.epochs, batch_size=4, lr=0.01),
-            seed=args.seed,
-        )
-        stats = classify_las(
-            args.input,
-            args.output,
-            adapter_predictor(adapter),
-            CLASS_MAPS[args.class_map],
-            TilingConfig(args.tile_m, args.halo_m),
-        )
-    except GeoArenaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # headers, point counts and the output are checked before the model trains
+    check_las(args.input, "input", need_crs=False)
+    check_las(args.train, "--train", require=("classification",))
+    if args.output.suffix.lower() not in (".las", ".laz"):
+        raise bad_input("output", "must end in .las or .laz", args.output)
+    if args.output.resolve() in (args.input.resolve(), args.train.resolve()):
+        raise bad_input("output", "is one of the inputs", args.output)
+    check_output_file(args.output, "output", overwrite=args.overwrite)
+    adapter, _ = fit_on_las(
+        args.train,
+        CLASS_MAPS[args.class_map],
+        args.model,
+        TrainConfig(epochs=args.epochs, batch_size=4, lr=0.01),
+        seed=args.seed,
+    )
+    stats = classify_las(
+        args.input,
+        args.output,
+        adapter_predictor(adapter),
+        CLASS_MAPS[args.class_map],
+        TilingConfig(args.tile_m, args.halo_m),
+    )
     stats.pop("predictions")
     print(json.dumps({"output": str(args.output), **stats}))
     return 0

@@ -49,4 +49,4 @@ def test_cli_reports_bad_input_by_name(fixtures, tmp_path, capsys):
     )
     assert rc == 2
     err = capsys.readouterr().err
-    assert "empty.las" in err and "empty point cloud" in err
+    assert err == f"error: input {fixtures['empty']}: holds 0 points, at least 1 needed\n"
