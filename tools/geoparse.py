@@ -26,6 +26,14 @@ import json
 import sys
 from pathlib import Path
 
+from geoarena.core.cli_checks import (
+    ToolParser,
+    check_input_file,
+    check_output_file,
+    cli_entry,
+    in_range,
+)
+
 
 def _read_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     from geoarena.core.errors import DataError
@@ -54,8 +62,9 @@ def _read_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     return items
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+@cli_entry
+def main(argv: list[str]) -> int:
+    p = ToolParser(description=__doc__.split("\n\n")[0])
     p.add_argument("files", nargs="*", help="UTF-8 text files (- for stdin)")
     p.add_argument("--text", help="parse this text")
     p.add_argument(
@@ -76,8 +85,14 @@ def main(argv: list[str] | None = None) -> int:
         "--settings", choices=("both", "gold", "e2e"), default="both", help="with --eval"
     )
     p.add_argument("--json-out", help="with --eval: write the figures here as JSON")
-    p.add_argument("--window-chars", type=int, default=None, help="window of long texts")
+    p.add_argument(
+        "--window-chars",
+        type=in_range(int, 200, 10_000_000),
+        default=None,
+        help="window of long texts",
+    )
     p.add_argument("-o", "--output", help="write here instead of stdout")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing -o/--json-out")
     p.add_argument("--recognizer", choices=("combined", "spacy", "gazetteer"), default="combined")
     p.add_argument("--resolver", choices=("context", "population", "learned"), default="context")
     p.add_argument("--learned-model", default="", help="LightGBM model file for --resolver learned")
@@ -90,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         help="gazetteer cache (default $GEOARENA_CACHE or ./.cache/geoarena)",
     )
     args = p.parse_args(argv)
+    _check_boundary(args)
 
     from geoarena.core.errors import GeoArenaError
     from geoarena.nlp.geoparser import (
@@ -139,6 +155,17 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(text)
     return 0
+
+
+def _check_boundary(args: argparse.Namespace) -> None:
+    """Files named on the command line are checked before the gazetteer opens."""
+    for name, what in ((args.output, "-o/--output"), (args.json_out, "--json-out")):
+        if name:
+            check_output_file(name, what, overwrite=args.overwrite)
+    if args.resolver == "learned" and args.learned_model:
+        check_input_file(args.learned_model, "--learned-model")
+    if args.eval is not None and not Path(args.eval).exists():
+        check_input_file(args.eval, "--eval")
 
 
 def _usage(msg: str):
