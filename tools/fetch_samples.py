@@ -4,33 +4,41 @@
 python tools/fetch_samples.py            # all sources
 python tools/fetch_samples.py --list
 python tools/fetch_samples.py solaris-0.4.0 laspy-2.7.0-sdist
+
+"ok" means every file the extraction manifest lists is there with its size (a deleted or
+truncated file is re-extracted from the verified archive, or reported FAILED).
 """
 
-import argparse
 import sys
 import time
 
-from geoarena.core.errors import DataError
+from geoarena.core.cli_checks import ToolParser, check_output_dir, cli_entry
+from geoarena.core.errors import ConfigError, DataError
 from geoarena.core.registry import SAMPLES
-from geoarena.core.samples import sample_path, sample_source
+from geoarena.core.samples import sample_path, sample_source, samples_root
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+@cli_entry
+def main(argv: list[str]) -> int:
+    p = ToolParser(description=__doc__.split("\n\n")[0])
     p.add_argument("names", nargs="*", help="sources to fetch (default: all)")
     p.add_argument(
         "--cache-dir", help="cache folder (default ./.cache/geoarena or $GEOARENA_CACHE)"
     )
     p.add_argument("--list", action="store_true", help="list the sources")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.list:
         for s in map(sample_source, SAMPLES.names()):
             print(
                 f"{s.name:<30} {s.kind:<11} {s.package}=={s.version}  {s.contents}  [{s.license}]"
             )
         return 0
+    unknown = [n for n in args.names if n not in SAMPLES.names()]
+    if unknown:
+        raise ConfigError(
+            f"unknown sample source {unknown[0]!r}; known: {', '.join(SAMPLES.names())}"
+        )
+    check_output_dir(samples_root(args.cache_dir), "--cache-dir")
     failed = 0
     for name in args.names or SAMPLES.names():
         t0 = time.perf_counter()

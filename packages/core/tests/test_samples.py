@@ -4,7 +4,13 @@ import pytest
 
 from geoarena.core.errors import DataError
 from geoarena.core.registry import SAMPLES
-from geoarena.core.samples import SampleSource, sample_path, sample_source, sha256_file
+from geoarena.core.samples import (
+    SampleSource,
+    missing_files,
+    sample_path,
+    sample_source,
+    sha256_file,
+)
 
 
 def test_every_source_is_pinned():
@@ -57,3 +63,31 @@ def test_verified_archive_is_extracted_once(tmp_path, monkeypatch):
 def test_unknown_source():
     with pytest.raises(DataError, match="unknown sample source 'nope'"):
         sample_path("nope")
+
+
+def test_deleted_files_are_noticed_and_restored(tmp_path, monkeypatch):
+    """A marker alone proves nothing: the manifest lists every extracted file and its size."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    archive = drop / "tiny-2.0-py3-none-any.whl"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("tiny/data/a.txt", "hello")
+        z.writestr("tiny/data/b.txt", "world")
+    src = SampleSource(
+        "tiny-2.0", "pypi-wheel", "tiny", "2.0", archive.name, sha256_file(archive), "MIT", "test"
+    )
+    SAMPLES.names()
+    monkeypatch.setattr(SAMPLES, "_entries", dict(SAMPLES._entries))
+    SAMPLES.add(src.name, src)
+    monkeypatch.setenv("GEOARENA_SAMPLES_DIR", str(drop))
+    out = sample_path("tiny-2.0", cache_dir=tmp_path / "cache", fetch=False)
+    assert missing_files(out, src.sha256) == []
+    (out / "tiny" / "data" / "a.txt").unlink()
+    (out / "tiny" / "data" / "b.txt").write_text("truncat")
+    assert missing_files(out, src.sha256) == ["tiny/data/a.txt", "tiny/data/b.txt"]
+    assert sample_path("tiny-2.0", cache_dir=tmp_path / "cache", fetch=False) == out
+    assert (out / "tiny" / "data" / "a.txt").read_text() == "hello"  # re-extracted
+    (out / "tiny" / "data" / "a.txt").unlink()
+    archive.unlink()  # without the archive the folder is not "ok"
+    with pytest.raises(DataError, match="is not available"):
+        sample_path("tiny-2.0", cache_dir=tmp_path / "cache", fetch=False)

@@ -11,6 +11,7 @@ without registry access.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -89,8 +90,15 @@ def sample_path(name: str, cache_dir: str | Path | None = None, fetch: bool = Tr
     src = sample_source(name)
     root = samples_root(cache_dir)
     out = root / name
-    marker = out / ".geoarena-complete"
-    if marker.exists() and marker.read_text().strip() == src.sha256:
+    legacy = out / ".geoarena-complete"
+    if legacy.exists() and not (out / MANIFEST).exists():
+        # caches extracted before manifests existed: record what is there now (once) rather
+        # than deleting a folder another process may be reading
+        trusted = legacy.read_text().strip() == src.sha256
+        legacy.unlink()
+        if trusted:
+            _write_manifest(out, src.sha256)
+    if (out / MANIFEST).exists() and not missing_files(out, src.sha256):
         return out
     archive = _find_or_fetch_archive(src, root / "archives", fetch)
     digest = sha256_file(archive)
@@ -103,13 +111,50 @@ def sample_path(name: str, cache_dir: str | Path | None = None, fetch: bool = Tr
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     try:
         _extract(src, archive, tmp)
+        _write_manifest(tmp, src.sha256)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    marker.write_text(src.sha256)
+    gone = missing_files(out, src.sha256)
+    if gone:
+        raise DataError(f"extraction incomplete: {gone[0]} and {len(gone) - 1} more missing", out)
     return out
+
+
+#: per-folder record of every extracted file and its size; written last, so its presence means
+#: the extraction finished, and checked on every use, so deleted or truncated files are noticed
+MANIFEST = ".geoarena-manifest.json"
+
+
+def _write_manifest(folder: Path, archive_sha256: str) -> None:
+    files = {
+        p.relative_to(folder).as_posix(): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+    (folder / MANIFEST).write_text(json.dumps({"archive_sha256": archive_sha256, "files": files}))
+
+
+def missing_files(folder: Path, archive_sha256: str) -> list[str]:
+    """Files the manifest of ``folder`` lists that are absent or changed size (every file when
+    the manifest is missing, unreadable or from another archive)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return [MANIFEST]
+    if manifest.get("archive_sha256") != archive_sha256 or not manifest.get("files"):
+        return [MANIFEST]
+    bad = []
+    for rel, size in manifest["files"].items():
+        p = folder / rel
+        try:
+            if p.stat().st_size != size:
+                bad.append(rel)
+        except OSError:
+            bad.append(rel)
+    return bad
 
 
 def _find_or_fetch_archive(src: SampleSource, archives: Path, fetch: bool) -> Path:
