@@ -19,7 +19,6 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,9 +29,10 @@ from geoarena.results.aggregate import (
     Normalizer,
     stratified_bootstrap_iqm,
 )
+from geoarena.results.published import normalizer_json, submission_csv
+from geoarena.results.schema import from_geobench2_submission
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "geobench2-leaderboard"
-SUBMISSION = DATA / "114be1f0-5a41-43a5-b4e6-7fb683bc01ec" / "results_and_parameters.csv"
+SUBMISSION = submission_csv("114be1f0-5a41-43a5-b4e6-7fb683bc01ec")
 GROUPS = ("Core", "Classification", "Multi-Temporal")
 
 
@@ -67,11 +67,8 @@ def main() -> int:
     ap.add_argument("--replicates", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    if not SUBMISSION.is_file():
-        print(f"needs the GEO-Bench-2 leaderboard submissions at {DATA}", file=sys.stderr)
-        return 2
-    df = pd.read_csv(SUBMISSION)
-    df["normalized"] = Normalizer.from_json(DATA / "normalizer.json").normalize_frame(df)
+    df = from_geobench2_submission(pd.read_csv(SUBMISSION))  # shipped with geoarena.results
+    df["normalized"] = Normalizer.from_json(normalizer_json()).normalize_frame(df)
     t_peer, t_ours = [], []
     worst = 0.0
     for _ in range(args.rounds):  # alternate so machine load hits both alike

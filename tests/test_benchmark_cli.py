@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from geoarena.core.mlflow_tracker import open_mlflow_client
-from geoarena.results.table import GEOBENCH2_COLUMNS
+from geoarena.results.table import SUBMISSION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def test_suite_run_layout_and_failure_isolation(tmp_path, cli_env, run_cli):
     assert {r.data.tags["seed"] for r in finished} == {"0", "1", "2"}
     assert all("test/overall_accuracy" in r.data.metrics for r in finished)
     df = pd.read_csv(tmp_path / "results" / "test-toy" / "results.csv")
-    assert list(df.columns[: len(GEOBENCH2_COLUMNS)]) == list(GEOBENCH2_COLUMNS)
+    assert list(df.columns[: len(SUBMISSION_COLUMNS)]) == list(SUBMISSION_COLUMNS)
     assert len(df) == 6 and set(df["mlflow_run_id"]) == {r.info.run_id for r in finished}
     html = (tmp_path / "results" / "test-toy" / "report.html").read_text()
     assert "data:image/png;base64" in html

@@ -6,8 +6,10 @@
     python tools/report.py --csv packages/results/src/geoarena/results/data/geobench2_leaderboard/114be1f0-*/results_and_parameters.csv \\
         --normalizer packages/results/src/geoarena/results/data/geobench2_leaderboard/normalizer.json --n-bootstrap 100 --seed 100 --out gb2
 
-A CSV may be a GeoArena results table or a GEO-Bench-2 leaderboard submission. Prints the
-leaderboard, writes report.md, report.html (plots embedded), the tables as CSV, and lists the files.
+A CSV may be a GeoArena results table or a GEO-Bench-2 leaderboard submission (its column names
+are mapped to GeoArena's, see geoarena.results.schema). Several CSVs may overlap: a run (its
+mlflow_run_id) is counted once. Prints the leaderboard, writes report.md, report.html (plots
+embedded), the tables as CSV, and lists the files.
 """
 
 from __future__ import annotations
@@ -62,7 +64,16 @@ def load_results(args: argparse.Namespace):
     if args.csv:
         from geoarena.results.schema import concat_results, read_results_csv
 
-        return concat_results(read_results_csv(p) for p in args.csv)
+        tables = [read_results_csv(p) for p in args.csv]
+        df = concat_results(tables, args.csv)
+        repeats = sum(len(t) for t in tables) - len(df)
+        if repeats:
+            print(
+                f"note: {repeats} row(s) repeat an mlflow_run_id already read; "
+                "each run is counted once",
+                file=sys.stderr,
+            )
+        return df
     from geoarena.core.errors import ConfigError
     from geoarena.core.mlflow_tracker import MLflowTracker
     from geoarena.results.table import results_table

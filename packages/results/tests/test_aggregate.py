@@ -36,6 +36,7 @@ from geoarena.results.aggregate import (
     trimmed_sem,
 )
 from geoarena.results.published import LEADERBOARD_DIR
+from geoarena.results.schema import from_geobench2_submission
 
 LEADERBOARD = LEADERBOARD_DIR
 MAIN = "114be1f0-5a41-43a5-b4e6-7fb683bc01ec"  # full fine-tuning, 18 backbones, 19 datasets
@@ -44,8 +45,9 @@ FROZEN = "80100fc6-dc1a-4514-b946-341157eaf816"  # frozen encoders, 15 datasets
 
 
 def _submission(name: str) -> pd.DataFrame:
+    """A published submission under GeoArena's column names (``test metric`` → ``test_metric``)."""
     path = LEADERBOARD / name / "results_and_parameters.csv"
-    return pd.read_csv(path)
+    return from_geobench2_submission(pd.read_csv(path))
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +87,7 @@ def test_raw_means_over_five_seeds_match_the_issue(board) -> None:
 
 
 def test_raw_error_is_scipy_sem_over_seeds(main: pd.DataFrame, board) -> None:
-    ref = main.groupby(["backbone", "dataset"])["test metric"].apply(scipy_sem)
+    ref = main.groupby(["backbone", "dataset"])["test_metric"].apply(scipy_sem)
     got = board.per_dataset.set_index(["backbone", "dataset"])["sem"]
     np.testing.assert_allclose(got.loc[ref.index].to_numpy(), ref.to_numpy(), rtol=0, atol=1e-15)
 
@@ -300,7 +302,7 @@ def test_table_normaliser_and_overall_group_on_a_small_table() -> None:
         {
             "dataset": ["d1"] * 6 + ["d2"] * 6,
             "backbone": (["A"] * 3 + ["B"] * 3) * 2,
-            "test metric": [0.50, 0.60, 0.70, 0.30, 0.40, 0.20, 10.0, 30.0, 20.0, 40.0, 50.0, 60.0],
+            "test_metric": [0.50, 0.60, 0.70, 0.30, 0.40, 0.20, 10.0, 30.0, 20.0, 40.0, 50.0, 60.0],
         }
     )
     per = per_dataset_scores(df, n_bootstrap=200, seed=0).set_index(["backbone", "dataset"])
@@ -334,4 +336,4 @@ def test_capability_tag_mapping_round_trips() -> None:
 
 def test_missing_columns_are_named() -> None:
     with pytest.raises(ConfigError, match="backbone"):
-        per_dataset_scores(pd.DataFrame({"dataset": ["a"], "test metric": [1.0]}))
+        per_dataset_scores(pd.DataFrame({"dataset": ["a"], "test_metric": [1.0]}))

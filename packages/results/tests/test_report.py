@@ -21,15 +21,16 @@ from geoarena.results.report import (
     ReportConfig,
     build_report,
     method_label,
-    overall_table,
     render_terminal,
     write_report,
 )
 from geoarena.results.schema import (
+    FROM_GEOBENCH2_NAMES,
     RESULTS_COLUMNS,
     ResultsSchemaError,
     from_geobench2_submission,
     read_results_csv,
+    to_geobench2_submission,
     validate_results,
     validate_submission,
 )
@@ -53,7 +54,7 @@ def small() -> pd.DataFrame:
     sub = sub[sub["backbone"].isin(BACKBONES) & sub["dataset"].isin(DATASETS)]
     table = from_geobench2_submission(sub).reset_index(drop=True)
     failed = table.iloc[[0]].copy()
-    failed["test metric"] = np.nan
+    failed["test_metric"] = np.nan
     failed["status"] = "FAILED"
     failed["model"] = "broken_model"
     failed["error"] = "DataError: tile.tif: unknown band name 'B13'"
@@ -80,7 +81,11 @@ def test_real_submissions_pass_the_schema_and_get_harness_columns() -> None:
         raw = pd.read_csv(csv)
         validate_submission(raw, csv)
         full = read_results_csv(csv)
-        assert list(full.columns[: len(raw.columns)]) == list(raw.columns)
+        mapped = [FROM_GEOBENCH2_NAMES.get(c, c) for c in raw.columns]
+        assert list(full.columns[: len(raw.columns)]) == mapped
+        assert {"test_metric", "seed", "metric"} <= set(full.columns)
+        # Exported again, the submission has the leaderboard's names, order and values exactly.
+        pd.testing.assert_frame_equal(to_geobench2_submission(full), raw)
         assert set(RESULTS_COLUMNS) <= set(full.columns)
         assert (full["task"] == full["dataset"]).all() and (full["model"] == full["backbone"]).all()
         assert set(full["label_fraction"]) == {1.0}
@@ -96,10 +101,10 @@ def test_schema_errors_name_the_missing_columns_and_bad_values(tmp_path: Path) -
     with pytest.raises(ResultsSchemaError, match=f"{re.escape(str(bad))}: .*'Seed', 'backbone'"):
         read_results_csv(bad)
     ok = from_geobench2_submission(pd.read_csv(MAIN).head(3))
-    ok["test metric"] = ok["test metric"].astype(object)
-    ok.loc[1, "test metric"] = "n/a"
+    ok["test_metric"] = ok["test_metric"].astype(object)
+    ok.loc[1, "test_metric"] = "n/a"
     with pytest.raises(
-        ResultsSchemaError, match="column 'test metric' must be numeric; row 1 holds 'n/a'"
+        ResultsSchemaError, match="column 'test_metric' must be numeric; row 1 holds 'n/a'"
     ):
         validate_results(ok)
     with pytest.raises(ResultsSchemaError, match="not found"):
@@ -186,13 +191,13 @@ def test_capability_tags_and_direction_from_the_table(tmp_path: Path) -> None:
                     {
                         "task": task,
                         "dataset": task,
-                        "Metric": metric,
-                        "test metric": v,
+                        "metric": metric,
+                        "test_metric": v,
                         "model": model,
                         "backbone": model,
                         "protocol": "finetune",
                         "label_fraction": 1.0,
-                        "Seed": seed,
+                        "seed": seed,
                         "status": "FINISHED",
                         "direction": direction,
                         "capabilities": caps,
@@ -283,13 +288,13 @@ def test_cli_from_an_mlflow_store(tmp_path: Path, small: pd.DataFrame) -> None:
             "protocol": "finetune",
             "frozen_or_full_ft": "full_ft",
             "label_fraction": "1.0",
-            "seed": str(int(row["Seed"])),
+            "seed": str(int(row["seed"])),
             "primary_metric": metric,
             "metric_direction": "maximize",
         }
         rid = tracker.start_run(f"cell{i}", tags=tags, parent_id=parent)
         if row["status"] == "FINISHED":
-            tracker.log_metrics(rid, {f"test/{metric}": float(row["test metric"])})
+            tracker.log_metrics(rid, {f"test/{metric}": float(row["test_metric"])})
             tracker.end_run(rid, "FINISHED")
         else:
             tracker.set_tags(rid, {"error": str(row["error"])})
@@ -323,41 +328,6 @@ def test_cli_from_an_mlflow_store(tmp_path: Path, small: pd.DataFrame) -> None:
     assert proc.returncode == 2 and "no cells of suite 'nosuchsuite'" in proc.stderr
 
 
-def test_overall_table_hides_groups_no_method_completes() -> None:
-    # Two modalities with disjoint models: nobody ran every task, so "overall" ranks nobody,
-    # while each modality group ranks its own models.
-    rows = []
-    for task, modality, models in (
-        ("eo/a", "eo", ("m1", "m2")),
-        ("eo/b", "eo", ("m1", "m2")),
-        ("det/c", "det", ("y",)),
-    ):
-        for i, model in enumerate(models):
-            for seed in (0, 1):
-                rows.append(
-                    {
-                        "task": task,
-                        "modality": modality,
-                        "model": model,
-                        "protocol": "finetune",
-                        "label_fraction": 1.0,
-                        "Seed": seed,
-                        "status": "FINISHED",
-                        "test metric": 0.5 + 0.1 * i + 0.01 * seed,
-                    }
-                )
-    rep = build_report(pd.DataFrame(rows), ReportConfig(n_bootstrap=100))
-    assert list(dict.fromkeys(rep.overall["group"])) == ["overall", "modality det", "modality eo"]
-    assert rep.overall[rep.overall["group"] == "overall"]["score"].isna().all()
-    table = overall_table(rep)
-    assert list(dict.fromkeys(table["group"])) == ["modality det", "modality eo"]
-    eo = table[table["group"] == "modality eo"]
-    assert eo["method"].tolist() == [
-        "m2 · finetune",
-        "m1 · finetune",
-    ]  # m2 scores higher on both tasks
-
-
 def test_report_groups_equal_the_leaderboard_computation(normalizer: Normalizer) -> None:
     # With the leaderboard's bootstrap settings, the report's capability scores on a GEO-Bench-2
     # submission are the leaderboard's (method = model · protocol · label fraction = backbone here).
@@ -369,7 +339,11 @@ def test_report_groups_equal_the_leaderboard_computation(normalizer: Normalizer)
         from_geobench2_submission(sub), ReportConfig(n_bootstrap=100, seed=100), normalizer
     )
     ref = aggregate_groups(
-        sub, GEOBENCH2_CAPABILITY_GROUPS, normalizer=normalizer, n_bootstrap=100, seed=100
+        from_geobench2_submission(sub),
+        GEOBENCH2_CAPABILITY_GROUPS,
+        normalizer=normalizer,
+        n_bootstrap=100,
+        seed=100,
     )
     got = rep.capabilities.set_index(["model", "group"]).sort_index()
     ref = ref.set_index(["backbone", "group"]).sort_index()

@@ -41,7 +41,7 @@ from geoarena.results.capability import (
     capability_tags,
 )
 from geoarena.results.normalize import Normalizer
-from geoarena.results.schema import DATASET_COL, SCORE_COL
+from geoarena.results.schema import DATASET_COL, FROM_GEOBENCH2_NAMES, SCORE_COL
 from geoarena.results.stats import iqm, percentile_ci, sem, trimmed_sem
 
 __all__ = [
@@ -78,7 +78,10 @@ GEOBENCH2_N_BOOTSTRAP = 100
 def _clean(df: pd.DataFrame, keys: Sequence[str], score_col: str) -> pd.DataFrame:
     missing = [c for c in (*keys, score_col) if c not in df.columns]
     if missing:
-        raise ConfigError(f"results table lacks column(s) {missing} needed for aggregation")
+        hint = ""
+        if any(c in df.columns for c in FROM_GEOBENCH2_NAMES):
+            hint = " (it has GEO-Bench-2 names: map them with schema.from_geobench2_submission)"
+        raise ConfigError(f"results table lacks column(s) {missing} needed for aggregation{hint}")
     # Failed cells carry no score; they are reported by status, not averaged.
     return df[np.isfinite(pd.to_numeric(df[score_col], errors="coerce"))].reset_index(drop=True)
 

@@ -1,7 +1,9 @@
 """The results table: one row per FINISHED cell, built from the tracking store.
 
-Columns follow the GEO-Bench-2 submission format (``dataset, Metric, test metric,
-mlflow_run_id, Seed, backbone, …``) plus GeoArena's provenance columns.
+Columns follow the GEO-Bench-2 submission format under GeoArena's snake_case names
+(``dataset, metric, test_metric, mlflow_run_id, seed, backbone, …``; see
+:mod:`geoarena.results.schema` for the mapping to the leaderboard's names) plus GeoArena's
+provenance columns.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from geoarena.core.tracking import Tracker
-from geoarena.results.schema import GEOBENCH2_COLUMNS, RESULTS_COLUMNS, validate_results
+from geoarena.results.schema import (
+    GEOBENCH2_COLUMNS,
+    RESULTS_COLUMNS,
+    SUBMISSION_COLUMNS,
+    validate_results,
+)
 
-__all__ = ["COLUMNS", "GEOBENCH2_COLUMNS", "results_table", "row_from_run"]
+__all__ = ["COLUMNS", "GEOBENCH2_COLUMNS", "SUBMISSION_COLUMNS", "results_table", "row_from_run"]
 
 #: Columns the harness adds after the schema's (direction and capabilities drive the report).
-EXTRA_COLUMNS = ("direction", "capabilities", "val metric", "n_params", "fit_s")
+EXTRA_COLUMNS = ("direction", "capabilities", "val_metric", "n_params", "fit_s")
 COLUMNS = [*RESULTS_COLUMNS, *EXTRA_COLUMNS]
 
 
@@ -25,10 +32,10 @@ def row_from_run(r: dict[str, Any]) -> dict[str, Any]:
     lf = float(tags.get("label_fraction", params.get("label_fraction", 1.0)))
     return {
         "dataset": tags.get("dataset", tags.get("task", "").split("/", 1)[-1]),
-        "Metric": metric,
-        "test metric": metrics.get(f"test/{metric}"),
+        "metric": metric,
+        "test_metric": metrics.get(f"test/{metric}"),
         "mlflow_run_id": r["run_id"],
-        "Seed": int(tags.get("seed", params.get("seed", 0))),
+        "seed": int(tags.get("seed", params.get("seed", 0))),
         "backbone": tags.get("backbone", tags.get("model", "")),
         "decoder": tags.get("decoder", ""),
         "n_trials": int(tags.get("n_trials", 0) or 0),
@@ -50,7 +57,7 @@ def row_from_run(r: dict[str, Any]) -> dict[str, Any]:
         "status": r.get("status", ""),
         "direction": tags.get("metric_direction", "maximize"),
         "capabilities": tags.get("capabilities", ""),
-        "val metric": metrics.get(f"best_val/{metric}"),
+        "val_metric": metrics.get(f"best_val/{metric}"),
         "n_params": _num(tags.get("n_params")),
         "fit_s": metrics.get("time/fit_s"),
     }
@@ -92,5 +99,5 @@ def results_table(tracker: Tracker, suite: str, include_failed: bool = False):
     if len(finished):
         validate_results(finished)
     return df.sort_values(
-        ["task", "model", "protocol", "label_fraction", "Seed"], kind="stable"
+        ["task", "model", "protocol", "label_fraction", "seed"], kind="stable"
     ).reset_index(drop=True)

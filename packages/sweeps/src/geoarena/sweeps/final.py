@@ -115,9 +115,9 @@ def summarize(
     (the same resampling of seeds the GEO-Bench tables use)."""
     import pandas as pd
 
-    from geoarena.results.aggregate import per_dataset_scores
+    from geoarena.results.aggregate import SCORE_COL, per_dataset_scores
 
-    df = pd.DataFrame({"backbone": label, "dataset": dataset, "test metric": values})
+    df = pd.DataFrame({"backbone": label, "dataset": dataset, SCORE_COL: values})
     row = per_dataset_scores(df, method_cols=("backbone",), n_bootstrap=n_bootstrap, ci=ci).iloc[0]
     return MetricSummary(
         metric,
