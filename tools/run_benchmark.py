@@ -151,12 +151,16 @@ def _main(args: argparse.Namespace) -> int:
                 f"{c.task}  {c.model}  {c.protocol}  lf={c.label_fraction}  seed={c.seed}  hash={c.hash()}"
             )
         return 0
+    from geoarena.core.distributed import rank_zero_tracker, world_from_env
     from geoarena.core.mlflow_tracker import MLflowTracker
     from geoarena.core.suite import run_suite
     from geoarena.results.table import results_table
 
-    tracker = MLflowTracker(
-        experiment=args.experiment or f"suite-{suite.name}", tracking_uri=args.tracking_uri
+    # under torchrun/srun every rank runs the suite; only global rank 0 writes to MLflow
+    tracker = rank_zero_tracker(
+        MLflowTracker(
+            experiment=args.experiment or f"suite-{suite.name}", tracking_uri=args.tracking_uri
+        )
     )
     print(
         f"suite {suite.name}: {len(cells)} cells → MLflow {tracker.tracking_uri} (experiment {tracker.experiment_name})"
@@ -167,6 +171,8 @@ def _main(args: argparse.Namespace) -> int:
             suite, cells, tracker, resume=not args.fresh, new_parent=args.new_parent, progress=hook
         )
     elapsed = time.perf_counter() - t0
+    if not world_from_env().is_zero:  # rank 0 alone reports
+        return 1 if outcome.failed else 0
     df = results_table(tracker, suite.name, include_failed=True)
     cell_hashes = {c.hash() for c in cells}
     df = df[df["config_hash"].isin(cell_hashes)].reset_index(drop=True)

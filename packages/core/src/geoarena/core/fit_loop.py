@@ -1,9 +1,17 @@
-"""The shared plain-PyTorch training loop (EO and point-cloud adapters use it).
+"""The shared PyTorch training loop (EO and point-cloud adapters use it), on Lightning Fabric.
 
 One linear loop (big_vision style): epochs of optimiser steps, validation each epoch through the
 adapter's evaluate function, the epoch callback (MLflow logging, Optuna pruning), early stopping
-on the monitored validation metric, and restore of the best checkpoint. Checkpoints are plain
-state dicts, written to disk and read back with ``weights_only=True``.
+on the monitored validation metric, and restore of the best weights. Fabric supplies the device,
+DDP/FSDP under ``torchrun``/``srun`` (see ``geoarena.core.distributed``), mixed precision and
+``no_backward_sync`` for gradient accumulation; we launch no processes.
+
+``train.batch_size`` is the global batch of one optimiser step whatever the world size and
+accumulation (each rank reads ``batch_size / (world × accumulate)`` samples per micro-batch), so
+a config, its hash and its result do not depend on how many processes run it. Training metrics
+are reduced across ranks; every rank validates on the whole validation split. Inside a
+``geoarena.core.checkpoint.checkpointing`` block the loop stores a checkpoint every
+``train.checkpoint_every`` epochs and resumes from the store's last one.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import torch
 from torch import nn
 
 from geoarena.core.config import TrainConfig
+from geoarena.core.errors import ConfigError
 from geoarena.core.model import EpochCallback, FitResult
 from geoarena.core.seeding import resolve_device
 from geoarena.core.task import DataModule
@@ -67,6 +76,29 @@ def build_scheduler(opt: torch.optim.Optimizer, train: TrainConfig, steps_per_ep
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+def micro_batch_size(train: TrainConfig, world_size: int) -> int:
+    """Samples per rank and micro-batch for the global ``train.batch_size``."""
+    parts = world_size * max(1, train.accumulate_grad_batches)
+    if train.batch_size % parts:
+        raise ConfigError(
+            f"train.batch_size={train.batch_size} (the global batch) is not divisible by "
+            f"world size {world_size} × accumulate_grad_batches {train.accumulate_grad_batches}"
+        )
+    return train.batch_size // parts
+
+
+@dataclass
+class LoopState:
+    """What a resumed fit needs besides model/optimizer/scheduler (checkpointed each epoch)."""
+
+    epoch: int = 0  # the next epoch to run
+    step: int = 0
+    best_score: float = -math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    best_val: dict[str, float] | None = None
+
+
 @dataclass
 class TorchFitLoop:
     """Train ``model`` with ``loss_fn(outputs, batch)`` on ``inputs(batch)``.
@@ -80,6 +112,8 @@ class TorchFitLoop:
         direction: ``maximize`` or ``minimize``.
         device: ``auto``, ``cpu``, ``cuda``…
         on_step: optional ``(global_step, {"train/loss_step": …})`` every ``log_every`` steps.
+        augment: ``batch -> batch`` applied on the device to training batches; ``None`` builds
+            it from ``train.augment`` (``geoarena.core.augment``).
     """
 
     model: nn.Module
@@ -91,21 +125,34 @@ class TorchFitLoop:
     device: str = "auto"
     on_step: StepCallback | None = None
     log_every: int = 10
+    augment: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self.device = resolve_device(self.device)
-        self.model.to(self.device)
+        from geoarena.core.distributed import world_from_env
 
-    def _autocast(self, train: TrainConfig):
-        if train.amp and self.device.startswith("cuda"):
-            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            return torch.autocast("cuda", dtype=dtype)
-        return torch.autocast("cpu", enabled=False)
+        self.device = resolve_device(self.device)
+        world = world_from_env()
+        if self.device == "cuda" and world.size > 1:
+            self.device = f"cuda:{world.local_rank}"  # one device per rank
+        self.model.to(self.device)
+        self.fabric: Any = None
 
     def fit(
         self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback | None = None
     ) -> FitResult:
         """Run up to ``train.epochs`` epochs; returns the best epoch and its validation metrics."""
+        from geoarena.core.augment import build_augment
+        from geoarena.core.checkpoint import current_store
+        from geoarena.core.dataloading import settings_for
+        from geoarena.core.distributed import make_fabric
+
+        fabric = self.fabric = make_fabric(train, self.device)
+        micro = micro_batch_size(train, fabric.world_size)
+        accum = max(1, train.accumulate_grad_batches)
+        if hasattr(data, "configure_loading"):
+            data.configure_loading(
+                settings_for(train.num_workers, train.prefetch_factor, self.device)
+            )
         params = [p for p in self.model.parameters() if p.requires_grad]
         opt = build_optimizer(params, train)
         n_train = data.num_samples("train")
@@ -113,75 +160,151 @@ class TorchFitLoop:
         if train.max_steps_per_epoch:
             steps = min(steps, train.max_steps_per_epoch)
         sched = build_scheduler(opt, train, steps)
-        use_scaler = (
-            train.amp and self.device.startswith("cuda") and not torch.cuda.is_bf16_supported()
-        )
-        scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+        module = torch.compile(self.model) if train.compile else self.model
+        fmodel, fopt = fabric.setup(module, opt)
+        augment = self.augment or build_augment(train.augment)
         sign = 1.0 if self.direction == "maximize" else -1.0
-        best_score, best_epoch, best_val, bad_epochs = -math.inf, -1, {}, 0
+        st = LoopState()
+        store = current_store() if train.checkpoint_every > 0 else None
         result = FitResult()
-        step = 0
         with tempfile.TemporaryDirectory(prefix="geoarena-ckpt-") as tmp:
-            ckpt = Path(tmp) / "best.pt"
-            for epoch in range(train.epochs):
-                self.model.train()
+            best_file = Path(tmp) / "best.pt"
+            if store is not None:
+                self._resume(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file)
+                result.extra["resumed_at_epoch"] = st.epoch
+            for epoch in range(st.epoch, train.epochs):
+                if hasattr(data, "set_epoch"):
+                    data.set_epoch(epoch)
+                fmodel.train()
                 t0 = time.perf_counter()
-                loss_sum, n_seen = 0.0, 0
-                for i, batch in enumerate(data.loader("train", train.batch_size, shuffle=True)):
-                    if train.max_steps_per_epoch and i >= train.max_steps_per_epoch:
+                loss_sum = torch.zeros((), dtype=torch.float64, device=fabric.device)
+                n_seen, taken, last_micro = 0, 0, True
+                batches = data.loader("train", micro, shuffle=True)
+                n_batches = len(batches) if hasattr(batches, "__len__") else -1
+                for i, batch in enumerate(batches):
+                    if train.max_steps_per_epoch and i // accum >= train.max_steps_per_epoch:
                         break
-                    batch = move_to(batch, self.device)
-                    with self._autocast(train):
-                        out = self.model(self.inputs(batch))
+                    batch = move_to(batch, fabric.device)
+                    if augment is not None:
+                        batch = augment(batch)
+                    last_micro = (i + 1) % accum == 0 or i + 1 == n_batches
+                    with fabric.no_backward_sync(fmodel, enabled=not last_micro):
+                        out = fmodel(self.inputs(batch))
                         loss = self.loss_fn(out, batch)
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(
-                            f"loss became {loss.item()} at epoch {epoch} step {i}"
-                        )
-                    opt.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
-                    if train.grad_clip:
-                        scaler.unscale_(opt)
-                        nn.utils.clip_grad_norm_(params, train.grad_clip)
-                    scaler.step(opt)
-                    scaler.update()
-                    sched.step()
+                        fabric.backward(loss / accum)
                     bs = _batch_size(batch)
-                    loss_sum += loss.item() * bs
+                    loss_sum += loss.detach().double() * bs
                     n_seen += bs
-                    step += 1
-                    if self.on_step is not None and step % self.log_every == 0:
-                        self.on_step(step, {"train/loss_step": loss.item()})
+                    taken += 1
+                    if last_micro:
+                        if train.grad_clip:
+                            fabric.clip_gradients(fmodel, fopt, max_norm=train.grad_clip)
+                        fopt.step()
+                        fopt.zero_grad(set_to_none=True)
+                        sched.step()
+                        st.step += 1
+                        if self.on_step is not None and st.step % self.log_every == 0:
+                            self._check_finite(loss, epoch, i)
+                            self.on_step(st.step, {"train/loss_step": loss.item()})
+                if taken % accum and not last_micro:  # a loader without len(): flush the rest
+                    fopt.step()
+                    fopt.zero_grad(set_to_none=True)
+                    sched.step()
+                    st.step += 1
                 train_time = time.perf_counter() - t0
-                self.model.eval()
+                totals = _reduce_sum(fabric, {"loss": loss_sum, "n": float(n_seen)})
+                mean_loss = totals["loss"] / max(1.0, totals["n"])
+                if not math.isfinite(mean_loss):
+                    raise FloatingPointError(f"training loss became {mean_loss} in epoch {epoch}")
+                fmodel.eval()
                 with torch.no_grad():
                     val = self.evaluate()
                 metrics = {
-                    "train/loss": loss_sum / max(1, n_seen),
-                    "train/lr": opt.param_groups[0]["lr"],
+                    "train/loss": mean_loss,
+                    "train/lr": fopt.param_groups[0]["lr"],
                     "time/epoch_s": train_time,
-                    "time/train_samples_per_s": n_seen / max(train_time, 1e-9),
+                    "time/train_samples_per_s": totals["n"] / max(train_time, 1e-9),
                     **val,
                 }
                 result.epochs_run = epoch + 1
                 if self.monitor not in val:
                     raise KeyError(f"monitored metric {self.monitor!r} not among {sorted(val)}")
                 score = sign * val[self.monitor]
-                if score > best_score:
-                    best_score, best_epoch, best_val, bad_epochs = score, epoch, dict(val), 0
-                    torch.save(self.model.state_dict(), ckpt)
+                if score > st.best_score:
+                    st.best_score, st.best_epoch, st.best_val = score, epoch, dict(val)
+                    st.bad_epochs = 0
+                    torch.save(self.model.state_dict(), best_file)
                 else:
-                    bad_epochs += 1
+                    st.bad_epochs += 1
+                st.epoch = epoch + 1
+                stop = bool(
+                    train.early_stop_patience and st.bad_epochs >= train.early_stop_patience
+                )
+                if store is not None and (st.epoch % train.checkpoint_every == 0 or stop):
+                    self._save(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file)
                 if on_epoch is not None:
                     on_epoch(epoch, metrics)  # may raise Pruned
-                if train.early_stop_patience and bad_epochs >= train.early_stop_patience:
+                if stop:
                     break
-            if ckpt.exists():
-                state = torch.load(ckpt, map_location=self.device, weights_only=True)
+            if best_file.exists():
+                state = torch.load(best_file, map_location=fabric.device, weights_only=True)
                 self.model.load_state_dict(state)
         self.model.eval()
-        result.best_epoch, result.best_val = best_epoch, best_val
+        result.best_epoch, result.best_val = st.best_epoch, st.best_val or {}
+        result.extra["world_size"] = fabric.world_size
         return result
+
+    @staticmethod
+    def _check_finite(loss: torch.Tensor, epoch: int, i: int) -> None:
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch} step {i}")
+
+    def _save(self, fabric, store, tmp: Path, fmodel, fopt, sched, st: LoopState, best_file):
+        from geoarena.core.checkpoint import CHECKPOINT_FILE, rng_state
+
+        path = tmp / CHECKPOINT_FILE
+        best = torch.load(best_file, weights_only=True) if best_file.exists() else {}
+        fabric.save(
+            path,
+            {
+                "model": fmodel,
+                "optimizer": fopt,
+                "scheduler": sched.state_dict(),
+                "rng": rng_state(),
+                "loop": {k: v for k, v in vars(st).items()},
+                "best_model": best,
+            },
+        )
+        if fabric.is_global_zero:
+            store.save(path, st.epoch - 1)
+
+    def _resume(self, fabric, store, tmp: Path, fmodel, fopt, sched, st: LoopState, best_file):
+        """Load the store's last checkpoint (every rank reads it) into the loop's objects."""
+        from geoarena.core.checkpoint import set_rng_state
+
+        local = store.fetch(tmp / "resume")
+        found = torch.tensor([0 if local is None else 1], device=fabric.device)
+        if fabric.world_size > 1 and int(fabric.all_reduce(found, reduce_op="sum")) not in (
+            0,
+            fabric.world_size,
+        ):
+            raise RuntimeError("ranks disagree on the checkpoint to resume from")
+        if local is None:
+            return
+        state = {"model": fmodel, "optimizer": fopt}
+        rest = fabric.load(local, state)
+        sched.load_state_dict(rest["scheduler"])
+        for k, v in rest["loop"].items():
+            setattr(st, k, v)
+        if rest.get("best_model"):
+            torch.save(rest["best_model"], best_file)
+        set_rng_state(rest["rng"])
+
+
+def _reduce_sum(fabric: Any, values: dict[str, Any]) -> dict[str, float]:
+    from geoarena.core.distributed import reduce_sum
+
+    return reduce_sum(fabric, {k: float(v) for k, v in values.items()})
 
 
 def _batch_size(batch: dict[str, Any]) -> int:

@@ -183,6 +183,14 @@ class MLflowTracker(Tracker):
     def log_text(self, run_id, text, artifact_file):
         self.client.log_text(run_id, text, artifact_file)
 
+    def download_artifact(self, run_id, artifact_path, dst_dir):
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return Path(self.client.download_artifacts(run_id, artifact_path, str(dst_dir)))
+        except (MlflowException, OSError):
+            return None  # the run has no such artifact (yet)
+
     def log_figure(self, run_id, figure, artifact_file):
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / Path(artifact_file).name

@@ -111,7 +111,15 @@ def run(
     t0 = time.perf_counter()
     chash = cfg.hash()
     name = f"{cfg.task}|{cfg.model}|{cfg.protocol}|lf{cfg.label_fraction}|s{cfg.seed}"
-    run_id = tracker.start_run(name, tags={**cell_tags(cfg), **(tags or {})}, parent_id=parent_id)
+    # resume (issue 14): re-open this cell's interrupted run if it stored a checkpoint
+    from geoarena.core.checkpoint import checkpointing, resumable_run
+
+    run_id = tracker.start_run(
+        name,
+        tags={**cell_tags(cfg), **(tags or {})},
+        parent_id=parent_id,
+        run_id=resumable_run(tracker, cfg),
+    )
     result = RunResult(run_id=run_id, status="RUNNING", config_hash=chash)
     try:
         tracker.log_params(run_id, cfg.flat())
@@ -146,7 +154,8 @@ def run(
                 on_epoch(epoch, metrics)
 
         t_fit = time.perf_counter()
-        result.fit = adapter.fit(data, cfg.train, epoch_hook)
+        with checkpointing(tracker, run_id):  # issue 14: epoch checkpoints in the run's store
+            result.fit = adapter.fit(data, cfg.train, epoch_hook)
         fit_s = time.perf_counter() - t_fit
         result.val = {k: v for k, v in result.fit.best_val.items() if k.startswith("val/")}
         metric = task.metrics()

@@ -63,6 +63,13 @@ class Tracker(ABC):
     def log_figure(self, run_id: str, figure: Any, artifact_file: str) -> None:
         """Store a matplotlib figure as an artifact (PNG)."""
 
+    def download_artifact(
+        self, run_id: str, artifact_path: str, dst_dir: str | Path
+    ) -> Path | None:
+        """Copy artifact ``artifact_path`` of ``run_id`` into ``dst_dir`` and return its local
+        path; ``None`` when the run has no such artifact (checkpoint resume reads through this)."""
+        return None
+
 
 @dataclass
 class NullRun:
@@ -81,6 +88,7 @@ class NullTracker(Tracker):
 
     def __init__(self) -> None:
         self.runs: dict[str, NullRun] = {}
+        self.files: dict[tuple[str, str], bytes] = {}
         self._ids = itertools.count()
 
     def start_run(self, name, tags=None, parent_id=None, run_id=None):
@@ -103,9 +111,18 @@ class NullTracker(Tracker):
 
     def log_artifact(self, run_id, path, artifact_path=None):
         p = Path(path)
-        self.runs[run_id].artifacts[f"{artifact_path + '/' if artifact_path else ''}{p.name}"] = (
-            str(p)
-        )
+        key = f"{artifact_path + '/' if artifact_path else ''}{p.name}"
+        self.runs[run_id].artifacts[key] = str(p)
+        if p.is_file():  # a copy, as a real store keeps one
+            self.files[(run_id, key)] = p.read_bytes()
+
+    def download_artifact(self, run_id, artifact_path, dst_dir):
+        blob = self.files.get((run_id, artifact_path))
+        if blob is None:
+            return None
+        out = Path(dst_dir) / Path(artifact_path).name
+        out.write_bytes(blob)
+        return out
 
     def log_text(self, run_id, text, artifact_file):
         self.runs[run_id].artifacts[artifact_file] = text

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from geoarena.core.dataloading import PipelineLoaders
 from geoarena.core.task import DataModule, Split
 from geoarena.eo.data.splits import SPLITS, stratified_subset
 
@@ -60,13 +60,14 @@ def band_stats(
     return mean, np.maximum(std, 1e-6)
 
 
-class ChipDataModule(DataModule):
+class ChipDataModule(PipelineLoaders, DataModule):
     """Serves chips from memory; normalises with per-band train statistics (z-score).
 
     ``setup(label_fraction, seed)`` keeps a seeded, stratified subset of the train split (by
     class for ``cls``; by "contains any foreground pixel" for ``seg``); val/test never change.
     Batches: ``image`` float32 ``(B, C, H, W)`` (``(B, T, C, H, W)`` for stacks), ``label`` int64 ``(B,)`` or ``mask`` int64
-    ``(B, H, W)``, plus ``index`` (position in the chip arrays).
+    ``(B, H, W)``, plus ``index`` (position in the chip arrays). ``loader`` is core's DataLoader
+    pipeline (``PipelineLoaders``): workers, pinned memory and DDP sharding when configured.
     """
 
     def __init__(self, chips: ChipArrays, kind: str, info: dict[str, Any]):
@@ -105,6 +106,7 @@ class ChipDataModule(DataModule):
         )
         self._seed = seed
         self._epoch = 0
+        self.reset_loaders()
 
     def strata(self, idx: np.ndarray) -> np.ndarray:
         """Class per chip for stratification (seg: 1 if any foreground pixel)."""
@@ -137,30 +139,36 @@ class ChipDataModule(DataModule):
         v = self.chips.valid[idx]
         return v.reshape(v.shape[0], *([1] * (self.chips.images.ndim - 3)), *v.shape[1:])
 
-    def loader(
-        self, split: Split, batch_size: int, shuffle: bool | None = None
-    ) -> Iterator[dict[str, Any]]:
+    def split_dataset(self, split: Split) -> ChipSplitDataset:
+        """The chips of ``split`` as a map-style dataset (for the loader pipeline)."""
+        return ChipSplitDataset(self, self._split_idx[split])
+
+
+class ChipSplitDataset:
+    """Chips of one split; fetches whole batches at once (``__getitems__``) so that
+    normalisation stays vectorised, in the main thread or in a loader worker."""
+
+    def __init__(self, module: ChipDataModule, idx: np.ndarray):
+        self.module, self.idx = module, np.asarray(idx)
+        self.key = "mask" if module.kind == "seg" else "label"
+
+    def __len__(self) -> int:
+        return len(self.idx)
+
+    def __getitem__(self, position: int) -> dict[str, Any]:
+        batch = self.__getitems__([position])
+        return {k: v[0] for k, v in batch.items()}
+
+    def __getitems__(self, positions: list[int]) -> dict[str, Any]:
         import torch
 
-        idx = self._split_idx[split]
-        if shuffle is None:
-            shuffle = split == "train"
-        if shuffle:
-            # seeded by (run seed, epoch): reproducible yet different every epoch
-            idx = np.random.default_rng([self._seed, self._epoch]).permutation(idx)
-            self._epoch += 1
-        key = "mask" if self.kind == "seg" else "label"
-        for start in range(0, len(idx), batch_size):
-            b = (
-                np.sort(idx[start : start + batch_size])
-                if not shuffle
-                else idx[start : start + batch_size]
-            )
-            img = self.normalise(self.chips.images[b])
-            if self.chips.valid is not None:
-                img *= self._valid(b)
-            yield {
-                "image": torch.from_numpy(np.ascontiguousarray(img)),
-                key: torch.from_numpy(self.chips.targets[b].astype(np.int64)),
-                "index": torch.from_numpy(b.astype(np.int64)),
-            }
+        m = self.module
+        b = self.idx[np.asarray(positions, dtype=np.int64)]
+        img = m.normalise(m.chips.images[b])
+        if m.chips.valid is not None:
+            img *= m._valid(b)
+        return {
+            "image": torch.from_numpy(np.ascontiguousarray(img)),
+            self.key: torch.from_numpy(m.chips.targets[b].astype(np.int64)),
+            "index": torch.from_numpy(b.astype(np.int64)),
+        }

@@ -13,7 +13,6 @@ adaptation by name can refuse or warn.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import zoom
 
+from geoarena.core.dataloading import PipelineLoaders
 from geoarena.core.errors import DataError
 from geoarena.core.metrics import ConfusionMatrixMetric, MultilabelF1
 from geoarena.core.registry import TASKS
@@ -214,11 +214,13 @@ def find_dataset_dir(data_root: Path | None, spec: GeoBenchSpec) -> Path:
     )
 
 
-class GeoBenchDataModule(DataModule):
+class GeoBenchDataModule(PipelineLoaders, DataModule):
     """Lazily reads HDF5 samples of one GEO-Bench dataset; see module docstring.
 
     Batches: ``image`` float32 ``(B, C, H, W)`` (or ``(B, T, C, H, W)`` for multi-date samples),
     ``label`` int64 ``(B,)`` (``(B, K)`` multi-label) or ``mask`` int64 ``(B, H, W)``.
+    ``loader`` is core's DataLoader pipeline: with ``train.num_workers`` > 0 the per-sample HDF5
+    reads run in worker processes, each opening its own files.
     """
 
     def __init__(self, dataset_dir: Path, spec: GeoBenchSpec, max_samples: int | None = None):
@@ -309,6 +311,7 @@ class GeoBenchDataModule(DataModule):
         if self.max_samples:
             self._splits = {k: v[: self.max_samples] for k, v in self._splits.items()}
         self._seed, self._epoch = seed, 0
+        self.reset_loaders()
 
     def num_samples(self, split: Split) -> int:
         return len(self._splits[split])
@@ -354,24 +357,31 @@ class GeoBenchDataModule(DataModule):
             target = np.asarray(attrs["label"]).astype(np.int64)
         return img, target
 
-    def loader(
-        self, split: Split, batch_size: int, shuffle: bool | None = None
-    ) -> Iterator[dict[str, Any]]:
+    def split_dataset(self, split: Split) -> GeoBenchSplitDataset:
+        """The samples of ``split`` as a map-style dataset (for the loader pipeline)."""
+        return GeoBenchSplitDataset(self, self._splits[split])
+
+
+class GeoBenchSplitDataset:
+    """One split of a GEO-Bench dataset: sample ``i`` is read from its own HDF5 file by the
+    process that asks (a loader worker, or the main thread), so no handle crosses a fork."""
+
+    def __init__(self, module: GeoBenchDataModule, names: list[str]):
+        self.module, self.names = module, list(names)
+        self.key = "mask" if module.spec.kind == "seg" else "label"
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, position: int) -> dict[str, Any]:
         import torch
 
-        names = self._splits[split]
-        order = np.arange(len(names))
-        if shuffle if shuffle is not None else split == "train":
-            order = np.random.default_rng([self._seed, self._epoch]).permutation(order)
-            self._epoch += 1
-        key = "mask" if self.spec.kind == "seg" else "label"
-        for start in range(0, len(order), batch_size):
-            items = [self.load(names[i]) for i in order[start : start + batch_size]]
-            yield {
-                "image": torch.from_numpy(np.stack([x for x, _ in items])),
-                key: torch.from_numpy(np.stack([y for _, y in items])),
-                "index": torch.from_numpy(order[start : start + batch_size].astype(np.int64)),
-            }
+        img, target = self.module.load(self.names[position])
+        return {
+            "image": torch.from_numpy(img),
+            self.key: torch.from_numpy(np.asarray(target)),
+            "index": torch.tensor(position, dtype=torch.int64),
+        }
 
 
 def _metrics(spec: GeoBenchSpec):

@@ -1,0 +1,86 @@
+"""Training augmentation on the training device, with kornia (pinned), geometry kept aligned.
+
+``train.augment`` names the recipe (a TrainConfig field: declared per task in suite entries,
+logged as a run param): ``none``, ``d4`` (horizontal and vertical flips and 90° rotations — the
+dihedral group of the square, valid for nadir imagery), ``crop`` (random resized crop back to
+the input size, 50–100 % of the area), or ``d4+crop``. Every sample draws its own transform;
+``image`` is transformed, ``mask`` follows it with nearest-neighbour resampling (ignore values
+such as 255 survive) and ``boxes`` ``(B, N, 4)`` in xyxy pixels follow as boxes. Multi-date
+stacks ``(B, T, C, H, W)`` share one transform per sample. Randomness comes from torch's global
+RNG, which checkpoints store, so resumed runs draw the same transforms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from geoarena.core.errors import ConfigError
+
+RECIPES = ("none", "d4", "crop", "d4+crop")
+Batch = dict[str, Any]
+
+
+def parse_recipe(spec: str) -> tuple[str, ...]:
+    """``"d4+crop"`` → ``("d4", "crop")``; unknown parts raise ``ConfigError``."""
+    parts = tuple(p.strip() for p in (spec or "none").split("+") if p.strip())
+    unknown = [p for p in parts if p not in ("none", "d4", "crop")]
+    if unknown:
+        raise ConfigError(f"train.augment={spec!r}: unknown part(s) {unknown}; use {RECIPES}")
+    return tuple(p for p in parts if p != "none")
+
+
+class BatchAugment:
+    """``batch -> batch`` applying a kornia ``AugmentationSequential`` to image/mask/boxes."""
+
+    def __init__(self, parts: tuple[str, ...], crop_scale: tuple[float, float] = (0.5, 1.0)):
+        self.parts, self.crop_scale = parts, crop_scale
+        self._seq: dict[tuple[int, int, tuple[str, ...]], Any] = {}
+
+    def _sequential(self, size: tuple[int, int], keys: tuple[str, ...]) -> Any:
+        import kornia.augmentation as K
+
+        cached = self._seq.get((*size, keys))
+        if cached is not None:
+            return cached
+        ops: list[Any] = []
+        if "d4" in self.parts:
+            ops += [K.RandomHorizontalFlip(), K.RandomVerticalFlip()]
+            if size[0] == size[1]:  # a 90° turn keeps only square inputs' shape
+                ops.append(K.RandomRotation90(times=(0, 3)))
+        if "crop" in self.parts:
+            ops.append(K.RandomResizedCrop(size, scale=self.crop_scale))
+        seq = K.AugmentationSequential(*ops, data_keys=list(keys))
+        self._seq[(*size, keys)] = seq
+        return seq
+
+    def __call__(self, batch: Batch) -> Batch:
+        image = batch["image"]
+        shape = image.shape
+        stacked = image.ndim == 5
+        x = image.reshape(shape[0], -1, *shape[-2:]) if stacked else image
+        args, keys = [x], ["input"]
+        mask = batch.get("mask")
+        if mask is not None and hasattr(mask, "ndim") and mask.ndim == 3:
+            args.append(mask[:, None].float())
+            keys.append("mask")
+        boxes = batch.get("boxes")
+        if boxes is not None and hasattr(boxes, "ndim") and boxes.ndim == 3:
+            args.append(boxes.float())
+            keys.append("bbox_xyxy")
+        out = self._sequential((int(shape[-2]), int(shape[-1])), tuple(keys))(*args)
+        out = out if isinstance(out, (list, tuple)) else [out]
+        res = dict(batch)
+        res["image"] = out[0].reshape(shape).to(image.dtype) if stacked else out[0].to(image.dtype)
+        for key, value in zip(keys[1:], out[1:], strict=True):
+            if key == "mask":
+                res["mask"] = value[:, 0].round().to(mask.dtype)
+            else:
+                res["boxes"] = value.to(boxes.dtype)
+        return res
+
+
+def build_augment(spec: str) -> Callable[[Batch], Batch] | None:
+    """The augmentation of recipe ``spec`` (``None`` for ``none``)."""
+    parts = parse_recipe(spec)
+    return BatchAugment(parts) if parts else None

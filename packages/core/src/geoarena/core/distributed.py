@@ -1,0 +1,211 @@
+"""Data-parallel training on Lightning Fabric: world from the launcher's environment, rank-zero
+logging, cross-rank reductions.
+
+No process management of our own: ``torchrun`` (one per node) or ``srun`` (one task per device)
+starts the processes and Fabric reads their environment (``RANK``/``LOCAL_RANK``/``WORLD_SIZE``
+or ``SLURM_PROCID``/``SLURM_LOCALID``/``SLURM_NTASKS``). A plain ``python`` process is a world of
+one. Lightning is imported inside functions so that ``import geoarena.core`` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from geoarena.core.errors import ConfigError
+from geoarena.core.tracking import Tracker
+
+if TYPE_CHECKING:
+    from geoarena.core.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class World:
+    """Where this process sits: ``rank`` of ``size`` processes, ``local_size`` per node."""
+
+    rank: int = 0
+    local_rank: int = 0
+    size: int = 1
+    local_size: int = 1
+    launcher: str = "none"  # none | torchrun | slurm
+
+    @property
+    def num_nodes(self) -> int:
+        return max(1, self.size // max(1, self.local_size))
+
+    @property
+    def is_zero(self) -> bool:
+        return self.rank == 0
+
+
+def world_from_env(env: dict[str, str] | None = None) -> World:
+    """Read the launcher's environment: torchrun first (it may run inside a Slurm allocation,
+    one torchrun per node), then a multi-task ``srun``, else a world of one."""
+    env = dict(os.environ if env is None else env)
+    if "TORCHELASTIC_RUN_ID" in env or ("LOCAL_WORLD_SIZE" in env and "RANK" in env):
+        return World(
+            rank=int(env.get("RANK", 0)),
+            local_rank=int(env.get("LOCAL_RANK", 0)),
+            size=int(env.get("WORLD_SIZE", 1)),
+            local_size=int(env.get("LOCAL_WORLD_SIZE", 1)),
+            launcher="torchrun",
+        )
+    ntasks = int(env.get("SLURM_NTASKS", "1") or 1)
+    if (
+        ntasks > 1
+        and "SLURM_PROCID" in env
+        and env.get("SLURM_JOB_NAME") not in ("bash", "interactive")
+    ):
+        per_node = int(env.get("SLURM_NTASKS_PER_NODE", "0").split("(")[0] or 0)
+        nnodes = int(env.get("SLURM_NNODES", "1") or 1)
+        return World(
+            rank=int(env["SLURM_PROCID"]),
+            local_rank=int(env.get("SLURM_LOCALID", 0)),
+            size=ntasks,
+            local_size=per_node or max(1, ntasks // nnodes),
+            launcher="slurm",
+        )
+    return World()
+
+
+def resolve_precision(train: TrainConfig, device: str) -> str:
+    """``auto`` keeps the old ``amp`` switch: bf16 autocast on a GPU that has it, fp16 with a
+    gradient scaler on one that has not, full precision on CPU."""
+    if train.precision != "auto":
+        return train.precision
+    if train.amp and device.startswith("cuda"):
+        import torch
+
+        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+    return "32-true"
+
+
+def make_fabric(train: TrainConfig, device: str) -> Any:
+    """A launched ``lightning.fabric.Fabric`` for this process and ``train``'s strategy/precision.
+
+    ``device`` is ``cpu`` or ``cuda`` (``cuda:N`` pins a single device outside a launcher). In a
+    world of one, ``strategy`` ``auto`` is a single device; under a launcher it is DDP (gloo on
+    CPU, NCCL on CUDA). ``fsdp`` shards parameters, gradients and optimizer state (large ViTs).
+    """
+    from lightning.fabric import Fabric
+    from lightning.fabric.plugins.environments import SLURMEnvironment, TorchElasticEnvironment
+
+    world = world_from_env()
+    accelerator = "cuda" if device.startswith("cuda") else "cpu"
+    strategy = train.strategy
+    plugins: list[Any] = []
+    if world.size == 1:
+        if strategy == "fsdp" and accelerator != "cuda":
+            raise ConfigError("train.strategy=fsdp needs CUDA devices")
+        devices: Any = [int(device.split(":")[1])] if ":" in device else 1
+        if strategy == "ddp":
+            strategy = "auto"  # DDP over one process is a plain single-device run
+    else:
+        devices = world.local_size
+        strategy = "ddp" if strategy == "auto" else strategy
+        plugins.append(
+            TorchElasticEnvironment() if world.launcher == "torchrun" else SLURMEnvironment()
+        )
+    fabric = Fabric(
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=world.num_nodes,
+        strategy=strategy,
+        precision=resolve_precision(train, device),  # type: ignore[arg-type]
+        plugins=plugins or None,
+    )
+    fabric.launch()  # under a launcher: joins the process group (no process spawning here)
+    return fabric
+
+
+def reduce_mean(fabric: Any, values: dict[str, float]) -> dict[str, float]:
+    """Average scalar metrics over ranks (identity in a world of one)."""
+    if fabric is None or fabric.world_size == 1 or not values:
+        return values
+    import torch
+
+    keys = sorted(values)
+    t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=fabric.device)
+    t = fabric.all_reduce(t, reduce_op="mean")
+    return {k: float(v) for k, v in zip(keys, t.tolist(), strict=True)}
+
+
+def reduce_sum(fabric: Any, values: dict[str, float]) -> dict[str, float]:
+    """Sum scalar counters over ranks (identity in a world of one)."""
+    if fabric is None or fabric.world_size == 1 or not values:
+        return values
+    import torch
+
+    keys = sorted(values)
+    t = torch.tensor([float(values[k]) for k in keys], dtype=torch.float64, device=fabric.device)
+    t = fabric.all_reduce(t, reduce_op="sum")
+    return {k: float(v) for k, v in zip(keys, t.tolist(), strict=True)}
+
+
+_READ_ONLY_ATTRS = frozenset({"tracking_uri", "experiment_name", "experiment_id"})
+
+
+class RankZeroTracker(Tracker):
+    """Wraps a tracker so that only global rank 0 writes; every rank may read.
+
+    Reads (``find_runs``, ``download_artifact``) go to the wrapped store on every rank so that all
+    ranks take the same decisions (skip a finished cell, resume an interrupted one). On other
+    ranks ``start_run`` returns the re-opened run's id (or a placeholder) and writes are dropped:
+    MLflow holds one run per cell whatever the world size.
+    """
+
+    def __init__(self, inner: Tracker, rank: int):
+        self.inner, self.rank = inner, rank
+
+    def __getattr__(self, name: str) -> Any:
+        # rank 0 exposes the store's own attributes (``client``…); other ranks only what names
+        # the store, so that code writing through ``tracker.client`` cannot write from them
+        if name == "inner" or (self.rank != 0 and name not in _READ_ONLY_ATTRS):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def start_run(self, name, tags=None, parent_id=None, run_id=None):
+        if self.rank == 0:
+            return self.inner.start_run(name, tags=tags, parent_id=parent_id, run_id=run_id)
+        return run_id or f"rank{self.rank}:{name}"
+
+    def _write(self, method: str, *args: Any, **kwargs: Any) -> None:
+        if self.rank == 0:
+            getattr(self.inner, method)(*args, **kwargs)
+
+    def log_params(self, run_id, params):
+        self._write("log_params", run_id, params)
+
+    def log_metrics(self, run_id, metrics, step=None):
+        self._write("log_metrics", run_id, metrics, step=step)
+
+    def set_tags(self, run_id, tags):
+        self._write("set_tags", run_id, tags)
+
+    def log_artifact(self, run_id, path, artifact_path=None):
+        self._write("log_artifact", run_id, path, artifact_path)
+
+    def log_text(self, run_id, text, artifact_file):
+        self._write("log_text", run_id, text, artifact_file)
+
+    def log_figure(self, run_id, figure, artifact_file):
+        self._write("log_figure", run_id, figure, artifact_file)
+
+    def flush(self, run_id=None):
+        self._write("flush", run_id)
+
+    def end_run(self, run_id, status="FINISHED"):
+        self._write("end_run", run_id, status)
+
+    def find_runs(self, filter_tags, status=None):
+        return self.inner.find_runs(filter_tags, status=status)
+
+    def download_artifact(self, run_id, artifact_path, dst_dir):
+        return self.inner.download_artifact(run_id, artifact_path, dst_dir)
+
+
+def rank_zero_tracker(tracker: Tracker, world: World | None = None) -> Tracker:
+    """``tracker`` itself in a world of one or on rank 0; a write-dropping wrapper elsewhere."""
+    world = world or world_from_env()
+    return tracker if world.size == 1 else RankZeroTracker(tracker, world.rank)

@@ -1,0 +1,161 @@
+"""Data-parallel pieces that run in one process: the launcher environment, rank-zero tracking,
+the rank-sharded sampler, global batch semantics, accumulation and bf16 autocast on CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from geoarena.core.config import TrainConfig
+from geoarena.core.dataloading import _sampler_class, epoch_order
+from geoarena.core.distributed import RankZeroTracker, rank_zero_tracker, world_from_env
+from geoarena.core.errors import ConfigError
+from geoarena.core.fit_loop import TorchFitLoop, micro_batch_size
+from geoarena.core.testing import ToyBlobs
+from geoarena.core.tracking import NullTracker
+
+
+def test_world_from_torchrun_slurm_and_plain_environments():
+    tr = world_from_env(
+        {
+            "TORCHELASTIC_RUN_ID": "x",
+            "RANK": "3",
+            "LOCAL_RANK": "1",
+            "WORLD_SIZE": "4",
+            "LOCAL_WORLD_SIZE": "2",
+            "SLURM_NTASKS": "2",
+            "SLURM_PROCID": "1",
+        }
+    )  # torchrun inside a Slurm allocation (one torchrun per node): torchrun's ranks win
+    assert (tr.rank, tr.local_rank, tr.size, tr.num_nodes, tr.launcher) == (3, 1, 4, 2, "torchrun")
+    sl = world_from_env(
+        {
+            "SLURM_NTASKS": "8",
+            "SLURM_PROCID": "5",
+            "SLURM_LOCALID": "1",
+            "SLURM_NNODES": "2",
+            "SLURM_NTASKS_PER_NODE": "4(x2)",
+            "SLURM_JOB_NAME": "train",
+        }
+    )
+    assert (sl.rank, sl.local_rank, sl.size, sl.local_size, sl.launcher) == (5, 1, 8, 4, "slurm")
+    assert world_from_env({"SLURM_NTASKS": "1", "SLURM_PROCID": "0"}).size == 1
+    assert world_from_env({}).is_zero and world_from_env({}).size == 1
+
+
+def test_rank_zero_tracker_writes_only_from_rank_zero_but_every_rank_reads():
+    store = NullTracker()
+    zero = RankZeroTracker(store, 0)
+    rid = zero.start_run("cell", tags={"config_hash": "abc"})
+    zero.log_metrics(rid, {"val/miou": 0.5}, step=0)
+    one = RankZeroTracker(store, 1)
+    assert one.start_run("cell", run_id=rid) == rid  # a re-opened run keeps its id
+    assert one.start_run("cell").startswith("rank1:")
+    one.log_metrics(rid, {"val/miou": 0.9}, step=1)
+    one.set_tags(rid, {"x": "1"})
+    one.end_run(rid, "FAILED")
+    assert len(store.runs) == 1 and store.runs[rid].metrics["val/miou"] == [(0, 0.5)]
+    assert "x" not in store.runs[rid].tags and store.runs[rid].status == "RUNNING"
+    assert [r["run_id"] for r in one.find_runs({"config_hash": "abc"})] == [rid]
+    assert not hasattr(one, "runs")  # the store's own handles are not reachable from rank 1
+    assert rank_zero_tracker(store) is store  # a world of one is not wrapped
+
+
+@pytest.mark.parametrize("world,micro", [(2, 4), (4, 2)])
+def test_rank_shards_make_up_the_single_process_batches(world, micro):
+    n, seed, epoch = 30, 7, 3
+    single = epoch_order(n, seed, epoch, shuffle=True)
+    # the order is the one the in-thread loaders always used: default_rng([seed, epoch])
+    assert np.array_equal(single, np.random.default_rng([seed, epoch]).permutation(n))
+    sampler = _sampler_class()
+    shards = []
+    for rank in range(world):
+        s = sampler(n, seed, True, rank, world)
+        s.set_epoch(epoch)
+        shards.append(list(s))
+    assert len({len(s) for s in shards}) == 1
+    glob = micro * world
+    for k in range(n // glob):  # the k-th global batch = union of the ranks' k-th micro-batches
+        union = sorted(i for s in shards for i in s[k * micro : (k + 1) * micro])
+        assert union == sorted(single[k * glob : (k + 1) * glob].tolist())
+
+
+def test_global_batch_must_divide_into_ranks_and_micro_batches():
+    assert micro_batch_size(TrainConfig(batch_size=32, accumulate_grad_batches=2), 4) == 4
+    with pytest.raises(ConfigError, match="not divisible"):
+        micro_batch_size(TrainConfig(batch_size=10, accumulate_grad_batches=3), 1)
+
+
+def _fit(train: TrainConfig, probe=None):
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    if probe is not None:
+        model[0].register_forward_hook(probe)
+    loop = TorchFitLoop(
+        model,
+        lambda out, b: F.cross_entropy(out, b["label"]),
+        evaluate=lambda: {"val/acc": 0.0},
+        monitor="val/acc",
+        device="cpu",
+    )
+    seen = []
+    loop.fit(data, train, lambda e, m: seen.append(m["train/loss"]))
+    return model, seen
+
+
+def test_gradient_accumulation_matches_the_full_batch_step():
+    base = dict(epochs=2, batch_size=40, lr=0.05, early_stop_patience=0, scheduler="none")
+    full, loss_full = _fit(TrainConfig(**base))
+    acc, loss_acc = _fit(TrainConfig(**base, accumulate_grad_batches=4))
+    for a, b in zip(full.parameters(), acc.parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    np.testing.assert_allclose(loss_full, loss_acc, rtol=1e-5)
+
+
+def test_bf16_autocast_on_cpu_runs_the_forward_in_bfloat16_and_learns():
+    dtypes = []
+    model, losses = _fit(
+        TrainConfig(
+            epochs=3, batch_size=30, lr=0.05, early_stop_patience=0, precision="bf16-mixed"
+        ),
+        probe=lambda m, i, o: dtypes.append(o.dtype),
+    )
+    assert set(dtypes) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
+    assert losses[-1] < losses[0]
+    _, fp32 = _fit(TrainConfig(epochs=3, batch_size=30, lr=0.05, early_stop_patience=0))
+    assert abs(fp32[-1] - losses[-1]) < 0.05  # bf16 rounding, not a different optimisation
+
+
+def test_fsdp_without_cuda_is_a_clear_error():
+    with pytest.raises(ConfigError, match="fsdp needs CUDA"):
+        _fit(TrainConfig(epochs=1, batch_size=30, strategy="fsdp"))
+
+
+@pytest.mark.cuda
+def test_cuda_amp_fit_uses_the_gpu_and_pinned_batches():
+    dtypes = []
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    model[0].register_forward_hook(lambda m, i, o: dtypes.append((o.dtype, o.device.type)))
+    loop = TorchFitLoop(
+        model,
+        lambda out, b: F.cross_entropy(out, b["label"]),
+        evaluate=lambda: {"val/acc": 0.0},
+        monitor="val/acc",
+        device="cuda",
+    )
+    seen = []
+    loop.fit(
+        data,
+        TrainConfig(epochs=3, batch_size=30, lr=0.05, early_stop_patience=0),
+        lambda e, m: seen.append(m["train/loss"]),
+    )
+    half = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    assert set(dtypes) == {(half, "cuda")} and seen[-1] < seen[0]
