@@ -138,6 +138,7 @@ def per_task_table(report: ReportData) -> pd.DataFrame:
     )
     df = df.assign(_norm=df["normalized_iqm"].fillna(-np.inf), _best=best)
     df = df.sort_values([c.dataset_col, "_norm", "_best"], ascending=[True, False, False])
+    cost = inference_cost(report)
     rows = []
     for _, r in df.iterrows():
         task = str(r[c.dataset_col])
@@ -154,19 +155,49 @@ def per_task_table(report: ReportData) -> pd.DataFrame:
                 "norm. IQM": fmt(r["normalized_iqm"], c.scale)
                 if not r["note"]
                 else f"n/a ({r['note']})",
+                "inference": cost.get((task, r["method"]), NA),
             }
         )
     return pd.DataFrame(rows)
 
 
-def capability_table(report: ReportData) -> pd.DataFrame:
-    """Methods × capability groups: normalised IQM score ×100 and its CI, or n/a."""
+def inference_cost(report: ReportData) -> dict[tuple[str, str], str]:
+    """(task, method) → median ms per sample and units/s over seeds, with batch size and device
+    (the ``latency_*``/``throughput*`` columns of the results table)."""
     c = report.config
-    if report.capabilities.empty:
+    df = report.results
+    if "latency_ms" not in df.columns or df.empty:
+        return {}
+    df = df[pd.to_numeric(df["latency_ms"], errors="coerce").notna()]
+    if df.empty:
+        return {}
+    df = with_labels(df, c.method_cols)
+    out = {}
+    for (task, method), g in df.groupby([c.dataset_col, "method"]):
+        unit = str(g["throughput_unit"].iloc[0]) or "sample"
+        ms = pd.to_numeric(g["latency_ms"]).median()
+        rate = pd.to_numeric(g["throughput"]).median()
+        batch = pd.to_numeric(g["latency_batch_size"]).median()
+        out[(str(task), str(method))] = (
+            f"{ms:.3g} ms/sample, {rate:.3g} {unit}s/s (batch {batch:.3g}, "
+            f"{g['latency_device'].iloc[0] or 'cpu'})"
+        )
+    return out
+
+
+def capability_table(report: ReportData) -> pd.DataFrame:
+    """Methods × capability groups: normalised score ×100 and its CI, or why there is none.
+
+    Only groups of at least two tasks in which some method has a score are shown (a one-task
+    group repeats that task's row; an all-n/a column says nothing), and only methods with a
+    figure in one of them; :func:`capability_notes` names the groups left out.
+    """
+    c = report.config
+    shown = _shown_capability_groups(report)
+    if not shown:
         return pd.DataFrame()
     df = with_labels(report.capabilities, c.method_cols)
-    groups = list(dict.fromkeys(df["group"]))
-    methods = sorted(dict.fromkeys(df["method"]))
+    df = df[df["group"].isin(shown)]
     cells = {}
     for _, r in df.iterrows():
         if np.isfinite(r["score"]):
@@ -174,11 +205,19 @@ def capability_table(report: ReportData) -> pd.DataFrame:
         else:
             text = f"n/a ({int(r['n_datasets'])}/{int(r['n_tasks'])} tasks)"
         cells[(r["method"], r["group"])] = text
-    out = pd.DataFrame(
-        [[m, *[cells.get((m, g), NA) for g in groups]] for m in methods],
-        columns=["method", *groups],
+    methods = sorted({m for m, _ in cells})
+    return pd.DataFrame(
+        [[m, *[cells.get((m, g), NA) for g in shown]] for m in methods],
+        columns=["method", *shown],
     )
-    return out
+
+
+def _shown_capability_groups(report: ReportData) -> list[str]:
+    cap = report.capabilities
+    if cap.empty:
+        return []
+    scored = set(cap.loc[cap["score"].notna() & (cap["n_tasks"] >= 2), "group"])
+    return [g for g in dict.fromkeys(cap["group"]) if g in scored]
 
 
 def failed_table(report: ReportData) -> pd.DataFrame:
@@ -256,9 +295,20 @@ def per_task_notes(report: ReportData) -> list[str]:
 
 
 def capability_notes(report: ReportData) -> list[str]:
-    """What the capability cells mean."""
-    return [
+    """What the capability cells mean, and which groups are not shown."""
+    notes = [
         f"Each cell: group score ×{report.config.scale:g} and its {ci_col(report)}, computed like "
-        "the headline's; n/a (k/n tasks) when the method ran k of the group's n tasks or a task "
-        "of the group cannot be normalised."
+        "the headline's over the tasks tagged with the capability; n/a (k/n tasks) when the "
+        "method ran k of the group's n tasks or a task of the group cannot be normalised; — when "
+        "it ran none."
     ]
+    if not report.capabilities.empty:
+        shown = set(_shown_capability_groups(report))
+        cap = report.capabilities.drop_duplicates("group")
+        single = [g for g, n in zip(cap["group"], cap["n_tasks"]) if n < 2]
+        empty = [g for g in cap["group"] if g not in shown and g not in single]
+        if single:
+            notes.append(f"One-task groups (see the per-task table): {', '.join(single)}.")
+        if empty:
+            notes.append(f"Groups where no method has a score: {', '.join(empty)}.")
+    return notes

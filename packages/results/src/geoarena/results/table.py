@@ -21,7 +21,19 @@ from geoarena.results.schema import (
 __all__ = ["COLUMNS", "GEOBENCH2_COLUMNS", "SUBMISSION_COLUMNS", "results_table", "row_from_run"]
 
 #: Columns the harness adds after the schema's (direction and capabilities drive the report).
-EXTRA_COLUMNS = ("direction", "capabilities", "val_metric", "n_params", "fit_s")
+EXTRA_COLUMNS = (
+    "direction",
+    "capabilities",
+    "val_metric",
+    "n_params",
+    "fit_s",
+    # inference cost on the test split (predict calls only; see core.model.latency_metrics)
+    "latency_ms",
+    "throughput",
+    "throughput_unit",
+    "latency_batch_size",
+    "latency_device",
+)
 COLUMNS = [*RESULTS_COLUMNS, *EXTRA_COLUMNS]
 
 
@@ -60,6 +72,26 @@ def row_from_run(r: dict[str, Any]) -> dict[str, Any]:
         "val_metric": metrics.get(f"best_val/{metric}"),
         "n_params": _num(tags.get("n_params")),
         "fit_s": metrics.get("time/fit_s"),
+        **_latency(tags, metrics),
+    }
+
+
+def _latency(tags: dict[str, str], metrics: dict[str, float]) -> dict[str, Any]:
+    """ms per sample, units per second (``throughput/<unit>s_per_s``), batch size, device."""
+    unit, rate = next(
+        (
+            (k[11:].removesuffix("s_per_s"), v)
+            for k, v in metrics.items()
+            if k.startswith("throughput/")
+        ),
+        ("", None),
+    )
+    return {
+        "latency_ms": metrics.get("latency/ms_per_sample"),
+        "throughput": rate,
+        "throughput_unit": unit,
+        "latency_batch_size": metrics.get("latency/batch_size"),
+        "latency_device": tags.get("latency_device", ""),
     }
 
 
