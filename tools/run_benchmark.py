@@ -71,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results", help="folder for the results CSV and reports")
     p.add_argument("--no-report", action="store_true", help="skip the Markdown/HTML report")
     p.add_argument("--dry-run", action="store_true", help="print the cells and exit")
+    p.add_argument(
+        "--register",
+        metavar="NAME",
+        help="register each task's best cell (by validation score) in the MLflow Model Registry "
+        "as NAME-<task> under --alias (needs geoarena-serve)",
+    )
+    p.add_argument("--alias", default="champion", help="registry alias for --register")
     return p
 
 
@@ -198,6 +205,8 @@ def _main(args: argparse.Namespace) -> int:
     tracker.log_metrics(outcome.parent_id, {"suite/elapsed_s": elapsed})
     tracker.end_run(outcome.parent_id, "FINISHED")
     _print_summary(outcome, elapsed, out, console)
+    if args.register:
+        _register(args, tracker, suite.name, cell_hashes, console)
     return 1 if outcome.failed else 0
 
 
@@ -217,6 +226,22 @@ def _check_selection(args, suite, cells) -> None:
         PROTOCOLS.entry(name)
     if not cells:
         raise ConfigError(f"suite {suite.name!r}: the selection has no cells")
+
+
+def _register(args, tracker, suite_name: str, cell_hashes: set[str], console) -> None:
+    """``--register``: each selected task's best logged cell → ``models:/NAME-<task>@ALIAS``."""
+    from geoarena.serve.registry import register_best
+
+    runs = [
+        r
+        for r in tracker.find_runs({"suite": suite_name})
+        if r["tags"].get("config_hash") in cell_hashes
+    ]
+    for reg in register_best(tracker.client, runs, args.register, args.alias):
+        console.print(
+            f"registered {reg.uri} (version {reg.version}): {reg.task} | {reg.model} "
+            f"val {reg.val_score:.4f}, run {reg.run_id}"
+        )
 
 
 class _progress:

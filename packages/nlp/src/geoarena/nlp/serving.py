@@ -101,6 +101,34 @@ class GeoparserPredictor:
             }
         )
 
+    def predict_file(self, input: Path, output: Path) -> dict[str, Any]:
+        """A ``.txt`` file (one document) or ``.jsonl`` (objects with ``text`` and optional
+        ``id``) → one GeoJSON FeatureCollection (EPSG:4326) whose features name their doc."""
+        input, output = Path(input), Path(output)
+        if not input.is_file():
+            raise DataError("text input not found", input)
+        if input.suffix == ".jsonl":
+            docs = []
+            for i, line in enumerate(input.read_text(encoding="utf-8").splitlines()):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    docs.append((str(obj.get("id", i)), str(obj["text"])))
+                except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+                    raise DataError(
+                        f"line {i + 1} is no JSON object with 'text' ({exc})", input
+                    ) from exc
+        else:
+            docs = [(input.stem, input.read_text(encoding="utf-8"))]
+        features = []
+        for (doc_id, _), fc in zip(docs, self.geojson([t for _, t in docs])):
+            for f in fc["features"]:
+                f["properties"]["doc"] = doc_id
+                features.append(f)
+        output.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        return {"documents": len(docs), "toponyms": len(features), "output": str(output)}
+
 
 def load_geoparser_predictor(files: dict[str, str], card: dict[str, Any]) -> GeoparserPredictor:
     return GeoparserPredictor(files, card)

@@ -72,7 +72,7 @@ def save_model(exported: ExportedModel, path: str | Path) -> Path:
             signature = infer_signature(example, predictor.predict(example))
         mlflow.pyfunc.save_model(
             str(path),
-            python_model=GeoArenaModel(),
+            python_model=str(Path(__file__).with_name("pyfunc_model.py")),
             artifacts=artifacts,
             signature=signature,
             input_example=example,

@@ -130,6 +130,48 @@ class EOPredictor:
             return (torch.sigmoid(out) > 0.5).numpy().astype(np.int64)
         return out.argmax(1).numpy().astype(np.int64)
 
+    def predict_file(
+        self,
+        input: Path,
+        output: Path,
+        gpkg: Path | None = None,
+        probabilities: Path | None = None,
+        window: int | None = None,
+        stride: int | None = None,
+        batch: int = 16,
+        blend: str = "gaussian",
+        tta: bool = False,
+        scales: tuple[float, ...] = (1.0,),
+        device: str = "cpu",
+        vectorize: list[int] | None = None,
+    ) -> dict[str, Any]:
+        """GeoTIFF/COG scene → class-map COG in the scene's CRS (streaming windows of the chip
+        size by default) and optionally class polygons as a GeoPackage."""
+        from geoarena.eo.inference import PredictConfig, predict_scene, vectorize_classes
+
+        if self.kind == "multilabel":
+            raise DataError("multi-label models give no class map; use predict() on chips")
+        size = int(window or self.card["chip_size"])
+        cfg = PredictConfig(
+            window=size,
+            stride=int(stride or max(1, size * 3 // 4)),
+            batch_size=batch,
+            blend=blend,
+            tta=tta,
+            scales=tuple(scales),
+            mean=tuple(self.card["mean"]),
+            std=tuple(self.card["std"]),
+            num_classes=int(self.card["num_classes"]),
+            device=device,
+        )
+        summary = predict_scene(
+            self.scene_model.to(device), input, output, cfg, prob_path=probabilities
+        )
+        if gpkg is not None:
+            keep = vectorize if vectorize is not None else list(range(1, cfg.num_classes))
+            summary["polygons"] = vectorize_classes(output, gpkg, keep, self.card["class_names"])
+        return summary
+
 
 def load_eo_predictor(files: dict[str, str], card: dict[str, Any]) -> EOPredictor:
     return EOPredictor(files, card)
