@@ -78,7 +78,7 @@ def test_two_modalities_with_one_method_each_are_flagged_not_0_50_100() -> None:
             "group": "det",
             "method": "y · finetune",
             "tasks": "1/1",
-            "score": "n/a — not normalisable: det/b (1 method; normalising needs ≥ 2)",
+            "score": "n/a — cannot normalise: det/b (1 method)",
             "95% CI": "—",
             "IQM": "—",
         },
@@ -86,7 +86,7 @@ def test_two_modalities_with_one_method_each_are_flagged_not_0_50_100() -> None:
             "group": "eo",
             "method": "m1 · finetune",
             "tasks": "1/1",
-            "score": "n/a — not normalisable: eo/a (1 method; normalising needs ≥ 2)",
+            "score": "n/a — cannot normalise: eo/a (1 method)",
             "95% CI": "—",
             "IQM": "—",
         },
@@ -190,7 +190,7 @@ def test_non_tty_render_never_cuts_cells() -> None:
     assert any(
         LONG_MODEL + " · finetune" in line and "(ran 1 of 2)" in line for line in text.splitlines()
     )
-    assert "n/a — not normalisable: det/c (1 method; normalising needs ≥ 2)" in text
+    assert "n/a — cannot normalise: det/c (1 method)" in text
     assert max(len(line) for line in text.splitlines()) > 80
     # The console keeps its width for whatever is printed next.
     assert console.width == 80

@@ -27,6 +27,7 @@ MODALITY_PREFIX = "modality "
 #: Fewest methods a task needs for a normalisation range taken from the table itself.
 MIN_METHODS_FOR_TABLE_RANGE = 2
 NEEDS_EVERY_TASK = "n/a — needs every task of the group"
+NOT_NORMALISABLE = "n/a — cannot normalise"
 _SCORE_COLS = ("iqm", "score", "score_sem", "ci_low", "ci_high")
 
 
@@ -130,6 +131,14 @@ def unranked_tasks(n_methods: Mapping[str, int], normalizer: Normalizer) -> dict
     return out
 
 
+def _by_reason(tasks: Iterable[str], unranked: Mapping[str, str]) -> str:
+    """``"a, b (1 method); c (every run scored the same)"``: tasks grouped by their reason."""
+    by: dict[str, list[str]] = {}
+    for t in tasks:
+        by.setdefault(unranked[t].split(";")[0], []).append(t)
+    return "; ".join(f"{', '.join(ts)} ({why})" for why, ts in by.items())
+
+
 def annotate_groups(
     agg: pd.DataFrame, groups: Mapping[str, Iterable[str]], unranked: Mapping[str, str]
 ) -> pd.DataFrame:
@@ -148,7 +157,7 @@ def annotate_groups(
         if row["n_datasets"] < row["n_tasks"]:
             note = f"{NEEDS_EVERY_TASK} (ran {int(row['n_datasets'])} of {int(row['n_tasks'])})"
         elif bad:
-            note = "n/a — not normalisable: " + "; ".join(f"{t} ({unranked[t]})" for t in bad)
+            note = f"{NOT_NORMALISABLE}: " + _by_reason(bad, unranked)
         else:
             continue
         out.loc[i, "note"] = note

@@ -10,7 +10,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geoarena.results.report_data import ReportData
-from geoarena.results.report_tables import group_label, metric_label, with_labels
+from geoarena.results.report_tables import (
+    capability_table,
+    group_label,
+    metric_label,
+    with_labels,
+)
 
 
 def _png(fig: Figure) -> bytes:
@@ -89,11 +94,14 @@ def plot_aggregate(report: ReportData) -> Figure:
 def plot_capabilities(report: ReportData) -> Figure:
     """Heat map of each method's normalised score per capability group (×100; n/a: not scored)."""
     c = report.config
+    table = capability_table(report)
+    groups = list(table.columns[1:])
     df = with_labels(report.capabilities, c.method_cols)
+    df = df[df["group"].isin(groups) & df["method"].isin(table["method"])]
     wide = df.pivot_table(
         index="method", columns="group", values="score", aggfunc="first", dropna=False
     )
-    wide = wide.reindex(columns=list(dict.fromkeys(df["group"])))
+    wide = wide.reindex(index=list(table["method"]), columns=groups)
     vals = wide.to_numpy(dtype=float) * c.scale
     fig = Figure(figsize=(1.1 * wide.shape[1] + 4, 0.4 * wide.shape[0] + 2))
     ax = fig.subplots()
@@ -123,6 +131,6 @@ def report_figures(report: ReportData) -> dict[str, bytes]:
         figs["per_task.png"] = _png(plot_per_task(report))
     if _scored_groups(report):
         figs["aggregate.png"] = _png(plot_aggregate(report))
-    if not report.capabilities.empty:
+    if not capability_table(report).empty:
         figs["capabilities.png"] = _png(plot_capabilities(report))
     return figs

@@ -38,8 +38,8 @@ def _sections(
         (HEADLINE, headline_table(report), headline_notes(report), "aggregate.png"),
         (PER_TASK, per_task_table(report), per_task_notes(report), "per_task.png"),
     ]
-    cap = capability_table(report)
-    if not cap.empty:
+    if not report.capabilities.empty:
+        cap = capability_table(report)
         out.append((CAPABILITIES, cap, capability_notes(report), "capabilities.png"))
     out.append((FAILED, failed_table(report), [], None))
     return out
@@ -159,7 +159,12 @@ def render_terminal(report: ReportData, console: object | None = None) -> None:
     for line in summary_lines(report):
         say(line)
     for name, df, notes, _ in _sections(report):
+        if df.empty and not notes:
+            continue
         if df.empty:
+            say(f"{name}: none shown")
+            for n in notes[1:]:
+                say(f"  {n}")
             continue
         title = f"{report.config.title}: {name}" if name == HEADLINE else name
         t = Table(title=title, show_lines=False, title_justify="left")
