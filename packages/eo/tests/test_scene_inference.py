@@ -125,65 +125,6 @@ def test_band_count_mismatch_is_a_data_error(tmp_path):
         )
 
 
-def test_predict_cli_writes_cog_and_geopackage(tmp_path):
-    import importlib.util
-    import json
-    from pathlib import Path
-
-    data = np.full((3, 80, 80), 200, dtype=np.uint16)
-    data[:, 10:40, 10:40] = 900
-    src = _write(tmp_path / "s.tif", data)
-    torch.jit.save(torch.jit.script(_net()), tmp_path / "m.ts")
-    (tmp_path / "card.json").write_text(
-        json.dumps({"mean": [500] * 3, "std": [200] * 3, "num_classes": 3})
-    )
-    tool = Path(__file__).resolve().parents[3] / "tools" / "predict.py"
-    spec = importlib.util.spec_from_file_location("predict_tool", tool)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    rc = mod.main(
-        [
-            "--model",
-            str(tmp_path / "m.ts"),
-            "--card",
-            str(tmp_path / "card.json"),
-            "--input",
-            str(src),
-            "--output",
-            str(tmp_path / "o.tif"),
-            "--gpkg",
-            str(tmp_path / "o.gpkg"),
-            "--window",
-            "32",
-            "--stride",
-            "24",
-        ]
-    )
-    assert rc == 0
-    with rasterio.open(tmp_path / "o.tif") as o:
-        assert o.crs.to_epsg() == 32616 and o.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-        expected = in_memory_predict(
-            _net(),
-            src,
-            PredictConfig(window=32, stride=24, num_classes=3, mean=(500,) * 3, std=(200,) * 3),
-        )
-        np.testing.assert_array_equal(o.read(1), expected)
-    assert (tmp_path / "o.gpkg").exists()
-    assert (
-        mod.main(
-            [
-                "--model",
-                str(tmp_path / "missing.ts"),
-                "--input",
-                str(src),
-                "--output",
-                str(tmp_path / "x.tif"),
-            ]
-        )
-        == 2
-    )
-
-
 def test_nan_pixels_stay_nodata_and_do_not_leak(tmp_path):
     """Float rasters without a nodata value: NaN pixels become the nodata class (255), an
     all-NaN raster is nodata everywhere (not class 0), and valid pixels far from the NaN hole

@@ -51,7 +51,7 @@ class GeoArenaModel(mlflow.pyfunc.PythonModel):
         self.card = json.loads(Path(files.pop("card")).read_text())
         self.predictor = import_loader(self.card["loader"])(files, self.card)
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    def predict(self, context, model_input, params=None):  # untyped: MLflow reads hints as a schema
         return self.predictor.predict(model_input)
 
 
