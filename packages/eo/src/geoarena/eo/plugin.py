@@ -10,6 +10,7 @@ from __future__ import annotations
 def register() -> None:
     from geoarena.eo.baselines import registry as baselines
     from geoarena.eo.data import embedded_tasks, eurosat, geobench, suite_entries  # noqa: F401  (register on import)
+    from geoarena.eo.geobench2 import suite as geobench2_suite
     from geoarena.eo.geobench2 import tasks as geobench2_tasks
     from geoarena.eo.models import register_all as register_models
 
@@ -18,4 +19,6 @@ def register() -> None:
     geobench.register()
     geobench2_tasks.register()
     geobench2_tasks.register_models()
+    geobench2_tasks.register_hpo_models()
+    geobench2_suite.register()
     suite_entries.register()
