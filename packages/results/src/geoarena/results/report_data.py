@@ -131,11 +131,11 @@ def unranked_tasks(n_methods: Mapping[str, int], normalizer: Normalizer) -> dict
     return out
 
 
-def _by_reason(tasks: Iterable[str], unranked: Mapping[str, str]) -> str:
+def by_reason(tasks: Iterable[str], unranked: Mapping[str, str], short: bool = True) -> str:
     """``"a, b (1 method); c (every run scored the same)"``: tasks grouped by their reason."""
     by: dict[str, list[str]] = {}
     for t in tasks:
-        by.setdefault(unranked[t].split(";")[0], []).append(t)
+        by.setdefault(unranked[t].split(";")[0] if short else unranked[t], []).append(t)
     return "; ".join(f"{', '.join(ts)} ({why})" for why, ts in by.items())
 
 
@@ -157,7 +157,7 @@ def annotate_groups(
         if row["n_datasets"] < row["n_tasks"]:
             note = f"{NEEDS_EVERY_TASK} (ran {int(row['n_datasets'])} of {int(row['n_tasks'])})"
         elif bad:
-            note = f"{NOT_NORMALISABLE}: " + _by_reason(bad, unranked)
+            note = f"{NOT_NORMALISABLE}: " + by_reason(bad, unranked)
         else:
             continue
         out.loc[i, "note"] = note

@@ -50,6 +50,8 @@ def plot_per_task(report: ReportData) -> Figure:
         ax.barh(y, v, xerr=err, color="#4C72B0", ecolor="black", capsize=3)
         ax.set_yticks(y, sub["method"].tolist(), fontsize=8)
         ax.set_title(f"{task}\n{metric_label(report, task)}", fontsize=9)
+        if len(v) and np.all(v >= 0):  # scores from 0 up: the axis starts at 0, also when all are 0
+            ax.set_xlim(0, max(float(np.nanmax(v + err[1])), scale if scale != 1.0 else 1.0) * 1.02)
         unit = f"×{scale:g}" if scale != 1.0 else "raw units"
         ax.set_xlabel(f"mean over seeds ({unit}), {c.ci:.0%} CI", fontsize=8)
     for ax in axes.ravel()[len(tasks) :]:
@@ -103,6 +105,8 @@ def plot_capabilities(report: ReportData) -> Figure:
     )
     wide = wide.reindex(index=list(table["method"]), columns=groups)
     vals = wide.to_numpy(dtype=float) * c.scale
+    # the table's words for a missing score: "n/a" (ran part of the group), "" (ran none of it)
+    words = table.set_index("method").loc[list(wide.index), groups].to_numpy()
     fig = Figure(figsize=(1.1 * wide.shape[1] + 4, 0.4 * wide.shape[0] + 2))
     ax = fig.subplots()
     im = ax.imshow(np.ma.masked_invalid(vals), cmap="viridis", vmin=0, vmax=c.scale, aspect="auto")
@@ -112,7 +116,7 @@ def plot_capabilities(report: ReportData) -> Figure:
         ax.text(
             j,
             i,
-            "n/a" if not np.isfinite(v) else f"{v:.1f}",
+            f"{v:.1f}" if np.isfinite(v) else ("n/a" if words[i, j].startswith("n/a") else ""),
             ha="center",
             va="center",
             fontsize=7,

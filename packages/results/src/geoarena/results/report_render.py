@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -82,26 +83,35 @@ _CSS = (
     "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
     "td.na{color:#8a6d3b;background:#fcf8e3}ul.notes{font-size:0.85em;color:#555;"
     "margin:0.3em 0 1em;max-width:75em}p.summary{margin:0.2em 0}"
-    "img{max-width:100%;margin:0.5em 0 1.5em}"
+    "tr.first td{border-top:2px solid #999}img{max-width:100%;margin:0.5em 0 1.5em}"
 )
 
 
+_NUMBER = re.compile(r"^\[?-?\d[\d.]*(, -?\d[\d.]*\])?$|^\d+/\d+$")
+
+
 def _html_table(df: pd.DataFrame) -> str:
+    """An HTML table: numbers right-aligned (columns that mix in n/a reasons stay left-aligned),
+    n/a cells shaded, a rule where the first column (group, task) changes."""
     if df.empty:
         return "<p><em>none</em></p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    mixed = {c for c in df.columns if df[c].astype(str).str.startswith("n/a").any()}
     rows = []
+    previous = None
     for row in df.itertuples(index=False):
         cells = []
-        for v in row:
+        for col, v in zip(df.columns, row):
             text = str(v)
             cls = ""
             if text.startswith("n/a"):
                 cls = ' class="na"'
-            elif text[:1].isdigit() or text[:2] in ("[-", "[0", "[1") or text.startswith("-"):
+            elif _NUMBER.match(text) and col not in mixed:
                 cls = ' class="num"'
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+        first = " class='first'" if previous is not None and row[0] != previous else ""
+        previous = row[0]
+        rows.append(f"<tr{first}>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 

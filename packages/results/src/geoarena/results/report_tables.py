@@ -12,7 +12,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from geoarena.results.report_data import MODALITY_PREFIX, NEEDS_EVERY_TASK, OVERALL, ReportData
+from geoarena.results.report_data import (
+    MODALITY_PREFIX,
+    NEEDS_EVERY_TASK,
+    OVERALL,
+    ReportData,
+    by_reason,
+)
 
 NA = "—"
 
@@ -154,8 +160,8 @@ def per_task_table(report: ReportData) -> pd.DataFrame:
                 "seeds": f"{int(r['n_seeds'])}",
                 "norm. IQM": fmt(r["normalized_iqm"], c.scale)
                 if not r["note"]
-                else f"n/a ({r['note']})",
-                "inference": cost.get((task, r["method"]), NA),
+                else f"n/a ({r['note'].split(';')[0]})",
+                **({"inference": cost.get((task, r["method"]), NA)} if cost else {}),
             }
         )
     return pd.DataFrame(rows)
@@ -255,7 +261,7 @@ def summary_lines(report: ReportData) -> list[str]:
     if report.unranked:
         lines.append(
             "Not normalised (no normalised score, no group score): "
-            + "; ".join(f"{t}: {why}" for t, why in report.unranked.items())
+            + by_reason(report.unranked, report.unranked, short=False)
             + ". A min–max range over one method's seeds would only spread them over 0–100."
         )
     lines.append(f"Code version(s): {', '.join(shas) if shas else 'not recorded'}.")
@@ -274,7 +280,8 @@ def headline_notes(report: ReportData) -> list[str]:
         f"of the middle 50 %) is taken on each of {c.n_bootstrap} bootstrap resamples of the "
         "seeds, and the score is the mean of those IQMs.",
         f"{ci_col(report)}: the percentile interval of the same resampled IQMs — where the "
-        "score would land with other seeds; overlapping intervals do not separate two methods.",
+        "score would land with other seeds; when two methods' intervals overlap widely, these seeds "
+        "do not separate them.",
         "IQM: the interquartile mean of the method's normalised runs as they are (no resampling).",
     ]
 
