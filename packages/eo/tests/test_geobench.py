@@ -84,7 +84,7 @@ def test_normalised_values_match_band_stats(geobench_root):
 
 
 def test_multi_date_samples_become_time_series(geobench_root):
-    dm = TASKS.get("eo/m-cashew-plantation").datamodule(DataContext(data_root=geobench_root))
+    dm = TASKS.get("eo/m-cashew-plant").datamodule(DataContext(data_root=geobench_root))
     assert dm.info["n_time_steps"] == 2
     batch = next(iter(dm.loader("test", 2)))
     assert batch["image"].shape == (2, 2, 13, 8, 8)
@@ -144,3 +144,44 @@ def test_eurosat_folder_format(tmp_path):
     (tmp_path / "EuroSAT_MS" / "Forest" / "Forest_1.tif").write_bytes(b"II*\0broken")
     with pytest.raises(DataError, match=r"Forest_1\.tif"):
         TASKS.get("eo/eurosat").datamodule(DataContext(data_root=tmp_path))
+
+
+#: the folder names of the real GEO-Bench v1 download (as TerraTorch's readers expect them)
+REAL_FOLDERS = {
+    "classification_v1.0": {
+        "m-bigearthnet", "m-brick-kiln", "m-eurosat", "m-forestnet", "m-pv4ger", "m-so2sat",
+    },
+    "segmentation_v1.0": {
+        "m-cashew-plant", "m-chesapeake", "m-NeonTree", "m-nz-cattle", "m-pv4ger-seg",
+        "m-SA-crop-type",
+    },
+}  # fmt: skip
+
+
+def test_fixture_tree_has_the_real_folder_names_and_runs_from_the_benchmark_root(geobench_root):
+    for bench, names in REAL_FOLDERS.items():
+        assert {p.name for p in (geobench_root / bench).iterdir()} == names
+    assert {s.name for s in SPECS.values()} == set().union(*REAL_FOLDERS.values())
+    for name in ("m-cashew-plant", "m-chesapeake"):
+        dm = TASKS.get(f"eo/{name}").datamodule(DataContext(data_root=geobench_root))
+        assert dm.dir == geobench_root / "segmentation_v1.0" / name
+        assert next(iter(dm.loader("train", 2)))["mask"].shape[0] == 2
+
+
+def test_data_root_may_be_a_benchmark_or_dataset_folder_or_use_old_names(geobench_root, tmp_path):
+    seg = geobench_root / "segmentation_v1.0"
+    task = TASKS.get("eo/m-chesapeake")
+    assert task.datamodule(DataContext(data_root=seg)).dir == seg / "m-chesapeake"
+    assert task.datamodule(DataContext(data_root=seg / "m-chesapeake")).dir == seg / "m-chesapeake"
+    (tmp_path / "m-chesapeake-landcover").symlink_to(seg / "m-chesapeake")
+    assert task.datamodule(DataContext(data_root=tmp_path)).dir.name == "m-chesapeake-landcover"
+
+
+def test_unknown_layout_lists_what_was_looked_for(geobench_root, tmp_path):
+    task = TASKS.get("eo/m-cashew-plant")
+    with pytest.raises(DataError, match=r"looked for .*segmentation_v1\.0/m-cashew-plant"):
+        task.datamodule(DataContext(data_root=tmp_path))
+    # another dataset's folder is not this dataset
+    other = geobench_root / "classification_v1.0" / "m-eurosat"
+    with pytest.raises(DataError, match="m-cashew-plantation"):
+        task.datamodule(DataContext(data_root=other))

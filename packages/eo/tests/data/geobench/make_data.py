@@ -98,7 +98,7 @@ DATASETS = {
         [("Sentinel2", n, r, 0) for n, r in S2 if not n.startswith("10")],
         False,
     ),
-    "m-cashew-plantation": (
+    "m-cashew-plant": (
         "segmentation_v1.0",
         "seg",
         7,
@@ -137,7 +137,7 @@ DATASETS = {
         [("SpectralBand", n, 0.1, 0) for n in RGB],
         False,
     ),
-    "m-chesapeake-landcover": (
+    "m-chesapeake": (
         "segmentation_v1.0",
         "seg",
         7,

@@ -1,7 +1,9 @@
 """The 12 GEO-Bench v1 tasks (``eo/m-…``), read from their on-disk format under ``--data-root``.
 
 ``--data-root`` is the GEO-Bench folder holding ``classification_v1.0/`` and
-``segmentation_v1.0/`` (or a folder holding the ``m-…`` dataset folders directly). Label
+``segmentation_v1.0/`` (or a folder holding the ``m-…`` dataset folders directly, or one dataset's
+folder). Dataset folders carry the names of the real download (``m-cashew-plant``,
+``m-chesapeake``, ``m-NeonTree``, ``m-SA-crop-type`` …). Label
 fractions use the benchmark's own partitions (``0.01x_train`` … ``1.00x_train``); validation and
 test always come from ``default_partition.json``. Normalisation uses ``band_stats.json``.
 
@@ -46,6 +48,8 @@ class GeoBenchSpec:
     input_unit: str
     gsd: float
     capabilities: tuple[str, ...]
+    #: other folder names seen for this dataset (tried after ``name``)
+    aliases: tuple[str, ...] = ()
 
 
 SPECS = {
@@ -112,7 +116,7 @@ SPECS = {
             ("multispectral", "land_cover"),
         ),
         GeoBenchSpec(
-            "m-cashew-plantation",
+            "m-cashew-plant",
             "segmentation_v1.0",
             "seg",
             7,
@@ -120,6 +124,7 @@ SPECS = {
             "s2_l2a_dn",
             10.0,
             ("multispectral", "agriculture"),
+            aliases=("m-cashew-plantation",),
         ),
         GeoBenchSpec(
             "m-SA-crop-type",
@@ -162,7 +167,7 @@ SPECS = {
             ("rgb", "high_resolution"),
         ),
         GeoBenchSpec(
-            "m-chesapeake-landcover",
+            "m-chesapeake",
             "segmentation_v1.0",
             "seg",
             7,
@@ -170,6 +175,7 @@ SPECS = {
             "uint8",
             1.0,
             ("rgb", "nir", "land_cover"),
+            aliases=("m-chesapeake-landcover",),
         ),
     )
 }
@@ -196,21 +202,27 @@ def canonical_band_name(name: str, band_class: str) -> str:
 
 
 def find_dataset_dir(data_root: Path | None, spec: GeoBenchSpec) -> Path:
-    """Locate ``<data_root>/<benchmark>/<name>`` (or ``<data_root>/<name>``)."""
+    """Locate the dataset folder: ``--data-root`` may be the benchmark root (holding
+    ``classification_v1.0/`` and ``segmentation_v1.0/``), one benchmark folder, or the dataset's
+    own folder. Folder names are those of the real download (``m-cashew-plant``,
+    ``m-chesapeake`` …), then the aliases (``m-cashew-plantation`` …)."""
     if data_root is None:
         raise DataError(
             f"eo/{spec.name} needs the GEO-Bench v1 data: pass --data-root pointing at the folder "
             f"holding {spec.benchmark}/{spec.name}/ (download GEO-Bench with its own tools)"
         )
-    for cand in (
-        Path(data_root) / spec.benchmark / spec.name,
-        Path(data_root) / spec.name,
-        Path(data_root),
-    ):
-        if (cand / "default_partition.json").exists() or (cand.name == spec.name and cand.is_dir()):
-            return cand
+    root = Path(data_root)
+    names = (spec.name, *spec.aliases)
+    candidates = [root / spec.benchmark / n for n in names] + [root / n for n in names]
+    if root.name in names:
+        candidates.append(root)
+    for cand in candidates:
+        if cand.is_dir():
+            return cand  # a missing default_partition.json is reported by read_partition
     raise DataError(
-        f"no {spec.benchmark}/{spec.name}/ folder with default_partition.json", data_root
+        f"no GEO-Bench v1 folder for eo/{spec.name}; looked for "
+        + ", ".join(str(c) for c in candidates),
+        root,
     )
 
 
