@@ -4,8 +4,8 @@
 logged as a run param): ``none``, ``d4`` (horizontal and vertical flips and 90° rotations — the
 dihedral group of the square, valid for nadir imagery), ``crop`` (random resized crop back to
 the input size, 50–100 % of the area), or ``d4+crop``. Every sample draws its own transform;
-``image`` is transformed, ``mask`` follows it with nearest-neighbour resampling (ignore values
-such as 255 survive) and ``boxes`` ``(B, N, 4)`` in xyxy pixels follow as boxes. Multi-date
+``image`` is transformed, ``mask`` and ``valid`` follow it with nearest-neighbour resampling
+(ignore values such as 255 survive) and ``boxes`` ``(B, N, 4)`` in xyxy pixels follow as boxes. Multi-date
 stacks ``(B, T, C, H, W)`` share one transform per sample. Randomness comes from torch's global
 RNG, which checkpoints store, so resumed runs draw the same transforms.
 """
@@ -18,6 +18,8 @@ from typing import Any
 from geoarena.core.errors import ConfigError
 
 RECIPES = ("none", "d4", "crop", "d4+crop")
+#: per-pixel batch entries transformed like masks (nearest neighbour): targets and validity
+MASK_KEYS = ("mask", "valid")
 Batch = dict[str, Any]
 
 
@@ -59,11 +61,13 @@ class BatchAugment:
         shape = image.shape
         stacked = image.ndim == 5
         x = image.reshape(shape[0], -1, *shape[-2:]) if stacked else image
-        args, keys = [x], ["input"]
-        mask = batch.get("mask")
-        if mask is not None and hasattr(mask, "ndim") and mask.ndim == 3:
-            args.append(mask[:, None].float())
-            keys.append("mask")
+        args, keys, names = [x], ["input"], []
+        for name in MASK_KEYS:  # per-pixel targets and validity follow the image
+            m = batch.get(name)
+            if m is not None and hasattr(m, "ndim") and m.ndim == 3 and m.shape[-2:] == shape[-2:]:
+                args.append(m[:, None].float())
+                keys.append("mask")
+                names.append(name)
         boxes = batch.get("boxes")
         if boxes is not None and hasattr(boxes, "ndim") and boxes.ndim == 3:
             args.append(boxes.float())
@@ -72,11 +76,12 @@ class BatchAugment:
         out = out if isinstance(out, (list, tuple)) else [out]
         res = dict(batch)
         res["image"] = out[0].reshape(shape).to(image.dtype) if stacked else out[0].to(image.dtype)
-        for key, value in zip(keys[1:], out[1:], strict=True):
-            if key == "mask":
-                res["mask"] = value[:, 0].round().to(mask.dtype)
-            else:
-                res["boxes"] = value.to(boxes.dtype)
+        for name, value in zip(names, out[1 : 1 + len(names)], strict=True):
+            m = batch[name]
+            v = value[:, 0]
+            res[name] = (v if m.dtype.is_floating_point else v.round()).to(m.dtype)
+        if "bbox_xyxy" in keys:
+            res["boxes"] = out[-1].to(boxes.dtype)
         return res
 
 

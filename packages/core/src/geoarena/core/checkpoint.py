@@ -76,7 +76,7 @@ def current_store() -> CheckpointStore | None:
 
 def resumable_run(tracker: Tracker, cfg: RunConfig) -> str | None:
     """The id of the latest unfinished run of ``cfg`` (same config hash and suite) that stored a
-    checkpoint, else ``None``. Finished runs are never re-opened (the suite skips them)."""
+    checkpoint, else ``None``. Finished and pruned runs are never re-opened."""
     if cfg.train.checkpoint_every <= 0:
         return None
     runs = [
@@ -86,6 +86,7 @@ def resumable_run(tracker: Tracker, cfg: RunConfig) -> str | None:
         and r["tags"].get(EPOCH_TAG)
         and r["tags"].get("suite", "") == cfg.suite
         and r["tags"].get("suite_parent") != "true"
+        and r["tags"].get("state") != "PRUNED"  # Optuna stopped it on purpose
     ]
     if not runs:
         return None

@@ -240,10 +240,11 @@ class TorchFitLoop:
                 stop = bool(
                     train.early_stop_patience and st.bad_epochs >= train.early_stop_patience
                 )
-                if store is not None and (st.epoch % train.checkpoint_every == 0 or stop):
-                    self._save(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file)
                 if on_epoch is not None:
                     on_epoch(epoch, metrics)  # may raise Pruned
+                # after the hook, so that the checkpoint's flush also stores this epoch's metrics
+                if store is not None and (st.epoch % train.checkpoint_every == 0 or stop):
+                    self._save(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file)
                 if stop:
                     break
             if best_file.exists():

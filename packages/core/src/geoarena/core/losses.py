@@ -1,9 +1,9 @@
 """Imbalance-aware losses, selectable per task with ``train.loss`` (a TrainConfig field).
 
 ``ce`` (cross-entropy), ``weighted_ce`` (cross-entropy with inverse-frequency class weights
-from the training labels), ``dice`` (soft multi-class Dice over the classes present in the
-batch, as ``segmentation_models_pytorch.losses.DiceLoss``), ``focal`` (Lin et al. 2017, γ = 2,
-per class one-vs-rest with logits, as smp's ``FocalLoss``), and sums ``ce+dice``,
+from the training labels), ``dice`` (soft multi-class Dice, classes absent from the batch
+counting 0, as ``segmentation_models_pytorch.losses.DiceLoss``), ``focal`` (Lin et al. 2017, γ = 2,
+one-vs-rest per class with logits, averaged over classes, as smp's ``FocalLoss``), and sums ``ce+dice``,
 ``focal+dice``. Logits are ``(B, K)`` or ``(B, K, H, W)``; targets ``(B,)`` or ``(B, H, W)`` class
 indices; ``ignore_index`` pixels count in no term.
 """
@@ -41,7 +41,8 @@ def _flat(logits: Any, target: Any, ignore_index: int | None) -> tuple[Any, Any,
 
 
 def dice_loss(logits: Any, target: Any, ignore_index: int | None = None, eps: float = 1e-7):
-    """1 − mean soft Dice over the classes present in the target (smp's ``multiclass`` mode)."""
+    """Mean over classes of 1 − soft Dice, classes absent from the target counting 0 (smp's
+    ``multiclass`` mode)."""
     import torch.nn.functional as F
 
     x, y, valid = _flat(logits, target, ignore_index)
@@ -51,11 +52,11 @@ def dice_loss(logits: Any, target: Any, ignore_index: int | None = None, eps: fl
     card = (prob + onehot).sum(0)
     score = (2 * inter) / card.clamp_min(eps)
     present = onehot.sum(0) > 0
-    return ((1 - score) * present).sum() / present.sum().clamp_min(1)
+    return ((1 - score) * present).mean()
 
 
 def focal_loss(logits: Any, target: Any, ignore_index: int | None = None, gamma: float = 2.0):
-    """Sum over classes of the mean one-vs-rest focal loss (smp's ``multiclass`` FocalLoss)."""
+    """Mean over classes of the mean one-vs-rest focal loss (smp's ``multiclass`` FocalLoss)."""
     import torch.nn.functional as F
 
     x, y, valid = _flat(logits, target, ignore_index)
@@ -63,7 +64,7 @@ def focal_loss(logits: Any, target: Any, ignore_index: int | None = None, gamma:
     ce = F.binary_cross_entropy_with_logits(x, onehot, reduction="none")
     pt = (-ce).exp()
     per = ((1 - pt) ** gamma) * ce * valid[:, None]
-    return per.sum(0).div(valid.sum().clamp_min(1)).sum()
+    return per.sum(0).div(valid.sum().clamp_min(1)).mean()
 
 
 def build_loss(

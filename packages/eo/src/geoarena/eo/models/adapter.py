@@ -236,6 +236,32 @@ class EOTorchAdapter(ModelAdapter):
             return F.mse_loss(pred[valid], target[valid])
         return F.cross_entropy(out, batch["label"].long())
 
+    def training_loss(self, data: DataModule, train: TrainConfig) -> Callable[..., torch.Tensor]:
+        """``train.loss``: ``auto`` is :meth:`loss`; the others (class-weighted CE, Dice, focal and
+        their sums, ``geoarena.core.losses``) apply to class and pixel-class targets."""
+        if train.loss == "auto":
+            return self.loss
+        from geoarena.core.losses import build_loss, class_weights
+
+        kind = self.task.kind
+        if kind not in ("cls", "seg"):
+            raise ConfigError(f"train.loss={train.loss!r} applies to cls/seg tasks, not {kind!r}")
+        key = "mask" if kind == "seg" else "label"
+        weights = None
+        if train.loss == "weighted_ce":
+            weights = class_weights(self._class_counts(data, key, train.batch_size))
+        fn = build_loss(train.loss, self.ignore_index, weights)
+        return lambda out, batch: fn(out, batch[key])
+
+    def _class_counts(self, data: DataModule, key: str, batch_size: int) -> list[float]:
+        """Label counts of the training split (ignored pixels left out)."""
+        counts = torch.zeros(self.task.num_classes, dtype=torch.float64)
+        for batch in data.loader("train", batch_size, shuffle=False):
+            t = batch[key].reshape(-1).long()
+            t = t[(t >= 0) & (t < self.task.num_classes)]
+            counts += torch.bincount(t, minlength=self.task.num_classes).double()
+        return counts.tolist()
+
     def fit(self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback) -> FitResult:
         from geoarena.core.evaluation import evaluate_split
         from geoarena.core.fit_loop import TorchFitLoop
@@ -245,7 +271,7 @@ class EOTorchAdapter(ModelAdapter):
         metric = self.task.metrics()
         loop = TorchFitLoop(
             model=model,
-            loss_fn=self.loss,
+            loss_fn=self.training_loss(data, train),
             evaluate=lambda: evaluate_split(self.predict, data, "val", metric, train.batch_size),
             monitor=f"val/{self.task.metric}",
             direction=self.task.direction,

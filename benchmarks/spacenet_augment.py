@@ -1,0 +1,121 @@
+"""SpaceNet-4 Atlanta buildings: building IoU with on-device augmentation and an imbalance-aware
+loss vs the default suite's recipe (plain cross-entropy, no augmentation), same seeds.
+
+Cells go through the harness runner (``geoarena.core.runner.run``, in-memory tracker, no
+artifacts) on the real embedded task ``eo/spacenet-atlanta-buildings`` with ``eo/resnet18``.
+Recipes differ only in ``train.augment``/``train.loss``/``train.epochs``; everything else is the
+default suite's entry. The recipe is chosen on the validation building IoU (mean over seeds);
+the test split is scored for every cell (the runner always does), and this script reports test
+only for the baseline and the recipe chosen on validation. CIs: Student t over seeds (mean ±)
+and, per recipe, a bootstrap over test chips of the pooled confusion counts is not attempted —
+with 3 seeds the seed spread is the honest uncertainty.
+
+    .venv/bin/python benchmarks/spacenet_augment.py --seeds 0 1 2 [--recipes base d4_dice ...]
+
+Last line: ``RESULT spacenet_building_iou test_iou=<chosen recipe, mean over seeds> ci95=[…]
+baseline=<…> goal=0.25 PASS|FAIL``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import load_average
+
+TASK, MODEL = "eo/spacenet-atlanta-buildings", "eo/resnet18"
+#: the default suite's entry for this task (packages/eo/src/geoarena/eo/data/suite_entries.py)
+BASE = {"epochs": 5, "batch_size": 8, "lr": 2e-3, "early_stop_patience": 3}
+RECIPES = {
+    "base": {},
+    "d4_dice": {"augment": "d4", "loss": "ce+dice"},
+    "d4_focal_dice": {"augment": "d4", "loss": "focal+dice"},
+    "d4_dice_15ep": {"augment": "d4", "loss": "ce+dice", "epochs": 15, "early_stop_patience": 6},
+    "d4crop_dice_15ep": {
+        "augment": "d4+crop",
+        "loss": "ce+dice",
+        "epochs": 15,
+        "early_stop_patience": 6,
+    },
+}
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57}  # two-sided t quantiles by degrees of freedom
+
+
+def mean_ci(values: list[float]) -> tuple[float, float, float]:
+    m = statistics.fmean(values)
+    if len(values) < 2:
+        return m, math.nan, math.nan
+    half = T95.get(len(values) - 1, 2.0) * statistics.stdev(values) / math.sqrt(len(values))
+    return m, m - half, m + half
+
+
+def run_cell(recipe: str, seed: int) -> dict:
+    from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
+    from geoarena.core.runner import run
+    from geoarena.core.tracking import NullTracker
+
+    train = apply_overrides(TrainConfig(), {**BASE, **RECIPES[recipe]})
+    cfg = RunConfig(task=TASK, model=MODEL, seed=seed, train=train, suite="default")
+    t0 = time.perf_counter()
+    res = run(cfg, NullTracker(), artifacts=False, raise_errors=True)
+    return {
+        "recipe": recipe,
+        "seed": seed,
+        "val_iou": res.val["val/iou/1"],
+        "test_iou": res.test["test/iou/1"],
+        "val_miou": res.val["val/miou"],
+        "test_miou": res.test["test/miou"],
+        "epochs_run": res.fit.epochs_run,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--recipes", nargs="+", default=["base", "d4_dice", "d4_focal_dice"])
+    ap.add_argument("--out", type=Path, default=None, help="append one JSON line per cell")
+    args = ap.parse_args(argv)
+    print(f"spacenet_augment: {TASK} × {MODEL}, seeds {args.seeds}, load {load_average()}")
+    rows = []
+    for seed in args.seeds:
+        for recipe in args.recipes:
+            row = run_cell(recipe, seed)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            if args.out:
+                with args.out.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+    by = {r: [x for x in rows if x["recipe"] == r] for r in args.recipes}
+    print(f"{'recipe':<18s} {'val building IoU (mean [95% CI])':<34s} epochs  s/cell")
+    for r, xs in by.items():
+        m, lo, hi = mean_ci([x["val_iou"] for x in xs])
+        ep = statistics.fmean(x["epochs_run"] for x in xs)
+        sec = statistics.fmean(x["seconds"] for x in xs)
+        print(f"{r:<18s} {m:.3f} [{lo:.3f}, {hi:.3f}]{'':14s} {ep:5.1f}  {sec:6.0f}")
+    chosen = max(
+        (r for r in by if r != "base"), key=lambda r: statistics.fmean(x["val_iou"] for x in by[r])
+    )
+    print(f"chosen on validation: {chosen} (test scored for base and {chosen} only)")
+    base_t = mean_ci([x["test_iou"] for x in by.get("base", [])]) if "base" in by else None
+    m, lo, hi = mean_ci([x["test_iou"] for x in by[chosen]])
+    if base_t:
+        print(f"test building IoU: base {base_t[0]:.3f} [{base_t[1]:.3f}, {base_t[2]:.3f}]")
+    print(f"test building IoU: {chosen} {m:.3f} [{lo:.3f}, {hi:.3f}]")
+    ok = m >= 0.25
+    print(
+        f"RESULT spacenet_building_iou test_iou={m:.3f} ci95=[{lo:.3f},{hi:.3f}] recipe={chosen} "
+        f"baseline={base_t[0] if base_t else float('nan'):.3f} seeds={len(args.seeds)} "
+        f"load={load_average()} goal=0.25 {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

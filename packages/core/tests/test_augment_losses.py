@@ -1,0 +1,107 @@
+"""On-device augmentation keeps image, masks and boxes aligned; the imbalance-aware losses equal
+segmentation_models_pytorch's implementations and the textbook weighted cross-entropy."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from geoarena.core.augment import BatchAugment, build_augment
+from geoarena.core.errors import ConfigError
+from geoarena.core.losses import build_loss, class_weights, dice_loss, focal_loss
+
+
+def _pattern_batch(n: int = 64, size: int = 16):
+    """Image channel 0 carries the mask's values, so alignment is checkable pixel by pixel."""
+    g = torch.Generator().manual_seed(0)
+    blocks = torch.randint(0, 3, (1, size // 4, size // 4), generator=g)  # 4×4-pixel regions
+    mask = blocks.repeat_interleave(4, 1).repeat_interleave(4, 2).repeat(n, 1, 1)
+    mask[:, :2, :5] = 255  # an ignored corner makes the pattern asymmetric
+    image = torch.stack([mask.float(), torch.randn(n, size, size, generator=g)], 1)
+    valid = mask != 255
+    return {"image": image, "mask": mask, "valid": valid, "label": torch.zeros(n)}
+
+
+def test_d4_moves_image_mask_and_validity_together_and_draws_all_eight_transforms():
+    torch.manual_seed(1)
+    batch = _pattern_batch()
+    out = build_augment("d4")(batch)
+    assert out["mask"].dtype == torch.int64 and out["valid"].dtype == torch.bool
+    # aligned pixel by pixel (kornia turns by 90° through an affine warp: ≤ 1e-3 float error)
+    torch.testing.assert_close(out["image"][:, 0], out["mask"].float(), atol=2e-3, rtol=0)
+    assert torch.equal(out["valid"], out["mask"] != 255)
+    assert torch.equal(out["label"], batch["label"])  # non-spatial entries pass through
+    distinct = {tuple(m.flatten().tolist()) for m in out["mask"]}
+    assert len(distinct) == 8  # the dihedral group of the square
+
+
+def test_random_resized_crop_keeps_labels_discrete_and_aligned():
+    torch.manual_seed(2)
+    batch = _pattern_batch(n=16, size=32)
+    out = build_augment("d4+crop")(batch)
+    assert out["image"].shape == batch["image"].shape and out["mask"].shape == batch["mask"].shape
+    assert set(out["mask"].unique().tolist()) <= {0, 1, 2, 255}  # nearest: no blended labels
+    zoomed = (out["mask"] != batch["mask"]).flatten(1).any(1)
+    assert zoomed.float().mean() > 0.5  # most samples were actually transformed
+    # the image (bilinear) agrees with the mask (nearest) away from label edges
+    agree = (out["image"][:, 0] - out["mask"].float()).abs() < 0.5
+    assert agree.float().mean() > 0.8
+
+
+def test_boxes_follow_a_flip():
+    aug = BatchAugment(("d4",))
+    image = torch.zeros(8, 1, 32, 32)
+    image[:, :, 4:10, 20:28] = 1.0  # one bright box: x 20–28, y 4–10
+    boxes = torch.tensor([[[20.0, 4.0, 27.0, 9.0]]]).repeat(8, 1, 1)
+    torch.manual_seed(3)
+    out = aug({"image": image, "boxes": boxes})
+    for img, (x0, y0, x1, y1) in zip(out["image"][:, 0], out["boxes"][:, 0], strict=True):
+        ys, xs = torch.nonzero(img > 0.5, as_tuple=True)
+        assert abs(xs.min() - x0) <= 1 and abs(xs.max() - x1) <= 1
+        assert abs(ys.min() - y0) <= 1 and abs(ys.max() - y1) <= 1
+
+
+def test_time_stacks_share_one_transform_and_unknown_recipes_are_refused():
+    torch.manual_seed(4)
+    x = torch.randn(4, 3, 2, 8, 8)
+    x[:, 1] = x[:, 0]  # two dates, identical
+    out = build_augment("d4")({"image": x})
+    assert out["image"].shape == x.shape and torch.equal(out["image"][:, 1], out["image"][:, 0])
+    assert build_augment("none") is None
+    with pytest.raises(ConfigError, match="unknown part"):
+        build_augment("d4+mixup")
+
+
+def _seg_case():
+    g = torch.Generator().manual_seed(5)
+    logits = torch.randn(4, 3, 8, 8, generator=g)
+    target = torch.randint(0, 3, (4, 8, 8), generator=g)
+    target[:, 0] = 255
+    target[target == 2] = 1  # class 2 absent from the target
+    return logits, target
+
+
+def test_dice_and_focal_equal_segmentation_models_pytorch():
+    from segmentation_models_pytorch.losses import DiceLoss, FocalLoss
+
+    logits, target = _seg_case()
+    ref_dice = DiceLoss("multiclass", from_logits=True, ignore_index=255)(logits, target)
+    torch.testing.assert_close(dice_loss(logits, target, 255), ref_dice, atol=1e-5, rtol=1e-5)
+    ref_focal = FocalLoss("multiclass", ignore_index=255)(logits, target)
+    torch.testing.assert_close(focal_loss(logits, target, 255), ref_focal, atol=1e-5, rtol=1e-5)
+    combo = build_loss("focal+dice", ignore_index=255)(logits, target)
+    torch.testing.assert_close(combo, ref_dice + ref_focal, atol=1e-5, rtol=1e-5)
+
+
+def test_weighted_cross_entropy_uses_inverse_frequency_weights():
+    assert class_weights([90, 10, 0]) == pytest.approx([0.2, 1.8, 0.0])
+    logits, target = _seg_case()
+    w = class_weights([90, 10, 0])
+    got = build_loss("weighted_ce", ignore_index=255, weights=w)(logits, target)
+    ref = F.cross_entropy(logits, target, weight=torch.tensor(w), ignore_index=255)
+    torch.testing.assert_close(got, ref)
+    with pytest.raises(ConfigError, match="class counts"):
+        build_loss("weighted_ce")
+    with pytest.raises(ConfigError, match="choose one of"):
+        build_loss("lovasz")

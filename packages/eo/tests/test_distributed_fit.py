@@ -1,0 +1,90 @@
+"""An EO fine-tuning cell through the harness at scale, on this CPU machine (gloo):
+
+* ``torchrun --nproc_per_node=2`` gives the same final val/test metrics as one process with the
+  same global batch and seed (tolerance 0.02 per metric — one or two of the 16×16 test pixels; in
+  practice they are equal), and MLflow holds one run for it;
+* ``kill -9`` during epoch 2, then a rerun: the cell resumes at epoch 2 under the same MLflow run
+  and ends with the uninterrupted run's metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+CELL = HERE / "ddp_cell.py"
+TOL = 0.02
+
+
+def _cell(tmp: Path, scene: Path, db: str, out: str, *extra: str, torchrun: int = 0):
+    cmd = [sys.executable, str(CELL)]
+    if torchrun:
+        torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+        cmd = [torchrun, "--standalone", "--nproc_per_node=2", str(CELL)]
+    cmd += ["--scene-dir", str(scene), "--tracking-uri", f"sqlite:///{tmp / db}"]
+    cmd += ["--out", str(tmp / out), *extra]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _runs(tmp: Path, db: str):
+    from geoarena.core.mlflow_tracker import MLflowTracker
+
+    tracker = MLflowTracker("ddp-test", tracking_uri=f"sqlite:///{tmp / db}")
+    return tracker.client.search_runs([tracker.experiment_id])
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory, scene_files):
+    tmp = tmp_path_factory.mktemp("single")
+    proc = _cell(tmp, scene_files["raster"].parent, "single.db", "single.json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((tmp / "single.json").read_text())
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_match_one_process_and_log_one_run(tmp_path, scene_files, single):
+    proc = _cell(tmp_path, scene_files["raster"].parent, "ddp.db", "ddp.json", torchrun=2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ddp = json.loads((tmp_path / "ddp.json").read_text())
+    assert ddp["world_size"] == 2 and single["world_size"] == 1
+    assert ddp["config_hash"] == single["config_hash"]  # the world size is not part of the cell
+    for split in ("val", "test"):
+        assert ddp[split].keys() == single[split].keys()
+        for k, v in single[split].items():
+            assert abs(ddp[split][k] - v) <= TOL, (k, ddp[split][k], v)
+    assert single["test"]["test/miou"] > 0.5  # it learnt something worth comparing
+    runs = _runs(tmp_path, "ddp.db")
+    assert [r.info.run_id for r in runs] == [ddp["run_id"]]
+    assert runs[0].info.status == "FINISHED"
+    assert runs[0].data.metrics["train/loss"] > 0
+
+
+@pytest.mark.slow
+def test_kill_9_during_an_epoch_resumes_there_under_the_same_run(tmp_path, scene_files, single):
+    scene = scene_files["raster"].parent
+    killed = _cell(tmp_path, scene, "k.db", "killed.json", "--kill-after-epoch", "2")
+    assert killed.returncode == -9, killed.stderr[-3000:]  # SIGKILL: no cleanup ran
+    assert not (tmp_path / "killed.json").exists()
+    (run,) = _runs(tmp_path, "k.db")
+    assert run.info.status == "RUNNING" and run.data.tags["checkpoint_epoch"] == "1"
+    resumed = _cell(tmp_path, scene, "k.db", "resumed.json")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    res = json.loads((tmp_path / "resumed.json").read_text())
+    assert res["resumed_at_epoch"] == 2 and res["epochs_run"] == 4
+    assert res["run_id"] == run.info.run_id  # the same MLflow run, re-opened
+    (after,) = _runs(tmp_path, "k.db")
+    assert after.info.status == "FINISHED"
+    assert res["val"] == single["val"] and res["test"] == single["test"]  # exact, same seed
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'k.db'}")
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")]
+    assert sorted(steps) == [0, 1, 2, 3]  # epochs 0–1 before the kill, 2–3 after
