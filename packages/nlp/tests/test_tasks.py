@@ -42,9 +42,9 @@ def test_resolution_task_runs_in_harness(fixtures, gaz_cache, model, acc):
 
 
 def test_geovirus_missing_data_root(tmp_path, gaz_cache, monkeypatch):
-    import geoarena.nlp.tasks as tasks
+    import geoarena.nlp.corpora as corpora
 
-    monkeypatch.setattr(tasks, "default_geovirus_path", lambda: None)
+    monkeypatch.setattr(corpora, "default_geovirus_path", lambda: None)
     cfg = RunConfig(
         task="nlp/geovirus-resolution",
         model="nlp/context-resolver",

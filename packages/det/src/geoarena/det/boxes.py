@@ -31,18 +31,6 @@ def _numpy(x: object) -> object:
     return x
 
 
-def xywh_to_xyxy(b: np.ndarray) -> np.ndarray:
-    """COCO ``x, y, w, h`` → ``xmin, ymin, xmax, ymax``."""
-    b = as_hbb(b)
-    return np.concatenate([b[:, :2], b[:, :2] + b[:, 2:]], axis=1)
-
-
-def xyxy_to_xywh(b: np.ndarray) -> np.ndarray:
-    """``xmin, ymin, xmax, ymax`` → COCO ``x, y, w, h``."""
-    b = as_hbb(b)
-    return np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-
-
 def hbb_to_poly(b: np.ndarray) -> np.ndarray:
     """Axis-aligned boxes → their 4 corners (clockwise in image coordinates, from top-left)."""
     b = as_hbb(b)
@@ -76,21 +64,6 @@ def xywhr_to_poly(b: np.ndarray) -> np.ndarray:
     vy = np.stack([-h / 2 * sin, h / 2 * cos], 1)
     c = np.stack([cx, cy], 1)
     return np.stack([c - vx - vy, c + vx - vy, c + vx + vy, c - vx + vy], 1)
-
-
-def poly_to_xywhr(p: np.ndarray) -> np.ndarray:
-    """Quadrilaterals → minimum-area rotated rectangles as ``cx, cy, w, h, angle`` (radians).
-
-    Uses OpenCV's ``minAreaRect`` (the same fit ultralytics and DOTA tooling use).
-    """
-    import cv2
-
-    p = as_poly(p)
-    out = np.zeros((len(p), 5))
-    for i, q in enumerate(p):
-        (cx, cy), (w, h), ang = cv2.minAreaRect(q.astype(np.float32))
-        out[i] = (cx, cy, w, h, np.deg2rad(ang))
-    return out
 
 
 def poly_area(p: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geoarena.core.errors import DataError
+from geoarena.core.task import DataContext
 
 
 @dataclass
@@ -319,3 +320,28 @@ def split_documents(
         "val": [docs[i] for i in sorted(val)],
         "test": [docs[i] for i in sorted(test)],
     }
+
+
+# -- locating GeoVirus for the tasks (split seed declared once for every task) --
+SPLIT_SEED = 0
+GEOVIRUS_HINT = (
+    "GeoVirus.xml not found: pass --data-root DIR with DIR/geoparsing/GeoVirus.xml (or "
+    "DIR/GeoVirus.xml), or set GEOARENA_GEOVIRUS to the file"
+)
+
+
+def geovirus_path(ctx: DataContext) -> Path:
+    """Locate GeoVirus.xml under ``ctx.data_root``, else ``$GEOARENA_GEOVIRUS`` or the copy shipped
+    as package data (a suite-wide data root usually holds other packages' data: GEO-Bench…)."""
+    if ctx.data_root is not None:
+        for cand in (
+            ctx.data_root / "geoparsing" / "GeoVirus.xml",
+            ctx.data_root / "GeoVirus.xml",
+            ctx.data_root,
+        ):
+            if cand.is_file():
+                return cand
+    found = default_geovirus_path()
+    if found is None:
+        raise DataError(GEOVIRUS_HINT, ctx.data_root)
+    return found

@@ -135,9 +135,8 @@ class NerData(DataModule):
             folder = root / "geo_ner"
             self.info["source"] = str(folder)
             return {s: read_annotated_json(folder / f"{s}.json") for s in ("train", "val", "test")}
-        from geoarena.nlp.corpora import read_geovirus, split_documents
+        from geoarena.nlp.corpora import SPLIT_SEED, geovirus_path, read_geovirus, split_documents
         from geoarena.nlp.gazetteer import Gazetteer
-        from geoarena.nlp.tasks import SPLIT_SEED, geovirus_path
 
         cache = self.ctx.cache_dir / "nlp" / f"geo_ner_geovirus_v{GEO_NER_VERSION}.json"
         docs = read_geovirus(geovirus_path(self.ctx))

@@ -13,34 +13,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from geoarena.core.errors import DataError
 from geoarena.core.metrics import Metric
 from geoarena.core.registry import MODELS, TASKS
 from geoarena.core.task import DataContext, DataModule, Split, Task
-from geoarena.nlp.corpora import Document, default_geovirus_path, read_geovirus, split_documents
-
-SPLIT_SEED = 0
-GEOVIRUS_HINT = (
-    "GeoVirus.xml not found: pass --data-root DIR with DIR/geoparsing/GeoVirus.xml (or "
-    "DIR/GeoVirus.xml), or set GEOARENA_GEOVIRUS to the file"
+from geoarena.nlp.corpora import (
+    GEOVIRUS_HINT,
+    SPLIT_SEED,
+    Document,
+    geovirus_path,
+    read_geovirus,
+    split_documents,
 )
 
-
-def geovirus_path(ctx: DataContext) -> Path:
-    """Locate GeoVirus.xml under ``ctx.data_root``, else ``$GEOARENA_GEOVIRUS`` or the copy shipped
-    as package data (a suite-wide data root usually holds other packages' data: GEO-Bench…)."""
-    if ctx.data_root is not None:
-        for cand in (
-            ctx.data_root / "geoparsing" / "GeoVirus.xml",
-            ctx.data_root / "GeoVirus.xml",
-            ctx.data_root,
-        ):
-            if cand.is_file():
-                return cand
-    found = default_geovirus_path()
-    if found is None:
-        raise DataError(GEOVIRUS_HINT, ctx.data_root)
-    return found
+__all__ = ["GEOVIRUS_HINT", "SPLIT_SEED", "geovirus_path"]  # their home is corpora
 
 
 class GeoparseData(DataModule):

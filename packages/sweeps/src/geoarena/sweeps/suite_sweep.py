@@ -16,7 +16,7 @@ from geoarena.core.config import RunConfig, SweepConfig
 from geoarena.core.errors import ConfigError
 from geoarena.sweeps.experiment import Experiment
 from geoarena.sweeps.storage import StorageOptions
-from geoarena.sweeps.study import SweepHandle, open_sweep, study_counts
+from geoarena.sweeps.study import SweepHandle, open_sweep
 
 CELLS_ATTR = "geoarena.suite_cells"
 
@@ -129,8 +129,3 @@ def suite_table(handle: SweepHandle) -> list[dict[str, Any]]:
             }
         )
     return sorted(rows, key=lambda r: (r["cell"], r["trial"]))
-
-
-def cells_done(handle: SweepHandle) -> bool:
-    counts = study_counts(handle.study)
-    return not counts["WAITING"] and not counts["RUNNING"]
