@@ -16,6 +16,7 @@ from rich.console import Console
 from geoarena.results.report import (
     ReportConfig,
     build_report,
+    capability_table,
     headline_table,
     per_task_table,
     render_html,
@@ -23,12 +24,15 @@ from geoarena.results.report import (
     render_terminal,
     write_report,
 )
+from geoarena.results.report_tables import capability_notes
 from geoarena.results.schema import (
+    GEOBENCH2_COLUMNS,
     RESULTS_COLUMNS,
     ResultsSchemaError,
     concat_results,
     drop_duplicate_runs,
     read_results_csv,
+    to_geobench2_submission,
 )
 from geoarena.results.table import COLUMNS, row_from_run
 
@@ -285,3 +289,33 @@ def test_report_cli_with_overlapping_csvs_counts_each_run_once(
     assert "2 row(s) repeat an mlflow_run_id already read; each run is counted once" in (
         capsys.readouterr().err
     )
+
+
+def test_capability_table_shows_groups_with_a_score_and_names_the_rest() -> None:
+    df = _rows(
+        {
+            "eo/a": {"m1": [0.50, 0.51], "m2": [0.60, 0.61]},
+            "eo/b": {"m1": [0.70, 0.71], "m2": [0.40, 0.41]},
+            "eo/c": {"m3": [0.2, 0.3], "m4": [0.3, 0.4]},
+        }
+    )
+    df["capabilities"] = df["task"].map(
+        {"eo/a": "pixel-wise,rgb", "eo/b": "pixel-wise,rgb", "eo/c": "rgb,sar"}
+    )
+    rep = build_report(df, ReportConfig(n_bootstrap=50))
+    table = capability_table(rep)
+    # pixel-wise (a, b) is scored for m1 and m2; rgb (a, b, c) for nobody; sar has one task.
+    assert list(table.columns) == ["method", "pixel-wise"]
+    assert table["method"].tolist() == ["m1 · finetune", "m2 · finetune"]
+    assert all(re.fullmatch(r"\d+\.\d \[\d+\.\d, \d+\.\d\]", v) for v in table["pixel-wise"])
+    notes = " ".join(capability_notes(rep))
+    assert "One-task groups (see the per-task table): sar." in notes
+    assert "Groups where no method has a score: rgb." in notes
+
+
+def test_export_maps_back_to_the_leaderboard_names() -> None:
+    df = _complete(_rows({"eo/a": {"m1": [0.5, 0.51]}}))
+    # A results table in the harness's column order exports in the leaderboard's order.
+    sub = to_geobench2_submission(df[list(RESULTS_COLUMNS)])
+    assert list(sub.columns) == list(GEOBENCH2_COLUMNS)
+    assert sub["test metric"].tolist() == [0.5, 0.51] and sub["Seed"].tolist() == [0, 1]
