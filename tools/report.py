@@ -19,14 +19,27 @@ import os
 import sys
 from pathlib import Path
 
+from geoarena.core.cli_checks import (
+    ToolParser,
+    bad_input,
+    check_input_file,
+    check_output_dir,
+    check_url,
+    cli_entry,
+    in_range,
+    mask_secrets,
+    nonneg_int,
+    url_from,
+    with_url_timeouts,
+)
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MPLBACKEND", "Agg")
+with_url_timeouts()
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = ToolParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--suite", help="suite name whose cells to read from the tracking store")
     src.add_argument(
@@ -37,16 +50,25 @@ def _parser() -> argparse.ArgumentParser:
         "--experiment", help="MLflow experiment (default: suite-<suite>, as run_benchmark.py)"
     )
     p.add_argument("--out", type=Path, required=True, help="folder for the report files")
+    p.add_argument("--overwrite", action="store_true", help="replace a report already in --out")
     p.add_argument(
         "--normalizer",
         type=Path,
         help="normalizer.json (dataset -> [min, max]); default: the table's",
     )
     p.add_argument(
-        "--n-bootstrap", type=int, default=1000, help="bootstrap replicates (default 1000)"
+        "--n-bootstrap",
+        type=in_range(int, 10, 1_000_000),
+        default=1000,
+        help="bootstrap replicates (default 1000)",
     )
-    p.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")
-    p.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="bootstrap RNG seed (default 0)")
+    p.add_argument(
+        "--ci",
+        type=in_range(float, 0.5, 0.999),
+        default=0.95,
+        help="confidence level (default 0.95)",
+    )
     p.add_argument("--title", help="report title")
     p.add_argument(
         "--by",
@@ -85,17 +107,65 @@ def load_results(args: argparse.Namespace):
     if df.empty:
         raise ConfigError(
             f"no cells of suite {args.suite!r} in experiment {tracker.experiment_name!r} "
-            f"at {tracker.tracking_uri}; check --tracking-uri, --suite and --experiment"
+            f"at {mask_secrets(tracker.tracking_uri)}; check --tracking-uri, --suite and --experiment"
         )
     return df
 
 
-def main(argv: list[str] | None = None) -> int:
+def check_inputs(args: argparse.Namespace) -> None:
+    """Before anything is read in full: the CSVs' headers (a wrong 5 MB file is refused from its
+    first line), the normalizer, the tracking store (reached within the connect timeout) and the
+    output folder (writable; an earlier report is kept unless --overwrite)."""
+    for path in args.csv or ():
+        check_csv_header(path)
+    if args.normalizer is not None:
+        check_input_file(args.normalizer, "--normalizer")
+    if args.suite:
+        args.tracking_uri = url_from(args.tracking_uri, "MLFLOW_TRACKING_URI", "--tracking-uri")
+        if args.tracking_uri:
+            check_url(args.tracking_uri, "--tracking-uri")
+    check_output_dir(args.out, "--out", overwrite=args.overwrite, guarded=REPORT_FILES)
+
+
+REPORT_FILES = ("report.md", "report.html")
+_HEADER_BYTES = 1 << 16
+
+
+def check_csv_header(path: Path) -> None:
+    """The first line of ``path`` is a UTF-8 CSV header naming the results columns."""
+    from geoarena.results.schema import LEGACY_NAMES, SUBMISSION_COLUMNS
+
+    check_input_file(path, "--csv")
+    with open(path, "rb") as fh:
+        head = fh.read(_HEADER_BYTES)
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) == _HEADER_BYTES:
+        raise bad_input("--csv", f"no header line in the first {_HEADER_BYTES} bytes", path)
+    if b"\x00" in line:
+        raise bad_input("--csv", "binary data, not a CSV file", path)
+    try:
+        text = line.decode("utf-8-sig").strip()
+    except UnicodeDecodeError as exc:
+        raise bad_input("--csv", f"not UTF-8 text (byte {exc.start})", path) from None
+    names = {LEGACY_NAMES.get(c.strip().strip('"'), c.strip().strip('"')) for c in text.split(",")}
+    missing = [c for c in SUBMISSION_COLUMNS if c not in names]
+    if missing:
+        raise bad_input(
+            "--csv",
+            f"not a results table: missing column(s) {', '.join(repr(c) for c in missing[:5])}"
+            + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
+            path,
+        )
+
+
+@cli_entry
+def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from geoarena.core.errors import GeoArenaError
     from geoarena.results.aggregate import Normalizer
     from geoarena.results.report import ReportConfig, write_report
 
+    check_inputs(args)
     try:
         results = load_results(args)
         config = ReportConfig(

@@ -325,6 +325,13 @@ def test_cli_from_an_mlflow_store(tmp_path: Path, small: pd.DataFrame) -> None:
     proc = subprocess.run(
         [*cmd[:5], "nosuchsuite", "--out", str(out)], capture_output=True, text=True, timeout=300
     )
+    assert proc.returncode == 2 and "already holds report.md" in proc.stderr  # kept
+    proc = subprocess.run(
+        [*cmd[:5], "nosuchsuite", "--out", str(out), "--overwrite"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and "no cells of suite 'nosuchsuite'" in proc.stderr
 
 
