@@ -97,6 +97,7 @@ def _html_table(df: pd.DataFrame) -> str:
         return "<p><em>none</em></p>"
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     mixed = {c for c in df.columns if df[c].astype(str).str.startswith("n/a").any()}
+    grouped = df.iloc[:, 0].duplicated().any()  # a group/task column: rule between its blocks
     rows = []
     previous = None
     for row in df.itertuples(index=False):
@@ -109,7 +110,7 @@ def _html_table(df: pd.DataFrame) -> str:
             elif _NUMBER.match(text) and col not in mixed:
                 cls = ' class="num"'
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
-        first = " class='first'" if previous is not None and row[0] != previous else ""
+        first = " class='first'" if grouped and previous is not None and row[0] != previous else ""
         previous = row[0]
         rows.append(f"<tr{first}>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
