@@ -319,3 +319,15 @@ def test_export_maps_back_to_the_leaderboard_names() -> None:
     sub = to_geobench2_submission(df[list(RESULTS_COLUMNS)])
     assert list(sub.columns) == list(GEOBENCH2_COLUMNS)
     assert sub["test metric"].tolist() == [0.5, 0.51] and sub["Seed"].tolist() == [0, 1]
+
+
+def test_a_narrow_terminal_wraps_cells_instead_of_cutting_them() -> None:
+    df = _rows({"eo/a": {LONG_MODEL: [0.5, 0.51], "m2": [0.6, 0.61]}, "eo/b": {"m2": [0.6, 0.7]}})
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=60, color_system=None)
+    render_terminal(build_report(df, ReportConfig(n_bootstrap=20)), console)
+    text = buf.getvalue()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 60
+    # The long label is folded over several lines, every character kept.
+    cells = "".join(line.split("│")[2].strip() for line in text.splitlines() if line.count("│") > 3)
+    assert LONG_MODEL.replace(" ", "") in cells.replace(" ", "")
