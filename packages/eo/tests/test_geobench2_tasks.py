@@ -125,3 +125,36 @@ def test_data_root_may_be_the_dataset_folder_and_errors_list_what_was_looked_for
     with pytest.raises(DataError, match="--data-root"):
         find_dataset_files(None, spec)
     assert len(open_tortilla(find_dataset_files(DATA, SPECS["pastis_r"]))) == 9
+
+
+def _stats_file(root, scheme, dataset, bands, mean, std, **extra):
+    import json as _json
+
+    d = root / f"dataset_stats_{scheme}" / dataset
+    d.mkdir(parents=True)
+    body = {"band_names": list(bands), "mean": mean, "std": std, **extra}
+    (d / f"{dataset}_stats.json").write_text(_json.dumps({"input_stats": {"image": body}}))
+
+
+def test_clip_rescale_and_satmae_follow_the_published_formulas(tmp_path, monkeypatch):
+    spec = SPECS["caffe"]
+    _stats_file(tmp_path, "clip_rescale", "caffe", ["gray"], [60.0], [80.0],
+                clip_min_used=-10.0, clip_max_used=200.0)  # fmt: skip
+    _stats_file(tmp_path, "satmae", "caffe", ["gray"], [60.0], [40.0])
+    monkeypatch.setenv("GEOARENA_GB2_STATS_DIR", str(tmp_path))
+    monkeypatch.setenv("GEOARENA_GB2_NORMALIZATION", "clip_rescale")
+    dm = GB2DataModule(find_dataset_files(DATA, spec), spec)
+    s = dm.by_split["val"][0]
+    raw = s.item(0).read_raster("float32").astype(np.float64)
+    # clip to [-10, 200], shift by 10, scale 210; z-score with (60 + 10) / 210, 80 / 210
+    r = np.clip((np.clip(raw, -10, 200) + 10) / 210, 0, 1)
+    assert np.allclose(dm.load(s)["image"], (r - 70 / 210) / (80 / 210 + 1e-6), atol=1e-5)
+    assert dm.info["normalization"] == "clip_rescale_geobench2_published_stats"
+    monkeypatch.setenv("GEOARENA_GB2_NORMALIZATION", "satmae")
+    dm = GB2DataModule(find_dataset_files(DATA, spec), spec)
+    # mean ± 2 std = [-20, 140]: shift by 20, rescale over 160
+    expect = np.clip((raw + 20 - 0) / (160 + 1e-6), 0, 1)
+    assert np.allclose(dm.load(s)["image"], expect, atol=1e-6)
+    monkeypatch.delenv("GEOARENA_GB2_STATS_DIR")
+    with pytest.raises(Exception, match="GEOARENA_GB2_STATS_DIR"):
+        GB2DataModule(find_dataset_files(DATA, spec), spec)

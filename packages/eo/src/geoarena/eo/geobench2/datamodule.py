@@ -4,7 +4,8 @@
 geobench_benv2.tortilla``, ``<root>/pastis/geobench_pastis.0000.part.tortilla`` …) or a single
 dataset's folder. Splits come from ``tortilla:data_split`` (train / validation / test); samples
 flagged ``add_test_split`` form GEO-Bench-2's additional test set (``extra_test``) and are kept
-out of train. Images are z-scored with the published per-band statistics of the dataset class.
+out of train. Images are z-scored with the published per-band statistics of the dataset class, or
+normalised with GEO-Bench-2's ``clip_rescale`` / ``satmae`` schemes (see ``normalization.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class GB2DataModule(DataModule):
     ``mask`` (+ ``valid`` for regression), or per-image lists ``instance_masks``/``boxes``/
     ``labels`` for instance segmentation and detection."""
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(self, files: list[Path], spec: GB2Spec, max_samples: int | None = None):
         self.spec = spec
         self.files = files
@@ -69,6 +74,12 @@ class GB2DataModule(DataModule):
                 raise DataError(
                     f"no {SPLIT_VALUES[split]!r} samples (tortilla:data_split)", files[0]
                 )
+        from geoarena.eo.geobench2.normalization import published_stats, scheme_from_env
+
+        self.scheme, stats_dir = scheme_from_env()
+        self._published = (
+            published_stats(stats_dir, self.scheme, spec.folder) if stats_dir else None
+        )
         means, stds = ZSCORE[spec.name]
         self._mean = np.array([means[b] for b in spec.bands], np.float32)[None, :, None, None]
         self._std = np.array([stds[b] for b in spec.bands], np.float32)[None, :, None, None]
@@ -81,7 +92,11 @@ class GB2DataModule(DataModule):
             "n_time_steps": spec.time_steps,
             "mean": tuple(0.0 for _ in spec.bands),
             "std": tuple(1.0 for _ in spec.bands),
-            "normalization": "zscore_geobench2_class_stats",
+            "normalization": (
+                "zscore_geobench2_class_stats"
+                if self.scheme == "zscore"
+                else f"{self.scheme}_geobench2_published_stats"
+            ),
             "gsd": spec.gsd,
             "num_classes": spec.num_classes,
             "class_names": spec.class_names,
@@ -118,8 +133,14 @@ class GB2DataModule(DataModule):
 
     def load(self, sample: TortillaSample) -> dict[str, Any]:
         """One sample, image z-scored; ``(C, H, W)`` when the spec has one time step."""
+        from geoarena.eo.geobench2 import normalization
+
         out = load_sample(self.spec, sample)
-        img = (out["image"] - self._mean) / self._std
+        if self._published is None:
+            img = (out["image"] - self._mean) / self._std
+        else:
+            scheme = getattr(normalization, self.scheme)
+            img = scheme(out["image"], self._published, self.spec.bands)
         out["image"] = img[0] if self.spec.time_steps == 1 else img
         return out
 
