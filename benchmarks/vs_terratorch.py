@@ -1,0 +1,424 @@
+"""GeoArena vs TerraTorch 1.2.13 on the same GEO-Bench task, model, schedule and seed.
+
+The task: a GEO-Bench v1 ``m-chesapeake-landcover`` fixture (4 bands, 7 classes; the benchmark's
+HDF5 on-disk format) written by ``packages/eo/tests/data/geobench/make_data.py`` at ``--samples``
+samples of ``--patch``² pixels, split 2/3 train, 1/6 valid, 1/6 test. Both sides read those files
+with their own GEO-Bench readers (TerraTorch: ``MChesapeakeLandcoverNonGeo`` through its
+``GeobenchDataModule``, normalised with the fixture's ``band_stats.json``; GeoArena: the
+``eo/m-chesapeake-landcover`` task through ``geoarena.core.runner.run``).
+
+The model: timm ResNet-18 (random init) + UPerNet with 64 decoder channels (GeoArena's
+``eo/resnet18`` with ``decoder=upernet``; TerraTorch's ``EncoderDecoderFactory`` with
+``timm_resnet18`` + ``UperNetDecoder(channels=64)``) — both report their parameter counts. Same
+epochs, batch, AdamW (lr 1e-3, weight decay 0.01), no scheduler, cross-entropy, seed, CPU, fp32,
+and the same pinned thread count; no checkpoints and no experiment logging on either side
+(Lightning ``logger=False, enable_checkpointing=False``; GeoArena ``checkpoint_every=0`` and no
+tracker).
+
+Every run is a fresh subprocess (TerraTorch's in its own environment); sides are interleaved for
+``--rounds`` rounds (benchmarks/_harness.py). Per run: time per epoch (median of the epochs after
+the first, train + validation), time to first optimizer step (from interpreter start: imports,
+data and model set-up), peak RSS, and the test mIoU computed the same way on both sides (mean IoU
+over classes present in prediction or target, from one confusion matrix of the test split).
+
+TerraTorch's environment (Python 3.11 cannot install it with its dependencies — see the team's
+stack notes): ``--make-env`` builds a venv at ``--tt-env`` (default: ``peer-terratorch`` in the
+system temp folder) that reuses this environment's packages (torch, timm, torchgeo, lightning)
+through a ``.pth`` file and adds ``terratorch==1.2.13`` and ``terratorch-iterate==0.4`` with
+``--no-deps`` plus their missing dependencies from the package index. ``--tt-python`` points at
+an existing interpreter instead.
+
+    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/vs_terratorch.py [--make-env]
+
+Last line: ``RESULT vs_terratorch epoch_time_ratio=<ours / TerraTorch> … goal=0.8 PASS|FAIL``
+(PASS when the CI's upper end is <= 0.8 and the test mIoUs differ by <= ``--metric-tol``).
+"""
+
+from __future__ import annotations
+
+import time
+
+T_START = time.perf_counter()  # time to first step counts from here (imports included)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _harness import Bench, Side, child_env, interleave, resolve_threads, standard_args  # noqa: E402
+
+DATASET = "m-chesapeake-landcover"
+N_CLASSES = 7
+TT_PACKAGES = ["terratorch==1.2.13", "terratorch-iterate==0.4"]
+# what terratorch/terratorch-iterate import that the GeoArena environment does not provide
+TT_EXTRA_DEPS = [
+    "albumentations",
+    "albucore",
+    "diffusers",
+    "python-box",
+    "rioxarray",
+    "scikit-image",
+    "tensorboard",
+    "tifffile",
+    "configspace",
+    "gputil",
+    "seaborn",
+    "tabulate",
+    "ray[tune]",
+    "optuna-integration",
+]
+
+
+# -- shared by both children ------------------------------------------------------------------
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def miou_present(conf: np.ndarray) -> float:
+    """Mean IoU over classes present in prediction or target (GeoArena's definition)."""
+    tp = np.diag(conf).astype(float)
+    union = conf.sum(0) + conf.sum(1) - tp
+    present = union > 0
+    return float((tp[present] / union[present]).mean())
+
+
+class StepClock:
+    """Wall-clock stamps of every optimizer step (a global torch hook: no framework code)."""
+
+    def __init__(self) -> None:
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        self.stamps: list[float] = []
+        register_optimizer_step_post_hook(lambda *a, **k: self.stamps.append(time.perf_counter()))
+
+
+def summary(clock: StepClock, epoch_ends: list[float], test_miou: float, extra: dict) -> dict:
+    spans = np.diff(epoch_ends)  # epoch k's end to epoch k+1's: the first epoch is warm-up
+    return {
+        "seconds": float(np.median(spans)) if len(spans) else float("nan"),
+        "epoch_s": [round(float(s), 3) for s in spans],
+        "first_step_s": clock.stamps[0] - T_START,
+        "steps": len(clock.stamps),
+        "peak_rss_mb": peak_rss_mb(),
+        "test_miou": test_miou,
+        **extra,
+    }
+
+
+# -- GeoArena child ---------------------------------------------------------------------------
+def child_ours(args) -> dict:
+    import torch
+
+    from geoarena.core.config import RunConfig, TrainConfig
+    from geoarena.core.runner import run
+
+    torch.set_num_threads(args.threads)
+    clock = StepClock()
+    epoch_ends: list[float] = []
+    cfg = RunConfig(
+        task=f"eo/{DATASET}",
+        model="eo/resnet18",
+        model_kwargs={"decoder": "upernet"},
+        data_root=str(args.data),
+        seed=args.seed,
+        device="cpu",
+        train=TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch,
+            lr=1e-3,
+            weight_decay=0.01,
+            optimizer="adamw",
+            scheduler="none",
+            early_stop_patience=0,
+            amp=False,
+            checkpoint_every=0,
+        ),
+    )
+    res = run(
+        cfg,
+        on_epoch=lambda e, m: epoch_ends.append(time.perf_counter()),
+        raise_errors=True,
+        artifacts=False,
+    )
+    # the runner's segmentation metric: one confusion matrix of the test split, mean IoU over
+    # the classes present (every class of the fixture is present in its test masks)
+    return summary(
+        clock, epoch_ends, res.test.get("test/miou", float("nan")), {"params": res.n_params}
+    )
+
+
+# -- TerraTorch child (runs in TerraTorch's environment) --------------------------------------
+def child_terratorch(args) -> dict:
+    sys.modules["mmseg"] = (
+        None  # an optional extra TerraTorch would import; not part of its install
+    )
+    import lightning.pytorch as pl
+    import torch
+    from terratorch.datamodules.geobench_data_module import GeobenchDataModule
+    from terratorch.datasets import MChesapeakeLandcoverNonGeo
+    from terratorch.tasks import SemanticSegmentationTask
+
+    torch.set_num_threads(args.threads)
+    pl.seed_everything(args.seed, workers=True)
+    clock = StepClock()
+    root = Path(args.data) / "segmentation_v1.0"
+    stats = json.loads((root / DATASET / "band_stats.json").read_text())
+    bands = MChesapeakeLandcoverNonGeo.all_band_names
+    by_upper = {k.upper(): v for k, v in stats.items()}
+    dm = GeobenchDataModule(
+        MChesapeakeLandcoverNonGeo,
+        {b: by_upper[b]["mean"] for b in bands},
+        {b: by_upper[b]["std"] for b in bands},
+        batch_size=args.batch,
+        num_workers=0,
+        data_root=str(root),
+    )
+    task = SemanticSegmentationTask(
+        model_factory="EncoderDecoderFactory",
+        model_args={
+            "backbone": "timm_resnet18",
+            "backbone_pretrained": False,
+            "backbone_in_chans": len(bands),
+            "decoder": "UperNetDecoder",
+            "decoder_channels": 64,
+            "num_classes": N_CLASSES,
+        },
+        loss="ce",
+        # its default (None) reaches F.cross_entropy, which torch 2.14 rejects; -1 ignores nothing
+        ignore_index=-1,
+        lr=1e-3,
+        optimizer="AdamW",
+        optimizer_hparams={"weight_decay": 0.01},
+        plot_on_val=False,
+    )
+    epoch_ends: list[float] = []
+
+    class Stamp(pl.Callback):
+        def on_train_epoch_end(self, trainer, module):  # after the epoch's validation
+            epoch_ends.append(time.perf_counter())
+
+    trainer = pl.Trainer(
+        max_epochs=args.epochs,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[Stamp()],
+        deterministic=False,
+    )
+    trainer.fit(task, datamodule=dm)
+    native = trainer.test(task, datamodule=dm, verbose=False)[0]
+    conf = np.zeros((N_CLASSES, N_CLASSES), np.int64)
+    task.model.eval()
+    with torch.inference_mode():
+        for batch in dm.test_dataloader():
+            batch = dm.aug(batch)
+            pred = task.model(batch["image"]).output.argmax(1)
+            conf += np.bincount(
+                batch["mask"].long().reshape(-1).numpy() * N_CLASSES + pred.reshape(-1).numpy(),
+                minlength=N_CLASSES**2,
+            ).reshape(N_CLASSES, N_CLASSES)
+    params = sum(p.numel() for p in task.model.parameters())
+    return summary(
+        clock,
+        epoch_ends,
+        miou_present(conf),
+        {"test_miou_native": native.get("test/mIoU", float("nan")), "params": params},
+    )
+
+
+# -- parent -----------------------------------------------------------------------------------
+def make_fixture(root: Path, samples: int, patch: int) -> Path:
+    """The GEO-Bench v1 fixture at benchmark size, split 2/3 : 1/6 : 1/6."""
+    import importlib.util
+
+    gen = HERE.parent / "packages" / "eo" / "tests" / "data" / "geobench" / "make_data.py"
+    spec = importlib.util.spec_from_file_location("geobench_make_data", gen)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.N_SAMPLES, mod.PATCH = samples, patch
+    folder = mod.make_geobench(root, names=(DATASET,))[DATASET]
+    names = [f"id_{i:04d}" for i in range(samples)]
+    n_tr, n_va = samples * 2 // 3, samples // 6
+    split = {
+        "train": names[:n_tr],
+        "valid": names[n_tr : n_tr + n_va],
+        "test": names[n_tr + n_va :],
+    }
+    (folder / "default_partition.json").write_text(json.dumps(split, indent=1))
+    # TerraTorch's reader names the folder after GEO-Bench's short name
+    (folder.parent / "m-chesapeake").symlink_to(folder.name)
+    return folder
+
+
+def tt_env_python(args) -> Path:
+    """TerraTorch's interpreter: ``--tt-python``, or the venv at ``--tt-env`` (built with
+    ``--make-env``); exits with what is missing otherwise."""
+    if args.tt_python:
+        py = Path(args.tt_python)
+    else:
+        py = args.tt_env / "bin" / "python"
+        if args.make_env and not py.exists():
+            make_env(args.tt_env)
+    if not py.exists():
+        sys.exit(
+            f"TerraTorch's Python not found at {py}: run with --make-env (builds a venv there "
+            f"with {' '.join(TT_PACKAGES)} --no-deps plus {', '.join(TT_EXTRA_DEPS)}), or pass "
+            "--tt-python PATH to an interpreter that imports terratorch 1.2.13"
+        )
+    probe = subprocess.run(
+        [str(py), "-c", "import sys; sys.modules['mmseg'] = None; import terratorch"],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        sys.exit(f"{py} cannot import terratorch:\n{probe.stderr[-1500:]}")
+    return py
+
+
+def make_env(env: Path) -> None:
+    import site
+    import venv
+
+    print(f"building TerraTorch's environment at {env} (a few minutes)", flush=True)
+    venv.create(env, with_pip=True)
+    py = env / "bin" / "python"
+    sp = subprocess.run(
+        [str(py), "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # reuse torch/timm/torchgeo/lightning of this environment: the same kernels on both sides
+    (Path(sp) / "geoarena_base.pth").write_text(site.getsitepackages()[0] + "\n")
+    pip = [str(py), "-m", "pip", "install", "-q"]
+    subprocess.run([*pip, "--no-deps", *TT_PACKAGES], check=True)
+    subprocess.run([*pip, *TT_EXTRA_DEPS], check=True)
+
+
+def side_run(python: Path, which: str, args, threads: int):
+    cmd = [str(python), __file__, "--child", which, "--data", str(args.data)]
+    cmd += ["--epochs", str(args.epochs), "--batch", str(args.batch), "--seed", str(args.seed)]
+    cmd += ["--threads", str(threads)]
+    env = {
+        **child_env(threads),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PYTHONWARNINGS": "ignore",
+    }
+
+    def run() -> dict:
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+        if res.returncode or not lines:
+            sys.exit(f"{which} run failed (exit {res.returncode}):\n{res.stderr[-4000:]}")
+        return json.loads(lines[-1])
+
+    return run
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--samples", type=int, default=192)
+    ap.add_argument("--patch", type=int, default=64)
+    ap.add_argument("--metric-tol", type=float, default=0.05, help="|ΔmIoU| called equal")
+    ap.add_argument("--tt-python", help="an interpreter that imports terratorch 1.2.13")
+    ap.add_argument("--tt-env", type=Path, default=Path(tempfile.gettempdir()) / "peer-terratorch")
+    ap.add_argument("--make-env", action="store_true", help="build --tt-env if it is missing")
+    ap.add_argument("--child", choices=("ours", "terratorch"))
+    ap.add_argument("--data", type=Path)
+    standard_args(ap, rounds=3)
+    args = ap.parse_args()
+    if args.child:
+        args.threads = resolve_threads(args.threads)
+        out = child_ours(args) if args.child == "ours" else child_terratorch(args)
+        print(json.dumps(out), flush=True)
+        return 0
+    threads = resolve_threads(args.threads)
+    tt_python = tt_env_python(args)
+    bench = Bench(
+        "vs_terratorch", ["torch", "timm", "lightning", "torchgeo", "terratorch", "numpy"]
+    )
+    tt_version = subprocess.run(
+        [
+            str(tt_python),
+            "-c",
+            "from importlib.metadata import version as v; "
+            "print(v('terratorch'), v('terratorch-iterate'))",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"TerraTorch environment {tt_python}: terratorch, terratorch-iterate {tt_version}")
+    with tempfile.TemporaryDirectory(prefix="vs-terratorch-") as tmp:
+        args.data = Path(tmp)
+        make_fixture(args.data, args.samples, args.patch)
+        print(
+            f"task {DATASET} fixture: {args.samples} samples of {args.patch}² px, "
+            f"{args.epochs} epochs, batch {args.batch}, seed {args.seed}, {threads} thread(s)"
+        )
+        tt = Side("TerraTorch", side_run(tt_python, "terratorch", args, threads), threads)
+        ours = Side("GeoArena", side_run(Path(sys.executable), "ours", args, threads), threads)
+        interleave([tt, ours], args.rounds, warmup=0)
+    keys = ("first_step_s", "peak_rss_mb", "test_miou", "params")
+    bench.summary([tt, ours], keys=keys)
+    for s in (tt, ours):
+        print(f"{s.name}: epoch seconds per run {[r['epoch_s'] for r in s.runs]}")
+    m_tt, m_ours = tt.median("test_miou"), ours.median("test_miou")
+    equal = abs(m_tt - m_ours) <= args.metric_tol
+    print(
+        f"test mIoU: TerraTorch {m_tt:.4f} (its own test/mIoU {tt.median('test_miou_native'):.4f}), "
+        f"GeoArena {m_ours:.4f}; equal within {args.metric_tol}: {equal}"
+    )
+    thr = f"ours:{threads},terratorch:{threads}"
+    bench.result(
+        "first_step_ratio",
+        [r["first_step_s"] for r in ours.runs],
+        [r["first_step_s"] for r in tt.runs],
+        1.0,
+        thr,
+        higher_is_better=False,
+        name="vs_terratorch_first_step",
+    )
+    bench.result(
+        "peak_rss_ratio",
+        [r["peak_rss_mb"] for r in ours.runs],
+        [r["peak_rss_mb"] for r in tt.runs],
+        1.0,
+        thr,
+        higher_is_better=False,
+        name="vs_terratorch_memory",
+    )
+    bench.done()
+    bench.result(
+        "epoch_time_ratio",
+        ours.seconds(),
+        tt.seconds(),
+        0.8,
+        thr,
+        higher_is_better=False,
+        extra_ok=equal,
+        extra=f"miou_ours={m_ours:.4f} miou_terratorch={m_tt:.4f}",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
