@@ -283,6 +283,7 @@ class TorchFitLoop:
         """Load the store's last checkpoint (every rank reads it) into the loop's objects."""
         from geoarena.core.checkpoint import set_rng_state
 
+        (tmp / "resume").mkdir(exist_ok=True)
         local = store.fetch(tmp / "resume")
         found = torch.tensor([0 if local is None else 1], device=fabric.device)
         if fabric.world_size > 1 and int(fabric.all_reduce(found, reduce_op="sum")) not in (
