@@ -91,14 +91,15 @@ def child_env(threads: int) -> dict[str, str]:
 class Side:
     """One way of doing the work.
 
-    ``run()`` does the whole timed unit of work once and returns either its seconds or a dict
-    with ``seconds`` and any other per-run figures (``peak_rss_mb``, detections, …). ``threads``
+    ``run()`` does the whole timed unit of work once and returns ``None`` (the wall time around
+    the call is its figure), its own seconds, or a dict with ``seconds`` (optional) and any
+    other per-run figures (``peak_rss_mb``, detections, …). ``threads``
     is pinned around every call (see ``pinned_threads``); a side with its own pool must also
     size that pool from it. ``note`` says which configuration this is (shown in the report).
     """
 
     name: str
-    run: Callable[[], float | dict]
+    run: Callable[[], float | dict | None]
     threads: int
     note: str = ""
     runs: list[dict] = field(default_factory=list)
@@ -114,7 +115,12 @@ class Side:
             t0 = time.perf_counter()
             out = self.run()
             wall = time.perf_counter() - t0
-        res = {"seconds": out} if isinstance(out, (int, float)) else dict(out)
+        if out is None:  # the side did its work; the wall time around it is the figure
+            res = {}
+        elif isinstance(out, (int, float)):
+            res = {"seconds": float(out)}
+        else:
+            res = dict(out)
         res.setdefault("seconds", wall)
         return res
 
