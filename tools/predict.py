@@ -26,12 +26,26 @@ import os
 import sys
 from pathlib import Path
 
+from geoarena.core.cli_checks import (
+    ToolParser,
+    check_input_file,
+    check_output_file,
+    check_url,
+    cli_entry,
+    fail,
+    in_range,
+    url_from,
+    with_url_timeouts,
+)
+from geoarena.core.errors import ConfigError
+from geoarena.core.raster_checks import check_raster
+
 #: CLI options → keyword arguments of the predictor's ``predict_file`` (only those given)
 OPTIONS = ("gpkg", "probabilities", "window", "stride", "batch", "blend", "tta", "scales", "device")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ToolParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="models:/NAME@ALIAS or runs:/RUN_ID/model")
     ap.add_argument("--input", required=True, type=Path)
     ap.add_argument("--output", required=True, type=Path)
@@ -41,19 +55,63 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--gpkg", type=Path, help="EO: class polygons (GeoPackage)")
     ap.add_argument("--vectorize", type=int, nargs="*", help="EO: classes to vectorise")
     ap.add_argument("--probabilities", type=Path, help="EO: per-class probability COG")
-    ap.add_argument("--window", type=int, help="EO: window side (default: the model's chip)")
-    ap.add_argument("--stride", type=int, help="EO: window step (default: 3/4 window)")
-    ap.add_argument("--batch", type=int, help="windows/images per model call")
+    ap.add_argument(
+        "--window", type=in_range(int, 8, 8192), help="EO: window side (default: the model's chip)"
+    )
+    ap.add_argument(
+        "--stride", type=in_range(int, 1, 8192), help="EO: window step (default: 3/4 window)"
+    )
+    ap.add_argument("--batch", type=in_range(int, 1, 4096), help="windows/images per model call")
     ap.add_argument("--blend", choices=("gaussian", "cosine", "none"))
     ap.add_argument("--tta", action="store_true", default=None, help="EO: average D4 transforms")
-    ap.add_argument("--scales", type=float, nargs="+", help="EO: input rescalings averaged")
+    ap.add_argument(
+        "--scales", type=in_range(float, 0.1, 4.0), nargs="+", help="EO: input rescalings averaged"
+    )
     ap.add_argument("--device", help="cpu, cuda …")
+    ap.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    ap.add_argument(
+        "--allow-no-crs", action="store_true", help="EO: accept a raster without CRS/transform"
+    )
     return ap
 
 
-def main(argv: list[str] | None = None) -> int:
+def check_inputs(args: argparse.Namespace) -> None:
+    """Everything on the command line, before the model is fetched: the model URI's shape, the
+    tracking store (reached within the connect timeout), the input (rasters opened: CRS, not
+    truncated; LAS/LAZ headers), and outputs (writable, not overwritten unless --overwrite)."""
+    if (
+        not args.model.startswith(("models:/", "runs:/"))
+        and not (Path(args.model) / "MLmodel").is_file()
+    ):
+        raise ConfigError(
+            f"--model {args.model}: expected models:/NAME@ALIAS, models:/NAME/VERSION, "
+            "runs:/RUN_ID/model or a saved MLflow model folder"
+        )
+    if args.tracking_uri:
+        check_url(args.tracking_uri, "--tracking-uri")
+    suffix = args.input.suffix.lower()
+    if suffix in (".tif", ".tiff", ".vrt", ".jp2"):
+        check_raster(args.input, "--input", allow_no_crs=args.allow_no_crs)
+    elif suffix in (".las", ".laz"):
+        from geoarena.pc.checks import check_las
+
+        check_las(args.input, "--input")
+    else:
+        check_input_file(args.input, "--input")
+    outputs = [(args.output, "--output"), (args.gpkg, "--gpkg")]
+    outputs.append((args.probabilities, "--probabilities"))
+    for path, what in outputs:
+        if path is not None:
+            check_output_file(path, what, overwrite=args.overwrite)
+
+
+@cli_entry
+def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    with_url_timeouts()
+    args.tracking_uri = url_from(args.tracking_uri, "MLFLOW_TRACKING_URI", "--tracking-uri")
+    check_inputs(args)
     import mlflow
 
     from geoarena.core.errors import GeoArenaError
@@ -61,9 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     from geoarena.serve.mlflow_model import load_predictor
 
     mlflow.set_tracking_uri(args.tracking_uri or default_tracking_uri())
-    if not args.input.exists():
-        print(f"error: {args.input}: input not found", file=sys.stderr)
-        return 2
     kwargs = {k: getattr(args, k) for k in OPTIONS if getattr(args, k) is not None}
     if args.vectorize is not None:
         kwargs["vectorize"] = args.vectorize
@@ -82,11 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         summary = predictor.predict_file(args.input, args.output, **kwargs)
     except GeoArenaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(str(exc))
     except mlflow.exceptions.MlflowException as exc:
-        print(f"error: {args.model}: {exc.message}", file=sys.stderr)
-        return 2
+        return fail(f"{args.model}: {exc.message}")
     print(
         json.dumps(
             {"model": args.model, "task": card.get("task"), **summary}, indent=2, default=str

@@ -96,7 +96,8 @@ def test_predict_tool_writes_the_in_memory_prediction_as_a_cog(tmp_path):
         )
         == 2
     )
-    assert tool.main([*argv, "--tta", "--window", "16"]) == 0
+    assert tool.main([*argv, "--tta", "--window", "16"]) == 2  # output exists
+    assert tool.main([*argv, "--tta", "--window", "16", "--overwrite"]) == 0
     assert (
         tool.main(
             ["--model", str(tmp_path / "nowhere"), "--input", str(scene), "--output", str(out)]
