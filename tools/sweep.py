@@ -32,20 +32,34 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
+from geoarena.core.cli_checks import (
+    ToolParser,
+    check_input_file,
+    check_output_file,
+    check_url,
+    cli_entry,
+    fail,
+    in_range,
+    mask_secrets,
+    nonneg_int,
+    one_line,
+    positive_int,
+    url_from,
+    with_url_timeouts,
+)
 from geoarena.core.config import SweepConfig, apply_overrides
 from geoarena.core.errors import ConfigError, GeoArenaError
 from geoarena.sweeps.experiment import load_experiment
-from geoarena.sweeps.storage import StorageError, StorageOptions, sqlalchemy_url
-from geoarena.sweeps.study import SweepError, describe, open_sweep
+from geoarena.sweeps.storage import StorageError, StorageOptions, sqlalchemy_url, storage_kind
+from geoarena.sweeps.study import describe, open_sweep
 from geoarena.sweeps.worker import run_worker
 
 log = logging.getLogger("geoarena.sweep")
+with_url_timeouts()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    p = ToolParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "experiment", nargs="?", help="experiment file with config() and space(trial, cfg)"
     )
@@ -59,10 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--storage",
         default=None,
-        help="memory | journal:PATH | sqlite:///PATH | postgresql://… (default ./optuna.journal)",
+        help="memory | journal:PATH | sqlite:///PATH | postgresql://… | @FILE holding the URL "
+        "(default $GEOARENA_SWEEP_STORAGE, the file named by $GEOARENA_SWEEP_STORAGE_FILE, "
+        "else ./optuna.journal) — prefer the env/file forms: argv is visible in ps",
     )
     p.add_argument(
-        "--n-trials", type=int, default=None, help="study-wide number of finished trials"
+        "--n-trials", type=positive_int, default=None, help="study-wide number of finished trials"
     )
     p.add_argument("--sampler", choices=("tpe", "random", "cmaes", "nsga2"))
     p.add_argument("--pruner", choices=("median", "hyperband", "sha", "none"))
@@ -85,7 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--tracking-uri",
         default=None,
-        help="MLflow store or server (default $MLFLOW_TRACKING_URI or ./mlflow.db)",
+        help="MLflow store or server, or @FILE (default $MLFLOW_TRACKING_URI, "
+        "$MLFLOW_TRACKING_URI_FILE, else ./mlflow.db)",
     )
     p.add_argument(
         "--mlflow-experiment",
@@ -109,7 +126,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="only search; leave the final stage to another call",
     )
     p.add_argument(
-        "--workers", type=int, default=1, help="start this many worker processes on this machine"
+        "--workers",
+        type=in_range(int, 1, 256),
+        default=1,
+        help="start this many worker processes on this machine",
     )
     p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument(
@@ -124,34 +144,66 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="create the study and its MLflow parent run, then exit",
     )
     p.add_argument(
-        "--timeout", type=float, default=0.0, help="stop claiming trials after this many seconds"
+        "--timeout",
+        type=in_range(float, 0.0),
+        default=0.0,
+        help="stop claiming trials after this many seconds",
     )
-    p.add_argument("--heartbeat", type=int, default=10, help="RDB storages: heartbeat interval (s)")
+    p.add_argument(
+        "--heartbeat", type=positive_int, default=10, help="RDB storages: heartbeat interval (s)"
+    )
     p.add_argument(
         "--grace",
-        type=int,
+        type=positive_int,
         default=None,
         help="RDB storages: fail a trial silent this long (s; default 3 x heartbeat)",
     )
     p.add_argument(
-        "--max-retries", type=int, default=2, help="re-queue a trial failed by heartbeat this often"
+        "--max-retries",
+        type=nonneg_int,
+        default=2,
+        help="re-queue a trial failed by heartbeat this often",
     )
-    p.add_argument("--pool-size", type=int, default=2, help="PostgreSQL connections per worker")
-    p.add_argument("--max-overflow", type=int, default=2)
+    p.add_argument(
+        "--pool-size", type=positive_int, default=2, help="PostgreSQL connections per worker"
+    )
+    p.add_argument("--max-overflow", type=nonneg_int, default=2)
     p.add_argument(
         "--connect-timeout",
-        type=int,
+        type=in_range(int, 1, 600),
         default=10,
-        help="seconds before an unreachable database is an error",
+        help="seconds before an unreachable database or tracking server is an error",
     )
     p.add_argument(
         "--report", type=Path, default=None, help="write the final report (Markdown) here"
     )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --report")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     if (args.experiment is None) == (args.suite is None):
         p.error("give either an EXPERIMENT file or --suite NAME")
+    args.storage = url_from(args.storage, STORAGE_ENV, "--storage")
+    args.tracking_uri = url_from(args.tracking_uri, TRACKING_ENV, "--tracking-uri")
     return args
+
+
+STORAGE_ENV = "GEOARENA_SWEEP_STORAGE"
+TRACKING_ENV = "MLFLOW_TRACKING_URI"
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """Everything named on the command line, checked before a study opens or a trial runs:
+    the experiment file, the storage and tracking URLs (reached within --connect-timeout) and
+    the report path."""
+    if args.experiment is not None:
+        check_input_file(args.experiment, "EXPERIMENT")
+    # PostgreSQL storage is reached by open_storage under the same connect timeout
+    if args.storage and storage_kind(args.storage) in ("journal", "sqlite"):
+        check_url(args.storage, "--storage", timeout_s=args.connect_timeout)
+    if args.tracking_uri and not args.no_tracking:
+        check_url(args.tracking_uri, "--tracking-uri", timeout_s=args.connect_timeout)
+    if args.report is not None and not args.worker_only:
+        check_output_file(args.report, "--report", overwrite=args.overwrite or args.final_only)
 
 
 def _seeds(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -184,7 +236,10 @@ def _tracker(args: argparse.Namespace, experiment_name: str):
         return MLflowTracker(experiment=args.mlflow_experiment or experiment_name, tracking_uri=uri)
     except Exception as exc:  # mlflow raises many types; the user needs the URI and the reason
         raise StorageError(
-            f"cannot open MLflow tracking at {args.tracking_uri or 'default'}: {type(exc).__name__}: {exc}"
+            mask_secrets(
+                f"cannot open MLflow tracking at {args.tracking_uri or 'default'}: "
+                f"{type(exc).__name__}: {exc}"
+            )
         ) from None
 
 
@@ -229,15 +284,22 @@ def _open(args: argparse.Namespace, options: StorageOptions):
 def _spawn_workers(args: argparse.Namespace, argv: list[str]) -> None:
     """``--workers N``: N copies of this command as worker-only processes; wait for all."""
     base, skip = [], False
+    dropped = ("--workers", "--storage", "--tracking-uri", "--report")
     for a in argv:
         if skip:
             skip = False
-        elif a == "--workers":
-            skip = True  # drop "--workers N" (the value is the next token)
+        elif a in dropped:
+            skip = True  # drop "--opt VALUE" (the value is the next token)
         elif a == "--new-study":
             continue  # the launcher created the study; workers join it
-        elif not a.startswith("--workers="):
+        elif not a.startswith(tuple(f"{d}=" for d in dropped)):
             base.append(a)
+    # the URLs travel in the environment, never on a command line (visible in ps)
+    env = dict(os.environ)
+    for key, value in ((STORAGE_ENV, args.storage), (TRACKING_ENV, args.tracking_uri)):
+        env.pop(f"{key}_FILE", None)
+        if value:
+            env[key] = value
     procs = []
     for i in range(args.workers):
         cmd = [
@@ -248,14 +310,17 @@ def _spawn_workers(args: argparse.Namespace, argv: list[str]) -> None:
             "--worker-only",
             f"--worker-index={i}",
         ]
-        procs.append(subprocess.Popen(cmd))
+        procs.append(subprocess.Popen(cmd, env=env))
     codes = [p.wait() for p in procs]
     if any(codes):
-        raise SweepError(f"worker exit codes {codes}")
+        # a lost worker's trial is failed by heartbeat and retried by the others; the final
+        # stage still runs on what the study holds (and fails clearly if nothing finished)
+        log.warning("worker exit codes %s; going on with the study's finished trials", codes)
+        print(f"warning: worker exit codes {codes}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+@cli_entry
+def main(argv: list[str]) -> int:
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -265,8 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-    handle = None
+    handle, tracker, parent = None, None, None
     try:
+        check_inputs(args)
         handle = _open(args, _options(args))
         tracker = _tracker(args, f"suite-{args.suite}" if args.suite else handle.experiment.name)
         from geoarena.sweeps.study import attach_parent_run
@@ -275,47 +341,63 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{describe(handle)}; MLflow parent run {parent or '(no tracking)'}", flush=True)
         if args.create_only:
             return 0
-        t0 = time.perf_counter()
-        if not args.final_only:
-            if args.workers > 1:
-                _spawn_workers(args, argv)
-            else:
-                report = run_worker(handle, tracker, allow_new=not args.suite)
-                print(
-                    f"worker {report.worker}: "
-                    + ", ".join(f"{k}={len(v)}" for k, v in sorted(report.trials.items())),
-                    flush=True,
-                )
-        print(f"{describe(handle)} ({time.perf_counter() - t0:.1f} s)", flush=True)
-        if args.suite:
-            from geoarena.sweeps.suite_sweep import suite_table
-
-            for row in suite_table(handle):
-                print(row)
-            return 0
-        seeds = _seeds(args.final_seeds, handle.config.seeds)
-        if seeds and not args.worker_only:
-            from geoarena.sweeps.final import run_final
-
-            final = run_final(handle, tracker, seeds=seeds)
-            if final is not None:
-                text = final.to_markdown()
-                print(text, flush=True)
-                if args.report:
-                    args.report.parent.mkdir(parents=True, exist_ok=True)
-                    args.report.write_text(text)
-        if tracker is not None and parent and not args.worker_only:
-            tracker.end_run(parent, "FINISHED")
+        _search_and_final(args, argv, handle, tracker)
+        _end_parent(args, tracker, parent, "FINISHED")
         return 0
     except (ConfigError, StorageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        _end_parent(args, tracker, parent, "FAILED")
+        return fail(str(exc))
     except GeoArenaError as exc:
-        print(f"sweep error: {exc}", file=sys.stderr)
+        _end_parent(args, tracker, parent, "FAILED")
+        print(f"sweep error: {one_line(exc)}", file=sys.stderr)
         return 3
+    except BaseException:
+        _end_parent(args, tracker, parent, "FAILED")
+        raise
     finally:
         if handle is not None:
             handle.close()
+
+
+def _search_and_final(args: argparse.Namespace, argv: list[str], handle, tracker) -> None:
+    t0 = time.perf_counter()
+    if not args.final_only:
+        if args.workers > 1:
+            _spawn_workers(args, argv)
+        else:
+            report = run_worker(handle, tracker, allow_new=not args.suite)
+            print(
+                f"worker {report.worker}: "
+                + ", ".join(f"{k}={len(v)}" for k, v in sorted(report.trials.items())),
+                flush=True,
+            )
+    print(f"{describe(handle)} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    if args.suite:
+        from geoarena.sweeps.suite_sweep import suite_table
+
+        for row in suite_table(handle):
+            print(row)
+        return
+    seeds = _seeds(args.final_seeds, handle.config.seeds)
+    if seeds and not args.worker_only:
+        from geoarena.sweeps.final import run_final
+
+        final = run_final(handle, tracker, seeds=seeds)
+        if final is not None:
+            text = final.to_markdown()
+            print(text, flush=True)
+            if args.report:
+                args.report.write_text(text)
+
+
+def _end_parent(args: argparse.Namespace, tracker, parent: str | None, status: str) -> None:
+    """The launcher (not a worker-only process) always closes the parent: FINISHED or FAILED."""
+    if tracker is None or not parent or args.worker_only:
+        return
+    try:
+        tracker.end_run(parent, status)
+    except Exception as exc:  # the store may be what failed; the original error matters more
+        log.warning("could not close parent run %s: %s", parent, mask_secrets(str(exc)))
 
 
 if __name__ == "__main__":

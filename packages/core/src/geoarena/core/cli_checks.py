@@ -294,7 +294,7 @@ def check_url(url: str, what: str, timeout_s: float | None = None) -> str:
         reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
         raise ConfigError(
             f"{what} {shown}: cannot reach {host}:{port} within {timeout:g} s ({reason}); "
-            "is the server running? (connect timeout: $GEOARENA_CONNECT_TIMEOUT)"
+            "is the server running?"
         ) from None
     if scheme in ("postgresql", "postgres"):
         _check_postgres_login(url, what, shown, timeout)

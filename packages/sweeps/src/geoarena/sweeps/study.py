@@ -219,12 +219,13 @@ def attach_parent_run(handle: SweepHandle, tracker: Any) -> str | None:
     if tracker is None:
         return None
     _close_stale_runs(handle, tracker)
-    uri = str(getattr(tracker, "tracking_uri", "memory"))
+    # stored and compared without its password: study attrs are shown by optuna-dashboard
+    uri = redact(str(getattr(tracker, "tracking_uri", "memory")))
     study = handle.study
     with handle.lock:
         attrs = study.user_attrs
         if PARENT_ATTR in attrs:
-            if attrs.get(TRACKING_ATTR) != uri:
+            if redact(attrs.get(TRACKING_ATTR, "")) != uri:
                 raise ConfigError(
                     f"study {handle.config.study!r} logs to MLflow at {redact(attrs.get(TRACKING_ATTR, '?'))}, "
                     f"this worker to {redact(uri)}: pass the same --tracking-uri to every worker"
