@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chip-size", type=int, default=16)
     ap.add_argument("--model", default="eo/vit-tiny")
     ap.add_argument("--kill-after-epoch", type=int, default=-1)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args(argv)
 
     from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         task=TASK,
         model=args.model,
         seed=3,
-        device="cpu",
+        device=args.device,
         model_kwargs={"decoder": "linear", "arch": {"depth": 2}},
         train=TrainConfig(
             epochs=4, batch_size=8, lr=2e-3, early_stop_patience=0, scheduler="cosine"
