@@ -137,3 +137,20 @@ def test_unrecognised_and_unresolved_count_against_all_gold(gaz):
     assert out["rec_recall_exact"] == 1.0  # against the geotagged gold toponyms
     assert out["rec_recall_exact_all"] == 0.5  # against all gold toponyms
     assert json.dumps(out)  # plain floats only
+
+
+def test_disease_names_and_trailing_common_nouns():
+    from geoarena.nlp.recognition import _trim_the, is_disease_modifier
+
+    text = (
+        "The West Nile virus and Marburg fever reached Hebei province and the Indian Ocean coast."
+    )
+    assert is_disease_modifier(text, Mention(4, 13, "West Nile"))
+    assert is_disease_modifier(text, Mention(24, 31, "Marburg"))
+    s = text.index("Hebei")
+    assert not is_disease_modifier(text, Mention(s, s + 5, "Hebei"))
+    assert _trim_the(text, s, s + len("Hebei province"))[0] == "Hebei"
+    s = text.index("the Indian")
+    assert _trim_the(text, s, s + len("the Indian Ocean coast"))[0] == "Indian Ocean"
+    name = "Rio de Janeiro"  # lower-case words inside a name stay
+    assert _trim_the(name, 0, len(name))[0] == name

@@ -129,6 +129,12 @@ def _trim_the(text: str, s: int, e: int) -> tuple[str, int, int]:
     for prefix in ("the ",):
         if low.startswith(prefix):
             s += len(prefix)
+    # trailing lower-case words are not part of a proper name: "Hebei province", "Indian Ocean
+    # coast" (a name is written capitalised to its end: "Rio de Janeiro", "Cox's Bazar")
+    words = text[s:e].split(" ")
+    while len(words) > 1 and words[-1][:1].islower():
+        words.pop()
+    e = s + len(" ".join(words))
     while e > s and text[e - 1] in ".,;:'’\"":
         if text[e - 1] == "." and re.search(r"\b[A-Z]\.$", text[s:e]):
             break  # keep the dot of "U.S."
@@ -276,6 +282,18 @@ class GazetteerMatcher:
         return m
 
 
+#: a place name inside a pathogen or disease name ("West Nile virus", "Marburg fever", "Reston
+#: ebolavirus") is part of that name, not a reference to the place
+_DISEASE_AFTER = re.compile(
+    r"[\s-]*(?:virus|viruses|fever|disease|flu|influenza|ebolavirus|virus disease)\b", re.I
+)
+
+
+def is_disease_modifier(text: str, m: Mention) -> bool:
+    """``m`` is followed by a pathogen / disease word ("Marburg virus")."""
+    return bool(_DISEASE_AFTER.match(text, m.end))
+
+
 class CombinedRecognizer:
     """NER mentions, plus NER mentions of other labels and gazetteer phrases that the gazetteer
     accepts, without overlaps (NER spans win)."""
@@ -300,5 +318,9 @@ class CombinedRecognizer:
                 if all(g.end <= s or g.start >= e for s, e in taken):
                     keep.append(g)
                     taken.append((g.start, g.end))
-            out.append(sorted(keep, key=lambda m: m.start))
+            # after the overlap rule, so that the words of a dropped "West Nile (virus)" do not
+            # come back as a shorter gazetteer phrase ("West")
+            out.append(
+                sorted((m for m in keep if not is_disease_modifier(text, m)), key=lambda m: m.start)
+            )
         return out
