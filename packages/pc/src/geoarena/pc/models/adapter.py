@@ -172,6 +172,12 @@ class PointNetAdapter(ModelAdapter):
             np.add.at(votes, idx.reshape(-1), prob.reshape(-1, prob.shape[-1]))
         return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
 
+    #: throughput in points per second (every point of the evaluated windows, halo included)
+    throughput_unit = "point"
+
+    def count_units(self, batch: dict[str, Any]) -> int:
+        return int(batch["points"].shape[0] * batch["points"].shape[1])
+
     def __getstate__(self) -> dict[str, Any]:
         # the task holds closures (data factory); a pickled adapter only needs its class count
         return {k: v for k, v in self.__dict__.items() if k != "task"}

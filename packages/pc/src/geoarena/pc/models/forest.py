@@ -63,6 +63,12 @@ class RandomForestAdapter(ModelAdapter):
         out[:, self.forest.classes_] = proba
         return out
 
+    #: throughput in points per second (every point of the evaluated windows, halo included)
+    throughput_unit = "point"
+
+    def count_units(self, batch: dict[str, Any]) -> int:
+        return int(batch["points"].shape[0] * batch["points"].shape[1])
+
     def __getstate__(self) -> dict[str, Any]:
         # the task holds closures (data factory); a pickled adapter only needs its class count
         return {k: v for k, v in self.__dict__.items() if k != "task"}
