@@ -230,7 +230,7 @@ def _result_tags(
 ) -> dict[str, str]:
     """Tags that become columns of the GEO-Bench-2 results table."""
     card = getattr(adapter, "card", None)
-    info = getattr(data, "info", {}) or {}
+    facts = data.describe()
     return {
         "dataset": task.dataset_name,
         "primary_metric": task.metric,
@@ -242,8 +242,8 @@ def _result_tags(
         "decoder": getattr(card, "decoder", "") or "",
         "weights": getattr(card, "weights", "") or "",
         "frozen_or_full_ft": protocol.frozen_or_full_ft,
-        "normalization": str(info.get("normalization", "")),
-        "input_unit": str(info.get("input_unit", getattr(card, "input_unit", ""))),
+        "normalization": facts.get("normalization", ""),
+        "input_unit": facts.get("input_unit") or getattr(card, "input_unit", ""),
         "n_params": str(adapter.num_parameters()),
     }
 

@@ -56,9 +56,9 @@ class DataModule(ABC):
     training split only, and validation/test never change.
     """
 
-    #: free-form facts the adapter may use: ``in_chans``, ``band_names``, ``mean``, ``std``,
-    #: ``input_unit``, ``normalization``, ``gsd``, ``class_names``, ``ignore_index``…
-    info: dict[str, Any]
+    #: what a model needs to know about the data (bands, units, normalisation, classes…), in the
+    #: form the modality defines; the modality's models read it, core never does.
+    info: Any
 
     @abstractmethod
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
@@ -69,6 +69,10 @@ class DataModule(ABC):
         self, split: Split, batch_size: int, shuffle: bool | None = None
     ) -> Iterable[dict[str, Any]]:
         """Iterate batches of ``split``; ``shuffle`` defaults to ``split == "train"``."""
+
+    def describe(self) -> dict[str, str]:
+        """Facts of this data for the results table: ``input_unit`` and ``normalization``."""
+        return {}
 
     def num_samples(self, split: Split) -> int:  # pragma: no cover - optional
         """Number of samples in ``split`` (for progress and logging)."""

@@ -28,6 +28,10 @@ class ToyBlobs(DataModule):
     fail_on_setup: str = ""
     info: dict[str, Any] = field(default_factory=dict)
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
         import torch
 

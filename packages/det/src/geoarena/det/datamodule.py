@@ -25,6 +25,10 @@ class ChipDataModule(DataModule):
         info: extra facts for adapters (gsd, source, recommended image size…).
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(
         self,
         build: Callable[[], dict[str, list[Chip]]],

@@ -124,6 +124,10 @@ class NerData(DataModule):
     same document split as the geoparsing tasks.
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(self, ctx: DataContext):
         self.ctx = ctx
         self.info: dict[str, Any] = {}

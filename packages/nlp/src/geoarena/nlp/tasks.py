@@ -35,6 +35,10 @@ class GeoparseData(DataModule):
     ``label_fraction`` subsets the training documents (deterministic in ``seed``).
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(self, ctx: DataContext, oracle: bool):
         self.ctx = ctx
         self.path = geovirus_path(ctx)

@@ -73,6 +73,10 @@ class CloudDataModule(DataModule):
         cfg: data settings.
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(
         self,
         load: Callable[[], PointCloud],

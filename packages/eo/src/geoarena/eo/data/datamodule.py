@@ -70,6 +70,10 @@ class ChipDataModule(PipelineLoaders, DataModule):
     pipeline (``PipelineLoaders``): workers, pinned memory and DDP sharding when configured.
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(self, chips: ChipArrays, kind: str, info: dict[str, Any]):
         self.chips = chips
         self.kind = kind

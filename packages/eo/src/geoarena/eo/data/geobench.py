@@ -235,6 +235,10 @@ class GeoBenchDataModule(PipelineLoaders, DataModule):
     reads run in worker processes, each opening its own files.
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(self, dataset_dir: Path, spec: GeoBenchSpec, max_samples: int | None = None):
         self.dir = Path(dataset_dir)
         self.spec = spec

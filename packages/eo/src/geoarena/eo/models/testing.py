@@ -29,6 +29,10 @@ class TinyEOData(DataModule):
     which quarters are brighter than the chip mean; seg — pixel of band 0 above 0 (2 classes).
     """
 
+    def describe(self) -> dict[str, str]:
+        """Input unit and normalisation for the results table."""
+        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+
     def __init__(
         self,
         kind: str,
