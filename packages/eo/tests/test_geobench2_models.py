@@ -28,6 +28,9 @@ def _cell(task: str, model: str, **kw) -> RunConfig:
     [
         ("eo/gb2-biomassters", "eo/resnet18", "test/rmse"),
         ("eo/gb2-kuro_siwo", "eo/prithvi-tiny", "test/miou"),
+        # S1 + S2 and a time series through the wavelength-conditioned ViT (SAR: C band)
+        ("eo/gb2-benv2", "eo/wavelength-vit", "test/f1_micro"),
+        ("eo/gb2-pastis", "eo/wavelength-vit", "test/miou"),
         ("eo/gb2-substation", "eo/rcnn-resnet18", "test/segm_map"),
         ("eo/gb2-pastis_r", "eo/rcnn-convnext-atto", "test/segm_map"),
         ("eo/gb2-nzcattle", "eo/rcnn-resnet18", "test/map"),
@@ -42,6 +45,13 @@ def test_new_task_kinds_run_end_to_end(task, model, key):
         from geoarena.eo.geobench2.metrics import BIOMASSTERS_STD
 
         assert res.test["test/gb2_score"] == pytest.approx(1 - res.test[key] * BIOMASSTERS_STD)
+
+
+def test_wavelength_vit_refuses_the_dem_channel_by_name():
+    from geoarena.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="DEM"):
+        run(_cell("eo/gb2-kuro_siwo", "eo/wavelength-vit"), raise_errors=True, artifacts=False)
 
 
 def test_regression_adapter_trains_on_valid_pixels_only():
