@@ -22,18 +22,30 @@ import sys
 import time
 from pathlib import Path
 
+from geoarena.core.cli_checks import (
+    ToolParser,
+    check_output_dir,
+    check_url,
+    cli_entry,
+    mask_secrets,
+    url_from,
+    with_url_timeouts,
+)
 from geoarena.core.config import RunConfig, apply_overrides
-from geoarena.core.errors import GeoArenaError
+from geoarena.core.errors import ConfigError
 
 
-def _csv(text: str | None, typ=str):
+def _csv(text: str | None, typ=str, option: str = ""):
     if text is None:
         return None
-    return [typ(x) for x in text.split(",") if x.strip()]
+    try:
+        return [typ(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected comma-separated {typ.__name__}s") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ToolParser(
         prog="run_benchmark.py",
         description="Run a GeoArena benchmark suite; every cell is an MLflow child run.",
     )
@@ -114,15 +126,15 @@ def list_everything() -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+@cli_entry
+def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    try:
-        return _main(args)
-    except GeoArenaError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with_url_timeouts()
+    # the tracking URL may come from $MLFLOW_TRACKING_URI(_FILE) or @FILE: keep passwords off argv
+    args.tracking_uri = url_from(args.tracking_uri, "MLFLOW_TRACKING_URI", "--tracking-uri")
+    return _main(args)
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -145,8 +157,8 @@ def _main(args: argparse.Namespace) -> int:
         tasks=_csv(args.tasks),
         models=_csv(args.models),
         protocols=_csv(args.protocols),
-        label_fractions=_csv(args.label_fractions, float),
-        seeds=_csv(args.seeds, int),
+        label_fractions=_csv(args.label_fractions, float, "--label-fractions"),
+        seeds=_csv(args.seeds, int, "--seeds"),
         quick=args.quick,
         base=base,
         overrides=args.overrides,
@@ -161,8 +173,12 @@ def _main(args: argparse.Namespace) -> int:
     from geoarena.core.distributed import rank_zero_tracker, world_from_env
     from geoarena.core.mlflow_tracker import MLflowTracker
     from geoarena.core.suite import run_suite
-    from geoarena.results.table import results_table
 
+    # inputs are checked before any cell runs: the tracking store is reached within the connect
+    # timeout, the output folder is writable
+    check_output_dir(Path(args.out) / suite.name, "--out")
+    if args.tracking_uri:
+        check_url(args.tracking_uri, "--tracking-uri")
     # under torchrun/srun every rank runs the suite; only global rank 0 writes to MLflow
     tracker = rank_zero_tracker(
         MLflowTracker(
@@ -170,7 +186,8 @@ def _main(args: argparse.Namespace) -> int:
         )
     )
     print(
-        f"suite {suite.name}: {len(cells)} cells → MLflow {tracker.tracking_uri} (experiment {tracker.experiment_name})"
+        f"suite {suite.name}: {len(cells)} cells → MLflow {mask_secrets(tracker.tracking_uri)} "
+        f"(experiment {tracker.experiment_name})"
     )
     t0 = time.perf_counter()
     with _progress(len(cells)) as hook:
@@ -180,6 +197,16 @@ def _main(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     if not world_from_env().is_zero:  # rank 0 alone reports
         return 1 if outcome.failed else 0
+    try:
+        return _report(args, suite, cells, tracker, outcome, elapsed)
+    except BaseException:
+        tracker.end_run(outcome.parent_id, "FAILED")  # never leave the parent RUNNING
+        raise
+
+
+def _report(args, suite, cells, tracker, outcome, elapsed: float) -> int:
+    from geoarena.results.table import results_table
+
     df = results_table(tracker, suite.name, include_failed=True)
     cell_hashes = {c.hash() for c in cells}
     df = df[df["config_hash"].isin(cell_hashes)].reset_index(drop=True)
@@ -202,7 +229,11 @@ def _main(args: argparse.Namespace) -> int:
     csv = out / "results.csv"
     finished.to_csv(csv, index=False)
     tracker.log_artifact(outcome.parent_id, csv, "results")
-    tracker.log_metrics(outcome.parent_id, {"suite/elapsed_s": elapsed})
+    # a resumed suite adds its time to the parent's (it does not overwrite it)
+    tracker.log_metrics(
+        outcome.parent_id,
+        {"suite/elapsed_s": outcome.elapsed_before_s + elapsed, "suite/session_elapsed_s": elapsed},
+    )
     tracker.end_run(outcome.parent_id, "FINISHED")
     _print_summary(outcome, elapsed, out, console)
     if args.register:

@@ -70,7 +70,7 @@ def test_cli_entry_one_line_errors_and_exit_codes(capsys):
     assert main(["--kind", "bug", "--debug"]) == 1
     assert "Traceback" in capsys.readouterr().err
     assert main(["--n", "nan"]) == 2
-    assert "not a int" in capsys.readouterr().err
+    assert "'nan' is not an integer" in capsys.readouterr().err
 
 
 def test_paths(tmp_path):

@@ -111,7 +111,8 @@ def in_range(
         try:
             value = typ(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {typ.__name__}") from None
+            kind = {int: "an integer", float: "a number"}.get(typ, typ.__name__)
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
         if value != value or value in (float("inf"), float("-inf")):
             raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
         low_bad = lo is not None and (value <= lo if lo_open else value < lo)

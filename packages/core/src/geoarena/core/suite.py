@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +145,8 @@ class SuiteOutcome:
     suite: str
     parent_id: str
     results: list[RunResult] = field(default_factory=list)
+    #: the parent's ``suite/elapsed_s`` before this call (a resumed suite adds to it)
+    elapsed_before_s: float = 0.0
 
     @property
     def finished(self) -> list[RunResult]:
@@ -192,10 +196,21 @@ def run_suite(
     new_parent: bool = False,
     progress: ProgressHook | None = None,
 ) -> SuiteOutcome:
-    """Run ``cells`` as children of one parent run; a failed cell is recorded and the suite goes on."""
+    """Run ``cells`` as children of one parent run; a failed cell is recorded and the suite goes on.
+
+    Concurrent calls on one store cooperate: a cell is claimed (``geoarena.core.claims``) before
+    it runs, a cell claimed elsewhere is taken up last and adopted when its holder finished it,
+    and a cell run left RUNNING by a dead process is closed as KILLED first.
+    """
+    from geoarena.core.claims import claims_for
+
     if not cells:
         raise ConfigError(f"suite {suite.name!r}: the selection has no cells")
-    parent = find_or_create_parent(tracker, suite.name, cells, new=new_parent)
+    t_start_ms = int(time.time() * 1000)
+    claims = claims_for(tracker)
+    with claims.wait_claim(f"parent-{suite.name}") if claims else nullcontext():
+        close_orphaned_runs(tracker, suite.name, claims)
+        parent = find_or_create_parent(tracker, suite.name, cells, new=new_parent)
     tracker.log_params(parent, {"suite": suite.name, "n_cells": len(cells)})
     done: dict[str, dict[str, Any]] = {}
     if resume:
@@ -204,28 +219,37 @@ def run_suite(
             if h and r["tags"].get("suite_parent") != "true":
                 done.setdefault(h, r)
     outcome = SuiteOutcome(suite.name, parent)
+    for r in tracker.find_runs({"suite_parent": "true", "suite": suite.name}):
+        if r["run_id"] == parent:
+            outcome.elapsed_before_s = float(r["metrics"].get("suite/elapsed_s", 0.0))
+    results: dict[int, RunResult] = {}
+    deferred: list[int] = []
     try:
-        for i, cfg in enumerate(cells):
-            if progress:
-                progress(i, len(cells), cfg, None)
-            h = cfg.hash()
-            if h in done:
-                prev = done[h]
-                res = RunResult(
-                    run_id=prev["run_id"],
-                    status="FINISHED",
-                    config_hash=h,
-                    skipped=True,
-                    test={k: v for k, v in prev["metrics"].items() if k.startswith("test/")},
-                )
-            else:
-                res = run(cfg, tracker, parent_id=parent)
-            outcome.results.append(res)
-            if progress:
-                progress(i + 1, len(cells), cfg, res)
+        for wait in (False, True):  # first every free cell, then those claimed elsewhere
+            for i in deferred if wait else range(len(cells)):
+                cfg = cells[i]
+                if progress:
+                    progress(len(results), len(cells), cfg, None)
+                h = cfg.hash()
+                if h in done:
+                    res = _adopted(done[h], h)
+                elif claims is None:
+                    res = run(cfg, tracker, parent_id=parent)
+                else:
+                    claim = claims.wait_claim(h) if wait else claims.try_claim(h)
+                    if claim is None:
+                        deferred.append(i)
+                        continue
+                    with claim:  # another process may have run it since we looked
+                        prev = _latest_run(tracker, suite.name, h, resume, t_start_ms)
+                        res = _adopted(prev, h) if prev else run(cfg, tracker, parent_id=parent)
+                results[i] = res
+                if progress:
+                    progress(len(results), len(cells), cfg, res)
     except KeyboardInterrupt:
         tracker.end_run(parent, "KILLED")
         raise
+    outcome.results = [results[i] for i in sorted(results)]
     tracker.log_metrics(
         parent,
         {
@@ -236,3 +260,56 @@ def run_suite(
         },
     )
     return outcome
+
+
+def _adopted(prev: dict[str, Any], h: str) -> RunResult:
+    """A cell some run (earlier, or a concurrent process) already took to its end."""
+    return RunResult(
+        run_id=prev["run_id"],
+        status=prev.get("status") or "FINISHED",
+        config_hash=h,
+        skipped=True,
+        error=prev["tags"].get("error"),
+        test={k: v for k, v in prev["metrics"].items() if k.startswith("test/")},
+    )
+
+
+def _latest_run(
+    tracker: Tracker, suite: str, h: str, resume: bool, since_ms: int
+) -> dict[str, Any] | None:
+    """A cell run to adopt: any FINISHED one when resuming, else one ended (FINISHED or FAILED)
+    by a concurrent process since this suite run started."""
+    runs = [
+        r
+        for r in tracker.find_runs({"suite": suite, "config_hash": h})
+        if r["tags"].get("suite_parent") != "true"
+    ]
+    if resume:
+        finished = [r for r in runs if r["status"] == "FINISHED"]
+        if finished:
+            return finished[0]
+    recent = [
+        r
+        for r in runs
+        if r["status"] in ("FINISHED", "FAILED") and (r.get("start_time") or 0) >= since_ms
+    ]
+    return max(recent, key=lambda r: r.get("start_time") or 0) if recent else None
+
+
+def close_orphaned_runs(tracker: Tracker, suite: str, claims: Any) -> list[str]:
+    """Close cell runs left RUNNING by a dead process (nobody holds their claim) as KILLED."""
+    if claims is None:
+        return []
+    closed = []
+    for r in tracker.find_runs({"suite": suite}, status="RUNNING"):
+        h = r["tags"].get("config_hash")
+        if not h or r["tags"].get("suite_parent") == "true" or not claims.is_free(h):
+            continue
+        tracker.set_tags(
+            r["run_id"], {"state": "KILLED", "error": "the process running this cell died"}
+        )
+        tracker.end_run(r["run_id"], "KILLED")
+        closed.append(r["run_id"])
+    if closed:
+        log.warning("suite %s: closed %d run(s) of dead processes as KILLED", suite, len(closed))
+    return closed
