@@ -42,8 +42,42 @@ def compose_command() -> list[str]:
     return [exe]
 
 
+SECRETS = {"POSTGRES_PASSWORD": "pw-x7", "MINIO_ROOT_USER": "mu", "MINIO_ROOT_PASSWORD": "mpw-x7"}
+URLS = {"GEOARENA_SWEEP_STORAGE": "postgresql://u@h/db", "MLFLOW_TRACKING_URI": "http://m:5000"}
+
+
+def _compose_config(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*compose_command(), "-f", str(DOCKER / "compose.yaml"), "--profile", "sweep", "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_compose_has_no_default_passwords_and_publishes_on_localhost():
+    env = {k: v for k, v in os.environ.items() if k not in SECRETS}
+    refused = _compose_config(env)
+    assert refused.returncode != 0 and "POSTGRES_PASSWORD" in refused.stderr
+    out = _compose_config(dict(env, **SECRETS))
+    assert out.returncode == 0, out.stderr
+    services = yaml.safe_load(out.stdout)["services"]
+    for name, svc in services.items():
+        for port in svc.get("ports", []):  # compose v2 gives mappings, v1 strings
+            host_ip = port.get("host_ip") if isinstance(port, dict) else port.split(":")[0]
+            assert host_ip == "127.0.0.1", (name, port)
+        # no password on any command line (it would show in `ps`)
+        cmd = " ".join(svc.get("command") or []) + " ".join(svc.get("entrypoint") or [])
+        assert "pw-x7" not in cmd, name
+    assert (
+        "geoarena:pw-x7@postgres:5432/mlflow"
+        in (services["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"])
+    )
+
+
 def test_compose_config_parses_and_wires_the_sweep_stack():
-    env = dict(os.environ, WORKERS="3", STUDY="s1", POSTGRES_PASSWORD="pw")
+    env = dict(os.environ, WORKERS="3", STUDY="s1", **SECRETS)
     out = subprocess.run(
         [
             *compose_command(),
@@ -77,9 +111,6 @@ def test_compose_config_parses_and_wires_the_sweep_stack():
         "final",
     } <= set(services)
     mlflow_cmd = " ".join(services["mlflow"]["command"])
-    assert (
-        "--backend-store-uri=postgresql+psycopg2://geoarena:pw@postgres:5432/mlflow" in mlflow_cmd
-    )
     assert "--artifacts-destination=s3://mlflow/" in mlflow_cmd
     assert services["mlflow"]["environment"]["MLFLOW_S3_ENDPOINT_URL"] == "http://minio:9000"
     assert services["worker"]["environment"]["STUDY"] == "s1"
@@ -90,7 +121,9 @@ def test_compose_config_parses_and_wires_the_sweep_stack():
             assert (Path(build["context"]) / build["dockerfile"]).is_file()
 
 
-def test_compose_worker_commands_are_valid_sweep_command_lines():
+def test_compose_worker_commands_are_valid_sweep_command_lines(monkeypatch):
+    for k, v in URLS.items():  # the workers read the URLs from their environment
+        monkeypatch.setenv(k, v)
     cli = sweep_cli()
     cfg = yaml.safe_load((DOCKER / "compose.yaml").read_text())
     env = {
@@ -113,6 +146,7 @@ def test_compose_worker_commands_are_valid_sweep_command_lines():
             text=True,
             env=env,
         ).stdout.splitlines()
+        assert not [w for w in words if "://" in w], words  # no URL on the command line
         args = cli.parse_args(words)
         assert (
             args.study == "s"
@@ -153,7 +187,9 @@ def test_kubernetes_manifests_pass_a_strict_schema_check(tmp_path):
     assert bad.returncode != 0 and "paralelism" in bad.stdout + bad.stderr
 
 
-def test_kubernetes_worker_args_are_valid_sweep_command_lines():
+def test_kubernetes_worker_args_are_valid_sweep_command_lines(monkeypatch):
+    for k, v in URLS.items():  # from the pod's secret-backed environment
+        monkeypatch.setenv(k, v)
     cli = sweep_cli()
     values = {
         "EXPERIMENT": "experiments/eo_tiny_finetune.py",
@@ -171,6 +207,7 @@ def test_kubernetes_worker_args_are_valid_sweep_command_lines():
     pod = job["spec"]["template"]["spec"]
     for container in pod["initContainers"] + pod["containers"]:
         args = [re.sub(r"\$\((\w+)\)", lambda m: values[m.group(1)], a) for a in container["args"]]
+        assert not [a for a in args if "://" in a], args
         parsed = cli.parse_args(args)
         assert parsed.study == "s" and parsed.storage == "postgresql://u@h/db"
     worker = cli.parse_args(
@@ -190,7 +227,9 @@ def test_scripts_pass_shellcheck(script):
     assert out.returncode == 0, out.stdout
 
 
-def test_slurm_array_script_builds_a_valid_worker_command(tmp_path):
+def test_slurm_array_script_builds_a_valid_worker_command(tmp_path, monkeypatch):
+    for k, v in URLS.items():  # exported to the array task
+        monkeypatch.setenv(k, v)
     cli = sweep_cli()
     env = dict(
         os.environ,
@@ -208,7 +247,7 @@ def test_slurm_array_script_builds_a_valid_worker_command(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     words = out.stdout.split()
-    assert words[0] == "tools/sweep.py"
+    assert words[0] == "tools/sweep.py" and not [w for w in words if "://" in w]
     args = cli.parse_args(words[1:])
     assert (
         args.worker_only

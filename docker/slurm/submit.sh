@@ -15,10 +15,11 @@ PYTHON="${GEOARENA_PYTHON:-python}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 mkdir -p logs results/sweeps
-"$PYTHON" tools/sweep.py "$EXPERIMENT" --study "$STUDY" --storage "$GEOARENA_SWEEP_STORAGE" \
-    --n-trials "$N_TRIALS" --tracking-uri "$MLFLOW_TRACKING_URI" --create-only
+export GEOARENA_SWEEP_STORAGE MLFLOW_TRACKING_URI  # read from the environment, not argv
+"$PYTHON" tools/sweep.py "$EXPERIMENT" --study "$STUDY" --n-trials "$N_TRIALS" --create-only
 
 array_id="$(sbatch --parsable --export=ALL --array="0-$((WORKERS - 1))" "$HERE/sweep_array.sbatch")"
 final_id="$(sbatch --parsable --export=ALL --dependency="afterany:${array_id}" "$HERE/sweep_final.sbatch")"
 echo "workers: job ${array_id} (${WORKERS} tasks); final seed runs: job ${final_id}"
-echo "watch:   optuna-dashboard \"$GEOARENA_SWEEP_STORAGE\"   |   MLflow UI at $MLFLOW_TRACKING_URI"
+# shown unexpanded: the URL holds the database password
+echo "watch:   optuna-dashboard \"\$GEOARENA_SWEEP_STORAGE\"   |   MLflow UI (see docs/security.md)"
