@@ -154,3 +154,20 @@ def test_disease_names_and_trailing_common_nouns():
     assert _trim_the(text, s, s + len("the Indian Ocean coast"))[0] == "Indian Ocean"
     name = "Rio de Janeiro"  # lower-case words inside a name stay
     assert _trim_the(name, 0, len(name))[0] == name
+
+
+def test_admin_containment_picks_the_named_state(gaz):
+    """ "Charleston, W.Va." is the smaller Charleston: the state named right after it contains
+    it, even when the document also names South Carolina; alone, the more populous
+    Charleston, South Carolina wins."""
+    from geoarena.nlp.resolution import ContextWeights
+
+    both = "Flooding hit Charleston, W.Va., and Columbia, S.C., on Monday."
+    ms = _mentions(both, "Charleston", "W.Va.", "Columbia", "S.C.")
+    assert ContextResolver(gaz).resolve(both, ms)[0].place.key == "gn:4801859"
+    # without the containment feature the document-wide state context ties: population wins
+    flat = ContextWeights(contained=0.0)
+    assert ContextResolver(gaz, flat).resolve(both, ms)[0].place.key == "gn:4574324"
+    alone = "Flooding hit Charleston on Monday."
+    res = ContextResolver(gaz).resolve(alone, _mentions(alone, "Charleston"))
+    assert res[0].place.key == "gn:4574324"

@@ -87,3 +87,37 @@ def infer_focus(anchors: Sequence[Place]) -> DocumentFocus:
         lon,
         n,
     )
+
+
+#: what may stand between a place and the area that contains it: "Charleston, W.Va.",
+#: "Paris (Texas)", "Pandi, Bulacan"
+_CONTAINER_GAP = frozenset({",", ", ", " (", ", the "})
+
+
+def containers(
+    text: str | None, spans: Sequence[tuple[int, int]], areas: Sequence[Sequence[Place]]
+) -> list[tuple[set[str], set[str]]]:
+    """Per mention, the (admin-1 keys, country codes) of the areas named right after it
+    ("Charleston, W.Va." → ({"US.WV"}, {"US"})): ``spans`` are the mentions' offsets in
+    ``text`` (sorted), ``areas`` each mention's area candidates (countries, admin-1 areas)."""
+    out: list[tuple[set[str], set[str]]] = [(set(), set()) for _ in spans]
+    if not text:
+        return out
+    for i in range(len(spans) - 1):
+        gap = text[spans[i][1] : spans[i + 1][0]]
+        if gap not in _CONTAINER_GAP:
+            continue
+        for p in areas[i + 1]:
+            if p.kind == "admin1":
+                out[i][0].add(p.admin1_key)
+            elif p.kind == "country":
+                out[i][1].add(p.country_code)
+    return out
+
+
+def containment(place: Place, admin1_keys: set[str], countries: set[str]) -> float:
+    """1 when ``place`` lies in an area named right after it (its admin-1 area, or its
+    country when a country is named), else 0."""
+    if place.admin1_key and place.admin1_key in admin1_keys:
+        return 1.0
+    return 1.0 if place.country_code and place.country_code in countries else 0.0
