@@ -41,7 +41,10 @@ from geoarena.core.errors import ConfigError
 from geoarena.core.raster_checks import check_raster
 
 #: CLI options → keyword arguments of the predictor's ``predict_file`` (only those given)
-OPTIONS = ("gpkg", "probabilities", "window", "stride", "batch", "blend", "tta", "scales", "device")
+OPTIONS = (
+    *("gpkg", "probabilities", "window", "stride", "batch", "blend", "tta", "scales", "device"),
+    *("slice", "overlap", "conf"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--scales", type=in_range(float, 0.1, 4.0), nargs="+", help="EO: input rescalings averaged"
     )
     ap.add_argument("--device", help="cpu, cuda …")
+    ap.add_argument("--slice", type=int, help="detection: slice size (px)")
+    ap.add_argument("--overlap", type=float, help="detection: slice overlap ratio")
+    ap.add_argument("--conf", type=float, help="detection: confidence threshold")
     ap.add_argument("--overwrite", action="store_true", help="replace existing output files")
     ap.add_argument(
         "--allow-no-crs", action="store_true", help="EO: accept a raster without CRS/transform"

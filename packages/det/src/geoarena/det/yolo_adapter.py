@@ -328,6 +328,14 @@ class YoloAdapter(ModelAdapter):
         plt.close("all")
         return paths
 
+    throughput_unit = "image"
+
+    def export(self, out_dir: str):
+        """Best checkpoint + ModelCard for serving (``geoarena.det.serving``)."""
+        from geoarena.det.serving import export_yolo
+
+        return export_yolo(self, out_dir)
+
     def cleanup(self) -> None:
         """Remove the temporary YOLO dataset/run folder."""
         if self.workdir is not None:
