@@ -159,3 +159,23 @@ def test_cuda_amp_fit_uses_the_gpu_and_pinned_batches():
     )
     half = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     assert set(dtypes) == {(half, "cuda")} and seen[-1] < seen[0]
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("extra", [{"compile": True}, {"strategy": "fsdp"}])
+def test_cuda_compile_and_fsdp_fits_learn(extra):
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    loop = TorchFitLoop(
+        model,
+        lambda out, b: F.cross_entropy(out, b["label"]),
+        evaluate=lambda: {"val/acc": 0.0},
+        monitor="val/acc",
+        device="cuda",
+    )
+    seen = []
+    train = TrainConfig(epochs=3, batch_size=30, lr=0.05, early_stop_patience=0, **extra)
+    loop.fit(data, train, lambda e, m: seen.append(m["train/loss"]))
+    assert seen[-1] < seen[0]

@@ -107,6 +107,8 @@ def make_fabric(train: TrainConfig, device: str) -> Any:
         plugins.append(
             TorchElasticEnvironment() if world.launcher == "torchrun" else SLURMEnvironment()
         )
+    if strategy == "fsdp":
+        strategy = _fsdp_strategy()
     fabric = Fabric(
         accelerator=accelerator,
         devices=devices,
@@ -117,6 +119,19 @@ def make_fabric(train: TrainConfig, device: str) -> Any:
     )
     fabric.launch()  # under a launcher: joins the process group (no process spawning here)
     return fabric
+
+
+def _fsdp_strategy() -> Any:
+    """FSDP sharding every submodule of ≥ 1 M parameters (the blocks of a large ViT), full
+    state dicts on save (one checkpoint file whatever the world size: resume does not depend
+    on it)."""
+    import functools
+
+    from lightning.fabric.strategies import FSDPStrategy
+    from torch.distributed.fsdp.wrap import size_based_auto_wrap_policy
+
+    policy = functools.partial(size_based_auto_wrap_policy, min_num_params=1_000_000)
+    return FSDPStrategy(auto_wrap_policy=policy, state_dict_type="full")
 
 
 def reduce_mean(fabric: Any, values: dict[str, float]) -> dict[str, float]:
