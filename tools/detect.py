@@ -66,7 +66,13 @@ def main(argv: list[str]) -> int:
             args.weights,
         )
     check_checkpoint(args.weights, "--weights")
-    check_raster(args.input, "--input", bands=args.bands, offer_allow_no_crs=False)
+    info = check_raster(args.input, "--input", bands=args.bands, offer_allow_no_crs=False)
+    if info.dtype != "uint8":  # the network was trained on 8-bit RGB
+        raise bad_input(
+            "--input",
+            f"{info.dtype} bands; detection reads uint8 RGB (rescale to 0-255)",
+            args.input,
+        )
     check_output_file(args.output, "--output", overwrite=args.overwrite)
 
     from geoarena.det.georef import write_detections_gpkg

@@ -48,7 +48,7 @@ from geoarena.core.cli_checks import (
     with_url_timeouts,
 )
 from geoarena.core.config import SweepConfig, apply_overrides
-from geoarena.core.errors import ConfigError, GeoArenaError
+from geoarena.core.errors import ConfigError, DataError, GeoArenaError
 from geoarena.sweeps.experiment import load_experiment
 from geoarena.sweeps.storage import StorageError, StorageOptions, sqlalchemy_url, storage_kind
 from geoarena.sweeps.study import describe, open_sweep
@@ -344,7 +344,7 @@ def main(argv: list[str]) -> int:
         _search_and_final(args, argv, handle, tracker)
         _end_parent(args, tracker, parent, "FINISHED")
         return 0
-    except (ConfigError, StorageError) as exc:
+    except (ConfigError, StorageError, DataError) as exc:
         _end_parent(args, tracker, parent, "FAILED")
         return fail(str(exc))
     except GeoArenaError as exc:

@@ -80,7 +80,15 @@ def load_experiment(path: str | Path) -> Experiment:
     module = importlib.util.module_from_spec(spec)
     # registered so that pickling/spawned workers can find functions defined in the file
     sys.modules[mod_name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:  # also raised for bytes that are not UTF-8
+        sys.modules.pop(mod_name, None)
+        raise ConfigError(f"{p}: not a valid Python file (line {exc.lineno}: {exc.msg})") from None
+    except Exception as exc:  # the file's own code failed on import: say where, not a traceback
+        sys.modules.pop(mod_name, None)
+        detail = " ".join(str(exc).split())[:300]
+        raise ConfigError(f"{p}: importing it raised {type(exc).__name__}: {detail}") from None
     return experiment_from_module(module, name=p.stem, path=p)
 
 
