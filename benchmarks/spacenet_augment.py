@@ -36,12 +36,20 @@ RECIPES = {
     "base": {},
     "d4_dice": {"augment": "d4", "loss": "ce+dice"},
     "d4_focal_dice": {"augment": "d4", "loss": "focal+dice"},
-    "d4_dice_15ep": {"augment": "d4", "loss": "ce+dice", "epochs": 15, "early_stop_patience": 6},
-    "d4crop_dice_15ep": {
+    # the ``eo`` suite's schedule for this task (30 epochs, patience 8) with and without the recipe
+    "base_30ep": {"epochs": 30, "early_stop_patience": 8},
+    "d4_dice_30ep": {"augment": "d4", "loss": "ce+dice", "epochs": 30, "early_stop_patience": 8},
+    "d4_focal_dice_30ep": {
+        "augment": "d4",
+        "loss": "focal+dice",
+        "epochs": 30,
+        "early_stop_patience": 8,
+    },
+    "d4crop_dice_30ep": {
         "augment": "d4+crop",
         "loss": "ce+dice",
-        "epochs": 15,
-        "early_stop_patience": 6,
+        "epochs": 30,
+        "early_stop_patience": 8,
     },
 }
 T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57}  # two-sided t quantiles by degrees of freedom
