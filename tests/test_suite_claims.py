@@ -64,6 +64,32 @@ def test_a_dead_holders_claim_is_free(tmp_path):
     assert claims.is_free("cell")
 
 
+def test_postgres_store_claims_are_advisory_locks_that_die_with_the_holder():
+    """On a PostgreSQL MLflow store the claim is a session advisory lock on that database."""
+    from geoarena.sweeps.testing import throwaway_database
+
+    with throwaway_database("geoarena_test_claims") as url:
+        uri = url.replace("postgresql://", "postgresql+psycopg2://", 1)
+        claims = CellClaims(uri)
+        first = claims.try_claim("abc")
+        assert first is not None and claims.try_claim("abc") is None
+        first.release()
+        assert claims.is_free("abc")
+        code = (
+            "import time; from geoarena.core.claims import CellClaims; "
+            f"c = CellClaims({uri!r}).try_claim('abc'); print('held', flush=True); time.sleep(60)"
+        )
+        holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"
+        assert not claims.is_free("abc")
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        deadline = time.monotonic() + 10  # the server notices the dropped session at once
+        while not claims.is_free("abc") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert claims.is_free("abc")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("repetition", [1, 2, 3])
 def test_two_concurrent_suite_runs_train_every_cell_once(tmp_path, cli_env, repetition):

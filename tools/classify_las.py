@@ -21,6 +21,7 @@ from geoarena.core.cli_checks import cli_entry
 def main(argv: list[str]) -> int:
     from geoarena.core.cli_checks import (
         ToolParser,
+        atomic_output,
         bad_input,
         check_output_file,
         in_range,
@@ -66,13 +67,14 @@ def main(argv: list[str]) -> int:
         TrainConfig(epochs=args.epochs, batch_size=4, lr=0.01),
         seed=args.seed,
     )
-    stats = classify_las(
-        args.input,
-        args.output,
-        adapter_predictor(adapter),
-        CLASS_MAPS[args.class_map],
-        TilingConfig(args.tile_m, args.halo_m),
-    )
+    with atomic_output(args.output) as partial:  # no half-written LAS if anything fails
+        stats = classify_las(
+            args.input,
+            partial,
+            adapter_predictor(adapter),
+            CLASS_MAPS[args.class_map],
+            TilingConfig(args.tile_m, args.halo_m),
+        )
     stats.pop("predictions")
     print(json.dumps({"output": str(args.output), **stats}))
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from geoarena.core.cli_checks import (
     ToolParser,
+    atomic_output,
     bad_input,
     check_output_file,
     cli_entry,
@@ -99,14 +100,15 @@ def main(argv: list[str]) -> int:
     out = det.predict_raster(args.input)
     dt = time.perf_counter() - t0
     names = [det.yolo.names[k] for k in sorted(det.yolo.names)]
-    gdf = write_detections_gpkg(
-        out,
-        args.input,
-        args.output,
-        class_names=names,
-        box_type="obb" if det.obb else "hbb",
-        to_wgs84=args.to_wgs84,
-    )
+    with atomic_output(args.output) as partial:  # no half-written GeoPackage on failure
+        gdf = write_detections_gpkg(
+            out,
+            args.input,
+            partial,
+            class_names=names,
+            box_type="obb" if det.obb else "hbb",
+            to_wgs84=args.to_wgs84,
+        )
     print(f"{len(gdf)} detections in {dt:.1f} s → {args.output} (CRS {gdf.crs.to_string()})")
     return 0
 

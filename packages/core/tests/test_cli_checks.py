@@ -11,6 +11,7 @@ import pytest
 
 from geoarena.core.cli_checks import (
     ToolParser,
+    atomic_output,
     check_input_file,
     check_output_dir,
     check_output_file,
@@ -147,3 +148,16 @@ def test_url_from_env_and_secret_file(tmp_path, monkeypatch):
     secret.write_text("a\nb\n")
     with pytest.raises(DataError, match="exactly one line"):
         url_from(f"@{secret}", "GEOARENA_TEST_URL", "--storage")
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path):
+    out = tmp_path / "classes.laz"
+    out.write_text("old")
+    with pytest.raises(RuntimeError), atomic_output(out) as partial:
+        assert partial.suffix == ".laz" and partial.parent == tmp_path
+        partial.write_text("half")
+        raise RuntimeError("killed mid-write")
+    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    with atomic_output(out) as partial:
+        partial.write_text("new")
+    assert out.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == [out.name]

@@ -18,7 +18,8 @@ import socket
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -209,6 +210,20 @@ def check_output_dir(
             raise bad_input(what, f"already holds {', '.join(taken)}; pass --overwrite", p)
     _probe_folder(existing, what, p)
     return p
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` (same suffix, so writers pick the same format) that
+    replaces ``path`` only when the block succeeds: a failed or killed tool leaves no partial
+    output behind, and an existing file is untouched until the new one is complete."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.stem}.partial-{os.getpid()}{p.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, p)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 # URLs and secrets -------------------------------------------------------------------------------
