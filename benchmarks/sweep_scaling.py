@@ -1,34 +1,34 @@
 """Sweep throughput on PostgreSQL: GeoArena workers vs raw Optuna on the same storage.
 
-    python benchmarks/sweep_scaling.py [--trials 160] [--sleep-ms 100] [--epochs 4] [--repeats 5]
+    flock /tmp/geoarena-cpu.lock python benchmarks/sweep_scaling.py [--trials 160] [--rounds 3]
 
 Both sides run the same trivial objective (the toy experiment's closed-form learning curve:
 ``epochs`` epochs of ``sleep_ms / epochs`` each, ``trial.report`` + ``should_prune`` every epoch)
 with the same sampler and pruner (``make_sampler("tpe")``, ``make_pruner("median")``) on the same
-PostgreSQL database, with the same ``RDBStorage`` arguments (``sweep_storage.rdb_kwargs``: pool
-size, pre-ping, connect timeout, heartbeat 10 s, grace, stale-trial retry callback):
+PostgreSQL server:
 
 - ours: ``geoarena.sweeps.study.run_worker`` — exact study-wide trial count (slot claimed in the
   trial-creation transaction), own heartbeat, stale-trial failing, ``worker``/``test`` user attrs,
   trial reads in one statement (``geoarena.sweeps.rdb_read``); no MLflow (tracking is
   measured by the tests);
-- raw: ``optuna.storages.RDBStorage`` + ``study.optimize(objective, n_trials=trials / workers)``.
+- raw Optuna as its documentation shows for a shared RDB: ``optuna.load_study(study_name,
+  storage=<database URL>)`` (Optuna's own ``RDBStorage`` defaults, no heartbeat, no retry
+  callback) + ``study.optimize(objective, n_trials=trials / workers)``.
 
-Workers are separate processes that import, connect and load the study, then start together
-behind a barrier; trials/s is finished trials over the wall time from the barrier to the last
-worker's end. Each repeat runs the four configurations (raw/ours × 1/2 workers) on fresh studies,
-alternating which side goes first; figures are medians over repeats, and the ratios are medians of
-the per-repeat ratios (runs adjacent in time share the machine's load). ``--count`` also counts
-the database round trips per trial of each side (statements + BEGIN/COMMIT/ROLLBACK + pool
+Workers are separate processes (1 thread each, pinned) that import, connect and load the study,
+then start together behind a barrier; a run's figure is its finished trials over the wall time
+from the barrier to the last worker's end. The four configurations (raw/ours × 1/2 workers) run
+interleaved on fresh studies for ``--rounds`` rounds (benchmarks/_harness.py: the first
+configuration alternates, paired bootstrap CI of each ratio). ``--count`` also counts the
+database round trips per trial of each side (statements + BEGIN/COMMIT/ROLLBACK + pool
 pre-pings, from SQLAlchemy events) on one untimed single-worker run.
-Goals: 2 of our workers >= 1.8 x one worker; our overhead <= 10 % vs raw Optuna (1 worker).
+Goals: 2 of our workers >= 1.8 x one worker; our time per trial <= 1.10 x raw Optuna's (1 worker).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import statistics
 import sys
 import time
 import warnings
@@ -36,6 +36,9 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _harness import Bench, Side, interleave  # noqa: E402
+
 TOY = REPO / "experiments" / "toy_quadratic.py"
 
 
@@ -131,12 +134,13 @@ def _worker(
         t1, c1 = time.perf_counter(), time.process_time()
         handle.close()
     else:
-        from geoarena.sweeps.storage import rdb_kwargs
+        from geoarena.sweeps.storage import _pg_url
 
-        storage = optuna.storages.RDBStorage(**rdb_kwargs(url, opts))
         s = optuna.load_study(
             study_name=study,
-            storage=storage,
+            # Optuna's documented form: a database URL (driver named, as SQLAlchemy needs for
+            # "postgres://" URLs) and its own RDBStorage defaults
+            storage=_pg_url(url),
             sampler=make_sampler("tpe", 1, seed=0 if count else None),
             pruner=make_pruner("median", 1, epochs),
         )
@@ -222,7 +226,7 @@ def main() -> int:
         "--sleep-ms", type=float, default=100.0, help="objective time per trial (split over epochs)"
     )
     p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--repeats", type=int, default=5, help="medians over this many repeats")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the 4 configs")
     p.add_argument(
         "--count", action="store_true", help="also count round trips per trial (untimed run)"
     )
@@ -235,66 +239,62 @@ def main() -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     from geoarena.sweeps.testing import throwaway_database
 
-    configs = [("raw", 1), ("ours", 1), ("raw", 2), ("ours", 2)]
-    runs: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
-    cpu: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
-    busy: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
+    bench = Bench("sweep_scaling", ["optuna", "sqlalchemy", "psycopg2-binary", "psycopg"])
     with throwaway_database("geoarena_bench") as url:
         if args.count:
             for kind in ("raw", "ours"):
-                _, n, per = measure(kind, url, 1, 20, args.epochs, 0.0, count=True)
+                _, _n, per = measure(kind, url, 1, 20, args.epochs, 0.0, count=True)
                 trips_by = {k: v for k, v in per.items() if k not in ("cpu_ms", "machine_busy")}
                 trips = sum(trips_by.values())
                 detail = ", ".join(f"{k} {v:.1f}" for k, v in sorted(trips_by.items()))
                 print(f"round trips per trial, {kind:4s} 1 worker: {trips:5.1f}  ({detail})")
-        for r in range(args.repeats):
-            # alternate which side runs first, so that a drift in load favours neither
-            order = configs if r % 2 == 0 else [("ours", 1), ("raw", 1), ("ours", 2), ("raw", 2)]
-            for kind, workers in order:
+
+        def config(kind: str, workers: int):
+            def run() -> dict:
                 tps, n, per = measure(kind, url, workers, args.trials, args.epochs, args.sleep_ms)
                 assert n == args.trials, (
                     f"{kind} {workers}w finished {n} trials, expected {args.trials}"
                 )
-                runs[(kind, workers)].append(tps)
-                cpu[(kind, workers)].append(per["cpu_ms"])
-                busy[(kind, workers)].append(per["machine_busy"])
-                print(
-                    f"repeat {r}: {kind:4s} {workers} worker(s): {tps:6.2f} trials/s, "
-                    f"worker CPU {per['cpu_ms']:5.1f} ms/trial, machine {100 * per['machine_busy']:3.0f} % busy",
-                    flush=True,
-                )
-    med = {c: statistics.median(v) for c, v in runs.items()}
-    for kind, workers in configs:
-        tps = med[(kind, workers)]
-        print(
-            f"median {kind:4s} {workers} worker(s): {tps:6.2f} trials/s  "
-            f"({1000 / tps:6.1f} ms/trial wall; runs {', '.join(f'{x:.2f}' for x in runs[(kind, workers)])}); "
-            f"worker CPU {statistics.median(cpu[(kind, workers)]):5.1f} ms/trial, "
-            f"machine {100 * statistics.median(busy[(kind, workers)]):3.0f} % busy"
-        )
+                # seconds per trial: ratios of it are inverse ratios of trials/s
+                return {
+                    "seconds": 1.0 / tps,
+                    "trials_per_s": tps,
+                    "worker_cpu_ms": per["cpu_ms"],
+                    "machine_busy": per["machine_busy"],
+                }
 
-    def ratio(a: tuple[str, int], b: tuple[str, int]) -> float:
-        return statistics.median(x / y for x, y in zip(runs[a], runs[b], strict=True))
+            return run
 
-    speedup = ratio(("ours", 2), ("ours", 1))
-    raw_speedup = ratio(("raw", 2), ("raw", 1))
-    overhead = ratio(("raw", 1), ("ours", 1)) - 1.0
-    overhead2 = ratio(("raw", 2), ("ours", 2)) - 1.0
-    print(
-        f"speed-up 2 vs 1 worker (median of repeats): ours {speedup:.2f}x, raw Optuna {raw_speedup:.2f}x"
+        sides = [
+            Side("raw Optuna 1 worker", config("raw", 1), 1, "1 process"),
+            Side("ours 1 worker", config("ours", 1), 1, "1 process"),
+            Side("raw Optuna 2 workers", config("raw", 2), 1, "2 processes, 1 thread each"),
+            Side("ours 2 workers", config("ours", 2), 1, "2 processes, 1 thread each"),
+        ]
+        interleave(sides, args.rounds, warmup=0)
+    raw1, ours1, raw2, ours2 = sides
+    bench.summary(sides, keys=("trials_per_s", "worker_cpu_ms", "machine_busy"))
+    bench.result(
+        "speedup_2w",
+        raw1.seconds(),
+        raw2.seconds(),
+        1.8,
+        "raw:2x1",
+        name="sweep_scaling_raw_optuna",
+        extra="(raw Optuna's own scaling, for reference)",
     )
-    print(
-        f"our overhead vs raw Optuna (median of repeats): {overhead * 100:+.1f} % (1 worker), "
-        f"{overhead2 * 100:+.1f} % (2 workers)"
+    bench.result(
+        "time_per_trial_ratio",
+        ours1.seconds(),
+        raw1.seconds(),
+        1.10,
+        "ours:1x1,raw:1x1",
+        higher_is_better=False,
+        name="sweep_scaling_overhead",
+        extra="(ours / raw Optuna, 1 worker)",
     )
-    ok_speedup = speedup >= 1.8
-    ok_overhead = overhead <= 0.10
-    print(
-        f"RESULT sweep_scaling_overhead overhead_pct={overhead * 100:.1f} goal=10 {'PASS' if ok_overhead else 'FAIL'}"
-    )
-    print(
-        f"RESULT sweep_scaling speedup_2w={speedup:.2f} goal=1.8 {'PASS' if ok_speedup and ok_overhead else 'FAIL'}"
-    )
+    bench.done()
+    bench.result("speedup_2w", ours1.seconds(), ours2.seconds(), 1.8, "ours:2x1,ours:1x1")
     return 0
 
 
