@@ -55,6 +55,18 @@ JSON_TYPES: dict[str, type] = {
 #: datasets whose leaderboard score is not the primary metric of the GeoArena task
 SCORE_KEYS = {"biomassters": "gb2_score"}
 FULL_FT_SUBMISSION = "114be1f0-5a41-43a5-b4e6-7fb683bc01ec"
+#: the column order of the leaderboard's overall table (``COLUMN_ORDER``)
+GROUP_ORDER = (
+    "Core",
+    "Multi-Spectral-Dependent",
+    "Multi-Temporal",
+    "Pixel-wise",
+    "Classification",
+    "Detection (Object/Instance)",
+    "Under 10m Resolution",
+    "10m and Above Resolution",
+    "RGB/NIR",
+)
 
 
 def leaderboard_metric_names() -> dict[str, str]:
@@ -218,7 +230,9 @@ def capability_table(
     g = board.groups
     # "score": the mean of the bootstrap IQMs, the value the leaderboard shows
     table = g.pivot_table(index=["backbone", "source"], columns="group", values="score")
-    return (table * 100).round(1).reset_index()
+    table = (table * 100).round(1).reset_index()
+    groups = [g for g in GROUP_ORDER if g in table.columns]
+    return table[["backbone", "source", *groups]]
 
 
 def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, Any]:
@@ -232,7 +246,7 @@ def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, An
     write_submission(df, out / "submission")
     errors, warnings = check_submission_folder(out / "submission")
     table = capability_table(df)
-    (out / "capability_table.md").write_text(table.to_markdown(index=False) + "\n")
+    (out / "capability_table.md").write_text(_markdown(table))
     html = table.style.format(precision=1, na_rep="—").apply(
         lambda row: ["font-weight: bold" if row["source"] == "geoarena" else "" for _ in row],
         axis=1,
@@ -243,6 +257,14 @@ def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, An
         "GeoArena rows in bold</h3>" + html.hide(axis="index").to_html() + "</body></html>\n"
     )
     return {"rows": len(df), "errors": errors, "warnings": warnings, "table": table}
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    cells = table.astype(object).where(table.notna(), "—").astype(str)
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |"]
+    lines.append("|" + "---|" * len(table.columns))
+    lines += ["| " + " | ".join(row) + " |" for row in cells.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
