@@ -292,7 +292,7 @@ def main() -> int:
     p.add_argument("--overlap", type=float, default=0.2)
     p.add_argument("--batch", type=int, default=4)
     p.add_argument(
-        "--conf", type=float, default=0.05, help="low: the briefly trained model is unsure"
+        "--conf", type=float, default=0.1, help="low: the briefly trained model is unsure"
     )
     p.add_argument("--cache", type=Path, default=Path(".cache/geoarena/det_bench"))
     standard_args(p, rounds=5)
