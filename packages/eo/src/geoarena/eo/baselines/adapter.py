@@ -109,6 +109,9 @@ class ClassicalAdapter(ModelAdapter):
         self.band_names = tuple(info.get("band_names", ()))
         self.mean, self.std = info["mean"], info["std"]
         self.estimator = None
+        # for export(): what a served model states about its input
+        self.chip_size, self.gsd = int(info.get("chip_size") or 0), info.get("gsd", 0.0)
+        self.input_unit = str(info.get("input_unit", ""))
 
     def _features(self, image: np.ndarray) -> np.ndarray:
         if self.cfg.features == "pixels":
@@ -197,6 +200,14 @@ class ClassicalAdapter(ModelAdapter):
             b, _, h, w = img.shape
             return full.reshape(b, h, w, -1).transpose(0, 3, 1, 2)
         return full
+
+    throughput_unit = "chip"
+
+    def export(self, out_dir: str):
+        """Fitted estimator + ModelCard for serving (``geoarena.eo.baselines.export``)."""
+        from geoarena.eo.baselines.export import export_classical
+
+        return export_classical(self, out_dir)
 
     def num_parameters(self) -> int:
         est = self.estimator

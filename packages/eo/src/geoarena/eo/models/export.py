@@ -99,9 +99,14 @@ class _ChipClassToPixels(torch.nn.Module):
 class EOPredictor:
     """Raw chips in the card's unit → classes; ``scene_model`` for ``predict_scene``."""
 
-    def __init__(self, files: dict[str, str], card: dict[str, Any]):
+    def __init__(
+        self, files: dict[str, str], card: dict[str, Any], net: torch.nn.Module | None = None
+    ):
         self.card = card
-        self.net = torch.jit.load(files["torchscript"], map_location="cpu").eval()
+        self.net = (
+            net if net is not None else torch.jit.load(files["torchscript"], map_location="cpu")
+        )
+        self.net.eval()
         self.mean = np.asarray(card["mean"], np.float32)[:, None, None]
         self.std = np.asarray(card["std"], np.float32)[:, None, None]
         self.kind = card["task_kind"]

@@ -1,0 +1,81 @@
+"""Serving export of a fitted classical EO baseline (random forest / LightGBM).
+
+The fitted estimator, its feature settings and the data's band statistics are written with
+``joblib`` (scikit-learn's documented persistence; load only files from your own tracking
+store). ``load_classical_predictor`` wraps the estimator as a module returning log-probabilities,
+so the EO predictor (raw chips → classes, GeoTIFF → class COG) serves it like a network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from geoarena.core.model import ExportedModel
+
+if TYPE_CHECKING:
+    from geoarena.eo.baselines.adapter import ClassicalAdapter
+
+LOADER = "geoarena.eo.baselines.export:load_classical_predictor"
+STATE_KEYS = ("cfg", "estimator", "classes_", "num_classes", "band_names", "mean", "std")
+
+
+def export_classical(adapter: ClassicalAdapter, out_dir: str | Path) -> ExportedModel | None:
+    import joblib
+
+    if adapter.estimator is None:
+        return None
+    path = Path(out_dir) / "estimator.joblib"
+    joblib.dump({k: getattr(adapter, k) for k in STATE_KEYS}, path)
+    size = 32
+    mean = np.asarray(adapter.mean, np.float32)
+    std = np.asarray(adapter.std, np.float32)
+    rng = np.random.default_rng(0)
+    raw = (
+        mean[None, :, None, None]
+        + std[None, :, None, None] * rng.standard_normal((2, len(mean), size, size))
+    ).astype(np.float32)
+    card = {
+        **{k: v for k, v in vars(adapter.card).items() if k != "extra"},
+        "modality": "eo",
+        "task": adapter.task.name,
+        "task_kind": adapter.task.kind,
+        "class_names": list(adapter.task.class_names or ()),
+        "num_classes": int(adapter.num_classes),
+        "data_bands": list(adapter.band_names),
+        "mean": [float(v) for v in mean],
+        "std": [float(v) for v in std],
+        "chip_size": int(adapter.chip_size or size),
+        "gsd": float(adapter.gsd or 0.0),
+        "data_input_unit": adapter.input_unit,
+        "requirements": ["scikit-learn", "lightgbm", "joblib", "rasterio", "torch"],
+    }
+    return ExportedModel(LOADER, {"estimator": str(path)}, card, raw)
+
+
+class ClassicalNet(torch.nn.Module):
+    """Normalised chips ``(B, C, H, W)`` → log class probabilities, ``(B, K, H, W)`` for pixel
+    features or ``(B, K)`` for chip statistics (the estimator runs in numpy)."""
+
+    def __init__(self, state: dict[str, Any]):
+        super().__init__()
+        from geoarena.eo.baselines.adapter import ClassicalAdapter
+
+        self.adapter = ClassicalAdapter.__new__(ClassicalAdapter)
+        for k, v in state.items():
+            setattr(self.adapter, k, v)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        proba = self.adapter.predict({"image": x.detach().cpu().numpy()})
+        return torch.from_numpy(np.log(np.maximum(proba, 1e-12)).astype(np.float32))
+
+
+def load_classical_predictor(files: dict[str, str], card: dict[str, Any]):
+    import joblib
+
+    from geoarena.eo.models.export import EOPredictor
+
+    return EOPredictor(files, card, net=ClassicalNet(joblib.load(files["estimator"])))
