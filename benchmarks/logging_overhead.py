@@ -5,20 +5,27 @@ Trains a ResNet-18 segmentation-sized step (batch 16 × 3 × 128², CPU) with th
 ``TorchFitLoop`` for a few epochs, logging the per-step loss (every step, the worst case) and
 per-epoch validation metrics through our batched ``MLflowTracker`` on a fresh SQLite store. The
 peer is the common recipe: ``mlflow.log_metric`` one call per value on the same kind of store.
-Both are timed inside the same process, around the tracker calls only.
+Both are timed inside the same process, around the tracker calls only, interleaved for
+``--rounds`` rounds with the same pinned thread count (benchmarks/_harness.py); each round trains
+afresh on a fresh store.
 
-    python benchmarks/logging_overhead.py            # ~2-3 min on 2 cores
+    flock /tmp/geoarena-cpu.lock python benchmarks/logging_overhead.py     # ~3-5 min on 2 cores
 
-Ends with ``RESULT logging_overhead tracker_share_pct=<ours> goal=1.0 PASS|FAIL``.
+RESULT lines: ``logging_overhead_vs_mlflow`` (the peer's tracker seconds / ours) and last
+``logging_overhead tracker_share=<ours: tracker seconds / training seconds> goal=0.01``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Bench, Side, interleave, resolve_threads, standard_args
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -61,7 +68,7 @@ class Timed:
             self.calls += 1
 
 
-def train(epochs: int, steps: int, log_step, log_epoch) -> float:
+def train(epochs: int, steps: int, log_step, log_epoch, size: int) -> float:
     import torch
     import torch.nn.functional as F
     import torchvision
@@ -69,10 +76,9 @@ def train(epochs: int, steps: int, log_step, log_epoch) -> float:
     from geoarena.core.config import TrainConfig
     from geoarena.core.fit_loop import TorchFitLoop
 
-    torch.manual_seed(0)
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.manual_seed(0)  # threads: pinned by the harness around each side
     model = torchvision.models.resnet18(num_classes=4)
-    data = RandomImages(16 * steps)
+    data = RandomImages(16 * steps, size)
     loop = TorchFitLoop(
         model,
         lambda out, b: F.cross_entropy(out, b["label"]),
@@ -89,10 +95,12 @@ def train(epochs: int, steps: int, log_step, log_epoch) -> float:
     return time.perf_counter() - t0
 
 
-def ours(tmp: Path, epochs: int, steps: int) -> tuple[float, float, int]:
+def ours(tmp: Path, epochs: int, steps: int, size: int) -> tuple[float, float, int]:
     from geoarena.core.mlflow_tracker import MLflowTracker
 
-    tracker = MLflowTracker("overhead", tracking_uri=f"sqlite:///{tmp / 'ours.db'}")
+    tracker = MLflowTracker(
+        "overhead", tracking_uri=f"sqlite:///{tmp / f'ours{time.time_ns()}.db'}"
+    )
     run_id = tracker.start_run("ours")
     log = Timed(tracker.log_metrics)
     flush = Timed(tracker.flush)
@@ -101,16 +109,16 @@ def ours(tmp: Path, epochs: int, steps: int) -> tuple[float, float, int]:
         log(run_id, metrics, step=epoch)
         flush(run_id)  # the runner flushes at the end; flushing every epoch is the worse case
 
-    total = train(epochs, steps, lambda s, m: log(run_id, m, step=s), on_epoch)
+    total = train(epochs, steps, lambda s, m: log(run_id, m, step=s), on_epoch, size)
     end = Timed(tracker.end_run)
     end(run_id)
     return log.total + flush.total + end.total, total, log.calls
 
 
-def peer(tmp: Path, epochs: int, steps: int) -> tuple[float, float, int]:
+def peer(tmp: Path, epochs: int, steps: int, size: int) -> tuple[float, float, int]:
     import mlflow
 
-    mlflow.set_tracking_uri(f"sqlite:///{tmp / 'peer.db'}")
+    mlflow.set_tracking_uri(f"sqlite:///{tmp / f'peer{time.time_ns()}.db'}")
     mlflow.set_experiment("overhead-peer")
     log = Timed(mlflow.log_metric)
     with mlflow.start_run():
@@ -123,32 +131,54 @@ def peer(tmp: Path, epochs: int, steps: int) -> tuple[float, float, int]:
             for k, v in metrics.items():
                 log(k, v, step=epoch)
 
-        total = train(epochs, steps, on_step, on_epoch)
+        total = train(epochs, steps, on_step, on_epoch, size)
     return log.total, total, log.calls
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--size", type=int, default=128, help="image side (ResNet-18, batch 16)")
+    standard_args(ap, rounds=3)
     args = ap.parse_args()
+    threads = resolve_threads(args.threads)
+    bench = Bench("logging_overhead", ["mlflow", "torch", "torchvision"])
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        peer(tmp, 1, 2)  # warm-up: imports, schema creation
-        p_log, p_total, p_calls = peer(tmp, args.epochs, args.steps)
-        o_log, o_total, o_calls = ours(tmp, args.epochs, args.steps)
+
+        def side(fn):
+            def run() -> dict:
+                log_s, total_s, calls = fn(tmp, args.epochs, args.steps, args.size)
+                return {"seconds": log_s, "train_s": total_s, "calls": calls}
+
+            return run
+
+        peer_side = Side("peer mlflow.log_metric each", side(peer), threads, "one call per value")
+        ours_side = Side("ours MLflowTracker", side(ours), threads, "batched, flushed per epoch")
+        interleave([peer_side, ours_side], args.rounds, warmup=1)
+    bench.summary([peer_side, ours_side], keys=("train_s", "calls"))
     steps = args.epochs * args.steps
-    ours_pct = 100 * o_log / o_total
-    peer_pct = 100 * p_log / p_total
-    print(f"steps: {steps}, step time ~{1000 * o_total / steps:.0f} ms")
-    print(
-        f"ours  (batched MLflowTracker): {o_log * 1000:.1f} ms in {o_calls} calls = {ours_pct:.3f}% of training time"
+    print(f"steps per run: {steps}, step time ~{ours_side.median('train_s') / steps:.2f} s")
+    thr = f"ours:{threads},peer:{threads}"
+    bench.result(
+        "tracker_time_ratio",
+        peer_side.seconds(),
+        ours_side.seconds(),
+        1.0,
+        thr,
+        name="logging_overhead_vs_mlflow",
+        extra="(peer tracker seconds / ours)",
     )
-    print(
-        f"peer  (mlflow.log_metric each): {p_log * 1000:.1f} ms in {p_calls} calls = {peer_pct:.3f}% of training time"
-    )
-    print(
-        f"RESULT logging_overhead tracker_share_pct={ours_pct:.3f} goal=1.0 {'PASS' if ours_pct <= 1.0 else 'FAIL'}"
+    bench.done()
+    bench.result(
+        "tracker_share",
+        ours_side.seconds(),
+        [r["train_s"] for r in ours_side.runs],
+        0.01,
+        thr,
+        higher_is_better=False,
+        extra="(ours: tracker seconds / training seconds)",
     )
 
 
