@@ -175,18 +175,27 @@ class CloudDataModule(DataModule):
         import torch
         from scipy.spatial import cKDTree
 
+        from geoarena.core.dataloading import current_shard
+
         idx = np.flatnonzero(self.train_mask)
         tree = cKDTree(self.xyz_m[idx, :2])
         k = min(self.cfg.crop_points, len(idx))
         rng = np.random.default_rng(
             int(torch.randint(0, 2**31 - 1, ()).item())
-        )  # follows torch's seed
+        )  # follows torch's seed (equal on every DDP rank: the ranks draw the same crops)
         n = self._crops_per_epoch()
-        for start in range(0, n, batch_size):
+        # under DDP ``batch_size`` is this rank's share: every rank draws the global batch
+        # and keeps every world-th crop, so the ranks' batches make up the single-process one
+        rank, world = current_shard()
+        step = batch_size * world
+        for start in range(0, n, step):
             crops = []
-            for c in rng.choice(idx.size, min(batch_size, n - start)):
+            for c in rng.choice(idx.size, min(step, n - start)):
                 _, nn = tree.query(self.xyz_m[idx[c], :2], k=k)
                 crops.append(idx[rng.permutation(np.atleast_1d(nn))])
+            if world > 1:  # wrap the last global batch to a multiple of the world size
+                crops = [crops[i % len(crops)] for i in range(-(-len(crops) // world) * world)]
+                crops = crops[rank::world]
             yield self.batch(np.stack(crops))
 
     def _eval_tiles(self, split: Split) -> Iterator[dict[str, Any]]:
