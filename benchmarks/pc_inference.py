@@ -1,6 +1,6 @@
 """Tiled LiDAR inference throughput and memory vs the naive whole-cloud pipeline.
 
-    .venv/bin/python benchmarks/pc_inference.py [--copies 56] [--model random-forest]
+    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/pc_inference.py [--copies 28] [--rounds 3]
 
 Fits the model on the real IGN LiDAR HD tile (laspy 2.7.0 sdist, fetched with samples.py),
 writes a cloud of ``copies`` replicated tiles (56 × 37,805 = 2.1 M points; each copy shifted by
@@ -15,16 +15,17 @@ fresh subprocess (so peak RSS is measured separately) with
 - peer: the naive pipeline (``laspy.read`` the whole cloud, features and prediction on all
   points at once, ``LasData.write``).
 
-Reports points/s and peak RSS of both; the final RESULT line is the points/s of the tiled
-pipeline on the 2 M-point cloud, PASS when it is ≥ ``--goal-pps`` and its peak RSS grows by at most
-25 % when the cloud doubles.
+Every run is a fresh subprocess with its threads pinned (``--threads``, the same on every side);
+the runs are interleaved for ``--rounds`` rounds (benchmarks/_harness.py). RESULT lines:
+``pc_inference_vs_naive`` (naive seconds / tiled seconds on the same cloud),
+``pc_inference_memory`` (tiled peak RSS on the doubled cloud / on the cloud, goal <= 1.25) and
+last ``pc_inference points_per_s`` (tiled, the cloud; goal ``--goal-pps``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
 import resource
 import subprocess
@@ -34,6 +35,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Bench, Side, child_env, interleave, resolve_threads
 
 IGN = "laspy-2.7.0/tests/data/append-bug.laz"
 
@@ -103,20 +107,19 @@ def worker(mode: str, src: Path, model_path: Path, out: Path, tile_m: float) -> 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--copies", type=int, default=56)
+    ap.add_argument("--copies", type=int, default=28)
     ap.add_argument(
         "--model", default="random-forest", choices=["random-forest", "randla", "pointnet2"]
     )
     ap.add_argument("--tile-m", type=float, default=100.0)
     ap.add_argument("--goal-pps", type=float, default=20000.0)
     ap.add_argument(
-        "--skip-naive-2x", action="store_true", help="skip the naive run on the doubled cloud"
-    )
-    ap.add_argument(
         "--window-ablation",
         action="store_true",
         help="also run the tiled pipeline with whole-window features and per-tile predictions",
     )
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=None, help="threads of every run")
     ap.add_argument("--worker", nargs=4, metavar=("MODE", "SRC", "MODEL", "OUT"))
     args = ap.parse_args()
     if args.worker:
@@ -129,6 +132,8 @@ def main() -> int:
     from geoarena.pc.asprs import GROUND_VEGETATION_BRIDGE
     from geoarena.pc.pipeline import fit_on_las
 
+    threads = resolve_threads(args.threads)
+    bench = Bench("pc_inference", ["laspy", "scikit-learn", "numpy", "scipy", "torch"])
     src = sample_path("laspy-2.7.0-sdist") / IGN
     kwargs = {"n_estimators": 30} if args.model == "random-forest" else {}
     adapter, _ = fit_on_las(
@@ -139,7 +144,6 @@ def main() -> int:
         kwargs,
         device="cpu",
     )
-    rows = []
     with tempfile.TemporaryDirectory(prefix="pc-bench-") as tmp:
         tmp = Path(tmp)
         model_path = tmp / "model.pkl"
@@ -149,48 +153,52 @@ def main() -> int:
         for factor in (1, 2):
             clouds[factor] = tmp / f"cloud_{factor}x.las"
             make_replicated(src, clouds[factor], args.copies * factor)
-        # ours on both sizes first (the RESULT figure and the memory check), then the peer
-        plan = (
-            [(1, "tiled"), (2, "tiled")]
-            + ([(1, "tiled-window")] if args.window_ablation else [])
-            + [(1, "naive")]
-            + ([] if args.skip_naive_2x else [(2, "naive")])
-        )
-        for factor, mode in plan:
-            cmd = [
-                sys.executable,
-                __file__,
-                "--tile-m",
-                str(args.tile_m),
-                "--worker",
-                mode,
-                str(clouds[factor]),
-                str(model_path),
-                str(tmp / f"out_{mode}_{factor}x.las"),
-            ]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode:
-                print(proc.stderr[-3000:], file=sys.stderr)
-                raise SystemExit(f"{mode} worker failed on {clouds[factor]}")
-            row = json.loads(proc.stdout.strip().splitlines()[-1])
-            rows.append(row)
-            load = "/".join(f"{v:.2f}" for v in os.getloadavg())
-            print(
-                f"{mode:12s} {row['points']:>9,d} pts  {row['seconds']:7.1f} s  {row['points_per_s']:>9,.0f} pts/s  peak RSS {row['peak_rss_mb']:7.0f} MB  load {load}",
-                flush=True,
-            )
-    tiled = [r for r in rows if r["mode"] == "tiled"]
-    growth = tiled[1]["peak_rss_mb"] / tiled[0]["peak_rss_mb"]
-    naive = [r for r in rows if r["mode"] == "naive"]
-    print(f"tiled peak RSS growth when the cloud doubles: x{growth:.2f}")
-    if len(naive) == 2:
-        print(
-            f"naive peak RSS growth when the cloud doubles: x{naive[1]['peak_rss_mb'] / naive[0]['peak_rss_mb']:.2f}"
-        )
-    pps = tiled[0]["points_per_s"]
-    ok = pps >= args.goal_pps and growth <= 1.25
-    print(
-        f"RESULT pc_inference points_per_s={pps:.0f} goal={args.goal_pps:.0f} {'PASS' if ok else 'FAIL'}"
+
+        def run_of(mode: str, factor: int):
+            cmd = [sys.executable, __file__, "--tile-m", str(args.tile_m), "--worker", mode]
+            cmd += [str(clouds[factor]), str(model_path), str(tmp / f"out_{mode}_{factor}x.las")]
+
+            def run() -> dict:
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env(threads))
+                if proc.returncode:
+                    print(proc.stderr[-3000:], file=sys.stderr)
+                    raise SystemExit(f"{mode} worker failed on {clouds[factor]}")
+                row = json.loads(proc.stdout.strip().splitlines()[-1])
+                return {k: row[k] for k in ("seconds", "points", "points_per_s", "peak_rss_mb")}
+
+            return run
+
+        tiled = Side("ours tiled", run_of("tiled", 1), threads, "classify_las")
+        tiled2 = Side("ours tiled, doubled cloud", run_of("tiled", 2), threads)
+        naive = Side("naive whole cloud", run_of("naive", 1), threads, "laspy.read + all points")
+        sides = [tiled, tiled2, naive]
+        if args.window_ablation:
+            sides.append(Side("ablation tiled-window", run_of("tiled-window", 1), threads))
+        interleave(sides, args.rounds, warmup=0)
+    bench.summary(sides, keys=("points_per_s", "peak_rss_mb"))
+    thr = f"ours:{threads},naive:{threads}"
+    bench.result(
+        "speedup", naive.seconds(), tiled.seconds(), 1.0, thr, name="pc_inference_vs_naive"
+    )
+    rss = lambda side: [r["peak_rss_mb"] for r in side.runs]  # noqa: E731
+    bench.result(
+        "rss_growth",
+        rss(tiled2),
+        rss(tiled),
+        1.25,
+        f"ours:{threads}",
+        higher_is_better=False,
+        name="pc_inference_memory",
+        extra="(2x cloud vs 1x)",
+    )
+    bench.done()
+    bench.result(
+        "points_per_s",
+        [r["points"] for r in tiled.runs],
+        tiled.seconds(),
+        args.goal_pps,
+        f"ours:{threads}",
+        extra=f"points={tiled.runs[0]['points']}",
     )
     return 0
 
