@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--title", default="GeoArena map")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
+    ap.add_argument(
+        "--screenshot",
+        type=Path,
+        help="open the page in headless Chromium, wait for the tiles, save a PNG here and exit",
+    )
     args = ap.parse_args(argv)
 
     import uvicorn
@@ -59,8 +64,45 @@ def main(argv: list[str] | None = None) -> int:
     config = uvicorn.Config(app, host=args.host, port=port, log_level="warning")
     server = uvicorn.Server(config)
     print(f"map: http://{args.host}:{port}/", flush=True)
-    server.run()
+    if args.screenshot is None:
+        server.run()
+        return 0
+    import threading
+
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        screenshot(f"http://{args.host}:{port}/", args.screenshot)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    print(f"screenshot: {args.screenshot}")
     return 0
+
+
+def screenshot(url: str, out: Path, size: tuple[int, int] = (1000, 800)) -> None:
+    """The page in headless Chromium (Debian's, through playwright) once every tile loaded."""
+    import shutil
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("error: --screenshot needs chromium (apt-get install chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+        for _ in range(50):  # the server thread may need a moment to listen
+            try:
+                page.goto(url)
+                break
+            except Exception:
+                time.sleep(0.2)
+        page.wait_for_function("window.geoarena && window.geoarena.ready", timeout=120_000)
+        page.wait_for_timeout(400)  # tile fade-in
+        page.screenshot(path=str(out))
+        browser.close()
 
 
 if __name__ == "__main__":
