@@ -328,7 +328,8 @@ def main() -> int:
     if threads > 1:  # our best may differ from equal resources only in its thread layout
         o1_run, _, _ = ours_side(raster, weights, args, 1)
         sides.append(Side(f"ours batch {args.batch} 1 thread", o1_run, 1))
-    interleave(sides, args.rounds, warmup=1)
+    # no warm-up round (minutes under load): models load and sessions open as the sides are made
+    interleave(sides, args.rounds, warmup=0)
     bench.summary(sides)
     ref = sahi1["det"]
     ap, ap50 = agreement(ref, ours["det"])
