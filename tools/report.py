@@ -158,6 +158,27 @@ def check_csv_header(path: Path) -> None:
         )
 
 
+def _write_atomically(results, out: Path, config, normalizer, write_report) -> list[Path]:
+    """Write the report into a staging folder beside ``out`` and move the files in only when
+    all are written: a failure leaves no half report (and an earlier one intact)."""
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        files = write_report(results, staging, config, normalizer=normalizer)
+        moved = []
+        for f in files:
+            dst = out / Path(f).relative_to(staging)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, dst)
+            moved.append(dst)
+        return moved
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 @cli_entry
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
@@ -178,7 +199,7 @@ def main(argv: list[str]) -> int:
             ci=args.ci,
         )
         normalizer = Normalizer.from_json(args.normalizer) if args.normalizer else None
-        files = write_report(results, args.out, config, normalizer=normalizer)
+        files = _write_atomically(results, args.out, config, normalizer, write_report)
     except GeoArenaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

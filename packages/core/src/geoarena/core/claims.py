@@ -1,11 +1,13 @@
 """Exclusive claims on suite cells, so concurrent suite runs on one store train a cell once.
 
 A claim is a lock keyed by the cell's config hash that lives exactly as long as the process
-holding it: an ``flock`` on ``<db>.claims/<hash>.lock`` beside a SQLite store (or in a local
-folder for a tracking server), or a PostgreSQL session advisory lock on a PostgreSQL store.
-Neither needs a lease timeout: the kernel or the database server releases the lock the moment
-the holder dies (``kill -9`` included), so a dead holder's claim is free immediately, and a cell
-run left RUNNING by a dead process is recognisable as one whose claim nobody holds.
+holding it: an ``flock`` on ``<db>.claims/<hash>.lock`` beside a SQLite store, or a PostgreSQL
+session advisory lock on a PostgreSQL store. Neither needs a lease timeout: the kernel or the
+database server releases the lock the moment the holder dies (``kill -9`` included), so a dead
+holder's claim is free immediately, and a cell run left RUNNING by a dead process is
+recognisable as one whose claim nobody holds. On an MLflow tracking server (several machines)
+a claim is a uniquely named experiment with a heartbeat (``claims_server``); a dead holder's
+claim expires after its time-to-live.
 """
 
 from __future__ import annotations
@@ -44,13 +46,20 @@ class CellClaims:
     def __init__(self, tracking_uri: str, local_dir: str | Path | None = None):
         self.tracking_uri = tracking_uri
         self._pg_url = None
+        self._server = None
+        if tracking_uri.startswith(("http://", "https://")):
+            from geoarena.core.claims_server import ServerClaims
+
+            self._server = ServerClaims(tracking_uri)
+            self.where = self._server.where
+            return
         if tracking_uri.startswith(("postgresql", "postgres:")):
             self._pg_url = tracking_uri
             self.where = "PostgreSQL advisory locks"
             return
         if tracking_uri.startswith("sqlite:///"):
             folder = Path(f"{tracking_uri.removeprefix('sqlite:///')}.claims")
-        else:  # a tracking server: one machine's processes coordinate through a local folder
+        else:  # another store: this machine's processes coordinate through a local folder
             from geoarena.core.task import default_cache_dir
 
             digest = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
@@ -62,16 +71,22 @@ class CellClaims:
     # -- acquiring ------------------------------------------------------------------------------
     def try_claim(self, key: str) -> Claim | None:
         """The claim on ``key`` if nobody holds it, else ``None`` (never waits)."""
+        if self._server is not None:
+            return self._server.try_claim(key)
         return self._pg(key, wait=False) if self._pg_url else self._flock(key, wait=False)
 
     def wait_claim(self, key: str) -> Claim:
         """The claim on ``key``, waiting for its holder to finish (or die)."""
+        if self._server is not None:
+            return self._server.wait_claim(key)
         claim = self._pg(key, wait=True) if self._pg_url else self._flock(key, wait=True)
         assert claim is not None
         return claim
 
     def is_free(self, key: str) -> bool:
         """Nobody holds ``key`` now (used to recognise runs of dead processes)."""
+        if self._server is not None:
+            return self._server.is_free(key)
         claim = self.try_claim(key)
         if claim is None:
             return False
