@@ -1,11 +1,11 @@
 """GeoArena vs TerraTorch 1.2.13 on the same GEO-Bench task, model, schedule and seed.
 
-The task: a GEO-Bench v1 ``m-chesapeake-landcover`` fixture (4 bands, 7 classes; the benchmark's
+The task: a GEO-Bench v1 ``m-chesapeake`` (Chesapeake land cover) fixture (4 bands, 7 classes; the benchmark's
 HDF5 on-disk format) written by ``packages/eo/tests/data/geobench/make_data.py`` at ``--samples``
 samples of ``--patch``² pixels, split 2/3 train, 1/6 valid, 1/6 test. Both sides read those files
 with their own GEO-Bench readers (TerraTorch: ``MChesapeakeLandcoverNonGeo`` through its
 ``GeobenchDataModule``, normalised with the fixture's ``band_stats.json``; GeoArena: the
-``eo/m-chesapeake-landcover`` task through ``geoarena.core.runner.run``).
+``eo/m-chesapeake`` task through ``geoarena.core.runner.run``).
 
 The model: timm ResNet-18 (random init) + UPerNet with 64 decoder channels (GeoArena's
 ``eo/resnet18`` with ``decoder=upernet``; TerraTorch's ``EncoderDecoderFactory`` with
@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _harness import Bench, Side, child_env, interleave, resolve_threads, standard_args  # noqa: E402
 
-DATASET = "m-chesapeake-landcover"
+DATASET = "m-chesapeake"  # the real download's folder name (both readers use it)
 N_CLASSES = 7
 TT_PACKAGES = ["terratorch==1.2.13", "terratorch-iterate==0.4"]
 # what terratorch/terratorch-iterate import that the GeoArena environment does not provide
@@ -257,8 +257,6 @@ def make_fixture(root: Path, samples: int, patch: int) -> Path:
         "test": names[n_tr + n_va :],
     }
     (folder / "default_partition.json").write_text(json.dumps(split, indent=1))
-    # TerraTorch's reader names the folder after GEO-Bench's short name
-    (folder.parent / "m-chesapeake").symlink_to(folder.name)
     return folder
 
 
