@@ -4,7 +4,7 @@ output written and an answer within 10 s. The inputs come from ``tests/fuzz_inpu
 
 Every case runs in-process through the tool's ``main(argv)`` (cheap); a representative subset
 runs again as real processes (``@pytest.mark.slow``) to check exit status and stderr as a user
-sees them. The cases live in ``tests/fuzz_cases.py``.
+sees them. The cases live in ``tests/fuzz_cases.py`` and ``tests/fuzz_cases_services.py``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from fuzz_cases import CASES, SUBPROCESS_IDS, Case  # noqa: E402
+from fuzz_cases import SUBPROCESS_IDS, Case, all_cases  # noqa: E402
 from fuzz_inputs import closed_port, write_all  # noqa: E402
 
+CASES = all_cases()
 _TOOLS: dict[str, object] = {}
 PREFIXES = ("error: ", "geoparse: error: ", "sweep error: ")
 

@@ -55,6 +55,7 @@ from geoarena.sweeps.study import describe, open_sweep
 from geoarena.sweeps.worker import run_worker
 
 log = logging.getLogger("geoarena.sweep")
+_STORAGE_ENV, _TRACKING_ENV = "GEOARENA_SWEEP_STORAGE", "MLFLOW_TRACKING_URI"
 with_url_timeouts()
 
 
@@ -182,19 +183,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if (args.experiment is None) == (args.suite is None):
         p.error("give either an EXPERIMENT file or --suite NAME")
-    args.storage = url_from(args.storage, STORAGE_ENV, "--storage")
-    args.tracking_uri = url_from(args.tracking_uri, TRACKING_ENV, "--tracking-uri")
+    args.storage = url_from(args.storage, _STORAGE_ENV, "--storage")
+    args.tracking_uri = url_from(args.tracking_uri, _TRACKING_ENV, "--tracking-uri")
     return args
 
 
-STORAGE_ENV = "GEOARENA_SWEEP_STORAGE"
-TRACKING_ENV = "MLFLOW_TRACKING_URI"
-
-
 def check_inputs(args: argparse.Namespace) -> None:
-    """Everything named on the command line, checked before a study opens or a trial runs:
-    the experiment file, the storage and tracking URLs (reached within --connect-timeout) and
-    the report path."""
+    """Experiment file, URLs (within --connect-timeout) and report path, before any work."""
     if args.experiment is not None:
         check_input_file(args.experiment, "EXPERIMENT")
     # PostgreSQL storage is reached by open_storage under the same connect timeout
@@ -296,7 +291,7 @@ def _spawn_workers(args: argparse.Namespace, argv: list[str]) -> None:
             base.append(a)
     # the URLs travel in the environment, never on a command line (visible in ps)
     env = dict(os.environ)
-    for key, value in ((STORAGE_ENV, args.storage), (TRACKING_ENV, args.tracking_uri)):
+    for key, value in ((_STORAGE_ENV, args.storage), (_TRACKING_ENV, args.tracking_uri)):
         env.pop(f"{key}_FILE", None)
         if value:
             env[key] = value
