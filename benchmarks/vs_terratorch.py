@@ -238,6 +238,87 @@ def child_terratorch(args) -> dict:
     )
 
 
+ITERATE_CONFIG = """\
+experiment_name: vs_terratorch_iterate
+storage_uri: {root}/mlruns
+n_trials: 1
+run_repetitions: 0
+save_models: false
+optimization_space:
+  lr: {{min: 0.0001, max: 0.001, type: real, log: true}}
+defaults:
+  trainer_args:
+    max_epochs: {epochs}
+    accelerator: cpu
+    devices: 1
+    enable_checkpointing: false
+    enable_progress_bar: false
+  terratorch_task:
+    model_factory: EncoderDecoderFactory
+    model_args:
+      backbone: timm_resnet18
+      backbone_pretrained: false
+      backbone_in_chans: 4
+      decoder: UperNetDecoder
+      decoder_channels: 64
+      num_classes: {classes}
+    loss: ce
+    ignore_index: -1
+    optimizer: AdamW
+    plot_on_val: false
+tasks:
+  - name: {dataset}
+    type: segmentation
+    direction: max
+    metric: val/mIoU
+    datamodule:
+      class_path: terratorch.datamodules.MChesapeakeLandcoverNonGeoDataModule
+      init_args:
+        batch_size: {batch}
+        num_workers: 0
+        data_root: {data}
+"""
+
+
+def run_iterate(python: Path, args, threads: int) -> None:
+    """One terratorch-iterate HPO trial (``iterate-classic --config … --hpo``, 1 trial over the
+    learning rate) on the same fixture; timed once, for the record. Its datamodule is TerraTorch's
+    ``MChesapeakeLandcoverNonGeoDataModule`` with its built-in normalisation statistics (those of
+    the real dataset, not of the fixture), as a config file names it."""
+    root = Path(args.data) / "iterate"
+    root.mkdir()
+    cfg = root / "config.yaml"
+    cfg.write_text(
+        ITERATE_CONFIG.format(
+            root=root,
+            epochs=args.epochs,
+            classes=N_CLASSES,
+            dataset=DATASET,
+            batch=args.batch,
+            data=Path(args.data) / "segmentation_v1.0",
+        )
+    )
+    code = (
+        "import sys; sys.modules['mmseg'] = None; "
+        f"sys.argv = ['iterate-classic', '--config', {str(cfg)!r}, '--hpo']; "
+        "from terratorch_iterate.main import main; main()"
+    )
+    env = {**child_env(threads), "MLFLOW_ALLOW_FILE_STORE": "true", "HF_HUB_OFFLINE": "1"}
+    t0 = time.perf_counter()
+    res = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, env=env, cwd=root
+    )
+    wall = time.perf_counter() - t0
+    found = [
+        ln for ln in res.stderr.splitlines() + res.stdout.splitlines() if "Trial 0 finished" in ln
+    ]
+    print(
+        f"terratorch-iterate: 1 HPO trial ({args.epochs} epochs) exit {res.returncode}, "
+        f"{wall:.1f} s wall from interpreter start, {threads} thread(s): "
+        + (found[-1].split("] ", 1)[-1] if found else f"no finished trial\n{res.stderr[-2000:]}")
+    )
+
+
 # -- parent -----------------------------------------------------------------------------------
 def make_fixture(root: Path, samples: int, patch: int) -> Path:
     """The GEO-Bench v1 fixture at benchmark size, split 2/3 : 1/6 : 1/6."""
@@ -340,6 +421,9 @@ def main() -> int:
     ap.add_argument("--tt-python", help="an interpreter that imports terratorch 1.2.13")
     ap.add_argument("--tt-env", type=Path, default=Path(tempfile.gettempdir()) / "peer-terratorch")
     ap.add_argument("--make-env", action="store_true", help="build --tt-env if it is missing")
+    ap.add_argument(
+        "--no-iterate", action="store_true", help="skip the one terratorch-iterate trial"
+    )
     ap.add_argument("--child", choices=("ours", "terratorch"))
     ap.add_argument("--data", type=Path)
     standard_args(ap, rounds=3)
@@ -375,6 +459,8 @@ def main() -> int:
         tt = Side("TerraTorch", side_run(tt_python, "terratorch", args, threads), threads)
         ours = Side("GeoArena", side_run(Path(sys.executable), "ours", args, threads), threads)
         interleave([tt, ours], args.rounds, warmup=0)
+        if not args.no_iterate:
+            run_iterate(tt_python, args, threads)
     keys = ("first_step_s", "peak_rss_mb", "test_miou", "params")
     bench.summary([tt, ours], keys=keys)
     for s in (tt, ours):
