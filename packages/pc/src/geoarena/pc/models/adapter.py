@@ -15,6 +15,7 @@ from geoarena.pc.asprs import IGNORE
 from geoarena.pc.models.pointnet2 import PointNet2
 from geoarena.pc.models.pyramid import build_pyramid
 from geoarena.pc.models.randla import RandLANet
+from geoarena.pc.serving_context import serving_context
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class PointNetAdapter(ModelAdapter):
         self.num_classes = task.num_classes
         self.device = resolve_device(cfg.device)
         self.model = build_network(self.cfg, data.info["in_chans"], task.num_classes)
+        self.serving = serving_context(data)  # class map + features for export()
         self.mean = torch.tensor(data.info["mean"], dtype=torch.float32)
         self.std = torch.tensor(data.info["std"], dtype=torch.float32)
         counts = np.bincount(data.labels[data.train_mask], minlength=task.num_classes).astype(
@@ -171,6 +173,12 @@ class PointNetAdapter(ModelAdapter):
             )
             np.add.at(votes, idx.reshape(-1), prob.reshape(-1, prob.shape[-1]))
         return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-12)
+
+    def export(self, out_dir: str):
+        """The fitted model + class map + feature settings for serving (``geoarena.pc.serving``)."""
+        from geoarena.pc.serving import export_pc
+
+        return export_pc(self, out_dir)
 
     #: throughput in points per second (every point of the evaluated windows, halo included)
     throughput_unit = "point"

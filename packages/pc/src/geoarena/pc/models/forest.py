@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from geoarena.core.model import FitResult, ModelAdapter, ModelCard
+from geoarena.pc.serving_context import serving_context
 
 
 class RandomForestAdapter(ModelAdapter):
@@ -44,6 +45,7 @@ class RandomForestAdapter(ModelAdapter):
 
         self.task = task
         self.num_classes = task.num_classes
+        self.serving = serving_context(data)  # class map + features for export()
         self.forest = RandomForestClassifier(
             random_state=cfg.seed, class_weight=None, **self.params
         )
@@ -62,6 +64,12 @@ class RandomForestAdapter(ModelAdapter):
         out = np.zeros((len(features), self.num_classes), np.float32)
         out[:, self.forest.classes_] = proba
         return out
+
+    def export(self, out_dir: str):
+        """The fitted model + class map + feature settings for serving (``geoarena.pc.serving``)."""
+        from geoarena.pc.serving import export_pc
+
+        return export_pc(self, out_dir)
 
     #: throughput in points per second (every point of the evaluated windows, halo included)
     throughput_unit = "point"
