@@ -13,8 +13,11 @@ What the input and output are follows from the model's card:
 * EO segmentation / classification: GeoTIFF/COG scene → class-map COG (streaming, in the scene's
   CRS) and optionally class polygons as a GeoPackage (``--gpkg``) and per-class probabilities;
 * geoparsing: ``.txt`` (one document) or ``.jsonl`` (``text``, ``id``) → GeoJSON points;
-* detection: image → detections GeoPackage; point clouds: LAS/LAZ → classified LAS — where the
-  model's package exports such models (the card's ``loader`` says which predictor answers).
+* detection (YOLO): GeoTIFF image → detections GeoPackage (sliced, SAHI-style merging);
+* point clouds: LAS/LAZ → classified LAS (tiled, header and CRS kept).
+
+The card's ``loader`` names the predictor of the model's package; options it does not take are
+refused.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from geoarena.core.raster_checks import check_raster
 #: CLI options → keyword arguments of the predictor's ``predict_file`` (only those given)
 OPTIONS = (
     *("gpkg", "probabilities", "window", "stride", "batch", "blend", "tta", "scales", "device"),
-    *("slice", "overlap", "conf"),
+    *("slice", "overlap", "conf", "tile_m", "halo_m"),
 )
 
 
@@ -74,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--slice", type=int, help="detection: slice size (px)")
     ap.add_argument("--overlap", type=float, help="detection: slice overlap ratio")
     ap.add_argument("--conf", type=float, help="detection: confidence threshold")
+    ap.add_argument("--tile-m", type=float, help="point clouds: tile side (m)")
+    ap.add_argument("--halo-m", type=float, help="point clouds: tile context margin (m)")
     ap.add_argument("--overwrite", action="store_true", help="replace existing output files")
     ap.add_argument(
         "--allow-no-crs", action="store_true", help="EO: accept a raster without CRS/transform"

@@ -60,3 +60,12 @@ def test_served_point_cloud_model_classifies_like_the_fitted_adapter(tmp_path):
     rows = predictor.predict(pd.DataFrame(cols))
     assert len(rows) == len(src.points)
     assert (rows["classification"].to_numpy() == truth).mean() > 0.8
+    # tools/predict.py: LAS in, classified LAS out
+    from test_model_and_registry import _predict_tool
+
+    cli_out = tmp_path / "cli.laz"
+    argv = ["--model", str(folder), "--input", str(files["las"]), "--output", str(cli_out)]
+    assert _predict_tool().main([*argv, "--tile-m", "50"]) == 0
+    np.testing.assert_array_equal(
+        np.asarray(laspy.read(cli_out).classification), direct["predictions"]
+    )
