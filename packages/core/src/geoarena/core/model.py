@@ -50,7 +50,8 @@ class ExportedModel:
     """A trained model written as files that load without the training code path.
 
     Attributes:
-        loader: ``"package.module:function"``; ``function(model_dir, card)`` returns an object
+        loader: ``"package.module:function"``; ``function(files, card)`` (files: name → local
+            path in the loaded model) returns an object
             with ``predict(inputs)``. It must live in an installed package (the model's leaf).
         files: name → path of the files written by ``export`` (weights, ONNX, tables).
         card: the ModelCard's fields plus what a user of the model needs: ``modality``,
