@@ -5,7 +5,6 @@ tile bounds equal to morecantile's."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -191,4 +190,3 @@ def test_page_in_headless_chromium_shows_the_classes_where_the_cog_has_them(quad
         want = TMS.bounds(x, y, z)
         assert np.allclose(got, [want.left, want.bottom, want.right, want.top], atol=1e-9, rtol=0)
     assert (STATIC / "vendor/leaflet/LICENSE").read_text().startswith("BSD 2-Clause")
-    json.dumps(bounds)
