@@ -52,6 +52,7 @@ from geoarena.nlp.aliases import (
     REGION_MEMBERS,
 )
 from geoarena.nlp.geo_metrics import haversine_km
+from geoarena.nlp.newsnames import news_alias_rows
 from geoarena.nlp.normalize import compact_key, normalize_name
 
 PlaceKind = Literal["city", "admin1", "admin2", "region", "country", "continent"]
@@ -513,8 +514,9 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
 
     if cfg.news_names:
         alias_names.extend(
-            _news_alias_rows(
-                sources,
+            news_alias_rows(
+                sources.countryinfo_dir,
+                sources.us_states_py,
                 countries,
                 country_rowid,
                 {c: r[0] for c, r in a1_rows.items()},
@@ -554,40 +556,6 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
     con.close()
     tmp.replace(db_path)
     return db_path
-
-
-def _news_alias_rows(
-    sources: GazetteerSources,
-    countries: dict,
-    country_rowid: dict[str, int],
-    admin1_rowid: dict[str, int],
-    main_names: dict[str, int],
-) -> list[tuple[str, int, str]]:
-    """``alias_names`` rows: demonyms (normalised form, kind ``demonym``), US postal codes
-    (``postal``) and AP-style abbreviations (``abbrev``, as written), see
-    :mod:`geoarena.nlp.newsnames`. A demonym that is the own name of another place (countryinfo
-    gives "Djibouti" for Djibouti, whose capital has that name; "Somali" is an Ethiopian
-    region) is left out: a place's own name wins over a demonym reading."""
-    from geoarena.nlp.newsnames import countryinfo_demonyms, us_state_abbreviations
-
-    rows: list[tuple[str, int, str]] = []
-    if sources.countryinfo_dir is not None:
-        pop = {c["iso"]: int(c.get("population") or 0) for c in countries.values()}
-        pop = {cc: p for cc, p in pop.items() if cc in country_rowid}
-        for form, cc in countryinfo_demonyms(sources.countryinfo_dir, pop).items():
-            norm = normalize_name(form)
-            if main_names.get(norm, country_rowid[cc]) == country_rowid[cc]:
-                rows.append((norm, country_rowid[cc], "demonym"))
-    for code, rowid in admin1_rowid.items():
-        cc, a1 = code.split(".", 1)
-        if cc == "US" and len(a1) == 2 and a1.isalpha():
-            rows.append((a1, rowid, "postal"))  # GeoNames' US admin-1 codes are postal codes
-    if sources.us_states_py is not None:
-        for ap, postal in us_state_abbreviations(sources.us_states_py).items():
-            rowid = admin1_rowid.get(f"US.{postal}")
-            if rowid is not None and "." in ap:  # "Texas" is the name itself
-                rows.append((ap, rowid, "abbrev"))
-    return rows
 
 
 #: the Natural Earth point conventions (keys of :func:`_natural_earth_countries`' point dicts)

@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from geoarena.core.errors import DataError
+from geoarena.nlp.normalize import normalize_name
 
 #: endings whose English plural is the word itself ("Chinese", "British", "French", "Swiss")
 _NO_PLURAL_ENDINGS = ("ese", "sh", "tch", "nch", "ss", "x", "z")
@@ -90,3 +91,36 @@ def us_state_abbreviations(states_py: Path) -> dict[str, str]:
     if not out:
         raise DataError("no State(...) entries with ap_abbr", path)
     return out
+
+
+def news_alias_rows(
+    countryinfo_dir: Path | None,
+    us_states_py: Path | None,
+    countries: dict,
+    country_rowid: dict[str, int],
+    admin1_rowid: dict[str, int],
+    main_names: dict[str, int],
+) -> list[tuple[str, int, str]]:
+    """The gazetteer store's ``alias_names`` rows ``(form, place rowid, kind)``: demonyms
+    (normalised form, kind ``demonym``), US postal codes (``postal``) and AP-style
+    abbreviations (``abbrev``, as written). A demonym that is the own name of another place (countryinfo
+    gives "Djibouti" for Djibouti, whose capital has that name; "Somali" is an Ethiopian
+    region) is left out: a place's own name wins over a demonym reading."""
+    rows: list[tuple[str, int, str]] = []
+    if countryinfo_dir is not None:
+        pop = {c["iso"]: int(c.get("population") or 0) for c in countries.values()}
+        pop = {cc: p for cc, p in pop.items() if cc in country_rowid}
+        for form, cc in countryinfo_demonyms(countryinfo_dir, pop).items():
+            norm = normalize_name(form)
+            if main_names.get(norm, country_rowid[cc]) == country_rowid[cc]:
+                rows.append((norm, country_rowid[cc], "demonym"))
+    for code, rowid in admin1_rowid.items():
+        cc, a1 = code.split(".", 1)
+        if cc == "US" and len(a1) == 2 and a1.isalpha():
+            rows.append((a1, rowid, "postal"))  # GeoNames' US admin-1 codes are postal codes
+    if us_states_py is not None:
+        for ap, postal in us_state_abbreviations(us_states_py).items():
+            rowid = admin1_rowid.get(f"US.{postal}")
+            if rowid is not None and "." in ap:  # "Texas" is the name itself
+                rows.append((ap, rowid, "abbrev"))
+    return rows
