@@ -45,6 +45,13 @@ RECIPES = {
         "epochs": 30,
         "early_stop_patience": 8,
     },
+    # a long schedule that augmentation makes possible (68 chips: 9 steps per epoch)
+    "d4crop_dice_100ep": {
+        "augment": "d4+crop",
+        "loss": "ce+dice",
+        "epochs": 100,
+        "early_stop_patience": 25,
+    },
     "d4crop_dice_30ep": {
         "augment": "d4+crop",
         "loss": "ce+dice",

@@ -8,7 +8,8 @@ DDP/FSDP under ``torchrun``/``srun`` (see ``geoarena.core.distributed``), mixed 
 
 ``train.batch_size`` is the global batch of one optimiser step whatever the world size and
 accumulation (each rank reads ``batch_size / (world × accumulate)`` samples per micro-batch), so
-a config, its hash and its result do not depend on how many processes run it. Training metrics
+a config, its hash and its result do not depend on how many processes run it (BatchNorm layers
+become SyncBatchNorm under DDP on CUDA; on CPU they keep per-rank statistics). Training metrics
 are reduced across ranks; every rank validates on the whole validation split. Inside a
 ``geoarena.core.checkpoint.checkpointing`` block the loop stores a checkpoint every
 ``train.checkpoint_every`` epochs and resumes from the store's last one.
@@ -16,6 +17,7 @@ are reduced across ranks; every rank validates on the whole validation split. In
 
 from __future__ import annotations
 
+import logging
 import math
 import tempfile
 import time
@@ -34,6 +36,7 @@ from geoarena.core.seeding import resolve_device
 from geoarena.core.task import DataModule
 
 StepCallback = Callable[[int, dict[str, float]], None]
+log = logging.getLogger(__name__)
 
 
 def move_to(batch: Any, device: str | torch.device) -> Any:
@@ -160,6 +163,16 @@ class TorchFitLoop:
         if train.max_steps_per_epoch:
             steps = min(steps, train.max_steps_per_epoch)
         sched = build_scheduler(opt, train, steps)
+        if fabric.world_size > 1 and _has_batchnorm(self.model):
+            if str(fabric.device).startswith("cuda") and train.strategy != "fsdp":
+                # batch statistics over the global batch, as in one process (in place: the
+                # adapter's reference to the model stays valid)
+                torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+            else:
+                log.warning(
+                    "BatchNorm under DDP on CPU keeps per-rank batch statistics "
+                    "(SyncBatchNorm needs CUDA): results differ from one process"
+                )
         module = torch.compile(self.model) if train.compile else self.model
         fmodel, fopt = fabric.setup(module, opt)
         augment = self.augment or build_augment(train.augment)
@@ -301,6 +314,10 @@ class TorchFitLoop:
         if rest.get("best_model"):
             torch.save(rest["best_model"], best_file)
         set_rng_state(rest["rng"])
+
+
+def _has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
 
 
 def _reduce_sum(fabric: Any, values: dict[str, Any]) -> dict[str, float]:
