@@ -269,12 +269,36 @@ class SlicedDetector:
         self, preds: Any, images: list[np.ndarray], origins: list[tuple[int, int]], in_shape: Any
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         import torch
-        from ultralytics.utils import nms, ops
+        from ultralytics.utils import ops
+
+        # NMS on one small batch gains nothing from torch's intra-op pool; with ONNX Runtime
+        # runs in flight on the other cores it only adds threads that wait for a core
+        saved = torch.get_num_threads()
+        if self.session is not None and saved != 1:
+            torch.set_num_threads(1)
+        try:
+            dets = self._nms(preds)
+        finally:
+            if torch.get_num_threads() != saved:
+                torch.set_num_threads(saved)
+        if self.obb:
+            yield from self._obb_results(dets, images, origins, in_shape)
+            return
+        for det, im, (ox, oy) in zip(dets, images, origins):
+            det = det.clone()
+            det[:, :4] = ops.scale_boxes(in_shape, det[:, :4], im.shape[:2])
+            d = det.cpu().numpy().astype(np.float64)
+            yield d[:, :4] + np.array([ox, oy, ox, oy]), d[:, 4], d[:, 5].astype(np.int64)
+
+    def _nms(self, preds: Any) -> list:
+        """ultralytics' own per-slice NMS of one batch of raw network outputs."""
+        import torch
+        from ultralytics.utils import nms
 
         with torch.inference_mode():
             # no NMS time limit: ultralytics' default (2 s + 50 ms per image) silently drops the
             # rest of a batch on a busy machine
-            dets = nms.non_max_suppression(
+            return nms.non_max_suppression(
                 preds,
                 self.cfg.conf,
                 self.cfg.iou,
@@ -286,14 +310,6 @@ class SlicedDetector:
                 end2end=getattr(self.net, "end2end", False),
                 rotated=self.obb,
             )
-        if self.obb:
-            yield from self._obb_results(dets, images, origins, in_shape)
-            return
-        for det, im, (ox, oy) in zip(dets, images, origins):
-            det = det.clone()
-            det[:, :4] = ops.scale_boxes(in_shape, det[:, :4], im.shape[:2])
-            d = det.cpu().numpy().astype(np.float64)
-            yield d[:, :4] + np.array([ox, oy, ox, oy]), d[:, 4], d[:, 5].astype(np.int64)
 
     def _obb_results(
         self, dets: list, images: list[np.ndarray], origins: list[tuple[int, int]], in_shape: Any
