@@ -13,7 +13,7 @@ Every side reads every 256×256 chip (256 chips) of the same 4096×4096×6 uint1
 
 TorchGeo's best configuration at N CPUs is the fastest of its sides by median.
 
-    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/chip_throughput.py [--rounds 5]
+    .venv/bin/python benchmarks/chip_throughput.py [--rounds 5]
 
 RESULT lines: ``chip_throughput_1thread`` (ours vs TorchGeo, both 1 thread),
 ``chip_reading_vs_floor`` (ours vs the plain rasterio loop, both 1 thread, goal 1.0), and last

@@ -18,7 +18,7 @@ group's normalised score and its error for every backbone:
 They must agree to 1e-12 on every value and error. No floor is stated: there is no cheaper way
 to the same numbers than the draws themselves. Sides interleaved, 1 thread each (pinned).
 
-    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/geobench_aggregate.py [--repeat 20]
+    .venv/bin/python benchmarks/geobench_aggregate.py [--repeat 20]
 
 Last line: ``RESULT geobench_aggregate speedup=… ci95=[…] threads=… goal=10 PASS|FAIL``.
 """

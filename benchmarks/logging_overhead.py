@@ -9,7 +9,7 @@ Both are timed inside the same process, around the tracker calls only, interleav
 ``--rounds`` rounds with the same pinned thread count (benchmarks/_harness.py); each round trains
 afresh on a fresh store.
 
-    flock /tmp/geoarena-cpu.lock python benchmarks/logging_overhead.py     # ~3-5 min on 2 cores
+    python benchmarks/logging_overhead.py     # ~3-5 min on 2 cores
 
 RESULT lines: ``logging_overhead_vs_mlflow`` (the peer's tracker seconds / ours) and last
 ``logging_overhead tracker_share=<ours: tracker seconds / training seconds> goal=0.01``.

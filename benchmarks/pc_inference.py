@@ -1,6 +1,6 @@
 """Tiled LiDAR inference throughput and memory vs the naive whole-cloud pipeline.
 
-    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/pc_inference.py [--copies 14] [--rounds 3]
+    .venv/bin/python benchmarks/pc_inference.py [--copies 14] [--rounds 3]
 
 Fits the model on the real IGN LiDAR HD tile (laspy 2.7.0 sdist, fetched with samples.py),
 writes a cloud of ``copies`` replicated tiles (56 × 37,805 = 2.1 M points; each copy shifted by

@@ -20,7 +20,7 @@ is a valid COG. RESULT lines: ``scene_inference_memory`` (peak RSS of streaming 
 the small one, goal <= 1.1) and last ``scene_inference`` (batched in-memory seconds / ours on
 the small scene, goal >= 1.5).
 
-    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/scene_inference.py [--rounds 3]
+    .venv/bin/python benchmarks/scene_inference.py [--rounds 3]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Sliced detection on a large raster: our batched window-by-window slicer vs SAHI.
 
-    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/sliced_detection.py [--rounds 5]
+    .venv/bin/python benchmarks/sliced_detection.py [--rounds 5]
 
 Same model, same 4096² image, same slices (512 px, 0.2 overlap), same per-slice thresholds and
 the same merge (NMS, IOU >= 0.5, per class), every side at the same thread count (pinned per

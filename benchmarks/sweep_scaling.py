@@ -1,6 +1,6 @@
 """Sweep throughput on PostgreSQL: GeoArena workers vs raw Optuna on the same storage.
 
-    flock /tmp/geoarena-cpu.lock python benchmarks/sweep_scaling.py [--trials 160] [--rounds 3]
+    python benchmarks/sweep_scaling.py [--trials 160] [--rounds 3]
 
 Both sides run the same trivial objective (the toy experiment's closed-form learning curve:
 ``epochs`` epochs of ``sleep_ms / epochs`` each, ``trial.report`` + ``should_prune`` every epoch)

@@ -28,7 +28,7 @@ through a ``.pth`` file and adds ``terratorch==1.2.13`` and ``terratorch-iterate
 ``--no-deps`` plus their missing dependencies from the package index. ``--tt-python`` points at
 an existing interpreter instead.
 
-    flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/vs_terratorch.py [--make-env]
+    .venv/bin/python benchmarks/vs_terratorch.py [--make-env]
 
 Last line: ``RESULT vs_terratorch epoch_time_ratio=<ours / TerraTorch> … goal=0.8 PASS|FAIL``
 (PASS when the CI's upper end is <= 0.8 and the test mIoUs differ by <= ``--metric-tol``).
