@@ -194,4 +194,7 @@ def _evaluate(args: argparse.Namespace, parser) -> int:
 
 
 if __name__ == "__main__":
+    # spaCy's thinc imports torch whenever it is installed (~650 MB resident) although the
+    # pipelines this tool runs never use it; as a command (not when imported) keep it out
+    sys.modules.setdefault("torch", None)
     sys.exit(main())
