@@ -74,11 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--scales", type=in_range(float, 0.1, 4.0), nargs="+", help="EO: input rescalings averaged"
     )
     ap.add_argument("--device", help="cpu, cuda …")
-    ap.add_argument("--slice", type=int, help="detection: slice size (px)")
-    ap.add_argument("--overlap", type=float, help="detection: slice overlap ratio")
-    ap.add_argument("--conf", type=float, help="detection: confidence threshold")
-    ap.add_argument("--tile-m", type=float, help="point clouds: tile side (m)")
-    ap.add_argument("--halo-m", type=float, help="point clouds: tile context margin (m)")
+    ap.add_argument("--slice", type=in_range(int, 32, 8192), help="detection: slice size (px)")
+    ap.add_argument(
+        "--overlap", type=in_range(float, 0.0, 0.9), help="detection: slice overlap ratio"
+    )
+    ap.add_argument(
+        "--conf", type=in_range(float, 0.0, 1.0), help="detection: confidence threshold"
+    )
+    ap.add_argument(
+        "--tile-m", type=in_range(float, 1.0, 10000.0), help="point clouds: tile side (m)"
+    )
+    ap.add_argument(
+        "--halo-m", type=in_range(float, 0.0, 1000.0), help="point clouds: tile context margin (m)"
+    )
     ap.add_argument("--overwrite", action="store_true", help="replace existing output files")
     ap.add_argument(
         "--allow-no-crs", action="store_true", help="EO: accept a raster without CRS/transform"

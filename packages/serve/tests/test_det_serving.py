@@ -49,7 +49,7 @@ def det_model(tmp_path) -> Path:
     return save_model(exported, tmp_path / "model")
 
 
-def test_detections_from_pyfunc_and_predict_tool(det_model, tmp_path):
+def test_detections_from_pyfunc_and_predict_tool(det_model, tmp_path, capsys):
     import geopandas as gpd
 
     from geoarena.det.slicer import SliceConfig, SlicedDetector
@@ -90,4 +90,6 @@ def test_detections_from_pyfunc_and_predict_tool(det_model, tmp_path):
     minx, miny, maxx, maxy = gdf.total_bounds
     assert left - 1 <= minx and maxx <= right + 1 and bottom - 1 <= miny and maxy <= top + 1
     # an EO-only option is refused with a clear error
+    argv[-1] = str(tmp_path / "det2.gpkg")
     assert _predict_tool().main([*argv, "--tta"]) == 2
+    assert "(det model) takes no --tta" in capsys.readouterr().err
