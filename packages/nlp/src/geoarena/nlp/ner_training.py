@@ -241,6 +241,7 @@ class SpacyNerAdapter(ModelAdapter):
         from geoarena.nlp.recognition import load_spacy
 
         self.seed = cfg.seed
+        self.task_name = task.name
         spacy.util.fix_random_seed(cfg.seed)
         self.labels = tuple(data.info["class_names"])
         if self.base == "blank":
@@ -308,6 +309,14 @@ class SpacyNerAdapter(ModelAdapter):
         if best_bytes is not None:  # restore the best epoch's weights
             self.nlp.get_pipe("ner").from_bytes(best_bytes)
         return FitResult(best_epoch=best_epoch, best_val=best_val, epochs_run=epochs_run)
+
+    throughput_unit = "doc"
+
+    def export(self, out_dir: str):
+        """The fine-tuned pipeline for serving (``geoarena.nlp.ner_serving``)."""
+        from geoarena.nlp.ner_serving import export_spacy_ner
+
+        return export_spacy_ner(self, out_dir)
 
     def predict(self, batch: dict[str, Any]) -> list[list[list[Any]]]:
         keep = set(self.labels)
