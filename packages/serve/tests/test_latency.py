@@ -45,6 +45,8 @@ def test_latency_metrics_reach_the_results_table_and_the_report(toys):
     res = run(_cell("test/mlp"), tracker)
     assert res.status == "FINISHED"
     m = {k: v[-1][1] for k, v in tracker.runs[res.run_id].metrics.items()}
+    # the RunResult carries the same figures (a multi-objective sweep's second objective)
+    assert res.latency == {k: m[k] for k in res.latency} and len(res.latency) == 3
     n_test = 60  # 240 blobs, the last quarter is the test split
     assert m["latency/batch_size"] == pytest.approx(n_test / 4)  # batches of 16,16,16,12
     assert m["latency/ms_per_sample"] > 0

@@ -43,6 +43,8 @@ class RunResult:
     duration_s: float = 0.0
     n_params: int = 0
     skipped: bool = False
+    #: test-split inference cost (``latency/*``, ``throughput/*``): a second sweep objective
+    latency: dict[str, float] = field(default_factory=dict)
 
     def primary(self, task: Task, split: str = "test") -> float | None:
         return (self.test if split == "test" else self.val).get(f"{split}/{task.metric}")
@@ -182,8 +184,11 @@ def run(
             "time/test_samples_per_s": n_test / max(test_s, 1e-9),
             "fit/best_epoch": result.fit.best_epoch,
             "fit/epochs_run": result.fit.epochs_run,
-            **latency_metrics(predict_s, n_test, n_units, n_calls, adapter.throughput_unit),
         }
+        result.latency = latency_metrics(
+            predict_s, n_test, n_units, n_calls, adapter.throughput_unit
+        )
+        final.update(result.latency)
         tracker.log_metrics(run_id, final, step=max(result.fit.epochs_run, 0))
         tracker.set_tags(run_id, {"latency_device": str(getattr(adapter, "device", "cpu"))})
         if artifacts:
