@@ -84,7 +84,7 @@ def test_postgres_store_claims_are_advisory_locks_that_die_with_the_holder():
         assert not claims.is_free("abc")
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
-        deadline = time.monotonic() + 10  # the server notices the dropped session at once
+        deadline = time.monotonic() + 60  # the server ends the dead session (seconds under load)
         while not claims.is_free("abc") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert claims.is_free("abc")
