@@ -30,7 +30,7 @@ def _built(name, kind, bands=SIX, protocol="finetune", size=32, **kw):
 
 def test_registered_in_the_models_registry_with_kinds():
     for name in ("eo/resnet18", "eo/convnext-atto", "eo/vit-tiny", "eo/swin-tiny"):
-        assert set(MODELS.meta(name)["kinds"]) == {"cls", "multilabel", "seg"}
+        assert set(MODELS.meta(name)["kinds"]) == {"cls", "multilabel", "seg", "regression"}
 
 
 def test_pretrained_resnet_checkpoint_is_adapted_by_band_name(tmp_path):
