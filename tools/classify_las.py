@@ -14,12 +14,12 @@ import json
 import sys
 from pathlib import Path
 
-from geoarena.core.cli_checks import cli_entry
+from geoarena.cli.checks import cli_entry
 
 
 @cli_entry
 def main(argv: list[str]) -> int:
-    from geoarena.core.cli_checks import (
+    from geoarena.cli.checks import (
         ToolParser,
         atomic_output,
         bad_input,

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     atomic_output,
     bad_input,
@@ -28,7 +28,7 @@ from geoarena.core.cli_checks import (
     positive_int,
     unit_interval,
 )
-from geoarena.core.raster_checks import check_raster
+from geoarena.cli.raster_checks import check_raster
 
 
 @cli_entry

@@ -12,7 +12,7 @@ truncated file is re-extracted from the verified archive, or reported FAILED).
 import sys
 import time
 
-from geoarena.core.cli_checks import ToolParser, check_output_dir, cli_entry
+from geoarena.cli.checks import ToolParser, check_output_dir, cli_entry
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.core.registry import SAMPLES
 from geoarena.core.samples import sample_path, sample_source, samples_root

@@ -26,7 +26,7 @@ import json
 import sys
 from pathlib import Path
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     check_input_file,
     check_output_file,

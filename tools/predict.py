@@ -29,7 +29,7 @@ import os
 import sys
 from pathlib import Path
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     check_input_file,
     check_output_file,
@@ -40,8 +40,8 @@ from geoarena.core.cli_checks import (
     url_from,
     with_url_timeouts,
 )
+from geoarena.cli.raster_checks import check_raster
 from geoarena.core.errors import ConfigError
-from geoarena.core.raster_checks import check_raster
 
 #: CLI options → keyword arguments of the predictor's ``predict_file`` (only those given)
 OPTIONS = (

@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     bad_input,
     check_input_file,

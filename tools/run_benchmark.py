@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     check_output_dir,
     check_url,

@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     check_input_file,
     check_output_file,

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from geoarena.core.cli_checks import bad_input, check_input_file
+from geoarena.core.inputs import bad_input, check_input_file
 
 #: modules whose classes a YOLO checkpoint may name (ultralytics' allow-list checks each class)
 TRUSTED_MODULES = (

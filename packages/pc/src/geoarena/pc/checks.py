@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from geoarena.core.cli_checks import bad_input, check_input_file
+from geoarena.core.inputs import bad_input, check_input_file
 
 _LAS_SIGNATURE = b"LASF"
 

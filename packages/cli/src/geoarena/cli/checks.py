@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from geoarena.core.errors import ConfigError, DataError, GeoArenaError
+from geoarena.core.errors import ConfigError, GeoArenaError
+from geoarena.core.inputs import bad_input, check_input_file
 
 #: seconds a tracking/storage server gets to accept a TCP connection (``GEOARENA_CONNECT_TIMEOUT``)
 DEFAULT_CONNECT_TIMEOUT_S = 3.0
@@ -136,32 +137,6 @@ unit_interval = in_range(float, 0.0, 1.0)
 
 
 # paths --------------------------------------------------------------------------------------------
-def bad_input(what: str, problem: str, path: str | Path) -> DataError:
-    """``DataError`` reading ``<option> <path>: <problem>`` (the option tells which input)."""
-    err = DataError(problem, path)
-    err.args = (f"{what} {path}: {problem}",)
-    return err
-
-
-def check_input_file(path: str | Path, what: str = "input", min_bytes: int = 1) -> Path:
-    """``path`` exists, is a file, is readable and holds at least ``min_bytes``."""
-    p = Path(path)
-    if not p.exists():
-        raise bad_input(what, "no such file", p)
-    if p.is_dir():
-        raise bad_input(what, "is a folder, expected a file", p)
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(max(min_bytes, 1))
-    except OSError as exc:
-        raise bad_input(what, f"not readable ({exc.strerror})", p) from None
-    if len(head) < min_bytes:
-        raise bad_input(
-            what, f"{'empty file' if not head else f'truncated ({len(head)} bytes)'}", p
-        )
-    return p
-
-
 def _probe_folder(folder: Path, what: str, target: Path) -> None:
     """Create and delete a file in ``folder``: the only test that also catches read-only mounts."""
     try:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from geoarena.core.cli_checks import (
+from geoarena.cli.checks import (
     ToolParser,
     atomic_output,
     check_input_file,
