@@ -68,7 +68,7 @@ def test_json_keys_and_folder_contents(published):
     assert any("must hold exactly" in e for e in errors)
 
 
-def _runs(datasets, models=("eo/hpo-resnet18", "eo/hpo-prithvi-tiny"), seeds=range(5)):
+def _runs(datasets, models=("resnet18", "prithvi_tiny"), seeds=range(5)):
     rng = np.random.default_rng(0)
     for m in models:
         for ds in datasets:
@@ -123,7 +123,7 @@ def test_capability_table_puts_our_rows_beside_the_published_backbones():
     df = submission_from_runs(_runs(GEOBENCH2_CAPABILITY_GROUPS["Core"]))
     table = capability_table(df, n_bootstrap=10)
     ours = table[table["source"] == "geoarena"]
-    assert set(ours["backbone"]) == {"eo/hpo-resnet18", "eo/hpo-prithvi-tiny"}
+    assert set(ours["backbone"]) == {"resnet18", "prithvi_tiny"}
     assert ours["Core"].notna().all()
     pub = table[table["source"] == FULL_FT_SUBMISSION]
     # some published backbones lack a Core dataset: NaN, as on the leaderboard

@@ -94,9 +94,10 @@ def submission_from_runs(runs: Iterable[dict[str, Any]]) -> pd.DataFrame:
                 "dataset": dataset,
                 "Metric": names[dataset],
                 "test metric": metrics.get(f"test/{key}"),
-                "experiment_name": f"geoarena_{tags.get('suite', '')}_{tags.get('model', '')}",
+                "experiment_name": f"geoarena_{tags.get('suite', '')}_{tags.get('backbone', '')}",
                 "partition name": f"{round(lf * 100)}%",
-                "backbone": tags.get("model", ""),
+                # the encoder: one backbone's dense and R-CNN cells are one leaderboard backbone
+                "backbone": tags.get("backbone") or tags.get("model", ""),
                 "decoder": tags.get("decoder", ""),
                 "batch_size_selection": "Fixed",
                 "frozen_or_full_ft": tags.get("frozen_or_full_ft", ""),
@@ -238,7 +239,7 @@ def capability_table(
 def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, Any]:
     """Export a suite's MLflow runs as a submission folder, check it, and write the capability
     table beside the published submissions (``capability_table.md`` / ``.html``)."""
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker(experiment=f"suite-{suite}", tracking_uri=tracking_uri)
     df = submission_from_runs(tracker.find_runs({"suite": suite}))

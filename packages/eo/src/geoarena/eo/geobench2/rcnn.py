@@ -2,8 +2,8 @@
 the decoders GEO-Bench-2's leaderboard lists for its detection tasks (``faster-rcnn``,
 ``mask-rcnn``).
 
-The encoder is the registered EO backbone's own (``eo/resnet18`` → its ``TimmEncoder`` built for
-the data's bands, so band adaptation by name applies as for every other task); its multi-scale
+The encoder is the registered EO backbone's own (``eo/resnet18`` → its ``TimmEncoder``,
+``eo/prithvi-tiny`` → its Prithvi encoder, built for the data's bands, so band adaptation by name applies as for every other task); its multi-scale
 features go through a torchvision feature pyramid into torchvision's R-CNN heads. Images reach
 the model already z-scored, so the R-CNN transform only resizes (mean 0, std 1). Time series
 ``(T, C, H, W)`` are averaged over time before the encoder (R-CNN heads take one image).
@@ -87,12 +87,15 @@ class RCNNAdapter(ModelAdapter):
         self.device = "cpu"
 
     def build(self, task, protocol: EvalProtocol, cfg, data) -> None:
+        from geoarena.core.registry import MODELS
         from geoarena.eo.bands import resolve_bands
-        from geoarena.eo.models.zoo import timm_adapter
 
         if task.kind not in ("det", "instance_seg"):
             raise ConfigError(f"{self.name} does det and instance_seg tasks, not {task.kind!r}")
-        base = timm_adapter(self.base_model, **self.model_kwargs)
+        # the registered EO model's own encoder factory and config (timm, Prithvi, …)
+        base = MODELS.get(self.base_model)(**self.model_kwargs)
+        if not hasattr(base, "encoder_factory"):
+            raise ConfigError(f"{self.base_model} is not an EO encoder model; R-CNN needs one")
         bands = tuple(data.info.get("band_names") or task.bands)
         resolve_bands(bands)
         size = max(64, int(data.info.get("chip_size") or 64))

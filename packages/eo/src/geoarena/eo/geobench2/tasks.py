@@ -81,7 +81,11 @@ def register() -> None:
 
 
 #: R-CNN models for GEO-Bench-2's detection and instance tasks: name → registered EO backbone
-RCNN_MODELS = {"eo/rcnn-resnet18": "eo/resnet18", "eo/rcnn-convnext-atto": "eo/convnext-atto"}
+RCNN_MODELS = {
+    "eo/rcnn-resnet18": "eo/resnet18",
+    "eo/rcnn-convnext-atto": "eo/convnext-atto",
+    "eo/rcnn-prithvi-tiny": "eo/prithvi-tiny",
+}
 
 
 def register_models() -> None:
@@ -104,6 +108,7 @@ HPO_MODELS = {
     "eo/hpo-prithvi-tiny": "eo/prithvi-tiny",
     "eo/hpo-rcnn-resnet18": "eo/rcnn-resnet18",
     "eo/hpo-rcnn-convnext-atto": "eo/rcnn-convnext-atto",
+    "eo/hpo-rcnn-prithvi-tiny": "eo/rcnn-prithvi-tiny",
 }
 
 
