@@ -239,7 +239,10 @@ def capability_table(
 def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, Any]:
     """Export a suite's MLflow runs as a submission folder, check it, and write the capability
     table beside the published submissions (``capability_table.md`` / ``.html``)."""
-    from geoarena.store.mlflow_tracker import MLflowTracker
+    try:  # the tracker lives in geoarena.store (earlier: geoarena.core)
+        from geoarena.store.mlflow_tracker import MLflowTracker
+    except ImportError:
+        from geoarena.core.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker(experiment=f"suite-{suite}", tracking_uri=tracking_uri)
     df = submission_from_runs(tracker.find_runs({"suite": suite}))
