@@ -90,7 +90,7 @@ def long_text(args: argparse.Namespace) -> bool:
             text = (articles + "\n\n") * (n_chars // (len(articles) + 2) + 1)
             path = Path(tmp) / f"text_{mb:g}mb.txt"
             path.write_text(text[:n_chars], encoding="utf-8")
-            out = Path(tmp) / "out.json"
+            out = Path(tmp) / f"out_{mb:g}mb.json"
             cmd = [sys.executable, str(REPO / "tools" / "geoparse.py"), str(path), "-o", str(out)]
             err = Path(tmp) / "err.txt"
             t0 = time.perf_counter()
