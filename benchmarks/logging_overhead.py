@@ -96,7 +96,7 @@ def train(epochs: int, steps: int, log_step, log_epoch, size: int) -> float:
 
 
 def ours(tmp: Path, epochs: int, steps: int, size: int) -> tuple[float, float, int]:
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker(
         "overhead", tracking_uri=f"sqlite:///{tmp / f'ours{time.time_ns()}.db'}"

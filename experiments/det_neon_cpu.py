@@ -74,7 +74,7 @@ def main() -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[])
     args = p.parse_args()
     from geoarena.core.config import apply_overrides
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.runner import run
 
     cfg = apply_overrides(config(), args.overrides)

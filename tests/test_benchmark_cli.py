@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoarena.core.mlflow_tracker import open_mlflow_client
+from geoarena.store.mlflow_tracker import open_mlflow_client
 from geoarena.results.table import SUBMISSION_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]

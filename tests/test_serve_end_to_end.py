@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def test_registered_champion_predicts_the_in_process_prediction_exactly(tmp_path):
     from geoarena.core.config import RunConfig, TrainConfig
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.registry import MODELS
     from geoarena.core.runner import run
     from geoarena.eo.data.embedded_tasks import SOLARIS

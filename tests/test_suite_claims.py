@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from geoarena.core.claims import CellClaims
-from geoarena.core.mlflow_tracker import open_mlflow_client
+from geoarena.store.mlflow_tracker import open_mlflow_client
 
 REPO = Path(__file__).resolve().parents[1]
 TOY_CELLS = 7  # 2 protocols × 3 seeds + the broken task (see geoarena.core.testing)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from geoarena.core.claims import CellClaims
-from geoarena.core.claims_server import ServerClaims
+from geoarena.store.claims_server import ServerClaims
+from geoarena.store.mlflow_tracker import MLflowTracker
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +77,9 @@ def test_one_of_many_concurrent_claimants_wins(server):
     for t in threads:
         t.join(timeout=120)
     assert len(won) == 1
-    other = CellClaims(server)
+    # the tracker hands out its store's claims: a server's are ServerClaims
+    other = MLflowTracker(experiment="claims-check", tracking_uri=server).cell_claims()
+    assert isinstance(other, ServerClaims)
     assert not other.is_free("cell-a") and other.try_claim("cell-a") is None
     won[0].release()
     assert other.is_free("cell-a")

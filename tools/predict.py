@@ -134,7 +134,7 @@ def main(argv: list[str]) -> int:
     import mlflow
 
     from geoarena.core.errors import GeoArenaError
-    from geoarena.core.mlflow_tracker import default_tracking_uri
+    from geoarena.store.mlflow_tracker import default_tracking_uri
     from geoarena.serve.mlflow_model import load_predictor
 
     mlflow.set_tracking_uri(args.tracking_uri or default_tracking_uri())

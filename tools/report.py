@@ -97,7 +97,7 @@ def load_results(args: argparse.Namespace):
             )
         return df
     from geoarena.core.errors import ConfigError
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.results.table import results_table
 
     tracker = MLflowTracker(

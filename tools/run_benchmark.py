@@ -171,7 +171,7 @@ def _main(args: argparse.Namespace) -> int:
             )
         return 0
     from geoarena.core.distributed import rank_zero_tracker, world_from_env
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.suite import run_suite
 
     # inputs are checked before any cell runs: the tracking store is reached within the connect

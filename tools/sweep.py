@@ -224,7 +224,7 @@ def _options(args: argparse.Namespace) -> StorageOptions:
 def _tracker(args: argparse.Namespace, experiment_name: str):
     if args.no_tracking:
         return None
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     try:
         uri = sqlalchemy_url(args.tracking_uri) if args.tracking_uri else None

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
     from geoarena.core.distributed import rank_zero_tracker, world_from_env
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.runner import run
 
     register_task(args.scene_dir, args.chip_size)

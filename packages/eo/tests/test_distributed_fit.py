@@ -37,7 +37,7 @@ def _cell(tmp: Path, scene: Path, db: str, out: str, *extra: str, torchrun: int 
 
 
 def _runs(tmp: Path, db: str):
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker("ddp-test", tracking_uri=f"sqlite:///{tmp / db}")
     return tracker.client.search_runs([tracker.experiment_id])

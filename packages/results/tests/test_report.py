@@ -269,7 +269,7 @@ def test_cli_from_csv(tmp_path: Path, small: pd.DataFrame, capsys: pytest.Captur
 @pytest.mark.slow
 def test_cli_from_an_mlflow_store(tmp_path: Path, small: pd.DataFrame) -> None:
     """Cells logged to a real SQLite MLflow store the way the runner tags them; the CLI reads them back."""
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     tracker = MLflowTracker(

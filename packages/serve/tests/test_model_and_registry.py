@@ -107,7 +107,7 @@ def test_predict_tool_writes_the_in_memory_prediction_as_a_cog(tmp_path):
 
 
 def test_registry_picks_the_best_validation_cell_not_the_best_test_cell(tmp_path, monkeypatch):
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)

@@ -27,7 +27,7 @@ TOY = REPO / "experiments" / "toy_quadratic.py"
 def mlflow_db():
     """One MLflow PostgreSQL store for the module (creating MLflow's schema takes ~20 s);
     tests separate themselves by MLflow experiment name."""
-    from geoarena.core.mlflow_tracker import MLflowTracker
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     with throwaway_database("geoarena_test_mlflow") as url:
         MLflowTracker("init", tracking_uri=sqlalchemy_url(url))

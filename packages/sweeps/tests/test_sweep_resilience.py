@@ -21,7 +21,7 @@ import optuna
 import psutil
 import pytest
 
-from geoarena.core.mlflow_tracker import open_mlflow_client
+from geoarena.store.mlflow_tracker import open_mlflow_client
 from geoarena.sweeps.storage import sqlalchemy_url
 
 REPO = Path(__file__).resolve().parents[3]

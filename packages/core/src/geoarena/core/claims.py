@@ -5,9 +5,10 @@ holding it: an ``flock`` on ``<db>.claims/<hash>.lock`` beside a SQLite store, o
 session advisory lock on a PostgreSQL store. Neither needs a lease timeout: the kernel or the
 database server releases the lock the moment the holder dies (``kill -9`` included), so a dead
 holder's claim is free immediately, and a cell run left RUNNING by a dead process is
-recognisable as one whose claim nobody holds. On an MLflow tracking server (several machines)
-a claim is a uniquely named experiment with a heartbeat (``claims_server``); a dead holder's
-claim expires after its time-to-live.
+recognisable as one whose claim nobody holds. A tracker may bring claims of its own through a
+``cell_claims()`` method: the MLflow tracker (``geoarena.store``) does for a tracking server
+(several machines), where a claim is a uniquely named experiment with a heartbeat and a dead
+holder's claim expires after its time-to-live.
 """
 
 from __future__ import annotations
@@ -46,13 +47,6 @@ class CellClaims:
     def __init__(self, tracking_uri: str, local_dir: str | Path | None = None):
         self.tracking_uri = tracking_uri
         self._pg_url = None
-        self._server = None
-        if tracking_uri.startswith(("http://", "https://")):
-            from geoarena.core.claims_server import ServerClaims
-
-            self._server = ServerClaims(tracking_uri)
-            self.where = self._server.where
-            return
         if tracking_uri.startswith(("postgresql", "postgres:")):
             self._pg_url = tracking_uri
             self.where = "PostgreSQL advisory locks"
@@ -71,22 +65,16 @@ class CellClaims:
     # -- acquiring ------------------------------------------------------------------------------
     def try_claim(self, key: str) -> Claim | None:
         """The claim on ``key`` if nobody holds it, else ``None`` (never waits)."""
-        if self._server is not None:
-            return self._server.try_claim(key)
         return self._pg(key, wait=False) if self._pg_url else self._flock(key, wait=False)
 
     def wait_claim(self, key: str) -> Claim:
         """The claim on ``key``, waiting for its holder to finish (or die)."""
-        if self._server is not None:
-            return self._server.wait_claim(key)
         claim = self._pg(key, wait=True) if self._pg_url else self._flock(key, wait=True)
         assert claim is not None
         return claim
 
     def is_free(self, key: str) -> bool:
         """Nobody holds ``key`` now (used to recognise runs of dead processes)."""
-        if self._server is not None:
-            return self._server.is_free(key)
         claim = self.try_claim(key)
         if claim is None:
             return False
@@ -150,7 +138,8 @@ def claims_for(tracker: Any) -> CellClaims | None:
     uri = getattr(tracker, "tracking_uri", None)
     if not uri or world_from_env().size > 1:
         return None
-    return CellClaims(str(uri))
+    own = getattr(tracker, "cell_claims", None)
+    return own() if own is not None else CellClaims(str(uri))
 
 
 def _safe(key: str) -> str:

@@ -242,7 +242,7 @@ def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, An
     try:  # the tracker lives in geoarena.store (earlier: geoarena.core)
         from geoarena.store.mlflow_tracker import MLflowTracker
     except ImportError:
-        from geoarena.core.mlflow_tracker import MLflowTracker
+        from geoarena.store.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker(experiment=f"suite-{suite}", tracking_uri=tracking_uri)
     df = submission_from_runs(tracker.find_runs({"suite": suite}))

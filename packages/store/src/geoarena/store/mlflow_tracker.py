@@ -107,6 +107,17 @@ class MLflowTracker(Tracker):
         self._queue: dict[str, list[Any]] = {}
         self._last_flush: dict[str, float] = {}
 
+    def cell_claims(self) -> Any:
+        """Claims on suite cells for this store: experiments with a heartbeat on a tracking
+        server (several machines), else core's file or PostgreSQL locks."""
+        from geoarena.core.claims import CellClaims
+
+        if self.tracking_uri.startswith(("http://", "https://")):
+            from geoarena.store.claims_server import ServerClaims
+
+            return ServerClaims(self.tracking_uri)
+        return CellClaims(self.tracking_uri)
+
     def _ensure_experiment(self, name: str, artifact_root: str | Path | None) -> str:
         exp = self.client.get_experiment_by_name(name)
         if exp is not None:

@@ -9,7 +9,7 @@ import time
 WORKER = r"""
 import sys, time
 start = float(sys.argv[2])
-from geoarena.core.mlflow_tracker import MLflowTracker
+from geoarena.store.mlflow_tracker import MLflowTracker
 while time.time() < start:  # all workers touch the fresh store at the same moment
     time.sleep(0.005)
 t = MLflowTracker("concurrent", tracking_uri=f"sqlite:///{sys.argv[1]}")
@@ -33,7 +33,7 @@ def test_workers_opening_a_fresh_sqlite_store_at_once_all_succeed(tmp_path):
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
-    from geoarena.core.mlflow_tracker import open_mlflow_client
+    from geoarena.store.mlflow_tracker import open_mlflow_client
 
     client = open_mlflow_client(f"sqlite:///{db}")
     exp = client.get_experiment_by_name("concurrent")
