@@ -111,12 +111,11 @@ def train_weights(cache: Path, epochs: int, seed: int) -> Path:
             scheduler="cosine",
             warmup_epochs=1,
             early_stop_patience=0,
-            imgsz=256,
             amp=False,
         ),
         # the recipe of experiments/det_neon_cpu.py, for a fixed number of epochs (not a time
         # budget: the same model whatever the machine's load)
-        model_kwargs={"close_mosaic": 3, "max_det": 300},
+        model_kwargs={"imgsz": 256, "close_mosaic": 3, "max_det": 300},
     )
     res = resolve(cfg)
     seed_everything(seed)

@@ -44,10 +44,10 @@ def config() -> RunConfig:
             scheduler="cosine",
             warmup_epochs=1,
             early_stop_patience=0,
-            imgsz=256,
             amp=False,
         ),
         model_kwargs={
+            "imgsz": 256,
             "time_budget_min": 17.0,
             "close_mosaic": 3,
             "max_det": 300,
@@ -59,7 +59,9 @@ def config() -> RunConfig:
 
 def space(trial: Any, cfg: RunConfig) -> RunConfig:
     cfg.train.lr = trial.suggest_float("train.lr", 5e-4, 1e-2, log=True)
-    cfg.train.imgsz = trial.suggest_categorical("train.imgsz", [256, 320, 384, 512])
+    cfg.model_kwargs["imgsz"] = trial.suggest_categorical(
+        "model_kwargs.imgsz", [256, 320, 384, 512]
+    )
     cfg.model_kwargs["scale"] = trial.suggest_float("model_kwargs.scale", 0.2, 0.7)
     cfg.model_kwargs["mosaic"] = trial.suggest_categorical("model_kwargs.mosaic", [0.5, 1.0])
     return cfg
@@ -74,8 +76,8 @@ def main() -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[])
     args = p.parse_args()
     from geoarena.core.config import apply_overrides
-    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.runner import run
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     cfg = apply_overrides(config(), args.overrides)
     tracker = MLflowTracker(args.experiment, tracking_uri=args.tracking_uri)

@@ -93,7 +93,7 @@ def test_tiny_training_run_end_to_end(tmp_path, kind):
         model="det/yolov8n",
         device="cpu",
         cache_dir=str(tmp_path),
-        train=TrainConfig(epochs=1, batch_size=4, imgsz=64, early_stop_patience=0, warmup_epochs=0),
+        train=TrainConfig(epochs=1, batch_size=4, early_stop_patience=0, warmup_epochs=0),
     )
     adapter = YoloAdapter(mosaic=0.0)
     adapter.build(task, FINETUNE, cfg, data)

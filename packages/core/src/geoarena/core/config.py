@@ -33,7 +33,6 @@ class TrainConfig:
     num_workers: int = 0
     max_steps_per_epoch: int = 0  # 0: the whole epoch
     grad_clip: float = 0.0
-    imgsz: int = 0  # detection: training image size (0: the adapter's default)
     # -- scale-out, pipeline, augmentation, losses, checkpoints (TorchFitLoop; issue 14) --
     #: ``auto``: one device, or DDP under torchrun/srun; ``fsdp`` shards large models (CUDA).
     strategy: Literal["auto", "ddp", "fsdp"] = "auto"

@@ -15,7 +15,6 @@ YOLO_TRAIN_KEYS = (
     "amp",
     "num_workers",
     "max_steps_per_epoch",
-    "imgsz",
 )
 
 

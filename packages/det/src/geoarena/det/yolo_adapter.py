@@ -46,6 +46,7 @@ class YoloOptions:
         mosaic, scale, degrees, hsv_v, close_mosaic: ultralytics augmentation hyperparameters.
         conf, iou, max_det: prediction thresholds (conf low so AP sees the whole PR curve).
         time_budget_min: stop training after this many minutes (0: epochs only).
+        imgsz: training and prediction image size (0: the task's, from its data).
         extra: further ``model.train`` arguments passed through verbatim.
     """
 
@@ -64,6 +65,7 @@ class YoloOptions:
     iou: float = 0.6
     max_det: int = 300
     time_budget_min: float = 0.0
+    imgsz: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,7 +118,7 @@ class YoloAdapter(ModelAdapter):
         self.task, self.cfg = task, cfg
         self.obb = task.kind == "obb"
         self.class_names = tuple(task.class_names)
-        self.imgsz = int(cfg.train.imgsz or data.info.get("imgsz", 640))
+        self.imgsz = int(self.opts.imgsz or data.info.get("imgsz", 640))
         self.device = _device(cfg.device)
         cache = Path(cfg.cache_dir) if cfg.cache_dir else None
         ensure_offline(cache / "yolo_config" if cache else None)
