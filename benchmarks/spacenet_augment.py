@@ -52,6 +52,12 @@ RECIPES = {
         "epochs": 100,
         "early_stop_patience": 25,
     },
+    "d4_wce_40ep": {
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+    },
     "d4crop_dice_30ep": {
         "augment": "d4+crop",
         "loss": "ce+dice",
