@@ -238,6 +238,7 @@ class Bench:
         our speed-up). PASS when the CI's unfavourable end clears ``goal`` and ``extra_ok``
         (a side condition such as identical outputs, described in ``extra``)."""
         point, lo, hi = bootstrap_ratio_ci(num, den)
+        threads = threads.replace(" ", "_")  # one token on the RESULT line
         bound = lo if higher_is_better else hi
         ok = (bound >= goal if higher_is_better else bound <= goal) and extra_ok
         load = load_average()
