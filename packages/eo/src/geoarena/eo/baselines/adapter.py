@@ -114,6 +114,8 @@ class ClassicalAdapter(ModelAdapter):
         self.input_unit = str(info.get("input_unit", ""))
 
     def _features(self, image: np.ndarray) -> np.ndarray:
+        if image.ndim == 5:  # (B, T, C, H, W) time series: the per-pixel median composite
+            image = np.median(image, axis=1)
         if self.cfg.features == "pixels":
             f = pixel_features(image, self.band_names, self.mean, self.std)
             return f.transpose(0, 2, 3, 1).reshape(-1, f.shape[1])
@@ -136,8 +138,9 @@ class ClassicalAdapter(ModelAdapter):
             if self.cfg.features == "pixels":
                 y = batch["mask"].numpy().reshape(-1)
                 f = self._features(img)
-                g = np.repeat(grp, img.shape[2] * img.shape[3])
-                keep = np.flatnonzero(y != IGNORE_INDEX)
+                g = np.repeat(grp, img.shape[-2] * img.shape[-1])
+                # only labels of the task's classes train (ignore values differ between datasets)
+                keep = np.flatnonzero((y >= 0) & (y < self.num_classes) & (y != IGNORE_INDEX))
                 per_chip = per_chip or max(1, self.cfg.max_pixels // n_chips)
                 take = min(len(keep), per_chip * len(img))
                 keep = rng.choice(keep, size=take, replace=False) if take < len(keep) else keep
@@ -197,7 +200,7 @@ class ClassicalAdapter(ModelAdapter):
         full = np.zeros((len(proba), self.num_classes), np.float32)
         full[:, self.classes_] = proba
         if self.cfg.features == "pixels":
-            b, _, h, w = img.shape
+            b, h, w = img.shape[0], img.shape[-2], img.shape[-1]
             return full.reshape(b, h, w, -1).transpose(0, 3, 1, 2)
         return full
 
