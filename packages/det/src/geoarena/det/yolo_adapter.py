@@ -152,10 +152,11 @@ class YoloAdapter(ModelAdapter):
 
     # -- fit -----------------------------------------------------------------------------------
     def fit(self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback) -> FitResult:
+        from geoarena.det.batches import chips_of
         from geoarena.det.yolo_augment import with_rot90
         from geoarena.det.yolo_dataset import write_yolo_dataset
 
-        chips = {s: data.chips(s) for s in ("train", "val")}  # type: ignore[attr-defined]
+        chips = {s: chips_of(data, s) for s in ("train", "val")}
         self.workdir = Path(tempfile.mkdtemp(prefix="geoarena-yolo-"))
         yaml_path = write_yolo_dataset(
             self.workdir / "dataset", chips, self.class_names, "obb" if self.obb else "hbb"
@@ -263,7 +264,9 @@ class YoloAdapter(ModelAdapter):
     def predict(self, batch: dict[str, Any]) -> list[dict[str, np.ndarray]]:
         if self.model is None:
             raise RuntimeError("build() the adapter before predict()")
-        preds = self.predict_images(batch["image"])
+        from geoarena.det.batches import as_rgb_uint8
+
+        preds = self.predict_images(as_rgb_uint8(batch["image"]))
         if "boxes" in batch:
             self._eval_cache.append(
                 ({k: batch[k] for k in ("boxes", "labels", "iscrowd") if k in batch}, preds)
