@@ -58,6 +58,12 @@ RECIPES = {
         "epochs": 40,
         "early_stop_patience": 15,
     },
+    "d4crop_wce_60ep": {
+        "augment": "d4+crop",
+        "loss": "weighted_ce",
+        "epochs": 60,
+        "early_stop_patience": 20,
+    },
     "d4crop_dice_30ep": {
         "augment": "d4+crop",
         "loss": "ce+dice",
