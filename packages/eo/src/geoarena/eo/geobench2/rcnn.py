@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -124,6 +125,13 @@ class RCNNAdapter(ModelAdapter):
     @staticmethod
     def _images(batch: dict[str, Any]) -> list[torch.Tensor]:
         x = batch["image"]
+        if isinstance(x, list | tuple):  # detection chips: (H, W, 3) uint8, per-image z-score
+            out = []
+            for im in x:
+                t = torch.as_tensor(np.asarray(im), dtype=torch.float32).permute(2, 0, 1)
+                mean, std = t.mean(dim=(1, 2), keepdim=True), t.std(dim=(1, 2), keepdim=True)
+                out.append((t - mean) / std.clamp_min(1e-6))
+            return out
         if x.ndim == 5:
             x = x.mean(dim=1)
         return list(x)
@@ -131,7 +139,10 @@ class RCNNAdapter(ModelAdapter):
     def _targets(self, batch: dict[str, Any]) -> list[dict[str, torch.Tensor]]:
         out = []
         for i, boxes in enumerate(batch["boxes"]):
-            t = {"boxes": boxes.float().reshape(-1, 4), "labels": batch["labels"][i].long() + 1}
+            t = {
+                "boxes": torch.as_tensor(np.asarray(boxes), dtype=torch.float32).reshape(-1, 4),
+                "labels": torch.as_tensor(np.asarray(batch["labels"][i])).long() + 1,
+            }
             if "instance_masks" in batch:
                 t["masks"] = batch["instance_masks"][i].to(torch.uint8)
             # torchvision needs positive-area boxes; a one-pixel instance spans one pixel
