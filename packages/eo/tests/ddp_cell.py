@@ -42,7 +42,6 @@ def register_task(scene_dir: Path, chip_size: int) -> None:
             datamodule=datamodule,
             metric="miou",
             num_classes=2,
-            bands=BANDS,
             modality="eo",
             metrics=lambda: ConfusionMatrixMetric(2, target_key="mask", ignore_index=IGNORE_INDEX),
         ),
@@ -63,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
     from geoarena.core.distributed import rank_zero_tracker, world_from_env
-    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.runner import run
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     register_task(args.scene_dir, args.chip_size)
     cfg = RunConfig(

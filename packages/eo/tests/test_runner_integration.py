@@ -36,7 +36,6 @@ def fixture_task(scene_files):
             datamodule=datamodule,
             metric="miou",
             num_classes=2,
-            bands=BANDS,
             modality="eo",
             metrics=lambda: ConfusionMatrixMetric(2, target_key="mask", ignore_index=IGNORE_INDEX),
         ),

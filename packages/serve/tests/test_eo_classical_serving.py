@@ -44,7 +44,6 @@ def test_served_forest_answers_like_the_fitted_adapter(tmp_path):
         metric="miou",
         num_classes=2,
         class_names=("background", "bright"),
-        bands=("pan",),
     )
     adapter = MODELS.entry("eo/rf-pixels").obj(n_estimators=10, cv_folds=0)
     adapter.build(task, STANDARD_PROTOCOLS[0], RunConfig(task=task.name), data)

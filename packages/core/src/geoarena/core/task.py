@@ -93,7 +93,6 @@ class Task:
         metric: the primary metric key (reported as ``val/<metric>`` and ``test/<metric>``).
         direction: ``maximize`` or ``minimize`` for the primary metric.
         num_classes, class_names: label space.
-        bands: canonical band names of the input (EO), empty otherwise.
         capabilities: GEO-Bench capability tags (e.g. ``"rgb"``, ``"multispectral"``, ``"detection"``).
         modality: ``eo``, ``det``, ``pc`` or ``nlp``.
         dataset: the dataset column of the results table (defaults to the part after the ``/``).
@@ -108,7 +107,6 @@ class Task:
     direction: Literal["maximize", "minimize"] = "maximize"
     num_classes: int = 0
     class_names: tuple[str, ...] = ()
-    bands: tuple[str, ...] = ()
     capabilities: tuple[str, ...] = ()
     modality: str = ""
     description: str = ""

@@ -1,6 +1,6 @@
 """Tracker: where runs, params, metrics and artifacts go.
 
-``MLflowTracker`` (in ``mlflow_tracker``) is the only module that imports mlflow; ``NullTracker``
+``MLflowTracker`` (in the ``geoarena.store`` member) is the only tracker that imports mlflow; ``NullTracker``
 keeps everything in memory for tests.
 """
 

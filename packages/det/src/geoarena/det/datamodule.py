@@ -43,6 +43,7 @@ class ChipDataModule(DataModule):
             "class_names": class_names,
             "box_type": box_type,
             "in_chans": 3,
+            "band_names": ("red", "green", "blue"),  # chips are RGB uint8
             "input_unit": "uint8",
             **(info or {}),
         }

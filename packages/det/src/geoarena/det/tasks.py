@@ -65,6 +65,12 @@ def _visualize(box_type: str):
     return viz
 
 
+def _with_bands(data: Any, bands: tuple[str, ...]) -> Any:
+    """The chips' band names live in the data's info (what a model reads), not in the Task."""
+    data.info["band_names"] = bands
+    return data
+
+
 def _detection_task(
     name: str,
     datamodule: Any,
@@ -79,12 +85,11 @@ def _detection_task(
     return Task(
         name=name,
         kind="obb" if box_type == "obb" else "det",
-        datamodule=datamodule,
+        datamodule=lambda ctx: _with_bands(datamodule(ctx), bands),
         metrics=lambda: DetectionMetric(n, class_names, box_type, MAX_DETS),
         metric="ap50",
         num_classes=n,
         class_names=class_names,
-        bands=bands,
         capabilities=capabilities,
         modality="det",
         description=description,

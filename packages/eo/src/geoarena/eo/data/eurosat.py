@@ -124,7 +124,6 @@ def eurosat() -> Task:
         metric="overall_accuracy",
         num_classes=10,
         class_names=EUROSAT_CLASSES,
-        bands=S2_BANDS,
         capabilities=("classification", "multispectral", "land_cover"),
         modality="eo",
         needs_data_root=True,

@@ -97,7 +97,7 @@ class RCNNAdapter(ModelAdapter):
         base = MODELS.get(self.base_model)(**self.model_kwargs)
         if not hasattr(base, "encoder_factory"):
             raise ConfigError(f"{self.base_model} is not an EO encoder model; R-CNN needs one")
-        bands = tuple(data.info.get("band_names") or task.bands)
+        bands = tuple(data.info.get("band_names") or ())
         resolve_bands(bands)
         size = max(64, int(data.info.get("chip_size") or 64))
         encoder = base.encoder_factory(len(bands), None, bands, dict(base.config.arch))

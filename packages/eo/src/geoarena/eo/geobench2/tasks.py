@@ -65,7 +65,6 @@ def make_task(spec: GB2Spec) -> Task:
         direction="minimize" if spec.kind == "regression" else "maximize",
         num_classes=spec.num_classes,
         class_names=spec.class_names,
-        bands=spec.canonical,
         capabilities=spec.capabilities,
         modality="eo",
         dataset=spec.name,

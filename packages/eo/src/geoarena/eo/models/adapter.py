@@ -143,10 +143,10 @@ class EOTorchAdapter(ModelAdapter):
                 f"model {self.name} does not do {task.kind!r} tasks (only {', '.join(self.kinds)})"
             )
         c = self.config
-        bands = tuple(data.info.get("band_names") or task.bands)
+        bands = tuple(data.info.get("band_names") or ())
         if not bands:
             raise ConfigError(
-                f"task {task.name} names no bands (data.info['band_names'] or Task.bands)"
+                f"task {task.name}: its data names no bands (data.info['band_names'])"
             )
         resolve_bands(bands)  # unknown names raise ConfigError naming them
         self._check_units(data)

@@ -39,7 +39,7 @@ def export_eo_model(adapter: EOTorchAdapter, out_dir: str | Path) -> ExportedMod
     if adapter.task.kind not in ("seg", "cls", "multilabel"):
         return None  # pixel regression has no class map to serve yet
     out = Path(out_dir)
-    bands = tuple(info.get("band_names") or adapter.task.bands)
+    bands = tuple(info.get("band_names") or ())
     size = int(info.get("chip_size") or 64)
     mean = np.asarray(info.get("mean") or [0.0] * len(bands), np.float32)
     std = np.asarray(info.get("std") or [1.0] * len(bands), np.float32)

@@ -125,7 +125,6 @@ def tiny_task(
         metrics=metrics,
         metric=metric,
         num_classes=n_classes,
-        bands=bands,
         modality="eo",
     )
 
