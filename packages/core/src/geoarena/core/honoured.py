@@ -9,7 +9,6 @@ A model that declares nothing is taken to honour every standard protocol and eve
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from geoarena.core.errors import ConfigError
@@ -17,13 +16,6 @@ from geoarena.core.errors import ConfigError
 #: ``train_keys=ALL_TRAIN_KEYS``: the model reads every TrainConfig field (the shared
 #: ``TorchFitLoop`` does).
 ALL_TRAIN_KEYS = "all"
-
-
-def fit_loop_train_keys() -> frozenset[str]:
-    """Every ``TrainConfig`` field: what an adapter driving ``TorchFitLoop`` honours."""
-    from geoarena.core.config import TrainConfig
-
-    return frozenset(f.name for f in dataclasses.fields(TrainConfig))
 
 
 def declared(model: str) -> dict[str, Any]:
@@ -35,12 +27,13 @@ def declared(model: str) -> dict[str, Any]:
     return MODELS.meta(model)
 
 
-def honoured_train_keys(model: str) -> frozenset[str]:
-    """The ``train.*`` keys ``model`` reads (all of them when it declares none)."""
+def honoured_train_keys(model: str, all_keys: frozenset[str]) -> frozenset[str]:
+    """The ``train.*`` keys ``model`` reads among ``all_keys`` (the TrainConfig fields); all of
+    them when it declares none or ``ALL_TRAIN_KEYS``."""
     keys = declared(model).get("train_keys", ALL_TRAIN_KEYS)
     if keys == ALL_TRAIN_KEYS:
-        return fit_loop_train_keys()
-    unknown = set(keys) - fit_loop_train_keys()
+        return all_keys
+    unknown = set(keys) - all_keys
     if unknown:
         raise ConfigError(f"model {model!r} declares unknown train keys {sorted(unknown)}")
     return frozenset(keys)
@@ -48,7 +41,7 @@ def honoured_train_keys(model: str) -> frozenset[str]:
 
 def honoured_train(model: str, train: dict[str, Any]) -> dict[str, Any]:
     """``train`` (a TrainConfig as a dict) restricted to the keys ``model`` reads."""
-    keys = honoured_train_keys(model)
+    keys = honoured_train_keys(model, frozenset(train))
     return {k: v for k, v in train.items() if k in keys}
 
 
