@@ -1,5 +1,6 @@
 """Metrics of the GEO-Bench-2 task kinds GeoArena lacked: pixel regression and instance
-segmentation (COCO ``segm`` mAP). Detection uses ``geoarena.det``'s COCO box metric.
+segmentation (COCO ``segm`` mAP), and the COCO box mAP of the detection sets, both through
+pycocotools (``coco.coco_summary``).
 
 The leaderboard reports BioMassters as ``1 − RMSE · BIOMASSTERS_STD`` (its
 ``utils/constants.py``), so that, like every other dataset, higher is better.
@@ -80,8 +81,8 @@ class InstanceSegMetric(Metric):
 
     Predictions per image: ``{"masks": (N, H, W) bool/prob, "scores": (N,), "labels": (N,)}``;
     targets: ``batch["instance_masks"][i]`` ``(G, H, W)`` and ``batch["labels"][i]`` ``(G,)``.
-    Evaluated with ``geoarena.det``'s COCO re-implementation on mask IoU (checked against
-    pycocotools' ``COCOeval(iouType="segm")`` in the tests). Keys are prefixed ``segm_``.
+    Evaluated by pycocotools' ``COCOeval(iouType="segm")`` (checked against the detection
+    package's independent re-implementation in the tests). Keys are prefixed ``segm_``.
     """
 
     def __init__(self, num_classes: int, class_names: Sequence[str] = (), max_dets: int = 100):
@@ -99,20 +100,40 @@ class InstanceSegMetric(Metric):
         if len(pred) != len(masks):
             raise ValueError(f"{len(pred)} predictions for a batch of {len(masks)} images")
         for i, p in enumerate(pred):
-            self.gts.append({"boxes": _np(masks[i]), "labels": _np(labels[i])})
+            self.gts.append({"masks": _np(masks[i]), "labels": _np(labels[i])})
             self.dts.append(
-                {"boxes": _np(p["masks"]), "scores": _np(p["scores"]), "labels": _np(p["labels"])}
+                {"masks": _np(p["masks"]), "scores": _np(p["scores"]), "labels": _np(p["labels"])}
             )
 
     def compute(self) -> dict[str, float]:
-        from geoarena.det.coco_metric import coco_evaluate
+        from geoarena.eo.geobench2.coco import coco_summary
 
-        res = coco_evaluate(
-            self.gts,
-            self.dts,
-            self.num_classes,
-            box_type="mask",
-            max_dets=self.max_dets,
-            class_names=self.class_names,
-        )
-        return {f"segm_{k}": v for k, v in res.summary().items() if "/" not in k}
+        res = coco_summary(self.gts, self.dts, self.num_classes, "segm", self.max_dets)
+        return {f"segm_{k}": v for k, v in res.items()}
+
+
+class BoxDetectionMetric(Metric):
+    """COCO ``bbox`` metrics (``map``, ``ap50``, ``ap75``, ``mar``) of xyxy boxes per image:
+    predictions ``{"boxes", "scores", "labels"}``, targets ``batch["boxes"]``/``batch["labels"]``."""
+
+    def __init__(self, num_classes: int, class_names: Sequence[str] = (), max_dets: int = 100):
+        self.num_classes = num_classes
+        self.class_names = tuple(class_names)
+        self.max_dets = max_dets
+        self.reset()
+
+    def reset(self) -> None:
+        self.gts: list[dict[str, Any]] = []
+        self.dts: list[dict[str, Any]] = []
+
+    def update(self, pred: Sequence[dict[str, Any]], batch: dict[str, Any]) -> None:
+        if len(pred) != len(batch["boxes"]):
+            raise ValueError(f"{len(pred)} predictions for a batch of {len(batch['boxes'])} images")
+        for i, p in enumerate(pred):
+            self.gts.append({"boxes": _np(batch["boxes"][i]), "labels": _np(batch["labels"][i])})
+            self.dts.append({k: _np(p[k]) for k in ("boxes", "scores", "labels")})
+
+    def compute(self) -> dict[str, float]:
+        from geoarena.eo.geobench2.coco import coco_summary
+
+        return coco_summary(self.gts, self.dts, self.num_classes, "bbox", self.max_dets)

@@ -41,9 +41,9 @@ def _metrics(spec: GB2Spec):
             from geoarena.eo.geobench2.metrics import InstanceSegMetric
 
             return InstanceSegMetric(spec.num_classes, spec.class_names)
-        from geoarena.det.coco_metric import DetectionMetric
+        from geoarena.eo.geobench2.metrics import BoxDetectionMetric
 
-        return DetectionMetric(spec.num_classes, spec.class_names)
+        return BoxDetectionMetric(spec.num_classes, spec.class_names)
 
     return build
 
