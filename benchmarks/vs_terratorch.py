@@ -9,7 +9,8 @@ with their own GEO-Bench readers (TerraTorch: ``MChesapeakeLandcoverNonGeo`` thr
 
 The model: timm ResNet-18 (random init) + UPerNet with 64 decoder channels (GeoArena's
 ``eo/resnet18`` with ``decoder=upernet``; TerraTorch's ``EncoderDecoderFactory`` with
-``timm_resnet18`` + ``UperNetDecoder(channels=64)``) — both report their parameter counts. Same
+``timm_resnet18`` + ``SelectIndices([1, 2, 3, 4])`` neck + ``UperNetDecoder(channels=64)``, the
+same four feature levels) — 12,041,543 and 12,041,799 parameters, both reported per run. Same
 epochs, batch, AdamW (lr 1e-3, weight decay 0.01), no scheduler, cross-entropy, seed, CPU, fp32,
 and the same pinned thread count; no checkpoints and no experiment logging on either side
 (Lightning ``logger=False, enable_checkpointing=False``; GeoArena ``checkpoint_every=0`` and no
@@ -190,6 +191,9 @@ def child_terratorch(args) -> dict:
             "backbone_in_chans": len(bands),
             "decoder": "UperNetDecoder",
             "decoder_channels": 64,
+            # the 4 stride-4…32 levels GeoArena's UPerNet fuses (not the stride-2 stem): the
+            # same network to within 256 parameters
+            "necks": [{"name": "SelectIndices", "indices": [1, 2, 3, 4]}],
             "num_classes": N_CLASSES,
         },
         loss="ce",
@@ -261,6 +265,7 @@ defaults:
       backbone_in_chans: 4
       decoder: UperNetDecoder
       decoder_channels: 64
+      necks: [{{name: SelectIndices, indices: [1, 2, 3, 4]}}]
       num_classes: {classes}
     loss: ce
     ignore_index: -1
