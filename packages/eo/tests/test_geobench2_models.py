@@ -79,7 +79,7 @@ def test_hpo_searches_once_and_reuses_the_best_trial(tmp_path):
     import optuna
 
     from geoarena.core.registry import MODELS
-    from geoarena.eo.geobench2.hpo import study_name
+    from geoarena.sweeps.hpo_model import study_name
 
     storage = f"journal:{tmp_path / 'hpo.journal'}"
     task = TASKS.get("eo/gb2-caffe")

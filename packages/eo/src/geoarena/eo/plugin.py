@@ -19,6 +19,5 @@ def register() -> None:
     geobench.register()
     geobench2_tasks.register()
     geobench2_tasks.register_models()
-    geobench2_tasks.register_hpo_models()
     geobench2_suite.register()
     suite_entries.register()

@@ -99,32 +99,3 @@ def register_models() -> None:
             return RCNNAdapter(_name, _base, **model_kwargs)
 
         MODELS.add(name, factory, kinds=("det", "instance_seg"), family="rcnn", backbone=base)
-
-
-#: the GEO-Bench-2 protocol (HPO on val, then the cell's seed) around registered backbones
-HPO_MODELS = {
-    "eo/hpo-resnet18": "eo/resnet18",
-    "eo/hpo-prithvi-tiny": "eo/prithvi-tiny",
-    "eo/hpo-rcnn-resnet18": "eo/rcnn-resnet18",
-    "eo/hpo-rcnn-convnext-atto": "eo/rcnn-convnext-atto",
-    "eo/hpo-rcnn-prithvi-tiny": "eo/rcnn-prithvi-tiny",
-}
-
-
-def register_hpo_models() -> None:
-    """``eo/hpo-<backbone>``: 16 Optuna trials on val (2 with --quick), then the cell's seed."""
-    from geoarena.core.registry import MODELS
-
-    for name, base in HPO_MODELS.items():
-        kinds = (
-            ("det", "instance_seg")
-            if "rcnn" in base
-            else ("cls", "multilabel", "seg", "regression")
-        )
-
-        def factory(_name=name, _base=base, **model_kwargs):
-            from geoarena.eo.geobench2.hpo import HPOAdapter
-
-            return HPOAdapter(_name, _base, **model_kwargs)
-
-        MODELS.add(name, factory, kinds=kinds, family="hpo", backbone=base)

@@ -1,6 +1,9 @@
 """GEO-Bench-2's protocol as a model: hyper-parameter search on validation, then seeds.
 
-``HPOAdapter`` wraps a registered backbone (``eo/resnet18``, ``eo/rcnn-resnet18`` …). When a
+``HPOAdapter`` wraps a registered model (``eo/resnet18``, ``eo/rcnn-resnet18`` …). A suite asks
+for it by naming ``<pkg>/hpo-<model>`` (e.g. ``eo/hpo-resnet18``): this member's plugin
+registers every such name that some suite uses, with the wrapped model's kinds, protocols and
+train keys (``geoarena.sweeps.plugin``). When a
 suite cell builds it, it first makes sure the Optuna study of its (task, backbone, protocol,
 label fraction, schedule) holds ``n_trials`` finished trials — run through GeoArena's sweep
 engine (``geoarena.sweeps``: one journal-file study per combination, TPE over learning rate and
