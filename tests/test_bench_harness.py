@@ -66,3 +66,29 @@ def test_interleave_alternates_order_and_pins_threads():
     assert {(n, t, e) for n, t, e in seen} == {("a", 1, "1"), ("b", 2, "2")}
     assert torch.get_num_threads() == before  # restored after every call
     assert list(a.seconds()) == [0.5, 0.5, 0.5] and len(b.runs) == 3
+
+
+BENCHMARKS = (
+    "chip_throughput",
+    "geobench_aggregate",
+    "logging_overhead",
+    "pc_inference",
+    "scene_inference",
+    "sliced_detection",
+    "sweep_scaling",
+    "vs_terratorch",
+)
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_every_benchmark_runs_on_the_harness_and_answers_help(name):
+    import subprocess
+    import sys as _sys
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    assert "from _harness import" in path.read_text()
+    res = subprocess.run(
+        [_sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "--rounds" in res.stdout
