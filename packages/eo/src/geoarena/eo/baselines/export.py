@@ -9,17 +9,16 @@ so the EO predictor (raw chips → classes, GeoTIFF → class COG) serves it lik
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from geoarena.core.model import ExportedModel
 
 if TYPE_CHECKING:
     from geoarena.eo.baselines.adapter import ClassicalAdapter
 
-LOADER = "geoarena.eo.baselines.export:load_classical_predictor"
+LOADER = "geoarena.eo.baselines.serving:load_classical_predictor"
 STATE_KEYS = ("cfg", "estimator", "classes_", "num_classes", "band_names", "mean", "std")
 
 
@@ -54,28 +53,3 @@ def export_classical(adapter: ClassicalAdapter, out_dir: str | Path) -> Exported
         "requirements": ["scikit-learn", "lightgbm", "joblib", "rasterio", "torch"],
     }
     return ExportedModel(LOADER, {"estimator": str(path)}, card, raw)
-
-
-class ClassicalNet(torch.nn.Module):
-    """Normalised chips ``(B, C, H, W)`` → log class probabilities, ``(B, K, H, W)`` for pixel
-    features or ``(B, K)`` for chip statistics (the estimator runs in numpy)."""
-
-    def __init__(self, state: dict[str, Any]):
-        super().__init__()
-        from geoarena.eo.baselines.adapter import ClassicalAdapter
-
-        self.adapter = ClassicalAdapter.__new__(ClassicalAdapter)
-        for k, v in state.items():
-            setattr(self.adapter, k, v)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        proba = self.adapter.predict({"image": x.detach().cpu().numpy()})
-        return torch.from_numpy(np.log(np.maximum(proba, 1e-12)).astype(np.float32))
-
-
-def load_classical_predictor(files: dict[str, str], card: dict[str, Any]):
-    import joblib
-
-    from geoarena.eo.models.export import EOPredictor
-
-    return EOPredictor(files, card, net=ClassicalNet(joblib.load(files["estimator"])))
