@@ -81,7 +81,7 @@ def test_adaptation_refuses_a_checkpoint_with_another_band_count():
 
 def test_the_data_catalogue_refuses_unknown_and_duplicate_names_naming_the_file():
     from geoarena.core.errors import DataError
-    from geoarena.eo.bands import check_band_names
+    from geoarena.eo.band_catalogue import check_band_names
 
     assert check_band_names(["red", "nir", "TM4"]) == ("red", "nir", "TM4")
     with pytest.raises(DataError, match=r"'ultraviolet'") as err:
@@ -92,7 +92,7 @@ def test_the_data_catalogue_refuses_unknown_and_duplicate_names_naming_the_file(
 
 
 def test_band_roles_follow_the_alias_order():
-    from geoarena.eo.bands import band_index
+    from geoarena.eo.band_catalogue import band_index
 
     assert band_index(("B02", "B03", "B04", "B08", "B8A"), "nir") == 3  # B08 before B8A
     assert band_index(("TM1", "TM2", "TM3", "TM4"), "red") == 2
@@ -101,7 +101,8 @@ def test_band_roles_follow_the_alias_order():
 
 
 def test_every_catalogue_name_is_a_physical_band_and_its_recorded_wavelength_is_kept():
-    from geoarena.eo.bands import BAND_ALIASES, BAND_WAVELENGTHS, same_band
+    from geoarena.eo.band_catalogue import BAND_ALIASES, BAND_WAVELENGTHS
+    from geoarena.eo.bands import same_band
 
     for name in BAND_WAVELENGTHS:
         resolve_band(name)  # raises for a name the model side would not understand

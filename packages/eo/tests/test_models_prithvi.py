@@ -12,12 +12,8 @@ from geoarena.core.config import RunConfig
 from geoarena.core.errors import ConfigError
 from geoarena.core.protocol import STANDARD_PROTOCOLS
 from geoarena.eo.bands import HLS_BANDS
-from geoarena.eo.models.prithvi import (
-    PRITHVI_CONFIGS,
-    PrithviEncoder,
-    PrithviMAE,
-    load_prithvi_weights,
-)
+from geoarena.eo.models.prithvi import PRITHVI_CONFIGS, PrithviEncoder, PrithviMAE
+from geoarena.eo.models.prithvi_weights import load_prithvi_weights
 from geoarena.eo.models.testing import TinyEOData, tiny_task
 from geoarena.eo.models.zoo import prithvi_adapter
 

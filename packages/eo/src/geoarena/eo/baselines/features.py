@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from geoarena.eo.bands import band_index
+from geoarena.eo.band_catalogue import band_index
 
 #: index name → (band role a, band role b): index = (a - b) / (a + b)
 SPECTRAL_INDICES: dict[str, tuple[str, str]] = {

@@ -27,7 +27,7 @@ from typing import Any
 from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.registry import TASKS
 from geoarena.core.task import DataContext, Task
-from geoarena.eo.bands import BAND_WAVELENGTHS
+from geoarena.eo.band_catalogue import BAND_WAVELENGTHS
 from geoarena.eo.data.box_labels import read_csv_boxes, read_voc_boxes
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
 from geoarena.eo.data.plots import classification_figure, segmentation_figure

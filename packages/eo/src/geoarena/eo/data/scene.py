@@ -24,7 +24,7 @@ from rasterio.transform import Affine
 from rasterio.windows import Window
 
 from geoarena.core.errors import DataError
-from geoarena.eo.bands import check_band_names
+from geoarena.eo.band_catalogue import check_band_names
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipArrays
 from geoarena.eo.data.raster_io import read_raster, read_vector
 from geoarena.eo.data.splits import assign_blocks, block_ids
