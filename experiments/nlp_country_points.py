@@ -25,13 +25,8 @@ import dataclasses
 from geoarena.nlp import fetch
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
-from geoarena.nlp.gazetteer import (
-    Gazetteer,
-    GazetteerConfig,
-    _factbook_points,
-    _natural_earth_countries,
-    country_point,
-)
+from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig, country_point
+from geoarena.nlp.gazetteer_sources import _factbook_points, _natural_earth_countries
 from geoarena.nlp.resolution import ContextResolver
 
 CONVENTIONS = ("factbook", "label", "centroid", "mainland", "consensus")
