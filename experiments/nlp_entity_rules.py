@@ -32,7 +32,7 @@ Runtime: ~10 s on 2 CPU cores with the store built.
 
 from __future__ import annotations
 
-import geoarena.nlp.resolution as resolution
+import geoarena.nlp.candidates as candidates
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
 from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig
@@ -59,7 +59,7 @@ def _line(label: str, s: dict) -> str:
 
 def main() -> None:
     splits = split_documents(read_geovirus(default_geovirus_path()), seed=0)
-    default_seat = resolution.SEAT_KM
+    default_seat = candidates.SEAT_KM
     rows = []  # (label, admin2 population, backoff mode, seat km)
     for pop in (False, True):
         for mode in BACKOFF_MODES:
@@ -70,11 +70,11 @@ def main() -> None:
     results = {}
     for label, pop, mode, km in rows:
         gaz = Gazetteer.open(cfg=GazetteerConfig(admin2_population=pop))
-        resolution.SEAT_KM = default_seat if km is None else km
+        candidates.SEAT_KM = default_seat if km is None else km
         r = ContextResolver(gaz, backoff=mode)
         results[label] = {sp: evaluate(gaz, splits[sp], r) for sp in ("train", "val")}
         print(_line(label, results[label]), flush=True)
-    resolution.SEAT_KM = default_seat
+    candidates.SEAT_KM = default_seat
     best = max(results, key=lambda k: (results[k]["train"]["acc161"], -results[k]["train"]["auc"]))
     print(f"best on train: {best}")
 

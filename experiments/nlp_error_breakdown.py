@@ -35,11 +35,12 @@ from collections import Counter
 import numpy as np
 import shapely
 
+from geoarena.nlp.candidates import _variants
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
 from geoarena.nlp.evaluation import oracle_mentions
 from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig, Place
 from geoarena.nlp.geo_metrics import ACC_KM, haversine_km
-from geoarena.nlp.resolution import FEATURES, ContextResolver, _variants
+from geoarena.nlp.resolution import FEATURES, ContextResolver
 
 AREA_KINDS = ("country", "admin1", "admin2", "region", "continent")
 SHOW = ("log_pop", "main_name", "ctx_country", "ctx_admin1", "ctx_same_country_mentions", "spread")

@@ -1,0 +1,315 @@
+"""Candidates of toponym resolution and their features: the gazetteer entries a name may refer
+to (:func:`generate_candidates`, with demonyms, abbreviations and back-off entries) and the
+per-document feature matrix (:data:`FEATURES`) every resolver of
+:mod:`geoarena.nlp.resolution` scores."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from geoarena.core.errors import ConfigError
+from geoarena.nlp.focus import anchor_place, containers, containment, infer_focus
+from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
+from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
+from geoarena.nlp.normalize import normalize_name
+from geoarena.nlp.recognition import Mention
+
+KINDS = ("city", "admin1", "country", "continent")
+FEATURES = (
+    "log_pop",
+    "pop_share",
+    "pop_rank",
+    "main_name",
+    "is_capital",
+    "kind_city",
+    "kind_admin1",
+    "kind_country",
+    "kind_continent",
+    "ctx_country",
+    "ctx_admin1",
+    "ctx_same_country_mentions",
+    "spread",
+    "n_candidates",
+    "focus_country",
+    "focus_admin1",
+    "focus_km",
+    "contained",
+)
+
+#: how back-off entries (admin-2 areas, admin-1 families) reach the candidate list, see
+#: :func:`generate_candidates`
+BACKOFF_MODES = ("fallback", "suffix", "merge")
+#: with ``merge``, an admin-2 area this close to an ordinary candidate of its country is left
+#: out: that candidate is its namesake seat ("Los Angeles" County, "Melbourne" City), and the
+#: city, not the area, is what the name means (chosen on GeoVirus' training split)
+SEAT_KM = 50.0
+
+
+def _variants(name: str) -> list[str]:
+    """Fallback spellings for a surface form the gazetteer does not know as such."""
+    out = []
+    for suffix in (" City", " Province", " State", " County", " District", " Region", " Island"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 2:
+            out.append(name[: -len(suffix)])
+    if name.lower().startswith("city of "):
+        out.append(name[8:])
+    if name.endswith(("'s", "’s")):
+        out.append(name[:-2])
+    return out
+
+
+def _within_country(p: Place) -> bool:
+    """An area inside one country: an admin-1 area, or a region made of admin-1 areas (an
+    admin-1 family such as "Darfur"); it counts as ``kind_admin1`` in the features."""
+    return p.kind == "admin1" or (p.kind == "region" and bool(p.country_code))
+
+
+def _supranational(p: Place) -> bool:
+    """A continent, or a region made of countries ("West Africa", "Middle East"); it counts as
+    ``kind_continent`` in the features."""
+    return p.kind == "continent" or (p.kind == "region" and not p.country_code)
+
+
+@dataclass
+class CandidateSet:
+    """Candidates of one distinct surface name in a document, with their feature rows."""
+
+    norm: str
+    mentions: list[int]
+    candidates: list[NameMatch]
+    features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
+    #: found as a demonym / abbreviation (one entity by construction), not under a name
+    alias: str = ""
+
+
+def _is_seat_area(p: Place, ordinary: Sequence[NameMatch]) -> bool:
+    """An admin-2 area with an ordinary namesake of its country within :data:`SEAT_KM`."""
+    if p.kind != "admin2":
+        return False
+    return any(
+        m.place.country_code == p.country_code
+        and float(haversine_km(m.place.lat, m.place.lon, p.lat, p.lon)) <= SEAT_KM
+        for m in ordinary
+    )
+
+
+def alias_kind(gaz: Gazetteer, name: str) -> str:
+    """``abbrev`` when ``name`` is a US state abbreviation as written ("W.Va.", "Calif." — also
+    without its final dot, as NER spans end — or a postal code), ``demonym`` when it is a
+    demonym or adjectival form ("Russian", "Americans"), else ``""``."""
+    if gaz.lookup_abbreviation(name) or (
+        not name.endswith(".") and gaz.lookup_abbreviation(name + ".")
+    ):
+        return "abbrev"
+    return "demonym" if gaz.lookup_demonym(name) else ""
+
+
+def alias_candidates(gaz: Gazetteer, name: str) -> list[NameMatch]:
+    """The entity an abbreviation or demonym names (empty for other names)."""
+    kind = alias_kind(gaz, name)
+    if kind == "abbrev":
+        return list(gaz.lookup_abbreviation(name) or gaz.lookup_abbreviation(name + "."))
+    return list(gaz.lookup_demonym(name)) if kind == "demonym" else []
+
+
+def generate_candidates(
+    gaz: Gazetteer, name: str, max_candidates: int, backoff: str = "merge"
+) -> list[NameMatch]:
+    """Gazetteer entries under ``name`` (or a fallback variant), most populous first.
+
+    ``backoff`` says when back-off entries (admin-2 areas, admin-1 families) are looked up:
+    ``fallback`` only when neither the name nor a suffix variant has an ordinary entry (the
+    rule before); ``suffix`` also for the name as written before its suffix variants, so that
+    "Scott County" finds the county before "Scott" finds a town; ``merge`` (default) always,
+    beside the ordinary entries of the first form that has any, so that context can pick the
+    Philippine province "Pangasinan" or the Scottish council area "Fife" over a namesake town,
+    except an admin-2 area within :data:`SEAT_KM` of an ordinary candidate of its country
+    (its namesake seat). Chosen on GeoVirus' training split by
+    ``experiments/nlp_entity_rules.py``.
+    """
+    if backoff not in BACKOFF_MODES:
+        raise ConfigError(f"unknown backoff mode {backoff!r}; choose one of {BACKOFF_MODES}")
+    aliased = alias_candidates(gaz, name)
+    if aliased:  # an abbreviation or demonym names one entity: no other reading competes
+        return aliased[:max_candidates]
+    found: list[NameMatch] = []
+    if backoff == "merge":
+        for v in (name, *_variants(name)):
+            ordinary = list(gaz.lookup(v))
+            keys = {m.place.key for m in ordinary}
+            found = ordinary + [
+                m
+                for m in gaz.lookup_backoff(v)
+                if m.place.key not in keys and not _is_seat_area(m.place, ordinary)
+            ]
+            if found:
+                break
+    else:
+        found = list(gaz.lookup(name))
+        if not found and backoff == "suffix":
+            found = list(gaz.lookup_backoff(name))
+        if not found:
+            for v in _variants(name):
+                found = list(gaz.lookup(v))
+                if found:
+                    break
+        if not found:  # back-off entries only for names nothing else is known under
+            for v in (name, *_variants(name)):
+                found = list(gaz.lookup_backoff(v))
+                if found:
+                    break
+    # areas before equally populous cities; main names before alternate names
+    found.sort(
+        key=lambda m: (-(m.place.population + (1 if m.place.kind != "city" else 0)), not m.main)
+    )
+    return found[:max_candidates]
+
+
+class _DocumentFeatures:
+    """Builds the candidate feature matrix of one document (shared by every resolver)."""
+
+    def __init__(self, gaz: Gazetteer, max_candidates: int = 40, backoff: str = "merge"):
+        self.gaz = gaz
+        self.max_candidates = max_candidates
+        self.backoff = backoff
+
+    def sets(self, mentions: Sequence[Mention], text: str | None = None) -> list[CandidateSet]:
+        by_norm: dict[str, CandidateSet] = {}
+        for i, m in enumerate(mentions):
+            key = normalize_name(m.text)
+            if key not in by_norm:
+                by_norm[key] = CandidateSet(
+                    key,
+                    [],
+                    generate_candidates(self.gaz, m.text, self.max_candidates, self.backoff),
+                    alias=alias_kind(self.gaz, m.text),
+                )
+            by_norm[key].mentions.append(i)
+        sets = list(by_norm.values())
+        self._context(sets)
+        self._containment(sets, mentions, text)
+        return sets
+
+    def _containment(self, sets: list[CandidateSet], mentions, text: str | None) -> None:
+        """The ``contained`` column: a candidate inside the area named right after one of its
+        mentions ("Charleston, W.Va."); a name counts once contained where any mention is."""
+        col = FEATURES.index("contained")
+        set_of = {i: cs for cs in sets for i in cs.mentions}
+        order = sorted(range(len(mentions)), key=lambda i: mentions[i].start)
+        areas = [
+            [
+                m.place
+                for m in set_of[i].candidates
+                if m.main and m.place.kind in ("admin1", "country")
+            ]
+            for i in order
+        ]
+        spans = [(mentions[i].start, mentions[i].end) for i in order]
+        for i, (a1, cc) in zip(order, containers(text, spans, areas)):
+            cs = set_of[i]
+            if not (a1 or cc) or not cs.candidates:
+                continue
+            vals = np.array([containment(m.place, a1, cc) for m in cs.candidates])
+            cs.features[:, col] = np.maximum(cs.features[:, col], vals)
+
+    def _context(self, sets: list[CandidateSet]) -> None:
+        # Which countries / admin-1 areas the other names of the document can denote.
+        country_of: list[set[str]] = []
+        admin1_of: list[set[str]] = []
+        top_country: list[str] = []
+        for cs in sets:
+            countries = {
+                m.place.country_code
+                for m in cs.candidates
+                if (m.place.kind == "country" or _within_country(m.place)) and m.main
+            }
+            admins = {
+                m.place.admin1_key for m in cs.candidates if m.place.kind == "admin1" and m.main
+            }
+            country_of.append(countries)
+            admin1_of.append(admins)
+            top_country.append(cs.candidates[0].place.country_code if cs.candidates else "")
+        # document-wide counts, each name counted once; a name's own contribution is removed
+        # below so that a place never supports itself
+        from collections import Counter
+
+        n_country = Counter(cc for cs_ in country_of for cc in cs_)
+        n_admin1 = Counter(a for as_ in admin1_of for a in as_)
+        n_top = Counter(top_country)
+        anchors = [anchor_place(cs.candidates, bool(cs.alias)) for cs in sets]
+        focus = infer_focus([a for a in anchors if a is not None])
+        for k, cs in enumerate(sets):
+            n = len(cs.candidates)
+            feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
+            if n == 0:
+                cs.features = feats
+                continue
+            pops = np.array([m.place.population for m in cs.candidates], dtype=np.float64)
+            maxpop = max(pops.max(), 1.0)
+            order = np.argsort(-pops, kind="stable")
+            rank = np.empty(n)
+            rank[order] = np.arange(n)
+            for r, m in enumerate(cs.candidates):
+                p = m.place
+                cc = p.country_code
+                a1 = p.admin1_key
+                feats[r] = (
+                    math.log10(p.population + 1),
+                    p.population / maxpop,
+                    rank[r],
+                    float(m.main),
+                    float(p.is_capital),
+                    float(p.kind == "city"),
+                    float(_within_country(p)),
+                    float(p.kind == "country"),
+                    float(_supranational(p)),
+                    min(3.0, n_country[cc] - (cc in country_of[k])) if cc else 0.0,
+                    min(3.0, n_admin1[a1] - (a1 in admin1_of[k])) if a1 else 0.0,
+                    min(5.0, n_top[cc] - (top_country[k] == cc)) if cc else 0.0,
+                    0.0,  # spread: filled per pass
+                    float(n),
+                    *focus.features(p, anchors[k]),
+                    0.0,  # contained: filled by _containment
+                )
+            cs.features = feats
+
+
+def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
+    """Median distance (scaled log km) of each candidate to the other names' current choices."""
+    pts = np.array(
+        [
+            (cs.candidates[c].place.lat, cs.candidates[c].place.lon) if c >= 0 else (np.nan, np.nan)
+            for cs, c in zip(sets, chosen)
+        ],
+        dtype=np.float64,
+    )
+    col = FEATURES.index("spread")
+    # areas (countries, continents, macro-regions) say little about where a city is: use
+    # cities and areas inside one country only
+    usable = np.array(
+        [
+            c >= 0
+            and (
+                sets[j].candidates[c].place.kind == "city"
+                or _within_country(sets[j].candidates[c].place)
+            )
+            for j, c in enumerate(chosen)
+        ],
+        dtype=bool,
+    )
+    for k, cs in enumerate(sets):
+        if not cs.candidates:
+            continue
+        mask = usable.copy()
+        mask[k] = False
+        if not mask.any():
+            cs.features[:, col] = 0.0
+            continue
+        lat = np.array([m.place.lat for m in cs.candidates])[:, None]
+        lon = np.array([m.place.lon for m in cs.candidates])[:, None]
+        d = haversine_km(lat, lon, pts[mask, 0][None, :], pts[mask, 1][None, :])
+        cs.features[:, col] = np.log1p(np.median(d, axis=1)) / math.log(MAX_ERROR_KM)
