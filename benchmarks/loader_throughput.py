@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
 
-    from geoarena.core.dataloading import settings_for
+    from geoarena.train.dataloading import settings_for
 
     bench = Bench("loader_throughput", ["torch", "h5py", "numpy"])
     with tempfile.TemporaryDirectory() as tmp:

@@ -74,7 +74,7 @@ def train(epochs: int, steps: int, log_step, log_epoch, size: int) -> float:
     import torchvision
 
     from geoarena.core.config import TrainConfig
-    from geoarena.core.fit_loop import TorchFitLoop
+    from geoarena.train.fit_loop import TorchFitLoop
 
     torch.manual_seed(0)  # threads: pinned by the harness around each side
     model = torchvision.models.resnet18(num_classes=4)

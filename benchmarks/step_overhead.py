@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     import torchvision
 
     from geoarena.core.config import TrainConfig
-    from geoarena.core.fit_loop import TorchFitLoop, build_optimizer, build_scheduler
+    from geoarena.train.fit_loop import TorchFitLoop, build_optimizer, build_scheduler
 
     threads = args.threads or 1
     bench = Bench("step_overhead", ["torch", "torchvision", "lightning"])

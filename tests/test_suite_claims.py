@@ -20,7 +20,7 @@ from geoarena.core.claims import CellClaims
 from geoarena.store.mlflow_tracker import open_mlflow_client
 
 REPO = Path(__file__).resolve().parents[1]
-TOY_CELLS = 7  # 2 protocols × 3 seeds + the broken task (see geoarena.core.testing)
+TOY_CELLS = 7  # 2 protocols × 3 seeds + the broken task (see geoarena.train.testing)
 
 
 def _cmd(*extra: str) -> list[str]:

@@ -170,9 +170,9 @@ def _main(args: argparse.Namespace) -> int:
                 f"{c.task}  {c.model}  {c.protocol}  lf={c.label_fraction}  seed={c.seed}  hash={c.hash()}"
             )
         return 0
-    from geoarena.core.distributed import rank_zero_tracker, world_from_env
-    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.suite import run_suite
+    from geoarena.store.mlflow_tracker import MLflowTracker
+    from geoarena.train.distributed import rank_zero_tracker, world_from_env
 
     # inputs are checked before any cell runs: the tracking store is reached within the connect
     # timeout, the output folder is writable

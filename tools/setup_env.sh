@@ -38,7 +38,7 @@ $PIP install -q --disable-pip-version-check "pip>=24,<26"
 # download ~3 GB of CUDA wheels instead).
 $PIP install -q --disable-pip-version-check torch==2.14.1 torchvision==0.29.1
 $PIP install -q --disable-pip-version-check -c requirements/constraints.txt \
-  -e packages/core -e "packages/cli[raster,postgres]" -e packages/store -e packages/results -e "packages/sweeps[postgres]" \
+  -e packages/core -e packages/train -e "packages/cli[raster,postgres]" -e packages/store -e packages/results -e "packages/sweeps[postgres]" \
   -e packages/eo -e packages/det -e packages/pc -e packages/nlp -e "packages/serve[browser]" \
   -r requirements/dev.txt
 $PIP check

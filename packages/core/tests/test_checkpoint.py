@@ -13,10 +13,10 @@ import torch.nn.functional as F
 
 from geoarena.core.checkpoint import checkpointing, resumable_run, rng_state, set_rng_state
 from geoarena.core.config import RunConfig, TrainConfig
-from geoarena.core.dataloading import PipelineLoaders, per_process, settings_for
-from geoarena.core.fit_loop import TorchFitLoop
 from geoarena.core.task import DataModule
 from geoarena.core.tracking import NullTracker
+from geoarena.train.dataloading import PipelineLoaders, per_process, settings_for
+from geoarena.train.fit_loop import TorchFitLoop
 
 
 class Blobs:

@@ -6,7 +6,7 @@ import pytest
 
 from geoarena.core.contracts import ModelAdapterContract, TaskContract
 from geoarena.core.registry import MODELS
-from geoarena.core.testing import ToyMLPAdapter, register_toys
+from geoarena.train.testing import ToyMLPAdapter, register_toys
 
 
 @pytest.fixture(autouse=True)

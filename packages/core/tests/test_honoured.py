@@ -11,8 +11,8 @@ from geoarena.core.honoured import check_frozen, honoured_train_keys
 from geoarena.core.protocol import STANDARD_PROTOCOLS
 from geoarena.core.registry import MODELS
 from geoarena.core.runner import run
-from geoarena.core.testing import ToyMLPAdapter, register_toys
 from geoarena.core.tracking import NullTracker
+from geoarena.train.testing import ToyMLPAdapter, register_toys
 
 PROTO = {p.name: p for p in STANDARD_PROTOCOLS}
 

@@ -2,7 +2,7 @@ import pytest
 
 from geoarena.core.errors import NotInstalledError, UnknownNameError
 from geoarena.core.registry import PROTOCOLS, TASKS, Registry, package_status
-from geoarena.core.testing import register_toys
+from geoarena.train.testing import register_toys
 
 
 def test_standard_protocols_registered_by_core_plugin():

@@ -5,8 +5,8 @@ from geoarena.core.config import RunConfig, TrainConfig
 from geoarena.core.errors import ConfigError, Pruned
 from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.runner import run
-from geoarena.core.testing import register_toys
 from geoarena.core.tracking import NullTracker
+from geoarena.train.testing import register_toys
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,7 @@ def test_linear_probe_freezes_first_layer():
 
 
 def test_label_fraction_changes_training_set_only():
-    from geoarena.core.testing import ToyBlobs
+    from geoarena.train.testing import ToyBlobs
 
     d = ToyBlobs()
     d.setup(0.25, seed=0)

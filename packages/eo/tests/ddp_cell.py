@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
-    from geoarena.core.distributed import rank_zero_tracker, world_from_env
     from geoarena.core.runner import run
     from geoarena.store.mlflow_tracker import MLflowTracker
+    from geoarena.train.distributed import rank_zero_tracker, world_from_env
 
     register_task(args.scene_dir, args.chip_size)
     cfg = RunConfig(

@@ -3,7 +3,7 @@ frozen parameters really frozen (no gradient, unchanged after an optimiser step,
 statistics too), band adaptation for 3/6/13 bands and multi-temporal input shapes.
 
 The checks themselves live in ``geoarena.eo.models.testing.check_adapter_contract`` so that
-other suites (and a future ``geoarena.core.testing``) can run them on any adapter.
+other suites (and a future ``geoarena.train.testing``) can run them on any adapter.
 """
 
 from __future__ import annotations

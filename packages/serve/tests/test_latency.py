@@ -8,8 +8,8 @@ import pytest
 from geoarena.core.config import RunConfig, TrainConfig
 from geoarena.core.registry import MODELS
 from geoarena.core.runner import run
-from geoarena.core.testing import ToyMLPAdapter, register_toys
 from geoarena.core.tracking import NullTracker
+from geoarena.train.testing import ToyMLPAdapter, register_toys
 
 
 class _BadExport(ToyMLPAdapter):

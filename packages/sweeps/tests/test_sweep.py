@@ -13,12 +13,12 @@ import pytest
 
 from geoarena.core.config import RunConfig, SweepConfig, TrainConfig
 from geoarena.core.errors import ConfigError
-from geoarena.core.testing import register_toys
 from geoarena.core.tracking import NullTracker
 from geoarena.sweeps.experiment import Experiment, load_experiment
 from geoarena.sweeps.final import run_final
 from geoarena.sweeps.study import SweepError, open_sweep, study_counts
 from geoarena.sweeps.worker import run_worker
+from geoarena.train.testing import register_toys
 
 REPO = Path(__file__).resolve().parents[3]
 TOY = REPO / "experiments" / "toy_quadratic.py"

@@ -28,7 +28,6 @@ _EXPORTS = {
     "SweepConfig": "geoarena.core.config",
     "run": "geoarena.core.runner",
     "RunResult": "geoarena.core.runner",
-    "TorchFitLoop": "geoarena.core.fit_loop",
     "Suite": "geoarena.core.suite",
     "SuiteEntry": "geoarena.core.suite",
     "GeoArenaError": "geoarena.core.errors",

@@ -133,7 +133,7 @@ class CellClaims:
 def claims_for(tracker: Any) -> CellClaims | None:
     """Claims for ``tracker``'s store; ``None`` for in-memory trackers and for multi-process
     (torchrun/srun) runs, whose ranks must all run the same cells together."""
-    from geoarena.core.distributed import world_from_env
+    from geoarena.core.world import world_from_env
 
     uri = getattr(tracker, "tracking_uri", None)
     if not uri or world_from_env().size > 1:

@@ -47,8 +47,11 @@ class TaskContract:
 
     def test_setup_is_deterministic_and_batches_are_dicts(self, task_name, data_context) -> None:
         task = TASKS.get(task_name)
+        from geoarena.core.seeding import seed_everything
+
         batches = []
         for _ in range(2):
+            seed_everything(3)  # as the runner does before setup: loaders may draw from torch
             data = task.datamodule(data_context)
             data.setup(label_fraction=1.0, seed=3)
             batch = next(iter(data.loader("train", 2, shuffle=True)))

@@ -175,7 +175,7 @@ class CloudDataModule(DataModule):
         import torch
         from scipy.spatial import cKDTree
 
-        from geoarena.core.dataloading import current_shard
+        from geoarena.train.dataloading import current_shard
 
         idx = np.flatnonzero(self.train_mask)
         tree = cKDTree(self.xyz_m[idx, :2])

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from geoarena.core.dataloading import PipelineLoaders
 from geoarena.core.task import DataModule, Split
 from geoarena.eo.data.splits import SPLITS, stratified_subset
+from geoarena.train.dataloading import PipelineLoaders
 
 IGNORE_INDEX = 255
 

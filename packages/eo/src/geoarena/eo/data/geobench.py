@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import zoom
 
-from geoarena.core.dataloading import PipelineLoaders
 from geoarena.core.errors import DataError
 from geoarena.core.metrics import ConfusionMatrixMetric, MultilabelF1
 from geoarena.core.registry import TASKS
@@ -35,6 +34,7 @@ from geoarena.eo.data.geobench_specs import (
     canonical_band_name,
     find_dataset_dir,
 )
+from geoarena.train.dataloading import PipelineLoaders
 
 
 class GeoBenchDataModule(PipelineLoaders, DataModule):

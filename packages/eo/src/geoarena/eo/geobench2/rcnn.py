@@ -153,7 +153,7 @@ class RCNNAdapter(ModelAdapter):
 
     def fit(self, data, train, on_epoch: EpochCallback) -> FitResult:
         from geoarena.core.evaluation import evaluate_split
-        from geoarena.core.fit_loop import TorchFitLoop
+        from geoarena.train.fit_loop import TorchFitLoop
 
         model = self._require()
         metric = self.task.metrics()
@@ -183,7 +183,7 @@ class RCNNAdapter(ModelAdapter):
 
     @torch.no_grad()
     def predict(self, batch: dict[str, Any]) -> list[dict[str, torch.Tensor]]:
-        from geoarena.core.fit_loop import move_to
+        from geoarena.train.fit_loop import move_to
 
         model = self._require()
         model.eval()

@@ -98,4 +98,13 @@ def register_models() -> None:
 
             return RCNNAdapter(_name, _base, **model_kwargs)
 
-        MODELS.add(name, factory, kinds=("det", "instance_seg"), family="rcnn", backbone=base)
+        MODELS.add(
+            name,
+            factory,
+            kinds=("det", "instance_seg"),
+            family="rcnn",
+            backbone=base,
+            # the encoder is frozen or partly frozen by the protocol; the R-CNN heads always train
+            protocols=("finetune", "frozen", "partial2"),
+            train_keys="all",  # trained with TorchFitLoop
+        )

@@ -238,10 +238,10 @@ class EOTorchAdapter(ModelAdapter):
 
     def training_loss(self, data: DataModule, train: TrainConfig) -> Callable[..., torch.Tensor]:
         """``train.loss``: ``auto`` is :meth:`loss`; the others (class-weighted CE, Dice, focal and
-        their sums, ``geoarena.core.losses``) apply to class and pixel-class targets."""
+        their sums, ``geoarena.train.losses``) apply to class and pixel-class targets."""
         if train.loss == "auto":
             return self.loss
-        from geoarena.core.losses import build_loss, class_weights
+        from geoarena.train.losses import build_loss, class_weights
 
         kind = self.task.kind
         if kind not in ("cls", "seg"):
@@ -264,7 +264,7 @@ class EOTorchAdapter(ModelAdapter):
 
     def fit(self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback) -> FitResult:
         from geoarena.core.evaluation import evaluate_split
-        from geoarena.core.fit_loop import TorchFitLoop
+        from geoarena.train.fit_loop import TorchFitLoop
 
         model = self._require_model()
         self.ignore_index = data.info.get("ignore_index")
@@ -283,7 +283,7 @@ class EOTorchAdapter(ModelAdapter):
 
     @torch.no_grad()
     def predict(self, batch: dict[str, Any]) -> torch.Tensor:
-        from geoarena.core.fit_loop import move_to
+        from geoarena.train.fit_loop import move_to
 
         model = self._require_model()
         model.eval()

@@ -101,7 +101,7 @@ class PointNetAdapter(ModelAdapter):
 
     def fit(self, data, train, on_epoch) -> FitResult:
         from geoarena.core.evaluation import evaluate_split
-        from geoarena.core.fit_loop import TorchFitLoop
+        from geoarena.train.fit_loop import TorchFitLoop
 
         metric = self.task.metrics()
         present = [

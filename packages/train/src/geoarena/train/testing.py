@@ -114,7 +114,7 @@ class ToyMLPAdapter(ModelAdapter):
         import torch.nn.functional as F
 
         from geoarena.core.evaluation import evaluate_split
-        from geoarena.core.fit_loop import TorchFitLoop
+        from geoarena.train.fit_loop import TorchFitLoop
 
         if self.fail_in_fit:
             raise RuntimeError("toy failure in fit")

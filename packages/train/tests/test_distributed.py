@@ -9,12 +9,12 @@ import torch
 import torch.nn.functional as F
 
 from geoarena.core.config import TrainConfig
-from geoarena.core.dataloading import _sampler_class, epoch_order
-from geoarena.core.distributed import RankZeroTracker, rank_zero_tracker, world_from_env
 from geoarena.core.errors import ConfigError
-from geoarena.core.fit_loop import TorchFitLoop, micro_batch_size
-from geoarena.core.testing import ToyBlobs
 from geoarena.core.tracking import NullTracker
+from geoarena.train.dataloading import _sampler_class, epoch_order
+from geoarena.train.distributed import RankZeroTracker, rank_zero_tracker, world_from_env
+from geoarena.train.fit_loop import TorchFitLoop, micro_batch_size
+from geoarena.train.testing import ToyBlobs
 
 
 def test_world_from_torchrun_slurm_and_plain_environments():

@@ -2,8 +2,8 @@ import torch
 import torch.nn.functional as F
 
 from geoarena.core.config import TrainConfig
-from geoarena.core.fit_loop import TorchFitLoop
-from geoarena.core.testing import ToyBlobs
+from geoarena.train.fit_loop import TorchFitLoop
+from geoarena.train.testing import ToyBlobs
 
 
 def make_loop(model, scores, snapshots):

@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from geoarena.core.augment import BatchAugment, build_augment
 from geoarena.core.errors import ConfigError
-from geoarena.core.losses import build_loss, class_weights, dice_loss, focal_loss
+from geoarena.train.augment import BatchAugment, build_augment
+from geoarena.train.losses import build_loss, class_weights, dice_loss, focal_loss
 
 
 def _pattern_batch(n: int = 64, size: int = 16):

@@ -3,7 +3,7 @@
 One linear loop (big_vision style): epochs of optimiser steps, validation each epoch through the
 adapter's evaluate function, the epoch callback (MLflow logging, Optuna pruning), early stopping
 on the monitored validation metric, and restore of the best weights. Fabric supplies the device,
-DDP/FSDP under ``torchrun``/``srun`` (see ``geoarena.core.distributed``), mixed precision and
+DDP/FSDP under ``torchrun``/``srun`` (see ``geoarena.train.distributed``), mixed precision and
 ``no_backward_sync`` for gradient accumulation; we launch no processes.
 
 ``train.batch_size`` is the global batch of one optimiser step whatever the world size and
@@ -116,7 +116,7 @@ class TorchFitLoop:
         device: ``auto``, ``cpu``, ``cuda``…
         on_step: optional ``(global_step, {"train/loss_step": …})`` every ``log_every`` steps.
         augment: ``batch -> batch`` applied on the device to training batches; ``None`` builds
-            it from ``train.augment`` (``geoarena.core.augment``).
+            it from ``train.augment`` (``geoarena.train.augment``).
     """
 
     model: nn.Module
@@ -131,7 +131,7 @@ class TorchFitLoop:
     augment: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        from geoarena.core.distributed import world_from_env
+        from geoarena.train.distributed import world_from_env
 
         self.device = resolve_device(self.device)
         world = world_from_env()
@@ -144,10 +144,10 @@ class TorchFitLoop:
         self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback | None = None
     ) -> FitResult:
         """Run up to ``train.epochs`` epochs; returns the best epoch and its validation metrics."""
-        from geoarena.core.augment import build_augment
         from geoarena.core.checkpoint import current_store
-        from geoarena.core.dataloading import settings_for
-        from geoarena.core.distributed import make_fabric
+        from geoarena.train.augment import build_augment
+        from geoarena.train.dataloading import settings_for
+        from geoarena.train.distributed import make_fabric
 
         fabric = self.fabric = make_fabric(train, self.device)
         micro = micro_batch_size(train, fabric.world_size)
@@ -321,7 +321,7 @@ def _has_batchnorm(model: nn.Module) -> bool:
 
 
 def _reduce_sum(fabric: Any, values: dict[str, Any]) -> dict[str, float]:
-    from geoarena.core.distributed import reduce_sum
+    from geoarena.train.distributed import reduce_sum
 
     return reduce_sum(fabric, {k: float(v) for k, v in values.items()})
 
