@@ -12,9 +12,10 @@ The model: timm ResNet-18 (random init) + UPerNet with 64 decoder channels (GeoA
 ``timm_resnet18`` + ``SelectIndices([1, 2, 3, 4])`` neck + ``UperNetDecoder(channels=64)``, the
 same four feature levels) — 12,041,543 and 12,041,799 parameters, both reported per run. Same
 epochs, batch, AdamW (lr 1e-3, weight decay 0.01), no scheduler, cross-entropy, seed, CPU, fp32,
-and the same pinned thread count; no checkpoints and no experiment logging on either side
-(Lightning ``logger=False, enable_checkpointing=False``; GeoArena ``checkpoint_every=0`` and no
-tracker).
+and the same pinned thread count; no experiment logging on either side (Lightning
+``logger=False``; GeoArena no tracker); both test the best validation epoch (GeoArena restores
+the best weights in memory, ``checkpoint_every=0``; TerraTorch keeps one ``ModelCheckpoint`` on
+``val/mIoU`` and tests ``ckpt_path="best"``, its documented way).
 
 Every run is a fresh subprocess (TerraTorch's in its own environment); sides are interleaved for
 ``--rounds`` rounds (benchmarks/_harness.py). Per run: time per epoch (median of the epochs after
@@ -43,6 +44,7 @@ T_START = time.perf_counter()  # time to first step counts from here (imports in
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -210,19 +212,28 @@ def child_terratorch(args) -> dict:
         def on_train_epoch_end(self, trainer, module):  # after the epoch's validation
             epoch_ends.append(time.perf_counter())
 
+    # test the best validation epoch, as GeoArena's fit loop does (it restores the best weights):
+    # TerraTorch's documented way is a ModelCheckpoint on the validation metric + ckpt_path="best"
+    best = pl.callbacks.ModelCheckpoint(
+        dirpath=str(Path(args.data) / f"tt-ckpt-{os.getpid()}"),
+        monitor="val/mIoU",
+        mode="max",
+        save_top_k=1,
+        save_last=False,
+    )
     trainer = pl.Trainer(
         max_epochs=args.epochs,
         accelerator="cpu",
         devices=1,
         logger=False,
-        enable_checkpointing=False,
+        enable_checkpointing=True,
         enable_progress_bar=False,
         enable_model_summary=False,
-        callbacks=[Stamp()],
+        callbacks=[Stamp(), best],
         deterministic=False,
     )
     trainer.fit(task, datamodule=dm)
-    native = trainer.test(task, datamodule=dm, verbose=False)[0]
+    native = trainer.test(task, datamodule=dm, ckpt_path="best", verbose=False)[0]
     conf = np.zeros((N_CLASSES, N_CLASSES), np.int64)
     task.model.eval()
     with torch.inference_mode():
