@@ -89,6 +89,8 @@ class RunConfig:
         d = self.honoured_dict()
         for k in ("data_root", "cache_dir", "device", "suite"):
             d.pop(k, None)
+        for k in ("num_workers", "prefetch_factor"):  # how fast batches arrive, not which
+            d["train"].pop(k, None)
         blob = json.dumps(d, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
