@@ -8,7 +8,7 @@ and horizontal flips plus 90° rotations, up to 300 detections per chip, conf 0.
 The test area is a set of 512 px blocks held out of every scene (see ``geoarena.det.data_neon``).
 
     nice -n 10 .venv/bin/python experiments/det_neon_cpu.py \
-        --tracking-uri sqlite:////work/main/.cache/det_mlflow.db
+        --tracking-uri sqlite:///.cache/det_mlflow.db
 
 Runtime: 17 min of training (``time_budget_min``) + ~1 min data/test on 2 CPU cores.
 Expected: test/ap50 ≥ 0.2 (measured 0.227 at load ~3–6 and 0.303 on a quiet machine, 99 epochs;

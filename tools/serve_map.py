@@ -85,6 +85,7 @@ def screenshot(url: str, out: Path, size: tuple[int, int] = (1000, 800)) -> None
     import shutil
     import time
 
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
@@ -97,7 +98,7 @@ def screenshot(url: str, out: Path, size: tuple[int, int] = (1000, 800)) -> None
             try:
                 page.goto(url)
                 break
-            except Exception:
+            except PlaywrightError:  # connection refused until the server listens
                 time.sleep(0.2)
         page.wait_for_function("window.geoarena && window.geoarena.ready", timeout=120_000)
         page.wait_for_timeout(400)  # tile fade-in

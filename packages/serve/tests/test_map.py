@@ -87,6 +87,7 @@ def test_layers_refuse_unknown_layer_and_missing_file(quadrant_scene, tmp_path):
 
 @pytest.mark.slow
 def test_page_in_headless_chromium_shows_the_classes_where_the_cog_has_them(quadrant_scene):
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     from geoarena.serve.mapserver import STATIC
@@ -132,7 +133,7 @@ def test_page_in_headless_chromium_shows_the_classes_where_the_cog_has_them(quad
                 try:
                     page.goto(url + "?opacity=1")
                     break
-                except Exception:
+                except PlaywrightError:  # connection refused until the server listens
                     time.sleep(0.2)
             page.wait_for_function("window.geoarena && window.geoarena.ready", timeout=60_000)
             page.wait_for_timeout(300)  # the last tiles' fade-in
