@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geoarena.store.mlflow_tracker import open_mlflow_client
 from geoarena.results.table import SUBMISSION_COLUMNS
+from geoarena.store.mlflow_tracker import open_mlflow_client
 
 REPO = Path(__file__).resolve().parents[1]
 

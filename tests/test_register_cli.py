@@ -17,10 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_register_names_the_best_validation_cell_champion(tmp_path):
-    from geoarena.store.mlflow_tracker import open_mlflow_client
     from geoarena.core.task import default_cache_dir
     from geoarena.eo.data.embedded_tasks import SOLARIS
     from geoarena.eo.data.samples import sample_file
+    from geoarena.store.mlflow_tracker import open_mlflow_client
 
     scene = sample_file(SOLARIS, "solaris/data/sample_geotiff.tif")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

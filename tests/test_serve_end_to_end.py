@@ -19,7 +19,6 @@ pytestmark = pytest.mark.slow
 
 def test_registered_champion_predicts_the_in_process_prediction_exactly(tmp_path):
     from geoarena.core.config import RunConfig, TrainConfig
-    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.core.registry import MODELS
     from geoarena.core.runner import run
     from geoarena.eo.data.embedded_tasks import SOLARIS
@@ -27,6 +26,7 @@ def test_registered_champion_predicts_the_in_process_prediction_exactly(tmp_path
     from geoarena.eo.inference import PredictConfig, predict_scene
     from geoarena.eo.models.onnx_export import _ImageOnly
     from geoarena.serve.registry import register_best
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     trained = []
 

@@ -134,8 +134,8 @@ def main(argv: list[str]) -> int:
     import mlflow
 
     from geoarena.core.errors import GeoArenaError
-    from geoarena.store.mlflow_tracker import default_tracking_uri
     from geoarena.serve.mlflow_model import load_predictor
+    from geoarena.store.mlflow_tracker import default_tracking_uri
 
     mlflow.set_tracking_uri(args.tracking_uri or default_tracking_uri())
     kwargs = {k: getattr(args, k) for k in OPTIONS if getattr(args, k) is not None}

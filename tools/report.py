@@ -97,8 +97,8 @@ def load_results(args: argparse.Namespace):
             )
         return df
     from geoarena.core.errors import ConfigError
-    from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.results.table import results_table
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker(
         experiment=args.experiment or f"suite-{args.suite}", tracking_uri=args.tracking_uri

@@ -12,8 +12,8 @@ import pytest
 from geoarena.core.errors import DataError
 from geoarena.core.registry import SUITES, TASKS
 from geoarena.core.task import DataContext
-from geoarena.eo.data.geobench_specs import SPECS, canonical_band_name
 from geoarena.eo.data.geobench_format import read_sample, read_task_specs
+from geoarena.eo.data.geobench_specs import SPECS, canonical_band_name
 
 from .conftest import load_generator
 
