@@ -31,7 +31,8 @@ GEOBENCH2_DATASETS: tuple[str, ...] = (
     "pastis_r",
 )
 
-#: GEO-Bench-2's capability groups ("dimensions" on its leaderboard): group → datasets.
+#: GEO-Bench-2's capability groups ("dimensions" on its leaderboard): group → datasets. The EO
+#: package tags its tasks with the same table (tests/test_geobench2_tables_agree.py keeps them equal).
 GEOBENCH2_CAPABILITY_GROUPS: dict[str, tuple[str, ...]] = {
     "Core": (
         "kuro_siwo",

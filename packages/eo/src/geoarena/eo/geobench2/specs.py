@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: the leaderboard's capability groups ("dimensions"), dataset lists as published
+#: the leaderboard's capability groups ("dimensions"), dataset lists as published; the results
+#: member holds the same table (geoarena.results.capability) — tests/test_geobench2_tables_agree.py
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "Multi-Spectral-Dependent": (
         "benv2",
