@@ -26,7 +26,20 @@ ALLOWED = {
     # the torch leaves train with the shared engine; no leaf imports another leaf
     **{leaf: {"core", "train"} for leaf in LEAVES},
 }
-HEAVY = ("torch", "timm", "ultralytics", "spacy", "open3d", "sklearn", "lightgbm", "mmseg")
+# tacoreader (GEO-Bench-2's tortilla reader) brings pandas/fsspec/requests; geopandas brings
+# shapely/pyproj: both are imported when data are read, never at registration
+HEAVY = (
+    "torch",
+    "timm",
+    "ultralytics",
+    "spacy",
+    "open3d",
+    "sklearn",
+    "lightgbm",
+    "mmseg",
+    "tacoreader",
+    "geopandas",
+)
 
 
 def _modules() -> dict[str, Path]:

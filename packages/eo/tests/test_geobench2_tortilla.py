@@ -1,22 +1,25 @@
-"""GeoArena's tortilla reader against files written by tacotoolbox 0.5.2/pytortilla 0.5.1.
+"""GeoArena's tortilla reading (tacoreader listing, rasterio pixels) against files written by
+tacotoolbox 0.5.2/pytortilla 0.5.1.
 
 ``tests/data/geobench2/make_data.py`` wrote every fixture with GEO-Bench-2's own writer stack
 and recorded in ``expected.json`` what tacoreader 0.5.6 resolved (splits, extra test flag, item
-offsets/lengths, labels) and each item's array as written (shape, dtype, SHA-256). Our reader
-must agree on all of it, for single files and multi-part (``*.000N.part.tortilla``) ones.
+offsets/lengths, labels) and each item's array as written (shape, dtype, SHA-256 of the writer's
+array, independent of any reader). What the data module reads must agree on all of it, for single
+files and multi-part (``*.000N.part.tortilla``) ones.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from geoarena.core.errors import DataError
-from geoarena.eo.geobench2.tortilla import dataset_files, open_tortilla, read_footer
+from geoarena.eo.geobench2.tortilla import dataset_files, open_tortilla
 
 DATA = Path(__file__).parent / "data" / "geobench2"
 DATASETS = sorted(p.name for p in DATA.iterdir() if (p / "expected.json").exists())
@@ -93,11 +96,22 @@ def test_bad_files_name_the_file(tmp_path):
     bad = tmp_path / "x.tortilla"
     bad.write_bytes(b"PK" + bytes(300))
     with pytest.raises(DataError, match=r"x\.tortilla.*not a tortilla"):
-        read_footer(bad)
+        open_tortilla(bad)
     src = (DATA / "caffe" / "geobench_caffe.tortilla").read_bytes()
     cut = tmp_path / "cut.tortilla"
     cut.write_bytes(src[: len(src) - 50])
     with pytest.raises(DataError, match=r"cut\.tortilla.*truncated"):
-        read_footer(cut)
+        open_tortilla(cut)
     with pytest.raises(DataError, match="looked in"):
         dataset_files(tmp_path, "geobench_caffe")
+
+
+def test_a_part_that_cannot_be_read_fails_loudly(tmp_path):
+    # tacoreader 0.5.6 prints and skips a part it cannot read; the reader must not lose samples
+    parts = dataset_files(DATA / "pastis", "geobench_pastis")
+    for p in parts:
+        shutil.copy(p, tmp_path / p.name)
+    broken = tmp_path / parts[1].name
+    broken.write_bytes(b"PK" + bytes(300))
+    with pytest.raises(DataError, match=rf"{broken.name}.*could not read this part"):
+        open_tortilla(dataset_files(tmp_path, "geobench_pastis"))

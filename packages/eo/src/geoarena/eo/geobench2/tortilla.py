@@ -1,24 +1,26 @@
-"""Reader of TACO "tortilla" files, the on-disk format of GEO-Bench-2.
+"""TACO "tortilla" files, the on-disk format of GEO-Bench-2, listed through tacoreader.
 
-A tortilla is one file: a 200-byte header, the items' bytes back to back, and a Parquet footer
-with one row per item. The header holds the magic ``#y`` (``WX`` for a TACO), the footer offset
-and length (little-endian uint64 at bytes 2–10 and 10–18) and the number of data partitions.
-Footer rows carry ``tortilla:id``, ``tortilla:file_format``, ``tortilla:offset`` and
-``tortilla:length`` (relative to the tortilla's own start), ``tortilla:data_split`` and any extra
-columns the writer added (labels, ``add_test_split``, ``stac:*`` …).
+tacoreader (0.5.6, the version GEO-Bench-2's package pins) is the maintained reader of the
+format: ``tacoreader.load`` parses a tortilla's header and Parquet footer (one file, or the parts
+``name.000N.part.tortilla`` of a large dataset, concatenated and sorted by ``tortilla:id``) into a
+dataframe with one row per item: ``tortilla:id``, ``tortilla:file_format``, ``tortilla:offset``/
+``tortilla:length``, ``tortilla:data_split``, the writer's extra columns (labels,
+``add_test_split`` …) and ``internal:subfile``, the item's GDAL path
+``/vsisubfile/{offset}_{length},{file}``.
 
-GEO-Bench-2 nests them: a dataset file's rows are per-sample tortillas
-(``file_format == "TORTILLA"``) whose own footers list the sample's items (one GeoTIFF/HDF5/
-annotation file per modality, time step or label). Large datasets ship as parts
-(``name.0000.part.tortilla`` …); each part is a complete tortilla and the parts' rows are read
-together and sorted by id (as tacoreader does).
+GEO-Bench-2 nests them: a dataset file's rows are per-sample tortillas (``file_format ==
+"TORTILLA"``) whose own footers, read with the dataframe's ``read(i)``, list the sample's items (one
+GeoTIFF/HDF5/annotation file per modality, time step or label). Rasters are read in place with
+rasterio through ``internal:subfile``, anything else as its byte range; nothing is extracted.
 
-Items are read in place: rasters through GDAL's ``/vsisubfile/{offset}_{length},{path}`` with
-rasterio, anything else as the byte range. Nothing is extracted or copied.
+This module wraps those dataframes in small typed objects (``TortillaSample``/``TortillaItem``,
+values as plain Python) for the per-dataset loaders, and turns tacoreader's errors into one line
+naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -30,53 +32,72 @@ import numpy as np
 
 from geoarena.core.errors import DataError
 
-HEADER_BYTES = 200
-MAGIC = {b"#y", b"WX"}
-#: footer columns every tortilla has; everything else is a writer's extra column
-CORE_COLUMNS = ("tortilla:id", "tortilla:file_format", "tortilla:offset", "tortilla:length")
 
-
-def read_footer(path: str | Path, offset: int = 0) -> list[dict[str, Any]]:
-    """Rows of the tortilla starting at byte ``offset`` of ``path``, offsets made absolute."""
-    import pyarrow.parquet as pq
-
-    path = Path(path)
+def _tacoreader():
+    # imported on first read: tacoreader pulls in pandas/fsspec/requests, which plugin
+    # registration (``--list``) must not pay for
     try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            head = f.read(18)
-            if len(head) < 18 or head[:2] not in MAGIC:
-                raise DataError(
-                    f"not a tortilla at byte {offset} (magic {head[:2]!r}, expected b'#y')", path
-                )
-            footer_offset = int.from_bytes(head[2:10], "little") + offset
-            footer_length = int.from_bytes(head[10:18], "little")
-            f.seek(footer_offset)
-            blob = f.read(footer_length)
-    except OSError as e:
-        raise DataError(f"cannot read tortilla: {e.strerror or e}", path) from e
-    if len(blob) != footer_length:
-        raise DataError(
-            f"truncated tortilla: footer wants {footer_length} bytes at {footer_offset}, "
-            f"file has {len(blob)}",
-            path,
-        )
+        import tacoreader
+    except ImportError as e:  # a partial install; geoarena-eo depends on it
+        raise DataError(f"reading GEO-Bench-2 data needs tacoreader==0.5.6 ({e})") from e
+    return tacoreader
+
+
+def _native(value: Any) -> Any:
+    """A dataframe cell as plain Python (lists for arrays, ``None`` for missing)."""
+    if isinstance(value, np.ndarray):
+        return [_native(v) for v in value.tolist()]
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN: pandas' missing value
+        return None
+    if value is not None and type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    return value
+
+
+def _records(table) -> list[dict[str, Any]]:
+    return [{k: _native(v) for k, v in r.items()} for r in table.to_dict("records")]
+
+
+def _subfile(row: dict[str, Any]) -> tuple[int, int, Path]:
+    """Offset, length and file of an item, parsed by tacoreader from ``internal:subfile``."""
+    offset, length, path = _tacoreader().TortillaDataFrame.get_internal_path(row)
+    return int(offset), int(length), Path(path)
+
+
+def load_table(paths: list[Path]):
+    """``tacoreader.load`` of one tortilla or of a dataset's parts; errors name the file."""
+    tacoreader = _tacoreader()
+    names = [str(p) for p in paths]
+    printed = io.StringIO()
     try:
-        rows = pq.read_table(io.BytesIO(blob)).to_pylist()
-    except Exception as e:  # pyarrow raises several types for a corrupt footer
-        raise DataError(f"tortilla footer is not valid Parquet ({e})", path) from e
-    missing = [c for c in CORE_COLUMNS if rows and c not in rows[0]]
-    if missing:
-        raise DataError(f"tortilla footer lacks columns {missing}", path)
-    for r in rows:
-        r["tortilla:offset"] = int(r["tortilla:offset"]) + offset
-        r["tortilla:length"] = int(r["tortilla:length"])
-    return rows
+        # tacoreader 0.5.6 prints (rather than raises) a part it cannot read and goes on
+        # without it; the print is captured so that a lost part fails loudly below
+        with contextlib.redirect_stdout(printed):
+            table = tacoreader.load(names[0] if len(names) == 1 else names)
+    except Exception as e:  # ValueError for a bad magic, pyarrow's types for a bad footer
+        raise DataError(_why(e, printed), paths[0]) from e
+    seen = {str(_subfile(r)[2]) for r in table[["internal:subfile"]].to_dict("records")}
+    lost = [p for p in paths if str(p) not in seen]
+    if lost:
+        detail = printed.getvalue().strip() or "no rows"
+        raise DataError(f"tacoreader could not read this part ({detail})", lost[0])
+    return table
+
+
+def _why(e: Exception, printed: io.StringIO) -> str:
+    text = printed.getvalue().strip() or str(e)
+    if "Invalid file type" in text:
+        return f"not a tortilla (bad magic bytes; tacoreader: {text})"
+    return f"unreadable tortilla footer, truncated or corrupt (tacoreader: {text})"
 
 
 @dataclass(frozen=True)
 class TortillaItem:
-    """One item (file) inside a tortilla."""
+    """One item (file) inside a tortilla: its dataframe row as plain Python."""
 
     path: Path
     row: dict[str, Any]
@@ -91,26 +112,27 @@ class TortillaItem:
 
     @property
     def offset(self) -> int:
-        return int(self.row["tortilla:offset"])
+        return _subfile(self.row)[0]
 
     @property
     def length(self) -> int:
-        return int(self.row["tortilla:length"])
+        return _subfile(self.row)[1]
 
     @property
     def vsi_path(self) -> str:
-        """GDAL virtual path of the item (what tacoreader calls ``internal:subfile``)."""
-        return f"/vsisubfile/{self.offset}_{self.length},{self.path}"
+        """GDAL virtual path of the item (tacoreader's ``internal:subfile``)."""
+        return str(self.row["internal:subfile"])
 
     def get(self, column: str, default: Any = None) -> Any:
         return self.row.get(column, default)
 
     def read_bytes(self) -> bytes:
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read(self.length)
-        if len(data) != self.length:
-            raise DataError(f"item {self.id!r} runs past the end of the file", self.path)
+        offset, length, path = _subfile(self.row)
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(length)
+        if len(data) != length:
+            raise DataError(f"item {self.id!r} runs past the end of the file", path)
         return data
 
     def read_raster(self, dtype: str | None = None) -> np.ndarray:
@@ -162,11 +184,12 @@ class TortillaItem:
 
 @dataclass
 class TortillaSample:
-    """One row of a dataset tortilla (a sample); its items are read lazily."""
+    """One row of a dataset tortilla (a sample); its items are listed lazily with tacoreader."""
 
     path: Path
     row: dict[str, Any]
-    _items: list[TortillaItem] | None = field(default=None, repr=False)
+    _table: Any = field(default=None, repr=False)  # the dataset's TortillaDataFrame
+    _pos: int = field(default=0, repr=False)  # this row's position in it
 
     @property
     def id(self) -> str:
@@ -186,8 +209,11 @@ class TortillaSample:
     def items(self) -> list[TortillaItem]:
         if self.row["tortilla:file_format"] != "TORTILLA":
             return [TortillaItem(self.path, self.row)]
-        rows = read_footer(self.path, int(self.row["tortilla:offset"]))
-        return [TortillaItem(self.path, r) for r in rows]
+        try:
+            sub = self._table.read(self._pos)  # the sample tortilla's footer, offsets absolute
+        except Exception as e:
+            raise DataError(f"sample {self.id!r}: cannot read its tortilla ({e})", self.path) from e
+        return [TortillaItem(_subfile(r)[2], r) for r in _records(sub)]
 
     def item(self, key: int | str) -> TortillaItem:
         """Item by position (negative counts from the end) or by ``tortilla:id``."""
@@ -211,10 +237,9 @@ class TortillaSample:
     def column(self, name: str, default: Any = None) -> Any:
         """A sample-level value: the sample row's column, else the first item's (GEO-Bench-2
         writes labels on the item rows)."""
-        if name in self.row and self.row[name] is not None:
+        if self.row.get(name) is not None:
             return self.row[name]
-        first = self.items[0].row
-        return first.get(name, default)
+        return self.items[0].row.get(name, default)
 
 
 def dataset_files(folder: str | Path, stem: str) -> list[Path]:
@@ -231,6 +256,10 @@ def dataset_files(folder: str | Path, stem: str) -> list[Path]:
 
 def open_tortilla(paths: list[Path] | Path) -> list[TortillaSample]:
     """All samples of one (possibly multi-part) dataset, sorted by ``tortilla:id``."""
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    samples = [TortillaSample(Path(p), r) for p in paths for r in read_footer(p)]
+    paths = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    table = load_table(paths)
+    samples = [
+        TortillaSample(_subfile(r)[2], r, table, pos) for pos, r in enumerate(_records(table))
+    ]
+    # tacoreader sorts the parts' rows by id; one file keeps its written order, so sort here
     return sorted(samples, key=lambda s: s.id)
