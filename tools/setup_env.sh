@@ -29,10 +29,22 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The pinned torch build with its CUDA libraries takes ~5.5 GB in the venv; say so up front
+# instead of failing half-way with "No space left on device".
+need_mb=8000
+free_mb=$(df -Pm . | awk 'NR==2 {print $4}')
+if [ ! -f "$VENV/.geoarena-env" ] && [ -n "$free_mb" ] && [ "$free_mb" -lt "$need_mb" ]; then
+  echo "error: $(pwd) has ${free_mb} MB free; building $VENV needs about ${need_mb} MB" \
+    "(torch with its CUDA libraries is ~5.5 GB). Free some disk space and rerun make." >&2
+  exit 1
+fi
+
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip"
+# no wheel cache: it would keep a second copy of the ~3 GB of downloaded wheels on disk
+export PIP_NO_CACHE_DIR=1
 $PIP install -q --disable-pip-version-check "pip>=24,<26"
 # torch first, exactly these builds: pip finds them on local disk here (uv/poetry would
 # download ~3 GB of CUDA wheels instead).
