@@ -1,7 +1,8 @@
 """Serving export of a fitted point-cloud cell, and the predictor ``geoarena.serve`` loads.
 
 The fitted adapter (random forest or point network, moved to CPU), its class map and its feature
-settings are written with ``joblib`` (load only files from your own tracking store).
+settings are written in formats whose loading runs no code (``geoarena.pc.persist``: JSON, skops,
+a ``weights_only`` state dict).
 ``PcPredictor.predict_file`` classifies a LAS/LAZ tile by tile into a classified LAS (the
 header, scales and CRS of the input kept); ``predict`` takes a DataFrame of points.
 """
@@ -21,8 +22,9 @@ LOADER = "geoarena.pc.serving:load_pc_predictor"
 
 
 def export_pc(adapter: Any, out_dir: str | Path) -> ExportedModel | None:
-    import joblib
     import pandas as pd
+
+    from geoarena.pc.persist import save_adapter
 
     ctx = getattr(adapter, "serving", {})
     if not ctx:
@@ -31,8 +33,7 @@ def export_pc(adapter: Any, out_dir: str | Path) -> ExportedModel | None:
     if model is not None and hasattr(model, "cpu"):
         model.cpu()
         adapter.device = "cpu"
-    path = Path(out_dir) / "pc_model.joblib"
-    joblib.dump({"adapter": adapter, **ctx}, path)
+    files = save_adapter(adapter, ctx, Path(out_dir))
     cmap = ctx["class_map"]
     card = {
         **{k: v for k, v in vars(adapter.card).items() if k != "extra"},
@@ -45,27 +46,26 @@ def export_pc(adapter: Any, out_dir: str | Path) -> ExportedModel | None:
         "input_unit": "metres",
         "crs": ctx.get("crs", ""),
         "point_attributes": list(ctx.get("attributes", ())),
-        "requirements": ["laspy", "scikit-learn", "scipy", "torch", "joblib"],
+        "requirements": ["laspy", "scikit-learn", "scipy", "torch", "skops"],
     }
     rng = np.random.default_rng(0)
     xyz = rng.uniform(0, 20, (400, 3))
     example = pd.DataFrame({"x": xyz[:, 0], "y": xyz[:, 1], "z": xyz[:, 2] / 4})
     for a in ctx.get("attributes", ()):  # the per-point attributes the model was trained with
         example[a] = rng.integers(1, 3 if "return" in a else 60000, len(example))
-    return ExportedModel(LOADER, {"model": str(path)}, card, example)
+    return ExportedModel(LOADER, files, card, example)
 
 
 class PcPredictor:
     """Points → ASPRS classes; LAS/LAZ → classified LAS."""
 
     def __init__(self, files: dict[str, str], card: dict[str, Any]):
-        import joblib
+        from geoarena.pc.persist import load_adapter
 
-        state = joblib.load(files["model"])
         self.card = card
-        self.adapter = state["adapter"]
-        self.class_map = state["class_map"]
-        self.features = state["features"]
+        self.adapter, ctx = load_adapter(files)
+        self.class_map = ctx["class_map"]
+        self.features = ctx["features"]
 
     def predict_file(
         self, input: Path, output: Path, tile_m: float = 50.0, halo_m: float = 8.0

@@ -1,13 +1,15 @@
 """Serving export of a fitted classical EO baseline (random forest / LightGBM).
 
-The fitted estimator, its feature settings and the data's band statistics are written with
-``joblib`` (scikit-learn's documented persistence; load only files from your own tracking
-store). ``load_classical_predictor`` wraps the estimator as a module returning log-probabilities,
+The fitted estimator is written in a format whose loading runs no code (LightGBM's text model,
+skops for scikit-learn; ``geoarena.eo.baselines.persist``), its feature settings and the data's
+band statistics as JSON. ``load_classical_predictor`` wraps the estimator as a module returning log-probabilities,
 so the EO predictor (raw chips → classes, GeoTIFF → class COG) serves it like a network.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,16 +21,24 @@ if TYPE_CHECKING:
     from geoarena.eo.baselines.adapter import ClassicalAdapter
 
 LOADER = "geoarena.eo.baselines.serving:load_classical_predictor"
-STATE_KEYS = ("cfg", "estimator", "classes_", "num_classes", "band_names", "mean", "std")
 
 
 def export_classical(adapter: ClassicalAdapter, out_dir: str | Path) -> ExportedModel | None:
-    import joblib
+    from geoarena.eo.baselines.persist import save_estimator
 
     if adapter.estimator is None:
         return None
-    path = Path(out_dir) / "estimator.joblib"
-    joblib.dump({k: getattr(adapter, k) for k in STATE_KEYS}, path)
+    path = save_estimator(adapter.estimator, Path(out_dir))
+    settings = {
+        "cfg": asdict(adapter.cfg),
+        "classes_": [int(c) for c in adapter.classes_],
+        "num_classes": int(adapter.num_classes),
+        "band_names": list(adapter.band_names),
+        "mean": [float(v) for v in adapter.mean],
+        "std": [float(v) for v in adapter.std],
+    }
+    settings_path = Path(out_dir) / "classical_settings.json"
+    settings_path.write_text(json.dumps(settings, indent=2, default=str))
     size = 32
     mean = np.asarray(adapter.mean, np.float32)
     std = np.asarray(adapter.std, np.float32)
@@ -50,6 +60,7 @@ def export_classical(adapter: ClassicalAdapter, out_dir: str | Path) -> Exported
         "chip_size": int(adapter.chip_size or size),
         "gsd": float(adapter.gsd or 0.0),
         "data_input_unit": adapter.input_unit,
-        "requirements": ["scikit-learn", "lightgbm", "joblib", "rasterio", "torch"],
+        "requirements": ["scikit-learn", "lightgbm", "skops", "rasterio", "torch"],
     }
-    return ExportedModel(LOADER, {"estimator": str(path)}, card, raw)
+    files = {"estimator": str(path), "settings": str(settings_path)}
+    return ExportedModel(LOADER, files, card, raw)

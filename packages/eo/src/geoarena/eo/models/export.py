@@ -96,6 +96,25 @@ class _ChipClassToPixels(torch.nn.Module):
         return y[:, :, None, None].expand(-1, -1, x.shape[-2], x.shape[-1])
 
 
+def _load_torchscript(path: str) -> torch.nn.Module:
+    """A TorchScript archive, which runs no Python on load: its pickles go through TorchScript's
+    own unpickler (tensors, containers and TorchScript classes only; any other global such as
+    ``os.system`` is "Unknown type name") and its code is TorchScript, compiled by torch and
+    limited to torch operators. A damaged or foreign file is one line naming it."""
+    import warnings
+
+    from geoarena.core.inputs import bad_input, check_input_file
+
+    p = check_input_file(path, "TorchScript model")
+    try:
+        with warnings.catch_warnings():  # torch >= 2.9 warns that jit is deprecated: not the user's
+            warnings.simplefilter("ignore", FutureWarning)
+            return torch.jit.load(str(p), map_location="cpu")
+    except Exception as exc:  # RuntimeError from the archive reader or the unpickler
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise bad_input("TorchScript model", f"not loadable ({reason})", p) from None
+
+
 class EOPredictor:
     """Raw chips in the card's unit → classes; ``scene_model`` for ``predict_scene``."""
 
@@ -103,9 +122,7 @@ class EOPredictor:
         self, files: dict[str, str], card: dict[str, Any], net: torch.nn.Module | None = None
     ):
         self.card = card
-        self.net = (
-            net if net is not None else torch.jit.load(files["torchscript"], map_location="cpu")
-        )
+        self.net = net if net is not None else _load_torchscript(files["torchscript"])
         self.net.eval()
         self.mean = np.asarray(card["mean"], np.float32)[:, None, None]
         self.std = np.asarray(card["std"], np.float32)[:, None, None]

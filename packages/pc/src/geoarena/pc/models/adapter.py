@@ -72,7 +72,8 @@ class PointNetAdapter(ModelAdapter):
         self.task = task
         self.num_classes = task.num_classes
         self.device = resolve_device(cfg.device)
-        self.model = build_network(self.cfg, data.info["in_chans"], task.num_classes)
+        self.in_features = int(data.info["in_chans"])  # export() rebuilds the network from it
+        self.model = build_network(self.cfg, self.in_features, task.num_classes)
         self.serving = serving_context(data)  # class map + features for export()
         self.mean = torch.tensor(data.info["mean"], dtype=torch.float32)
         self.std = torch.tensor(data.info["std"], dtype=torch.float32)
