@@ -5,7 +5,9 @@ final validation score peaks at ``train.lr = 1e-2`` and ``model_kwargs.width = 3
 ``model_kwargs.sleep_s`` per epoch so that a trial costs time like a real one without using CPU.
 It keeps the runner's contract (one child run per call with params, per-epoch metrics and tags;
 ``on_epoch`` may raise ``Pruned``; returns a ``RunResult``), so storage, pruning, retries and
-MLflow wiring are exercised exactly as with a real experiment.
+MLflow wiring are exercised exactly as with a real experiment. Its inference latency is
+closed-form too (proportional to the width), for metric-vs-latency sweeps (``--objectives
+metric,latency``).
 
     python tools/sweep.py experiments/toy_quadratic.py --study toy --storage memory --n-trials 20
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from geoarena.core.config import RunConfig, SweepConfig, TrainConfig
 from geoarena.core.errors import Pruned
+from geoarena.core.model import latency_metrics
 from geoarena.core.runner import RunResult
 from geoarena.core.tracking import NullTracker
 
@@ -91,7 +94,13 @@ def run(
     result.test = {"test/score": value + 0.002 * math.cos(3.0 * cfg.seed)}
     result.duration_s = time.perf_counter() - t0
     result.n_params = int(cfg.model_kwargs["width"]) ** 2
+    # closed-form inference cost like the score: 0.05 ms per unit of width and sample over a
+    # 100-sample test split, in the runner's latency keys (a metric-vs-latency trade-off)
+    n_test = 100
+    result.latency = latency_metrics(
+        0.05e-3 * int(cfg.model_kwargs["width"]) * n_test, n_test, n_test, 4, "sample"
+    )
     result.status = "FINISHED"
-    tracker.log_metrics(run_id, result.test)
+    tracker.log_metrics(run_id, {**result.test, **result.latency})
     tracker.end_run(run_id, "FINISHED")
     return result

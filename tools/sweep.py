@@ -4,9 +4,14 @@
     python tools/sweep.py EXPERIMENT.py --study NAME --storage URL --n-trials K \
         [--sampler tpe|random|cmaes|nsga2] [--pruner median|hyperband|sha|none] \
         [--metric val/miou --metric params --direction maximize --direction minimize] \
+        [--objectives metric,latency [--tradeoff knee|first]] \
         [--tracking-uri URI] [--final-seeds 0,1,2] [--workers N] [--set train.lr=1e-3]
 
     python tools/sweep.py --suite default --study NAME --storage URL     # suite cells as a sweep
+
+``--objectives metric,latency`` optimises the task metric and the cell's inference latency (ms
+per test sample, measured by the runner) together: a multi-objective study whose Pareto front is
+printed and logged to the parent run; the final stage re-runs the front's ``--tradeoff`` point.
 
 ``--n-trials`` is the study-wide number of finished trials: start the same command on any number
 of machines against one PostgreSQL storage and together they finish exactly K trials. Every worker
@@ -50,6 +55,7 @@ from geoarena.cli.checks import (
 from geoarena.core.config import SweepConfig, apply_overrides
 from geoarena.core.errors import ConfigError, DataError, GeoArenaError
 from geoarena.sweeps.experiment import load_experiment
+from geoarena.sweeps.objective import parse_objectives
 from geoarena.sweeps.storage import StorageError, StorageOptions, sqlalchemy_url, storage_kind
 from geoarena.sweeps.study import describe, open_sweep
 from geoarena.sweeps.worker import run_worker
@@ -89,6 +95,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="objective (repeat for multi-objective): val/<m>, params, duration_s",
     )
     p.add_argument("--direction", action="append", choices=("maximize", "minimize", "auto"))
+    p.add_argument(
+        "--objectives",
+        help="comma-separated objectives, e.g. metric,latency (metric: maximise the task's; "
+        "latency/params/duration: minimise) — instead of --metric/--direction; suites too",
+    )
+    p.add_argument(
+        "--tradeoff",
+        choices=("knee", "first"),
+        default=None,
+        help="multi-objective final stage: knee (closest to the utopia point, default) or first "
+        "(best metric) of the Pareto front",
+    )
     p.add_argument(
         "--set",
         action="append",
@@ -183,6 +201,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if (args.experiment is None) == (args.suite is None):
         p.error("give either an EXPERIMENT file or --suite NAME")
+    if args.objectives is not None and (args.metric or args.direction):
+        p.error("--objectives replaces --metric/--direction: give one or the other")
     args.storage = url_from(args.storage, _STORAGE_ENV, "--storage")
     args.tracking_uri = url_from(args.tracking_uri, _TRACKING_ENV, "--tracking-uri")
     return args
@@ -245,8 +265,9 @@ def _open(args: argparse.Namespace, options: StorageOptions):
         from geoarena.sweeps.suite_sweep import open_suite_sweep
 
         cells = SUITES.get(args.suite).cells(quick=args.quick, overrides=args.set or None)
+        objectives = tuple((args.objectives or "metric").split(","))
         return open_suite_sweep(
-            args.suite, cells, args.study, storage, options, timeout_s=args.timeout
+            args.suite, cells, args.study, storage, options, args.timeout, objectives
         )
     exp = load_experiment(args.experiment)
     base = exp.base_config()
@@ -255,14 +276,19 @@ def _open(args: argparse.Namespace, options: StorageOptions):
     if args.set:
         base = apply_overrides(base, args.set)
     s = exp.sweep
+    metrics, directions = (
+        parse_objectives(args.objectives) if args.objectives else (args.metric, args.direction)
+    )
     cfg = SweepConfig(
         study=args.study,
         storage=storage,
         n_trials=args.n_trials if args.n_trials is not None else s.n_trials,
-        directions=tuple(args.direction) if args.direction else s.directions,
-        metrics=tuple(args.metric) if args.metric else s.metrics,
+        directions=tuple(directions) if directions else s.directions,
+        metrics=tuple(metrics) if metrics else s.metrics,
         sampler=args.sampler or s.sampler,
-        pruner=args.pruner or s.pruner,
+        # Optuna prunes single-objective studies only
+        pruner=args.pruner or (s.pruner if len(metrics or s.metrics) == 1 else "none"),
+        tradeoff=args.tradeoff or s.tradeoff,
         seeds=s.seeds,
         timeout_s=args.timeout,
         heartbeat_s=args.heartbeat,
@@ -367,6 +393,11 @@ def _search_and_final(args: argparse.Namespace, argv: list[str], handle, tracker
                 flush=True,
             )
     print(f"{describe(handle)} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    if len(handle.metrics) > 1 and not args.suite:
+        from geoarena.sweeps.pareto import front_markdown, log_front
+
+        rows = log_front(handle, tracker)
+        print(f"Pareto front ({len(rows)} trials):\n" + front_markdown(rows, handle.metrics, None))
     if args.suite:
         from geoarena.sweeps.suite_sweep import suite_table
 

@@ -110,6 +110,8 @@ class SweepConfig:
     timeout_s: float = 0.0
     heartbeat_s: int = 10
     max_retries: int = 2
+    #: multi-objective: which Pareto-front trial the final stage re-runs (geoarena.sweeps.pareto)
+    tradeoff: Literal["knee", "first"] = "knee"
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

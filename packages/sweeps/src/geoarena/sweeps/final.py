@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geoarena.core.errors import GeoArenaError
+from geoarena.sweeps.pareto import log_front, pick_tradeoff
 from geoarena.sweeps.study import (
     FINAL_ATTR,
     PARENT_ATTR,
@@ -55,6 +56,10 @@ class FinalReport:
     metrics: list[MetricSummary] = field(default_factory=list)
     ci: float = 0.95
     n_bootstrap: int = 1000
+    #: multi-objective studies: the objectives, the trade-off rule and the Pareto front
+    objectives: list[str] = field(default_factory=list)
+    tradeoff: str = ""
+    pareto_front: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, default=float)
@@ -65,6 +70,18 @@ class FinalReport:
             "",
             f"Best trial #{self.best_trial} (validation objective(s) {', '.join(f'{v:.4g}' for v in self.best_values)}).",
             "",
+        ]
+        if self.pareto_front:
+            from geoarena.sweeps.pareto import front_markdown
+
+            lines += [
+                f"Pareto front of {', '.join(self.objectives)} ({len(self.pareto_front)} trials); "
+                f"trade-off rule {self.tradeoff!r} (see geoarena.sweeps.pareto) picked trial "
+                f"#{self.best_trial}:",
+                "",
+                front_markdown(self.pareto_front, tuple(self.objectives), self.best_trial),
+            ]
+        lines += [
             "| parameter | value |",
             "|---|---|",
             *(f"| {k} | {v} |" for k, v in sorted(self.params.items())),
@@ -91,8 +108,8 @@ class FinalReport:
 
 
 def best_trial(handle: SweepHandle) -> Any:
-    """The best finished trial: ``study.best_trial``; for multi-objective studies the Pareto-front
-    trial that is best on the first objective (the validation metric)."""
+    """The best finished trial: ``study.best_trial``; for multi-objective studies the trade-off
+    point of the Pareto front under ``config.tradeoff`` (``geoarena.sweeps.pareto``)."""
     study = handle.study
     if len(handle.directions) == 1:
         try:
@@ -104,8 +121,7 @@ def best_trial(handle: SweepHandle) -> Any:
     front = study.best_trials
     if not front:
         raise SweepError(f"study {handle.config.study!r} has no COMPLETE trial to re-run")
-    sign = 1.0 if handle.directions[0] == "maximize" else -1.0
-    return max(front, key=lambda t: sign * t.values[0])
+    return pick_tradeoff(front, handle.directions, handle.config.tradeoff)
 
 
 def summarize(
@@ -215,6 +231,10 @@ def run_final(
         ci=ci,
         n_bootstrap=n_bootstrap,
     )
+    if len(handle.directions) > 1:
+        report.objectives = list(handle.metrics)
+        report.tradeoff = handle.config.tradeoff
+        report.pareto_front = log_front(handle, tracker, chosen=best.number)
     with handle.lock:
         handle.study.set_user_attr(
             FINAL_ATTR,
@@ -225,7 +245,10 @@ def run_final(
             tracker.log_text(parent, report.to_markdown(), "final_report.md")
             tracker.log_text(parent, report.to_json(), "final_report.json")
             tracker.log_metrics(parent, {f"final/{m.metric}": m.mean for m in report.metrics})
-            tracker.set_tags(parent, {"sweep.best_trial": str(best.number)})
+            tags = {"sweep.best_trial": str(best.number)}
+            if report.tradeoff:
+                tags["sweep.tradeoff"] = report.tradeoff
+            tracker.set_tags(parent, tags)
             tracker.flush(parent)
         except GeoArenaError as exc:
             log.warning("could not attach the final report to the parent run: %s", exc)

@@ -38,10 +38,12 @@ class TrialOutcome:
 
 
 def resolve_metrics(metrics: tuple[str, ...], cfg: RunConfig) -> tuple[str, ...]:
-    """``val/auto`` → ``val/<the task's primary metric>``; every objective must be a validation
-    metric or a run property (``params``, ``duration_s``), never ``test/…``."""
+    """``val/auto`` (alias ``metric``) → ``val/<the task's primary metric>``; ``latency`` →
+    ``latency_ms``; every objective must be a validation metric or a run property (``params``,
+    ``duration_s``, ``latency_ms``), never ``test/…``."""
     out = []
     for m in metrics:
+        m = OBJECTIVE_ALIASES.get(m, (m, ""))[0]
         if m.startswith("test/"):
             raise ConfigError(
                 f"objective {m!r}: sweeps optimise validation metrics, never test ones"
@@ -57,14 +59,16 @@ def resolve_metrics(metrics: tuple[str, ...], cfg: RunConfig) -> tuple[str, ...]
 def resolve_directions(
     directions: tuple[str, ...], metrics: tuple[str, ...], cfg: RunConfig
 ) -> tuple[str, ...]:
-    """``auto`` direction → the task's direction for the primary metric."""
+    """``auto`` direction → the task's direction for a metric, ``minimize`` for a cost."""
     if len(directions) != len(metrics):
         raise ConfigError(
             f"{len(metrics)} objectives {metrics} but {len(directions)} directions {directions}"
         )
     out = []
-    for d in directions:
-        if d == "auto":
+    for m, d in zip(metrics, directions):
+        if d == "auto" and (m in RUN_PROPERTIES or m in LATENCY_OBJECTIVES):
+            d = "minimize"  # a cost: smaller models, shorter runs, faster inference
+        elif d == "auto":
             from geoarena.core.registry import TASKS
 
             d = TASKS.get(cfg.task).direction
@@ -82,13 +86,71 @@ def objective_value(result: Any, metric: str) -> float:
         return float(val[metric])
     if metric in RUN_PROPERTIES and hasattr(result, RUN_PROPERTIES[metric]):
         return float(getattr(result, RUN_PROPERTIES[metric]))
+    if metric in LATENCY_OBJECTIVES:
+        latency = getattr(result, "latency", None) or {}
+        if LATENCY_OBJECTIVES[metric] in latency:
+            return float(latency[LATENCY_OBJECTIVES[metric]])
+        raise KeyError(
+            f"run result has no {LATENCY_OBJECTIVES[metric]!r} (the runner measures it on the test "
+            f"split; this run's latency figures: {sorted(latency)})"
+        )
     raise KeyError(
-        f"run result has no objective {metric!r} (val keys: {sorted(val)}; run properties: {sorted(RUN_PROPERTIES)})"
+        f"run result has no objective {metric!r} (val keys: {sorted(val)}; run properties: "
+        f"{sorted(RUN_PROPERTIES) + sorted(LATENCY_OBJECTIVES)})"
     )
 
 
 #: objective names that are run properties, not validation metrics (multi-objective studies)
 RUN_PROPERTIES = {"params": "n_params", "n_params": "n_params", "duration_s": "duration_s"}
+#: latency objectives → the key in ``RunResult.latency``: the runner's test-split inference time
+#: per sample (``core.model.latency_metrics``, the figure results.csv shows), read, not re-measured
+LATENCY_OBJECTIVES = {
+    "latency_ms": "latency/ms_per_sample",
+    "latency/ms_per_sample": "latency/ms_per_sample",
+}
+#: short objective names (``tools/sweep.py --objectives metric,latency``) → (objective, direction)
+OBJECTIVE_ALIASES = {
+    "metric": ("val/auto", "auto"),
+    "latency": ("latency_ms", "minimize"),
+    "params": ("params", "minimize"),
+    "duration": ("duration_s", "minimize"),
+}
+
+
+def parse_objectives(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``"metric,latency"`` → objectives ``("val/auto", "latency_ms")`` and directions
+    ``("auto", "minimize")``. Items are the short names of ``OBJECTIVE_ALIASES`` or ``val/<m>``
+    (direction ``auto``: the task's); costs (``latency_ms``, ``params``, ``duration_s``) minimise.
+    ``name:maximize`` / ``name:minimize`` sets a direction explicitly."""
+    metrics, directions = [], []
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        item, _, given = item.partition(":")
+        if given and given not in ("maximize", "minimize"):
+            raise ConfigError(
+                f"--objectives {text!r}: direction {given!r}: use maximize or minimize"
+            )
+        if item in OBJECTIVE_ALIASES:
+            m, d = OBJECTIVE_ALIASES[item]
+        elif item.startswith("val/"):
+            m, d = item, "auto"
+        elif item in RUN_PROPERTIES or item in LATENCY_OBJECTIVES:
+            m, d = item, "minimize"
+        else:
+            raise ConfigError(
+                f"--objectives {text!r}: unknown objective {item!r}; use "
+                f"{', '.join(OBJECTIVE_ALIASES)}, val/<metric>, {', '.join(RUN_PROPERTIES)} or latency_ms"
+            )
+        metrics.append(m)
+        directions.append(given or d)
+    if not metrics:
+        raise ConfigError(
+            f"--objectives {text!r}: name at least one objective, e.g. metric,latency"
+        )
+    if len(set(metrics)) != len(metrics):
+        raise ConfigError(f"--objectives {text!r}: an objective is named twice")
+    return tuple(metrics), tuple(directions)
 
 
 class RunIdCapture:
@@ -250,6 +312,11 @@ class TrialObjective:
         tags = {"optuna.state": outcome.state}
         if outcome.values is not None:
             tags["optuna.values"] = ",".join(f"{v:.6g}" for v in outcome.values)
+            # every objective as a metric of the child run, under the study's names (the runner
+            # logged them too, under its own: val/<m>, latency/ms_per_sample)
+            self.tracker.log_metrics(
+                rid, {f"objective/{m}": v for m, v in zip(self.metrics, outcome.values)}
+            )
         self.tracker.log_params(rid, params)
         for step, value in sorted(reported.items()):
             self.tracker.log_metrics(rid, {"optuna/intermediate": value}, step=step)
