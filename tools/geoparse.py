@@ -8,6 +8,8 @@ Usage:
     python tools/geoparse.py --eval packages/nlp/src/geoarena/nlp/data/GeoVirus.xml \
         --format geovirus --split val
 
+    python tools/geoparse.py --text "Paris police said ..." --publication-place "Paris, Texas"
+
 Each record: name, start, end, lat, lon, geonameid, country, score (+ place, kind, source,
 demonym). Texts longer than --window-chars are resolved window by window (bounded memory).
 With --eval, --format names the corpus format (geovirus, lgl, wiktor, geowebnews) and the tool
@@ -86,6 +88,18 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--json-out", help="with --eval: write the figures here as JSON")
     p.add_argument(
+        "--publication-place",
+        default="",
+        help='where the texts were published ("Paris, Texas" or a GeoNames id): a prior for '
+        "ambiguous names",
+    )
+    p.add_argument(
+        "--publication-places",
+        metavar="JSON",
+        help="with --eval: a JSON object from document id or outlet (LGL's <domain>) to the "
+        "publication place, for documents whose format gives none",
+    )
+    p.add_argument(
         "--window-chars",
         type=in_range(int, 200, 10_000_000),
         default=None,
@@ -118,6 +132,8 @@ def main(argv: list[str]) -> int:
 
     window = args.window_chars or WINDOW_CHARS
     try:
+        if args.eval is not None and args.publication_place:
+            raise _usage("--publication-place is for parsing; with --eval use --publication-places")
         if args.eval is None and args.format not in (None, "json", "geojson"):
             raise _usage(f"--format {args.format} is a corpus format: give --eval CORPUS")
         if args.eval is not None and args.format not in ("geovirus", "lgl", "wiktor", "geowebnews"):
@@ -132,10 +148,11 @@ def main(argv: list[str]) -> int:
         parser = Geoparser(cfg, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
         if args.eval is not None:
             return _evaluate(args, parser)
+        pub = args.publication_place
         if all(len(t) <= window for _, t in items):
-            results = parser.parse_many([t for _, t in items])
+            results = parser.parse_many([t for _, t in items], [pub] * len(items))
         else:  # long texts: window by window, bounded memory
-            results = [list(parser.parse_long(t, window)) for _, t in items]
+            results = [list(parser.parse_long(t, window, pub)) for _, t in items]
     except GeoArenaError as exc:
         print(f"geoparse: error: {exc}", file=sys.stderr)
         return 2
@@ -166,6 +183,8 @@ def _check_boundary(args: argparse.Namespace) -> None:
         check_input_file(args.learned_model, "--learned-model")
     if args.eval is not None and not Path(args.eval).exists():
         check_input_file(args.eval, "--eval")
+    if args.publication_places:
+        check_input_file(args.publication_places, "--publication-places")
 
 
 def _usage(msg: str):
@@ -177,9 +196,16 @@ def _usage(msg: str):
 def _evaluate(args: argparse.Namespace, parser) -> int:
     """``--eval``: read the corpus, score with gold toponyms and end to end, print, save."""
     from geoarena.nlp.corpora import read_corpus, split_documents
-    from geoarena.nlp.corpus_eval import evaluate_corpus, format_report
+    from geoarena.nlp.corpus_eval import (
+        evaluate_corpus,
+        format_report,
+        read_publication_places,
+        with_publication_places,
+    )
 
     docs = read_corpus(args.eval, args.format)
+    if args.publication_places:
+        docs = with_publication_places(docs, read_publication_places(args.publication_places))
     if args.split != "all":
         docs = split_documents(docs, seed=0)[args.split]
     print(f"corpus {args.eval} ({args.format}), split {args.split}: {len(docs)} documents")

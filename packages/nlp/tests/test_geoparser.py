@@ -205,3 +205,18 @@ def test_cli_eval_prints_every_figure(gaz_cache, fixtures, tmp_path, capsys):
     assert "corpus format" in capsys.readouterr().err
     assert tool.main(["--eval", str(fixtures["lgl"]), "--cache-dir", str(gaz_cache)]) == 2
     assert "--eval needs --format" in capsys.readouterr().err
+
+
+def test_cli_publication_place(gaz_cache, tmp_path, capsys):
+    """``--publication-place``: the same sentence resolves "Paris" by where it was published."""
+    tool = _tool()
+    base = ["--text", "The Paris council met.", "--recognizer", "gazetteer"]
+    base += ["--cache-dir", str(gaz_cache)]
+    places = {}
+    for pub in ("", "Paris, Texas"):
+        assert tool.main([*base, "--publication-place", pub]) == 0
+        (rec,) = json.loads(capsys.readouterr().out)[0]["toponyms"]
+        places[pub] = rec["geonameid"]
+    assert places == {"": 2988507, "Paris, Texas": 4717560}
+    assert tool.main([*base, "--publication-place", "Atlantis, Texas"]) == 2
+    assert "publication place 'Atlantis, Texas' is not in the gazetteer" in capsys.readouterr().err

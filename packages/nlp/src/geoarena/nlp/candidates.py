@@ -38,6 +38,8 @@ FEATURES = (
     "focus_admin1",
     "focus_km",
     "contained",
+    # last, so that the columns before keep their place (0 without a publication place)
+    "publication_km",
 )
 
 #: how back-off entries (admin-2 areas, admin-1 families) reach the candidate list, see
@@ -177,7 +179,11 @@ class _DocumentFeatures:
         self.max_candidates = max_candidates
         self.backoff = backoff
 
-    def sets(self, mentions: Sequence[Mention], text: str | None = None) -> list[CandidateSet]:
+    def sets(
+        self, mentions: Sequence[Mention], text: str | None = None, publication: Place | None = None
+    ) -> list[CandidateSet]:
+        """Candidate sets of a document's mentions (one per distinct name) with their features;
+        ``publication`` is the document's publication place (see :mod:`geoarena.nlp.focus`)."""
         by_norm: dict[str, CandidateSet] = {}
         for i, m in enumerate(mentions):
             key = normalize_name(m.text)
@@ -190,7 +196,7 @@ class _DocumentFeatures:
                 )
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
-        self._context(sets)
+        self._context(sets, publication)
         self._containment(sets, mentions, text)
         return sets
 
@@ -216,7 +222,7 @@ class _DocumentFeatures:
             vals = np.array([containment(m.place, a1, cc) for m in cs.candidates])
             cs.features[:, col] = np.maximum(cs.features[:, col], vals)
 
-    def _context(self, sets: list[CandidateSet]) -> None:
+    def _context(self, sets: list[CandidateSet], publication: Place | None = None) -> None:
         # Which countries / admin-1 areas the other names of the document can denote.
         country_of: list[set[str]] = []
         admin1_of: list[set[str]] = []
@@ -241,7 +247,7 @@ class _DocumentFeatures:
         n_admin1 = Counter(a for as_ in admin1_of for a in as_)
         n_top = Counter(top_country)
         anchors = [anchor_place(cs.candidates, bool(cs.alias)) for cs in sets]
-        focus = infer_focus([a for a in anchors if a is not None])
+        focus = infer_focus([a for a in anchors if a is not None], publication)
         for k, cs in enumerate(sets):
             n = len(cs.candidates)
             feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
@@ -274,6 +280,7 @@ class _DocumentFeatures:
                     float(n),
                     *focus.features(p, anchors[k]),
                     0.0,  # contained: filled by _containment
+                    focus.publication_km(p),
                 )
             cs.features = feats
 

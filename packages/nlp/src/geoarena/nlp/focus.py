@@ -15,6 +15,12 @@ From the anchors come, per candidate of every other name:
   closest in sum to the others), on the same log scale as the spread feature; 0 for every
   candidate of a document without sub-national anchors.
 
+A document may also carry its *publication place* (a local paper's town: local-news corpora
+are gathered by outlet). It is the surest anchor there is — where the text was written, not
+a reading of a name — so when given it joins the anchors (shares and medoid) and adds
+``publication_km``: the candidate's distance to it on the same log scale (0 for every candidate
+of a document without one). A local paper in Paris, Texas writes "Paris" for its own town.
+
 No weight here is fitted: the features go to the context resolver and the learned ranker, whose
 weights are chosen on training documents.
 """
@@ -28,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geoarena.nlp.gazetteer import NameMatch, Place
+from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
 
 _SUBNATIONAL = ("city", "admin1", "admin2")
@@ -53,6 +59,8 @@ class DocumentFocus:
     lat: float = math.nan
     lon: float = math.nan
     n_anchors: int = 0
+    #: the document's publication place, when it has one
+    publication: Place | None = None
 
     def features(self, place: Place, own: Place | None = None) -> tuple[float, float, float]:
         """(focus_country, focus_admin1, focus_km) of one candidate; ``own`` is the name's own
@@ -63,12 +71,25 @@ class DocumentFocus:
             return country, admin1, 0.0
         if math.isnan(self.lat):
             return country, admin1, 0.0
-        d = float(haversine_km(place.lat, place.lon, self.lat, self.lon))
-        return country, admin1, math.log1p(d) / math.log(MAX_ERROR_KM)
+        return country, admin1, _log_km(place, self.lat, self.lon)
+
+    def publication_km(self, place: Place) -> float:
+        """The ``publication_km`` feature of one candidate (0 without a publication place)."""
+        if self.publication is None:
+            return 0.0
+        return _log_km(place, self.publication.lat, self.publication.lon)
 
 
-def infer_focus(anchors: Sequence[Place]) -> DocumentFocus:
-    """The focus of a document from its anchors (each distinct name's place once)."""
+def _log_km(place: Place, lat: float, lon: float) -> float:
+    d = float(haversine_km(place.lat, place.lon, lat, lon))
+    return math.log1p(d) / math.log(MAX_ERROR_KM)
+
+
+def infer_focus(anchors: Sequence[Place], publication: Place | None = None) -> DocumentFocus:
+    """The focus of a document from its anchors (each distinct name's place once) and, when
+    given, its publication place (one more anchor, see the module docstring)."""
+    if publication is not None:
+        anchors = [*anchors, publication]
     if not anchors:
         return DocumentFocus({}, {})
     n = len(anchors)
@@ -86,7 +107,43 @@ def infer_focus(anchors: Sequence[Place]) -> DocumentFocus:
         lat,
         lon,
         n,
+        publication,
     )
+
+
+def publication_anchor(gaz: Gazetteer, place: str) -> Place | None:
+    """The gazetteer entity of a publication place as corpora and callers write it:
+    ``gn:4717560`` (a GeoNames id, also bare digits), a gazetteer key (``admin1:US.TX``),
+    or a name with its containing areas after commas ("Paris, Texas", "Paris, TX",
+    "Lexington, Ky., US"): the most populous place of that name inside every named area,
+    else the most populous of that name. ``None`` when nothing matches (or ``place`` is empty).
+    """
+    place = (place or "").strip()
+    if not place:
+        return None
+    if place.isdigit():
+        place = f"gn:{place}"
+    if ":" in place and " " not in place:
+        return gaz.get(place)
+    head, *areas = [p.strip() for p in place.split(",") if p.strip()]
+    found = [m.place for m in gaz.lookup(head) if m.place.kind not in ("continent", "region")]
+    if not found:
+        found = [m.place for m in gaz.lookup_backoff(head)]
+    for area in areas:
+        inside = [p for p in found if _inside(p, gaz.lookup(area) + gaz.lookup_abbreviation(area))]
+        found = inside or found
+    return max(found, key=lambda p: p.population, default=None)
+
+
+def _inside(place: Place, areas: Sequence[NameMatch]) -> bool:
+    """``place`` lies in one of the admin-1 areas or countries of ``areas``."""
+    for m in areas:
+        a = m.place
+        if a.kind == "admin1" and place.admin1_key and place.admin1_key == a.admin1_key:
+            return True
+        if a.kind == "country" and place.country_code == a.country_code:
+            return True
+    return False
 
 
 #: what may stand between a place and the area that contains it: "Charleston, W.Va.",

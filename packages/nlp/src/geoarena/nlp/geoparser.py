@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from geoarena.core.errors import DataError
-from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig
+from geoarena.nlp.focus import publication_anchor
+from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig, Place
 from geoarena.nlp.recognition import (
     SPACY_MODEL,
     CombinedRecognizer,
@@ -85,7 +86,14 @@ class Geoparser:
                 raise DataError("resolver 'learned' needs learned_model= (a LightGBM model file)")
             self.resolver.load(self.cfg.learned_model)
 
-    def parse_many(self, texts: Sequence[str]) -> list[list[Resolved]]:
+    def parse_many(
+        self, texts: Sequence[str], publication_places: Sequence[str] | None = None
+    ) -> list[list[Resolved]]:
+        """Resolved toponyms of each text; ``publication_places`` (one per text, "" where
+        unknown) names where each was published ("Paris, Texas"), a prior for the resolver's
+        document focus (see :mod:`geoarena.nlp.focus`)."""
+        if publication_places is not None and len(publication_places) != len(texts):
+            raise DataError(f"{len(publication_places)} publication places for {len(texts)} texts")
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise DataError(
@@ -96,22 +104,37 @@ class Geoparser:
                     f"text {i} has {len(t):,} characters, more than the {MAX_TEXT_CHARS:,} allowed"
                 )
         mentions = self.recognizer.recognize(list(texts))
-        return [self.resolver.resolve(t, ms) if ms else [] for t, ms in zip(texts, mentions)]
+        pubs = [self.publication(p) for p in publication_places or [""] * len(texts)]
+        return [
+            self.resolver.resolve(t, ms, pub) if ms else []
+            for t, ms, pub in zip(texts, mentions, pubs)
+        ]
 
-    def parse(self, text: str) -> list[Resolved]:
-        return self.parse_many([text])[0]
+    def publication(self, place: str) -> Place | None:
+        """The gazetteer entity of a publication place; a non-empty name the gazetteer does
+        not know is an error (a silently ignored prior would hide a typo)."""
+        found = publication_anchor(self.gaz, place)
+        if found is None and place and place.strip():
+            raise DataError(f"publication place {place!r} is not in the gazetteer")
+        return found
 
-    def parse_long(self, text: str, window_chars: int = WINDOW_CHARS) -> Iterator[Resolved]:
+    def parse(self, text: str, publication_place: str = "") -> list[Resolved]:
+        return self.parse_many([text], [publication_place])[0]
+
+    def parse_long(
+        self, text: str, window_chars: int = WINDOW_CHARS, publication_place: str = ""
+    ) -> Iterator[Resolved]:
         """Resolved toponyms of a text of any length, window by window (cut at paragraph,
         sentence or space boundaries), with offsets into ``text``; yields as it goes, so a
         caller that writes records out holds one window at a time."""
         if not isinstance(text, str):
             raise DataError(f"text is {type(text).__name__}, expected str")
+        pub = self.publication(publication_place)
         for offset, piece in chunk_text(text, window_chars):
             mentions = self.recognizer.recognize([piece])[0]
             if not mentions:
                 continue
-            for r in self.resolver.resolve(piece, mentions):
+            for r in self.resolver.resolve(piece, mentions, pub):
                 m = r.mention
                 yield replace(r, mention=replace(m, start=m.start + offset, end=m.end + offset))
 

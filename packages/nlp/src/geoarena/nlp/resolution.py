@@ -33,6 +33,7 @@ from geoarena.nlp.candidates import (
     generate_candidates,
 )
 from geoarena.nlp.conventions import convention_of, place_point
+from geoarena.nlp.focus import publication_anchor
 from geoarena.nlp.gazetteer import Gazetteer, Place
 from geoarena.nlp.geo_metrics import ACC_KM, haversine_km
 from geoarena.nlp.recognition import Mention
@@ -73,6 +74,10 @@ class ContextWeights:
     # "Charleston, W.Va.": the strongest weight within 0.002 of the best train objective
     # (experiments/nlp_containment.py; train 0.7917 → 0.7910, AUC 0.3384 → 0.3378; val 0.7917)
     contained: float = 3.0
+    # publication place (geoarena.nlp.focus): not fitted — GeoVirus, the one corpus the
+    # project has, carries none — but set to focus_km's trained weight, since the publication
+    # place is an anchor whose position is known rather than inferred
+    publication_km: float = -2.0
 
     def vector(self) -> np.ndarray:
         w = np.zeros(len(FEATURES))
@@ -91,8 +96,12 @@ class _BaseResolver:
     def scores(self, sets: list[CandidateSet]) -> list[np.ndarray]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def resolve(self, text: str, mentions: Sequence[Mention]) -> list[Resolved]:
-        sets = self.features.sets(mentions, text)
+    def resolve(
+        self, text: str, mentions: Sequence[Mention], publication: Place | None = None
+    ) -> list[Resolved]:
+        """The place of every mention; ``publication`` is the document's publication place
+        when known (:func:`geoarena.nlp.focus.publication_anchor` reads one from a name)."""
+        sets = self.features.sets(mentions, text, publication)
         scores = self.scores(sets)
         out: list[Resolved | None] = [None] * len(mentions)
         for cs, sc in zip(sets, scores):
@@ -168,9 +177,9 @@ class LearnedRanker(_BaseResolver):
         self._context = ContextResolver(gaz, max_candidates=max_candidates)
 
     def _featurize(
-        self, mentions: Sequence[Mention], text: str | None = None
+        self, mentions: Sequence[Mention], text: str | None = None, publication=None
     ) -> list[CandidateSet]:
-        sets = self.features.sets(mentions, text)
+        sets = self.features.sets(mentions, text, publication)
         prior = self._context.scores(sets)  # fills the spread column from context choices
         del prior
         return sets
@@ -192,7 +201,8 @@ class LearnedRanker(_BaseResolver):
             conv = convention_of(doc.corpus)
             gold = [t for t in doc.toponyms if t.resolvable]
             mentions = [Mention(t.start, t.end, t.name) for t in gold]
-            sets = self._featurize(mentions, doc.text)
+            pub = publication_anchor(self.gaz, doc.publication_place)
+            sets = self._featurize(mentions, doc.text, pub)
             for cs in sets:
                 if len(cs.candidates) < 2:
                     continue
