@@ -1,7 +1,9 @@
-"""The classical EO baselines' serving export: the served forest answers like the fitted
-adapter, on chips and on a scene (class COG in the scene's CRS)."""
+"""The classical EO baselines' serving export (random forest and LightGBM, no pickle): the
+served model answers like the fitted adapter, on chips and on a scene (class COG in the scene's CRS)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,7 +35,8 @@ def _bright_squares() -> ChipDataModule:
     return ChipDataModule(chips, "seg", info)
 
 
-def test_served_forest_answers_like_the_fitted_adapter(tmp_path):
+@pytest.mark.parametrize("name", ["eo/rf-pixels", "eo/lgbm-pixels"])
+def test_served_forest_answers_like_the_fitted_adapter(tmp_path, name):
     data = _bright_squares()
     data.setup()
     task = Task(
@@ -45,10 +48,12 @@ def test_served_forest_answers_like_the_fitted_adapter(tmp_path):
         num_classes=2,
         class_names=("background", "bright"),
     )
-    adapter = MODELS.entry("eo/rf-pixels").obj(n_estimators=10, cv_folds=0)
+    adapter = MODELS.entry(name).obj(n_estimators=10, cv_folds=0)
     adapter.build(task, STANDARD_PROTOCOLS[0], RunConfig(task=task.name), data)
     adapter.fit(data, RunConfig().train, lambda epoch, metrics: None)
     exported = adapter.export(str(tmp_path))
+    # written without pickle: skops (scikit-learn) or LightGBM's text model, settings as JSON
+    assert Path(exported.files["estimator"]).suffix in (".skops", ".txt")
     assert exported.card["mean"] == pytest.approx(list(data.info["mean"]), rel=1e-6)
     folder = save_model(exported, tmp_path / "model")
     predictor, card = load_predictor(str(folder))
