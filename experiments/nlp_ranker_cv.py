@@ -8,7 +8,11 @@ and their documents join the folds (each fold then mixes sources), with each cor
 convention deciding which candidates count as relevant.
 
 Prints pooled out-of-fold acc@161 with a 95 % bootstrap CI over documents for each resolver,
-and a paired bootstrap CI of ranker − context.
+and a paired bootstrap CI of ranker − context. With more than one source it also prints the
+out-of-fold figures per source and a leave-one-source-out run (the ranker trained on every other
+source, scored on the one left out: how it holds on news it was not trained on).
+``--publication-places JSON`` gives documents their publication place (by id or outlet, see
+``tools/geoparse.py --eval``), used by every resolver and as a ranker feature.
 
 Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_ranker_cv.py``
 """
@@ -26,7 +30,9 @@ from geoarena.nlp.corpora import (
     read_geovirus,
     split_documents,
 )
+from geoarena.nlp.corpus_eval import read_publication_places, with_publication_places
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
+from geoarena.nlp.focus import publication_anchor
 from geoarena.nlp.gazetteer import Gazetteer
 from geoarena.nlp.geo_metrics import ACC_KM
 from geoarena.nlp.resolution import ContextResolver, LearnedRanker, PopulationResolver
@@ -48,40 +54,30 @@ def paired_diff_ci(a, b, n_boot=2000, seed=0):
     return diff(range(n)), *np.quantile(boot, [0.025, 0.975])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--extra", action="append", default=[], help="FORMAT:PATH of another corpus")
-    args = ap.parse_args()
-    gaz = Gazetteer.open()
-    splits = split_documents(read_geovirus(default_geovirus_path()), seed=0)
-    docs = splits["train"] + splits["val"]
-    for spec in args.extra:
-        fmt, path = spec.split(":", 1)
-        docs += read_corpus(path, fmt)
-    id_points = corpus_id_points(docs)
-    fold_of = np.random.default_rng(0).permutation(len(docs)) % args.folds
-    scores = {"population": [], "context": [], "learned": []}
-    order = []
-    for k in range(args.folds):
-        train = [d for d, f in zip(docs, fold_of) if f != k]
-        held = [d for d, f in zip(docs, fold_of) if f == k]
-        ranker = LearnedRanker(gaz, seed=0)
-        ranker.fit(train, id_points=id_points)
-        for name, r in (
-            ("population", PopulationResolver(gaz)),
-            ("context", ContextResolver(gaz)),
-            ("learned", ranker),
-        ):
-            scores[name] += [
-                score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False, id_points)
-                for d in held
-            ]
-        order += [d.doc_id for d in held]
-        print(f"fold {k}: {len(train)} training / {len(held)} held-out documents", flush=True)
-    sources = sorted({d.corpus for d in docs})
+def score_held(gaz, ranker, held, id_points) -> dict[str, list]:
+    """Per resolver, the document scores of ``held`` (publication places used when given)."""
+    out = {}
+    for name, r in (
+        ("population", PopulationResolver(gaz)),
+        ("context", ContextResolver(gaz)),
+        ("learned", ranker),
+    ):
+        out[name] = [
+            score_document(
+                d,
+                r.resolve(d.text, oracle_mentions(d), publication_anchor(gaz, d.publication_place)),
+                gaz,
+                False,
+                id_points,
+            )
+            for d in held
+        ]
+    return out
+
+
+def report(title: str, scores: dict[str, list]) -> None:
     n_top = sum(len(s.errors_km) for s in scores["context"])
-    print(f"{len(docs)} documents ({', '.join(sources)}), {n_top} toponyms, {args.folds} folds")
+    print(f"-- {title}: {len(scores['context'])} documents, {n_top} toponyms")
     for name, ss in scores.items():
         s = summarize(ss, n_boot=2000)
         print(
@@ -90,6 +86,52 @@ def main() -> None:
         )
     d, lo, hi = paired_diff_ci(scores["learned"], scores["context"])
     print(f"learned − context: {d:+.3f} [95% CI {lo:+.3f}, {hi:+.3f}] (paired over documents)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--extra", action="append", default=[], help="FORMAT:PATH of another corpus")
+    ap.add_argument("--publication-places", help="JSON: document id or outlet -> place")
+    args = ap.parse_args()
+    gaz = Gazetteer.open()
+    splits = split_documents(read_geovirus(default_geovirus_path()), seed=0)
+    docs = splits["train"] + splits["val"]
+    source_of = ["geovirus"] * len(docs)
+    for spec in args.extra:
+        fmt, path = spec.split(":", 1)
+        extra = read_corpus(path, fmt)
+        docs += extra
+        source_of += [spec] * len(extra)
+    if args.publication_places:
+        docs = with_publication_places(docs, read_publication_places(args.publication_places))
+    id_points = corpus_id_points(docs)
+    fold_of = np.random.default_rng(0).permutation(len(docs)) % args.folds
+    scores = {"population": [], "context": [], "learned": []}
+    held_source = []
+    for k in range(args.folds):
+        train = [d for d, f in zip(docs, fold_of) if f != k]
+        held = [d for d, f in zip(docs, fold_of) if f == k]
+        ranker = LearnedRanker(gaz, seed=0)
+        ranker.fit(train, id_points=id_points)
+        for name, ss in score_held(gaz, ranker, held, id_points).items():
+            scores[name] += ss
+        held_source += [s for s, f in zip(source_of, fold_of) if f == k]
+        print(f"fold {k}: {len(train)} training / {len(held)} held-out documents", flush=True)
+    sources = sorted(set(source_of))
+    report(f"pooled out-of-fold, {args.folds} folds over {', '.join(sources)}", scores)
+    if len(sources) < 2:
+        return
+    for src in sources:  # the same out-of-fold predictions, per source
+        report(
+            f"out-of-fold, {src} documents",
+            {n: [s for s, h in zip(ss, held_source) if h == src] for n, ss in scores.items()},
+        )
+    for src in sources:  # leave one source out: trained on the others only
+        ranker = LearnedRanker(gaz, seed=0)
+        ranker.fit([d for d, s in zip(docs, source_of) if s != src], id_points=id_points)
+        held = [d for d, s in zip(docs, source_of) if s == src]
+        report(f"leave-one-source-out, {src} held out", score_held(gaz, ranker, held, id_points))
 
 
 if __name__ == "__main__":
