@@ -58,6 +58,7 @@ def test_ap_abbreviations_read_without_importing(fixtures, tmp_path):
         ("Calif", "admin1:US.CA", False),  # an NER span that stopped before the dot
         ("WV", "admin1:US.WV", False),
         ("U.S.", "country:US", False),
+        ("the U.S.", "country:US", False),  # as a span that kept its article
         ("U.K.", "country:GB", False),
     ],
 )
@@ -245,3 +246,18 @@ def test_publication_places_from_a_table_by_id_or_outlet(gaz, tmp_path):
     bad.write_text("[1, 2]")
     with pytest.raises(DataError, match=r"bad\.json.*JSON object"):
         read_publication_places(bad)
+
+
+def test_the_us_is_recognised_without_its_article_and_resolves(gaz):
+    """ "the U.S.": the gazetteer matcher's span and a spaCy span ("the U.S.") both become
+    "U.S." (gold spans leave the article out), which is the United States, not the French
+    commune Us."""
+    from geoarena.nlp.recognition import _trim_the
+
+    text = "Aid from the U.S. arrived in Paris."
+    found = GazetteerMatcher(gaz, min_city_population=10_000).recognize([text])[0]
+    s = text.index("U.S.")
+    assert (found[0].start, found[0].end, found[0].text) == (s, s + 4, "U.S.")
+    assert _trim_the(text, s - 4, s + 4) == ("U.S.", s, s + 4)
+    (us, _) = ContextResolver(gaz).resolve(text, found)
+    assert us.place.key == "country:US" and not us.demonym
