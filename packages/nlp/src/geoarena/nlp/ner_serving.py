@@ -45,6 +45,8 @@ class NerPredictor:
         import spacy
 
         self.card = card
+        # no code runs from the folder: config.cfg only names functions already registered by
+        # installed packages, and the weights are msgpack arrays (spaCy's to_disk), not pickles
         self.nlp = spacy.load(files["pipeline"])
         self.labels = set(card["class_names"])
 

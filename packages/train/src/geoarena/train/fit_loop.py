@@ -307,7 +307,9 @@ class TorchFitLoop:
         if local is None:
             return
         state = {"model": fmodel, "optimizer": fopt}
-        rest = fabric.load(local, state)
+        # weights_only: the checkpoint comes from the run's artifact store (anyone's store);
+        # core.checkpoint keeps it to tensors and plain values so that nothing pickled runs
+        rest = fabric.load(local, state, weights_only=True)
         sched.load_state_dict(rest["scheduler"])
         for k, v in rest["loop"].items():
             setattr(st, k, v)
