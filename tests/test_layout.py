@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,21 @@ def test_registering_the_plugins_loads_no_heavy_library():
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert set(got["status"].values()) == {"ok"}, got["status"]
     assert got["heavy"] == [], f"plugin registration imported {got['heavy']}"
+
+
+def test_one_registration_idiom_everywhere():
+    """Tasks and models register with ``@TASKS.register`` / ``@MODELS.register_each`` beside the
+    code; ``add`` is the registry's own primitive (issue 12: one idiom everywhere)."""
+    registry = PACKAGES / "core" / "src" / "geoarena" / "core" / "registry.py"
+    roots = [PACKAGES, REPO / "tools", REPO / "tests", REPO / "benchmarks", REPO / "experiments"]
+    files = [f for root in roots if root.exists() for f in root.rglob("*.py")]
+    files += list((REPO / "docs").rglob("*.md"))
+    pattern = "(TASKS|MODELS)" + r"\.add\("  # split so this file does not match itself
+    found = [
+        f"{f.relative_to(REPO)}:{n}"
+        for f in files
+        if f != registry
+        for n, line in enumerate(f.read_text(errors="replace").splitlines(), 1)
+        if re.search(pattern, line)
+    ]
+    assert not found, f"register with the decorators, not TASKS/MODELS.add: {found}"

@@ -34,7 +34,7 @@ def test_registered_champion_predicts_the_in_process_prediction_exactly(tmp_path
         trained.append(MODELS.entry("eo/resnet18").obj(**kwargs))
         return trained[-1]
 
-    MODELS.add("test/capture-resnet18", capture, kinds=("seg", "cls"))
+    MODELS.register("test/capture-resnet18", kinds=("seg", "cls"))(capture)
     try:
         uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
         tracker = MLflowTracker("e2e", tracking_uri=uri)

@@ -39,8 +39,8 @@ class NoFreeze(ToyMLPAdapter):
 
 def test_the_model_contract_catches_a_model_that_ignores_freezing(monkeypatch, tmp_path):
     monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
-    MODELS.add(
-        "test/no-freeze", NoFreeze, kinds=("cls",), protocols=("linear_probe",), train_keys=()
+    MODELS.register("test/no-freeze", kinds=("cls",), protocols=("linear_probe",), train_keys=())(
+        NoFreeze
     )
     contract = ModelAdapterContract()
     from geoarena.core.task import DataContext
@@ -53,6 +53,6 @@ def test_the_model_contract_catches_a_model_that_ignores_freezing(monkeypatch, t
 
 def test_the_model_contract_catches_a_missing_declaration(monkeypatch):
     monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
-    MODELS.add("test/undeclared", ToyMLPAdapter, kinds=("cls",))
+    MODELS.register("test/undeclared", kinds=("cls",))(ToyMLPAdapter)
     with pytest.raises(AssertionError, match="declare the protocols"):
         ModelAdapterContract().test_declares_kinds_protocols_and_train_keys("test/undeclared")

@@ -29,19 +29,14 @@ class IgnoresProtocol(ToyMLPAdapter):
 def models(monkeypatch):
     register_toys()
     monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))  # undone after each test
-    MODELS.add(
+    MODELS.register(
         "test/mlp-ignores-protocol",
-        IgnoresProtocol,
         kinds=("cls",),
         protocols=("finetune", "linear_probe"),  # it claims to, but does not
-    )
-    MODELS.add(
-        "test/mlp-two-keys",
-        ToyMLPAdapter,
-        kinds=("cls",),
-        protocols=("finetune",),
-        train_keys=("epochs", "lr"),
-    )
+    )(IgnoresProtocol)
+    MODELS.register(
+        "test/mlp-two-keys", kinds=("cls",), protocols=("finetune",), train_keys=("epochs", "lr")
+    )(ToyMLPAdapter)
 
 
 def _cfg(model: str, protocol: str = "finetune", **train) -> RunConfig:

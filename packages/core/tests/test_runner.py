@@ -60,7 +60,7 @@ def test_failure_is_recorded_with_traceback():
 def test_wrong_kind_is_a_config_error():
     from geoarena.core.registry import MODELS
 
-    MODELS.add("test/seg-only", object, kinds=("seg",))
+    MODELS.register("test/seg-only", kinds=("seg",))(object)
     res = run(RunConfig(task="test/blobs", model="test/seg-only"))
     assert res.status == "FAILED" and "supports task kinds ('seg',), not 'cls'" in res.error
     with pytest.raises(ConfigError):

@@ -34,8 +34,7 @@ def register_task(scene_dir: Path, chip_size: int) -> None:
         chips = chip_scenes([src], spec)
         return ChipDataModule(chips, "seg", {"band_names": BANDS, "input_unit": "dn_uint16"})
 
-    TASKS.add(
-        TASK,
+    TASKS.register(TASK)(
         lambda: Task(
             name=TASK,
             kind="seg",

@@ -28,8 +28,7 @@ def fixture_task(scene_files):
         )
 
     name = "eo/test-fixture-buildings"
-    TASKS.add(
-        name,
+    TASKS.register(name)(
         lambda: Task(
             name=name,
             kind="seg",
@@ -70,8 +69,7 @@ def test_corrupt_scene_ends_as_failed_cell_with_clear_message(scene_files):
             {},
         )
 
-    TASKS.add(
-        name,
+    TASKS.register(name)(
         lambda: Task(
             name=name,
             kind="seg",

@@ -37,7 +37,7 @@ def scene_task(path, name="pc/test-scene") -> Task:
 
 @pytest.fixture
 def registered(fixtures):
-    TASKS.add("pc/test-scene", lambda: scene_task(fixtures["las"]))
+    TASKS.register("pc/test-scene")(lambda: scene_task(fixtures["las"]))
     yield "pc/test-scene"
     TASKS.remove("pc/test-scene")
 

@@ -23,7 +23,7 @@ class _BadExport(ToyMLPAdapter):
 def toys():
     register_toys()
     if "test/mlp-bad-export" not in MODELS:
-        MODELS.add("test/mlp-bad-export", _BadExport, kinds=("cls",))
+        MODELS.register("test/mlp-bad-export", kinds=("cls",))(_BadExport)
     yield
     MODELS.remove("test/mlp-bad-export")
 

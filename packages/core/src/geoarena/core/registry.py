@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -103,11 +103,28 @@ class Entry(Generic[T]):
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Bound:
+    """``fn`` with its table row bound first: ``Bound(fn, row)(**kw) == fn(row, **kw)``.
+
+    Frozen and compared by value (the same function and an equal row), unlike a lambda or
+    ``functools.partial``, so registering a family twice is a no-op and not a duplicate.
+    """
+
+    fn: Callable[..., Any]
+    row: Any
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(self.row, *args, **kwargs)
+
+
 class Registry(Generic[T]):
     """A name → object map with lazy plugin discovery.
 
-    ``register(name, **meta)`` decorates a factory or class; ``add(name, obj, **meta)`` stores an
-    object; ``get(name)`` returns it (calling zero-argument task factories once, cached).
+    ``register(name, **meta)`` decorates a factory or class; ``register_each(rows, name=…)``
+    decorates a factory ``(row, **kw)`` of a table-driven family; ``get(name)`` returns the
+    object (calling zero-argument task factories once, cached). ``add`` is the primitive both
+    decorators use; packages register through the decorators (tests/test_layout.py checks).
     """
 
     def __init__(self, kind: str, call_factories: bool = False):
@@ -121,6 +138,32 @@ class Registry(Generic[T]):
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
             self.add(name, fn, **meta)
+            return fn
+
+        return deco
+
+    def register_each(
+        self,
+        rows: Iterable[Any],
+        *,
+        name: Callable[[Any], str],
+        meta: Callable[[Any], dict[str, Any]] | None = None,
+        **common: Any,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorate a factory ``fn(row, **kw)`` to register it once per row of a table.
+
+        Each row is registered as ``name(row)`` with ``Bound(fn, row)`` as its object, and meta
+        ``common`` updated by ``meta(row)``. E.g.
+        ``@TASKS.register_each(SPECS.values(), name=lambda s: f"eo/{s.name}")`` over
+        ``def make_task(spec) -> Task``. Rows should compare by value (frozen dataclasses,
+        tuples): re-registering the same table is then a no-op, and two rows that map to one
+        name raise ``DuplicateNameError``.
+        """
+        rows = tuple(rows)  # a generator would be spent by the time the decorator runs
+
+        def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+            for row in rows:
+                self.add(name(row), Bound(fn, row), **{**common, **(meta(row) if meta else {})})
             return fn
 
         return deco
@@ -178,11 +221,14 @@ class Registry(Generic[T]):
 
 
 def _is_value(obj: Any) -> bool:
-    """Plain data (dataclass instances…) compares by value; functions and classes by identity."""
-    return not (callable(obj) or isinstance(obj, type))
+    """Plain data (dataclass instances…) and ``Bound`` rows compare by value; functions and
+    classes by identity."""
+    return isinstance(obj, Bound) or not (callable(obj) or isinstance(obj, type))
 
 
 def _where(obj: Any) -> str:
+    if isinstance(obj, Bound):
+        return f"{_where(obj.fn)}({obj.row!r})"
     module = getattr(obj, "__module__", None) or type(obj).__module__
     return f"{module}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 

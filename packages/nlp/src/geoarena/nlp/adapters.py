@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from geoarena.core.config import RunConfig, TrainConfig
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol
+from geoarena.core.registry import MODELS
 from geoarena.core.task import DataModule, Task
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
 from geoarena.nlp.gazetteer import Gazetteer
@@ -92,3 +94,31 @@ class GeoparseAdapter(ModelAdapter):
         from geoarena.nlp.serving import export_geoparser
 
         return export_geoparser(self, out_dir)
+
+
+@dataclass(frozen=True)
+class ResolverModel:
+    """A registered geoparser: ``name`` runs ``GeoparseAdapter(resolver=resolver)``."""
+
+    name: str
+    resolver: str
+
+
+RESOLVER_MODELS = (
+    ResolverModel("nlp/population-baseline", "population"),
+    ResolverModel("nlp/context-resolver", "context"),
+    ResolverModel("nlp/learned-ranker", "learned"),
+)
+
+
+@MODELS.register_each(
+    RESOLVER_MODELS,
+    name=lambda m: m.name,
+    kinds=("geoparse",),
+    family="geoarena-geoparser",
+    protocols=("finetune",),
+    train_keys=(),  # the resolvers fit on the training documents, no optimiser
+)
+def make_geoparser(model: ResolverModel, **kw: Any) -> GeoparseAdapter:
+    """The geoparser of ``model`` (recogniser options in ``kw``)."""
+    return GeoparseAdapter(resolver=model.resolver, **kw)

@@ -28,6 +28,7 @@ from geoarena.core.errors import DataError, Pruned
 from geoarena.core.metrics import Metric
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol
+from geoarena.core.registry import MODELS
 from geoarena.core.task import DataContext, DataModule, Split, Task
 from geoarena.nlp.geo_metrics import ACC_KM, haversine_km, prf
 
@@ -215,6 +216,13 @@ class NerMetric(Metric):
         return out
 
 
+@MODELS.register(
+    "nlp/spacy-ner",
+    kinds=("ner",),
+    family="spacy",
+    protocols=("finetune",),
+    train_keys=("epochs", "lr", "batch_size", "early_stop_patience"),
+)
 class SpacyNerAdapter(ModelAdapter):
     """Fine-tune a spaCy pipeline's NER on the task's labels.
 

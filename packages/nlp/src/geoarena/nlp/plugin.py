@@ -4,4 +4,5 @@ from __future__ import annotations
 
 
 def register() -> None:
-    from geoarena.nlp import tasks  # noqa: F401 - registers on import
+    # each module registers its names on import, beside the code
+    from geoarena.nlp import adapters, ner_training, tasks  # noqa: F401

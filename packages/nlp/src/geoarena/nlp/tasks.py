@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from geoarena.core.metrics import Metric
-from geoarena.core.registry import MODELS, TASKS
+from geoarena.core.registry import TASKS
 from geoarena.core.task import DataContext, DataModule, Split, Task
 from geoarena.nlp.corpora import (
     GEOVIRUS_HINT,
@@ -176,37 +176,6 @@ def geo_ner() -> Task:
     )
 
 
-def _register_models() -> None:
-    from geoarena.nlp.adapters import GeoparseAdapter
-    from geoarena.nlp.ner_training import SpacyNerAdapter
-
-    for name, resolver in (
-        ("population-baseline", "population"),
-        ("context-resolver", "context"),
-        ("learned-ranker", "learned"),
-    ):
-
-        def factory(_resolver: str = resolver, **kw):
-            return GeoparseAdapter(resolver=_resolver, **kw)
-
-        MODELS.add(
-            f"nlp/{name}",
-            factory,
-            kinds=("geoparse",),
-            family="geoarena-geoparser",
-            protocols=("finetune",),
-            train_keys=(),  # the resolvers fit on the training documents, no optimiser
-        )
-    MODELS.add(
-        "nlp/spacy-ner",
-        SpacyNerAdapter,
-        kinds=("ner",),
-        family="spacy",
-        protocols=("finetune",),
-        train_keys=("epochs", "lr", "batch_size", "early_stop_patience"),
-    )
-
-
 def _register_suites() -> None:
     from geoarena.core.suite import SuiteEntry, extend_suite
 
@@ -244,5 +213,4 @@ def _register_suites() -> None:
     )
 
 
-_register_models()
 _register_suites()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 
 def register() -> None:
-    from geoarena.pc import registry, tasks
+    from geoarena.pc import registry, tasks  # noqa: F401  (tasks register on import)
 
-    tasks.register()
     registry.register_suites()

@@ -3,7 +3,8 @@
 ``pc/nebraska-asprs``: 25,408 points, EPSG:6880 in US survey feet, ~18 × 12 m; ground /
 vegetation (low+medium+high) / building, noise ignored. ``pc/ign-lidarhd``: 37,805 points of IGN
 LiDAR HD, EPSG:2154, RGB + NIR; ground / vegetation / bridge, unclassified and artefacts ignored.
-Each has 4 spatial stripe folds: ``…-fold0`` … ``…-fold3`` (the plain name is fold 0).
+Each has 4 spatial stripe folds: ``…-fold0`` … ``…-fold3`` (the plain name is fold 0). The
+tasks register on import (``fold_task``).
 """
 
 from __future__ import annotations
@@ -112,8 +113,22 @@ def task_names(spec_name: str) -> list[str]:
     return [f"pc/{spec_name}"] + [f"pc/{spec_name}-fold{k}" for k in range(1, N_FOLDS)]
 
 
-def register() -> None:
-    for spec in TILES.values():
-        for fold in range(N_FOLDS):
-            suffix = "" if fold == 0 else f"-fold{fold}"
-            TASKS.add(f"pc/{spec.name}{suffix}", lambda s=spec, f=fold: make_task(s, f))
+@dataclass(frozen=True)
+class TileFold:
+    """One registered task: a tile with one of its stripe folds held out."""
+
+    spec: LasTileSpec
+    fold: int
+
+    @property
+    def task_name(self) -> str:
+        return task_names(self.spec.name)[self.fold]
+
+
+@TASKS.register_each(
+    [TileFold(spec, fold) for spec in TILES.values() for fold in range(N_FOLDS)],
+    name=lambda row: row.task_name,
+)
+def fold_task(row: TileFold) -> Task:
+    """``pc/<tile>`` (fold 0) and ``pc/<tile>-fold<k>``: registered on import, one per row."""
+    return make_task(row.spec, row.fold)

@@ -9,6 +9,17 @@ once, declaring what the wrapped model declares.
 from __future__ import annotations
 
 
+def make_hpo(name: str, **model_kwargs):
+    """``<pkg>/hpo-<name>``: an HPO search of ``<pkg>/<name>`` then the cell's seed."""
+    from geoarena.sweeps.hpo_model import HPOAdapter
+
+    return HPOAdapter(name, _base(name), **model_kwargs)
+
+
+def _base(name: str) -> str:
+    return name.replace("/hpo-", "/", 1)
+
+
 def register() -> None:
     from geoarena.core.registry import MODELS, SUITES
 
@@ -19,23 +30,16 @@ def register() -> None:
         for model in entry.models
         if "/hpo-" in model
     }
-    for name in sorted(wanted):
-        base = name.replace("/hpo-", "/", 1)
-        if name in MODELS or base not in MODELS:
-            continue
-        meta = MODELS.meta(base)
-
-        def factory(_name: str = name, _base: str = base, **model_kwargs):
-            from geoarena.sweeps.hpo_model import HPOAdapter
-
-            return HPOAdapter(_name, _base, **model_kwargs)
-
-        MODELS.add(
-            name,
-            factory,
-            kinds=meta.get("kinds"),
-            protocols=meta.get("protocols", ("finetune",)),
-            train_keys=meta.get("train_keys", "all"),
-            family="hpo",
-            backbone=base,
-        )
+    # the wrapped models are known only once the suites are, so the table is built here; a
+    # name a package registered itself is left to it
+    MODELS.register_each(
+        sorted(n for n in wanted if _base(n) in MODELS and n not in MODELS),
+        name=lambda n: n,
+        meta=lambda n: {
+            "kinds": MODELS.meta(_base(n)).get("kinds"),
+            "protocols": MODELS.meta(_base(n)).get("protocols", ("finetune",)),
+            "train_keys": MODELS.meta(_base(n)).get("train_keys", "all"),
+            "backbone": _base(n),
+        },
+        family="hpo",
+    )(make_hpo)

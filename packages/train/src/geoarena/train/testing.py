@@ -146,15 +146,15 @@ def register_toys() -> None:
     from geoarena.core.honoured import ALL_TRAIN_KEYS
     from geoarena.core.registry import MODELS, TASKS
 
-    TASKS.add("test/blobs", toy_task)
-    TASKS.add("test/broken", broken_toy_task)
-    MODELS.add(
+    # the decorators applied here, not on the definitions: the toys exist only once a test asks
+    TASKS.register("test/blobs")(toy_task)
+    TASKS.register("test/broken")(broken_toy_task)
+    MODELS.register(
         "test/mlp",
-        ToyMLPAdapter,
         kinds=("cls",),
         protocols=("finetune", "linear_probe", "frozen"),
         train_keys=ALL_TRAIN_KEYS,
-    )
+    )(ToyMLPAdapter)
 
 
 def broken_toy_task() -> Task:

@@ -1,11 +1,12 @@
-"""The 19 GEO-Bench-2 tasks (``eo/gb2-<dataset>``), each with the leaderboard's metric.
+"""The 19 GEO-Bench-2 tasks (``eo/gb2-<dataset>``), each with the leaderboard's metric, and
+the R-CNN models of its detection/instance tasks; all registered on import.
 
 Registration imports nothing heavy: data modules and metrics are built on first use.
 """
 
 from __future__ import annotations
 
-from geoarena.core.registry import TASKS
+from geoarena.core.registry import MODELS, TASKS
 from geoarena.core.task import DataContext, Task
 from geoarena.eo.geobench2.specs import SPECS, GB2Spec
 
@@ -48,7 +49,10 @@ def _metrics(spec: GB2Spec):
     return build
 
 
+@TASKS.register_each(SPECS.values(), name=lambda s: task_name(s.name))
 def make_task(spec: GB2Spec) -> Task:
+    """The GEO-Bench-2 task of ``spec`` (registered as ``eo/gb2-<spec.name>``, one per row)."""
+
     def datamodule(ctx: DataContext):
         from geoarena.eo.geobench2.datamodule import GB2DataModule, find_dataset_files
 
@@ -73,12 +77,6 @@ def make_task(spec: GB2Spec) -> Task:
     )
 
 
-def register() -> None:
-    """Register the 19 tasks (names only; nothing is read until a task is built)."""
-    for spec in SPECS.values():
-        TASKS.add(task_name(spec.name), (lambda s=spec: make_task(s)))
-
-
 #: R-CNN models for GEO-Bench-2's detection and instance tasks: name → registered EO backbone
 RCNN_MODELS = {
     "eo/rcnn-resnet18": "eo/resnet18",
@@ -87,24 +85,19 @@ RCNN_MODELS = {
 }
 
 
-def register_models() -> None:
-    """``eo/rcnn-<backbone>``: Faster R-CNN (det) / Mask R-CNN (instance_seg) on EO encoders."""
-    from geoarena.core.registry import MODELS
+@MODELS.register_each(
+    RCNN_MODELS.items(),
+    name=lambda row: row[0],
+    meta=lambda row: {"backbone": row[1]},
+    kinds=("det", "instance_seg"),
+    family="rcnn",
+    # the encoder is frozen or partly frozen by the protocol; the R-CNN heads always train
+    protocols=("finetune", "frozen", "partial2"),
+    train_keys="all",  # trained with TorchFitLoop
+)
+def make_rcnn(row: tuple[str, str], **model_kwargs):
+    """``eo/rcnn-<backbone>``: Faster R-CNN (det) / Mask R-CNN (instance_seg) on an EO encoder."""
+    from geoarena.eo.geobench2.rcnn import RCNNAdapter  # torch/torchvision load here
 
-    for name, base in RCNN_MODELS.items():
-
-        def factory(_name=name, _base=base, **model_kwargs):
-            from geoarena.eo.geobench2.rcnn import RCNNAdapter
-
-            return RCNNAdapter(_name, _base, **model_kwargs)
-
-        MODELS.add(
-            name,
-            factory,
-            kinds=("det", "instance_seg"),
-            family="rcnn",
-            backbone=base,
-            # the encoder is frozen or partly frozen by the protocol; the R-CNN heads always train
-            protocols=("finetune", "frozen", "partial2"),
-            train_keys="all",  # trained with TorchFitLoop
-        )
+    name, base = row
+    return RCNNAdapter(name, base, **model_kwargs)
