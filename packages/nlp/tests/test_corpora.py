@@ -50,7 +50,9 @@ def test_lgl_wiktor_geowebnews(fixtures):
     wk = read_wiktor(fixtures["wiktor"])[0]
     assert [(t.start, t.name) for t in wk.toponyms] == [(0, "Lyon"), (26, "Lyon")]
     assert all(t.lat == pytest.approx(45.76) for t in wk.toponyms)
+    assert lgl.outlet == "sj-r.com"  # <domain>
     gwn = read_geowebnews(fixtures["geowebnews"])[0]
+    assert gwn.outlet == "12news.com" and gwn.source.startswith("http://www.12news.com/")
     assert [t.name for t in gwn.toponyms] == ["Paris", "London"]  # the demonym is not a toponym
     assert gwn.toponyms[0].lon == pytest.approx(2.3522)
     assert gwn.toponyms[1].geonameid == 2643743 and not gwn.toponyms[1].resolvable

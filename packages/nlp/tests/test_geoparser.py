@@ -220,3 +220,18 @@ def test_cli_publication_place(gaz_cache, tmp_path, capsys):
     assert places == {"": 2988507, "Paris, Texas": 4717560}
     assert tool.main([*base, "--publication-place", "Atlantis, Texas"]) == 2
     assert "publication place 'Atlantis, Texas' is not in the gazetteer" in capsys.readouterr().err
+
+
+def test_cli_eval_publication_places_by_outlet(gaz_cache, fixtures, tmp_path, capsys):
+    """``--eval --publication-places``: LGL's ``<domain>`` finds the paper's town in the table."""
+    tool = _tool()
+    homes = tmp_path / "homes.json"
+    homes.write_text(json.dumps({"sj-r.com": "St. Louis, MO"}))
+    args = ["--eval", str(fixtures["lgl"]), "--format", "lgl", "--settings", "gold"]
+    args += ["--cache-dir", str(gaz_cache), "--publication-places", str(homes)]
+    assert tool.main(args) == 0
+    out = capsys.readouterr().out
+    assert "publication place given for 1 of 1 documents" in out
+    assert "not in the gazetteer" not in out  # St. Louis, Missouri is found
+    assert tool.main([*args[:-1], str(tmp_path / "missing.json")]) == 2
+    assert "--publication-places" in capsys.readouterr().err

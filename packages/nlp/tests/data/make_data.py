@@ -70,7 +70,7 @@ def lgl_xml() -> str:
         )
     s = text.index("Residents")
     return (
-        f'<articles><article docid="38765806"><domain>local</domain><url>http://x</url>'
+        f'<articles><article docid="38765806"><domain>sj-r.com</domain><url>http://x</url>'
         f"<title>t</title><text>{text}</text><toponyms>{''.join(tops)}"
         f"<toponym><start>{s}</start><end>{s + 9}</end><phrase>Residents</phrase></toponym>"
         "</toponyms></article></articles>\n"
@@ -92,7 +92,10 @@ def wiktor_xml() -> str:
 
 def geowebnews(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    text = "British officials visited Paris and London."
+    text = (
+        "TITLE: Visit LINK: http://www.12news.com/article/1\n"
+        "British officials visited Paris and London."
+    )
     (folder / "0.txt").write_text(text, encoding="utf-8")
     p, lo, b = text.index("Paris"), text.index("London"), text.index("British")
     (folder / "0.ann").write_text(

@@ -14,7 +14,12 @@ character offsets into ``Document.text`` (``text[start:end]`` is the surface for
   <toponymIndices><toponym><start/><end/>`` — every index is one mention of the same place.
 * GeoWebNews (Gritta et al., 2019): a folder of brat pairs ``<id>.txt`` + ``<id>.ann``;
   ``T`` lines ``T1<TAB>Literal 10 16<TAB>London`` and coordinates in ``#`` AnnotatorNotes lines
-  (``lat,lon`` or a GeoNames URL/id).
+  (``lat,lon`` or a GeoNames URL/id). A text's first line is ``TITLE: … LINK: <url>``: the
+  link's host is the document's outlet.
+
+LGL and GeoWebNews name the outlet (the publishing paper's web host) rather than a place: the
+publication place comes from an outlet-home table
+(:func:`geoarena.nlp.corpus_eval.read_publication_places`).
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ class Document:
     ``corpus`` names the corpus format the reader read (``geovirus``, ``lgl``, ``wiktor``,
     ``geowebnews``): its point convention and annotation scope are
     :data:`geoarena.nlp.conventions.CORPUS_CONVENTIONS`, applied only in evaluation.
-    ``outlet`` is the publishing outlet where the format names one (LGL's ``<domain>``);
+    ``outlet`` is the publishing outlet's web host where the format names one (LGL's
+    ``<domain>``, GeoWebNews' ``LINK:``);
     ``publication_place`` the place it was published, as
     :func:`geoarena.nlp.focus.publication_anchor` reads it ("Paris, Texas", ``gn:4717560``),
     a prior for the resolver's document focus ("" when unknown).
@@ -67,6 +73,14 @@ class Document:
     corpus: str = ""
     outlet: str = ""
     publication_place: str = ""
+
+
+def _host(url: str | None) -> str:
+    """The web host of ``url`` without ``www.`` ("" when there is none)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit((url or "").strip()).hostname or ""
+    return host.removeprefix("www.")
 
 
 def _parse_xml(path: Path) -> ET.Element:
@@ -178,7 +192,7 @@ def read_lgl(path: str | Path) -> list[Document]:
                 tops,
                 source=art.findtext("url") or "",
                 corpus="lgl",
-                outlet=(art.findtext("domain") or "").strip(),
+                outlet=(art.findtext("domain") or "").strip() or _host(art.findtext("url")),
             )
         )
     if not docs:
@@ -231,6 +245,7 @@ GEOWEBNEWS_TOPONYM_LABELS = frozenset(
         "Non_Lit_Expression",
     }
 )
+_LINK = re.compile(r"\bLINK:\s*(\S+)")
 _COORD = re.compile(r"(-?\d+(?:\.\d+)?)\s*[, ]\s*(-?\d+(?:\.\d+)?)")
 _GEONAMES_ID = re.compile(r"(?:geonames\.org/|^)(\d{3,9})\b")
 
@@ -277,9 +292,15 @@ def read_geowebnews(
             g = _GEONAMES_ID.search(note)
             if g:
                 top.geonameid = int(g.group(1))
+        link = _LINK.search(text.split("\n", 1)[0])
         docs.append(
             Document(
-                txt.stem, text, sorted(spans.values(), key=lambda t: t.start), corpus="geowebnews"
+                txt.stem,
+                text,
+                sorted(spans.values(), key=lambda t: t.start),
+                source=link.group(1) if link else "",
+                corpus="geowebnews",
+                outlet=_host(link.group(1)) if link else "",
             )
         )
     if not docs:
