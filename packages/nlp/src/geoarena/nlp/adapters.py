@@ -12,6 +12,7 @@ from geoarena.core.protocol import EvalProtocol
 from geoarena.core.registry import MODELS
 from geoarena.core.task import DataModule, Task
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
+from geoarena.nlp.focus import publication_anchor
 from geoarena.nlp.gazetteer import Gazetteer
 from geoarena.nlp.geoparser import GeoparserConfig, build_recognizer
 from geoarena.nlp.resolution import LearnedRanker, make_resolver
@@ -80,11 +81,17 @@ class GeoparseAdapter(ModelAdapter):
         return FitResult(best_epoch=0, best_val=val, epochs_run=1, extra=extra)
 
     def predict(self, batch: dict[str, Any]) -> list:
+        # a document's publication place, where its corpus gives one, is the focus prior
+        pubs = [publication_anchor(self.gaz, d.publication_place) for d in batch["doc"]]
         if self.oracle:
-            return [self.resolver.resolve(d.text, oracle_mentions(d)) for d in batch["doc"]]
+            return [
+                self.resolver.resolve(d.text, oracle_mentions(d), pub)
+                for d, pub in zip(batch["doc"], pubs)
+            ]
         mentions = self.recognizer.recognize(batch["text"])
         return [
-            self.resolver.resolve(t, ms) if ms else [] for t, ms in zip(batch["text"], mentions)
+            self.resolver.resolve(t, ms, pub) if ms else []
+            for t, ms, pub in zip(batch["text"], mentions, pubs)
         ]
 
     throughput_unit = "doc"
