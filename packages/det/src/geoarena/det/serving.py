@@ -1,7 +1,8 @@
 """Serving export of a trained YOLO detection cell, and the predictor ``geoarena.serve`` loads.
 
 The export is the best checkpoint (``best.pt``, scanned and loaded in ultralytics' restricted
-mode on load) plus a ModelCard (classes, box type, image size, 8-bit RGB input).
+mode on load), its ONNX export with an onnxruntime parity check (``onnx_export``; figures in the
+card) and a ModelCard (classes, box type, image size, 8-bit RGB input).
 ``DetPredictor.predict`` takes ``(B, H, W, 3)`` uint8 images and returns one row per detection;
 ``predict_file`` runs sliced inference over a geo-referenced image into a GeoPackage, as
 ``tools/detect.py`` does.
@@ -9,6 +10,7 @@ mode on load) plus a ModelCard (classes, box type, image size, 8-bit RGB input).
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from geoarena.det.yolo_adapter import YoloAdapter
 
 LOADER = "geoarena.det.serving:load_det_predictor"
+log = logging.getLogger(__name__)
 
 
 def export_yolo(adapter: YoloAdapter, out_dir: str | Path) -> ExportedModel | None:
@@ -50,7 +53,18 @@ def export_yolo(adapter: YoloAdapter, out_dir: str | Path) -> ExportedModel | No
         "requirements": ["ultralytics", "torch", "rasterio", "geopandas"],
     }
     example = np.random.default_rng(0).integers(0, 256, (1, size, size, 3), dtype=np.uint8)
-    return ExportedModel(LOADER, {"weights": str(out)}, card, example)
+    files = {"weights": str(out)}
+    try:
+        from geoarena.det.onnx_export import export_yolo_onnx, yolo_onnx_parity
+
+        onnx_path = export_yolo_onnx(out, size)
+        card.update(yolo_onnx_parity(out, onnx_path, example[0]).card())
+        files["onnx"] = str(onnx_path)
+        card["requirements"].append("onnxruntime")
+    except Exception as exc:  # an architecture without ONNX export still serves from best.pt
+        log.warning("%s: no ONNX export (%s)", adapter.card.name, exc)
+        card["onnx_error"] = f"{type(exc).__name__}: {exc}"[:500]
+    return ExportedModel(LOADER, files, card, example)
 
 
 class DetPredictor:

@@ -111,8 +111,17 @@ def log_model(tracker: Tracker, run_id: str, exported: ExportedModel) -> None:
                     rel = f.relative_to(folder).parent
                     tracker.log_artifact(run_id, f, f"{MODEL_ARTIFACT}/{rel}".rstrip("/."))
     tags = {"model_uri": f"runs:/{run_id}/{MODEL_ARTIFACT}", "model_loader": exported.loader}
-    if "onnx_max_abs_diff" in exported.card:
-        tags["onnx_max_abs_diff"] = f"{exported.card['onnx_max_abs_diff']:.3g}"
+    # the ONNX parity figures of every leaf (EO: logits, det: raw head and detections) and why
+    # there is no ONNX file when the export failed
+    for key, value in exported.card.items():
+        if (
+            key.startswith("onnx_")
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
+            tags[key] = f"{value:.3g}"
+        elif key == "onnx_error":
+            tags[key] = str(value)[:250]
     tracker.set_tags(run_id, tags)
 
 
