@@ -9,6 +9,7 @@ import numpy as np
 
 from geoarena.det.chips import assign_blocks, block_grid, chip_windows, crop_labels, make_chips
 from geoarena.det.datamodule import ChipDataModule
+from geoarena.det.info import DetectionInfo
 
 
 def test_block_grid_divides_evenly_without_slivers():
@@ -83,7 +84,7 @@ def test_datamodule_label_fraction_subsets_train_only():
             for s in ("train", "val", "test")
         }
 
-    dm = ChipDataModule(build, ("obj",))
+    dm = ChipDataModule(build, DetectionInfo(("obj",)))
     dm.setup(0.25, seed=1)
     assert dm.num_samples("train") == 4 and dm.num_samples("test") == 16
     ids = [c.id for c in dm.chips("train")]

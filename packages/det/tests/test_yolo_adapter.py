@@ -15,6 +15,7 @@ from geoarena.det.chips import Chip
 from geoarena.det.coco_metric import DetectionMetric
 from geoarena.det.data_obb_synthetic import render_vehicles
 from geoarena.det.datamodule import ChipDataModule
+from geoarena.det.info import DetectionInfo
 from geoarena.det.yolo_adapter import YoloAdapter
 
 FINETUNE = STANDARD_PROTOCOLS[0]
@@ -70,7 +71,9 @@ def _data(box_type: str) -> ChipDataModule:
             out[split] = chips
         return out
 
-    return ChipDataModule(build, ("small-vehicle", "large-vehicle"), box_type, info={"imgsz": 64})
+    return ChipDataModule(
+        build, DetectionInfo(("small-vehicle", "large-vehicle"), box_type, imgsz=64)
+    )
 
 
 @pytest.mark.slow

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from geoarena.core.task import DataModule, Split
 from geoarena.det.chips import Chip
+from geoarena.det.info import DetectionInfo
 
 
 class ChipDataModule(DataModule):
@@ -20,33 +21,18 @@ class ChipDataModule(DataModule):
 
     Args:
         build: ``() -> {"train": [...], "val": [...], "test": [...]}``, called once in setup.
-        class_names: label space.
-        box_type: ``hbb`` or ``obb``.
-        info: extra facts for adapters (gsd, source, recommended image size…).
+        info: class names, box type, bands and the other facts adapters read.
     """
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return self.info.describe()
 
-    def __init__(
-        self,
-        build: Callable[[], dict[str, list[Chip]]],
-        class_names: tuple[str, ...],
-        box_type: Literal["hbb", "obb"] = "hbb",
-        info: dict[str, Any] | None = None,
-    ):
+    def __init__(self, build: Callable[[], dict[str, list[Chip]]], info: DetectionInfo):
         self._build = build
-        self.class_names = class_names
-        self.box_type = box_type
-        self.info = {
-            "class_names": class_names,
-            "box_type": box_type,
-            "in_chans": 3,
-            "band_names": ("red", "green", "blue"),  # chips are RGB uint8
-            "input_unit": "uint8",
-            **(info or {}),
-        }
+        self.info = info
+        self.class_names = info.class_names
+        self.box_type = info.box_type
         self._all: dict[str, list[Chip]] | None = None
         self._splits: dict[str, list[Chip]] = {}
 

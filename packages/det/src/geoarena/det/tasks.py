@@ -10,6 +10,7 @@ from geoarena.core.task import DataContext, Task
 from geoarena.det import data_neon, data_obb_synthetic, data_spacenet
 from geoarena.det.coco_metric import DetectionMetric
 from geoarena.det.datamodule import ChipDataModule
+from geoarena.det.info import DetectionInfo
 from geoarena.det.plots import overlay_figure
 
 #: dense scenes: a 256 px NEON chip holds up to ~40 crowns; keep COCO's per-image cap above that
@@ -19,42 +20,43 @@ MAX_DETS = 300
 def _neon_data(ctx: DataContext) -> ChipDataModule:
     return ChipDataModule(
         partial(data_neon.build_chips, ctx.cache_dir),
-        data_neon.CLASS_NAMES,
-        "hbb",
-        info={
-            "gsd": 0.1,
-            "source": data_neon.SOURCE,
-            "imgsz": 512,
-            "split": "spatial blocks 512 px (70/10/20)",
-        },
+        DetectionInfo(
+            data_neon.CLASS_NAMES,
+            "hbb",
+            gsd=0.1,
+            source=data_neon.SOURCE,
+            imgsz=512,
+            split="spatial blocks 512 px (70/10/20)",
+        ),
     )
 
 
 def _spacenet_data(ctx: DataContext) -> ChipDataModule:
     return ChipDataModule(
         partial(data_spacenet.build_chips, ctx.cache_dir),
-        data_spacenet.CLASS_NAMES,
-        "hbb",
-        info={
-            "gsd": 0.5,
-            "source": data_spacenet.SOURCE,
-            "imgsz": 448,
-            "split": "spatial blocks 300 px (60/15/25)",
-        },
+        DetectionInfo(
+            data_spacenet.CLASS_NAMES,
+            "hbb",
+            band_names=("pan", "pan", "pan"),  # the panchromatic band in all three channels
+            gsd=0.5,
+            source=data_spacenet.SOURCE,
+            imgsz=448,
+            split="spatial blocks 300 px (60/15/25)",
+        ),
     )
 
 
 def _obb_data(ctx: DataContext) -> ChipDataModule:
     return ChipDataModule(
         partial(data_obb_synthetic.build_chips, ctx.cache_dir),
-        data_obb_synthetic.CLASS_NAMES,
-        "obb",
-        info={
-            "gsd": 0.1,
-            "source": "synthetic objects on " + data_neon.SOURCE,
-            "imgsz": 256,
-            "synthetic": True,
-        },
+        DetectionInfo(
+            data_obb_synthetic.CLASS_NAMES,
+            "obb",
+            gsd=0.1,
+            source="synthetic objects on " + data_neon.SOURCE,
+            imgsz=256,
+            synthetic=True,
+        ),
     )
 
 
@@ -65,18 +67,11 @@ def _visualize(box_type: str):
     return viz
 
 
-def _with_bands(data: Any, bands: tuple[str, ...]) -> Any:
-    """The chips' band names live in the data's info (what a model reads), not in the Task."""
-    data.info["band_names"] = bands
-    return data
-
-
 def _detection_task(
     name: str,
     datamodule: Any,
     class_names: tuple[str, ...],
     box_type: str,
-    bands: tuple[str, ...],
     capabilities: tuple[str, ...],
     description: str,
 ) -> Task:
@@ -85,7 +80,7 @@ def _detection_task(
     return Task(
         name=name,
         kind="obb" if box_type == "obb" else "det",
-        datamodule=lambda ctx: _with_bands(datamodule(ctx), bands),
+        datamodule=datamodule,
         metrics=lambda: DetectionMetric(n, class_names, box_type, MAX_DETS),
         metric="ap50",
         num_classes=n,
@@ -104,7 +99,6 @@ def neon_trees() -> Task:
         _neon_data,
         data_neon.CLASS_NAMES,
         "hbb",
-        ("red", "green", "blue"),
         ("rgb", "detection", "vegetation"),
         "NEON 10 cm RGB tree crowns (Yellowstone + OSBS), spatially held-out blocks",
     )
@@ -117,7 +111,6 @@ def spacenet_buildings_boxes() -> Task:
         _spacenet_data,
         data_spacenet.CLASS_NAMES,
         "hbb",
-        ("pan", "pan", "pan"),
         ("panchromatic", "detection", "urban"),
         "SpaceNet-4 Atlanta 0.5 m building footprints as boxes, spatially held-out blocks",
     )
@@ -130,7 +123,6 @@ def obb_synthetic_vehicles() -> Task:
         _obb_data,
         data_obb_synthetic.CLASS_NAMES,
         "obb",
-        ("red", "green", "blue"),
         ("rgb", "detection", "oriented", "synthetic"),
         "SYNTHETIC rotated vehicles painted on real NEON backgrounds (OBB pipeline check)",
     )

@@ -111,14 +111,16 @@ class YoloAdapter(ModelAdapter):
             raise ConfigError(
                 f"protocol {protocol.name!r} is not supported by YOLO (only finetune)"
             )
-        if data.info.get("in_chans", 3) != 3:
-            raise DataError(
-                f"YOLO expects 3-band 8-bit input, task {task.name} has {data.info.get('in_chans')}"
-            )
+        # det chips carry a DetectionInfo; another leaf's detection data (GEO-Bench-2 rasters,
+        # a RasterInfo) is read by the fields both declare, since a leaf never imports another
+        info = data.info
+        in_chans = getattr(info, "in_chans", 3)
+        if in_chans != 3:
+            raise DataError(f"YOLO expects 3-band 8-bit input, task {task.name} has {in_chans}")
         self.task, self.cfg = task, cfg
         self.obb = task.kind == "obb"
         self.class_names = tuple(task.class_names)
-        self.imgsz = int(self.opts.imgsz or data.info.get("imgsz", 640))
+        self.imgsz = int(self.opts.imgsz or getattr(info, "imgsz", 0) or 640)
         self.device = _device(cfg.device)
         cache = Path(cfg.cache_dir) if cfg.cache_dir else None
         ensure_offline(cache / "yolo_config" if cache else None)
