@@ -62,7 +62,7 @@ def test_registered_champion_predicts_the_in_process_prediction_exactly(tmp_path
         _ImageOnly(adapter.model.net.cpu()).eval(),
         scene,
         in_process,
-        PredictConfig(window=64, stride=48, mean=info["mean"], std=info["std"], num_classes=2),
+        PredictConfig(window=64, stride=48, mean=info.mean, std=info.std, num_classes=2),
     )
     fresh = tmp_path / "fresh.tif"
     out = subprocess.run(

@@ -25,6 +25,7 @@ def register_task(scene_dir: Path, chip_size: int) -> None:
     from geoarena.core.registry import TASKS
     from geoarena.core.task import Task
     from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+    from geoarena.eo.data.info import RasterInfo
     from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 
     spec = SceneTaskSpec(kind="seg", band_names=BANDS, chip_size=chip_size, block_chips=2)
@@ -32,7 +33,7 @@ def register_task(scene_dir: Path, chip_size: int) -> None:
     def datamodule(ctx):
         src = SceneSource(scene_dir / "scene.tif", scene_dir / "labels_wgs84.geojson")
         chips = chip_scenes([src], spec)
-        return ChipDataModule(chips, "seg", {"band_names": BANDS, "input_unit": "dn_uint16"})
+        return ChipDataModule(chips, "seg", RasterInfo(band_names=BANDS, input_unit="dn_uint16"))
 
     TASKS.register(TASK)(
         lambda: Task(

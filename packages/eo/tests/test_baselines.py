@@ -11,6 +11,7 @@ from geoarena.core.registry import MODELS
 from geoarena.core.task import Task
 from geoarena.eo.baselines.features import chip_statistics, pixel_features, spectral_indices
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 
 BANDS = ("red", "green", "nir")
@@ -33,7 +34,7 @@ def _data(scene_files, kind: str, chip: int) -> ChipDataModule:
         kind=kind, band_names=BANDS, chip_size=chip, block_chips=2, coverage_threshold=0.3
     )
     chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], spec)
-    dm = ChipDataModule(chips, kind, {"band_names": BANDS})
+    dm = ChipDataModule(chips, kind, RasterInfo(band_names=BANDS))
     dm.setup(1.0, 0)
     return dm
 

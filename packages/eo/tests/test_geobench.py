@@ -47,9 +47,9 @@ def test_every_dataset_loads_with_its_partitions_and_band_stats(geobench_root, n
     batch = next(iter(dm.loader("train", 3, shuffle=False)))
     image = batch["image"].numpy()
     assert image.dtype == np.float32
-    assert image.shape[-3:] == (len(dm.info["band_names"]), 8, 8)
+    assert image.shape[-3:] == (len(dm.info.band_names), 8, 8)
     stats = json.loads((geobench_root / spec.benchmark / name / "band_stats.json").read_text())
-    assert len(dm.info["mean"]) == image.shape[-3]
+    assert len(dm.info.mean) == image.shape[-3]
     if spec.kind == "seg":
         assert batch["mask"].shape == (3, 8, 8) and batch["mask"].max() < spec.num_classes
     elif spec.kind == "multilabel":
@@ -59,7 +59,7 @@ def test_every_dataset_loads_with_its_partitions_and_band_stats(geobench_root, n
         assert batch["label"].tolist() == [i % spec.num_classes for i in range(3)]
     # first band normalised by band_stats.json
     first = next(iter(stats))
-    assert dm.info["mean"][0] == pytest.approx(stats[first]["mean"])
+    assert dm.info.mean[0] == pytest.approx(stats[first]["mean"])
     # benchmark partitions are the label fractions; val/test stay the default ones
     dm.setup(0.5, 0)
     assert dm.num_samples("train") == 4 and dm.num_samples("val") == 2
@@ -80,12 +80,12 @@ def test_normalised_values_match_band_stats(geobench_root):
         img[3], (raw - stats["04 - Red"]["mean"]) / stats["04 - Red"]["std"], rtol=1e-5
     )
     assert label == 0 and attrs["bands_order"][3] == "04 - Red"
-    assert dm.info["band_names"][3] == "B04" and dm.info["band_names"][8] == "B8A"
+    assert dm.info.band_names[3] == "B04" and dm.info.band_names[8] == "B8A"
 
 
 def test_multi_date_samples_become_time_series(geobench_root):
     dm = TASKS.get("eo/m-cashew-plant").datamodule(DataContext(data_root=geobench_root))
-    assert dm.info["n_time_steps"] == 2
+    assert dm.info.n_time_steps == 2
     batch = next(iter(dm.loader("test", 2)))
     assert batch["image"].shape == (2, 2, 13, 8, 8)
 
@@ -93,8 +93,8 @@ def test_multi_date_samples_become_time_series(geobench_root):
 def test_mixed_resolution_bands_are_resampled(geobench_root):
     dm = TASKS.get("eo/m-NeonTree").datamodule(DataContext(data_root=geobench_root))
     assert (
-        dm.info["band_names"][:4] == ("red", "green", "blue", "Neon_000")
-        and len(dm.info["band_names"]) == 9
+        dm.info.band_names[:4] == ("red", "green", "blue", "Neon_000")
+        and len(dm.info.band_names) == 9
     )
     img, mask = dm.load("id_0001")
     assert img.shape == (9, 8, 8) and mask.shape == (8, 8)
@@ -139,7 +139,7 @@ def test_eurosat_folder_format(tmp_path):
     dm.setup(1.0, 0)
     assert (dm.num_samples("train"), dm.num_samples("val"), dm.num_samples("test")) == (30, 10, 10)
     batch = next(iter(dm.loader("test", 10, shuffle=False)))
-    assert batch["image"].shape == (10, 13, 8, 8) and dm.info["band_names"][3] == "B04"
+    assert batch["image"].shape == (10, 13, 8, 8) and dm.info.band_names[3] == "B04"
     assert sorted(batch["label"].tolist()) == list(range(10))  # one test image per class
     (tmp_path / "EuroSAT_MS" / "Forest" / "Forest_1.tif").write_bytes(b"II*\0broken")
     with pytest.raises(DataError, match=r"Forest_1\.tif"):

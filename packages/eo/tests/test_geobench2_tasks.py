@@ -149,7 +149,7 @@ def test_clip_rescale_and_satmae_follow_the_published_formulas(tmp_path, monkeyp
     # clip to [-10, 200], shift by 10, scale 210; z-score with (60 + 10) / 210, 80 / 210
     r = np.clip((np.clip(raw, -10, 200) + 10) / 210, 0, 1)
     assert np.allclose(dm.load(s)["image"], (r - 70 / 210) / (80 / 210 + 1e-6), atol=1e-5)
-    assert dm.info["normalization"] == "clip_rescale_geobench2_published_stats"
+    assert dm.info.normalization == "clip_rescale_geobench2_published_stats"
     monkeypatch.setenv("GEOARENA_GB2_NORMALIZATION", "satmae")
     dm = GB2DataModule(find_dataset_files(DATA, spec), spec)
     # mean ± 2 std = [-20, 140]: shift by 20, rescale over 160

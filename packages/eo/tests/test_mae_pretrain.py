@@ -8,6 +8,7 @@ import torch
 
 from geoarena.core.errors import DataError
 from geoarena.eo.data.datamodule import ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 from geoarena.eo.models.heads import ProbeNorm
 from geoarena.eo.models.mae_pretrain import (
@@ -24,7 +25,7 @@ BANDS = ("red", "green", "nir")
 def scene_data(scene_files):
     spec = SceneTaskSpec(kind="seg", band_names=BANDS, chip_size=16, block_chips=2)
     chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], spec)
-    return ChipDataModule(chips, "seg", {"band_names": BANDS, "input_unit": "dn_uint16"})
+    return ChipDataModule(chips, "seg", RasterInfo(band_names=BANDS, input_unit="dn_uint16"))
 
 
 def test_task_train_crops_use_only_train_chips_normalised_like_the_datamodule(scene_data):

@@ -12,6 +12,7 @@ from geoarena.core.runner import run
 from geoarena.core.task import Task
 from geoarena.core.tracking import NullTracker
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 
 BANDS = ("red", "green", "nir")
@@ -24,7 +25,7 @@ def fixture_task(scene_files):
     def datamodule(ctx):
         chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_wgs84"])], spec)
         return ChipDataModule(
-            chips, "seg", {"band_names": BANDS, "input_unit": "dn_uint16", "gsd": 0.5}
+            chips, "seg", RasterInfo(band_names=BANDS, input_unit="dn_uint16", gsd=0.5)
         )
 
     name = "eo/test-fixture-buildings"
@@ -66,7 +67,7 @@ def test_corrupt_scene_ends_as_failed_cell_with_clear_message(scene_files):
         return ChipDataModule(
             chip_scenes([SceneSource(scene_files["corrupt"], scene_files["labels_utm"])], spec),
             "seg",
-            {},
+            RasterInfo(),
         )
 
     TASKS.register(name)(
@@ -113,7 +114,7 @@ def test_nebraska_pivots_task_is_the_aoi_of_the_real_landsat_scene_with_pivots_i
     dm = task.datamodule(DataContext())
     chips = dm.chips
     assert chips.images.shape[1:] == (1, 32, 32) and chips.images.dtype.name == "int16"
-    assert dm.info["band_names"] == ("TM4",) and dm.info["input_unit"] == "reflectance_x10000"
+    assert dm.info.band_names == ("TM4",) and dm.info.input_unit == "reflectance_x10000"
     fg = ((chips.targets == 1).reshape(len(chips.targets), -1)).sum(1)
     per_split = [int(fg[chips.split == s].sum()) for s in range(3)]
     # 9 pivots of ~545 px inside the AOI; the fixed split seed leaves > 1 pivot in val and test

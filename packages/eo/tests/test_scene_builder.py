@@ -7,6 +7,7 @@ import pytest
 
 from geoarena.core.errors import DataError
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes, load_scene
 from geoarena.eo.data.splits import assign_blocks, block_ids, stratified_subset
 
@@ -74,7 +75,7 @@ def test_classification_chips_are_labelled_by_coverage(scene_files):
 
 def test_datamodule_normalises_with_train_stats_and_subsets_train_only(scene_files):
     chips = chip_scenes([SceneSource(scene_files["raster"], scene_files["labels_utm"])], SEG)
-    dm = ChipDataModule(chips, "seg", {"band_names": BANDS, "input_unit": "dn_uint16"})
+    dm = ChipDataModule(chips, "seg", RasterInfo(band_names=BANDS, input_unit="dn_uint16"))
     dm.setup(1.0, 0)
     train = np.concatenate([b["image"].numpy() for b in dm.loader("train", 8, shuffle=False)])
     valid = chips.valid[chips.indices("train")][:, None].repeat(3, 1)
@@ -97,7 +98,7 @@ def test_datamodule_normalises_with_train_stats_and_subsets_train_only(scene_fil
     e2 = [b["index"].tolist() for b in dm.loader("train", 4)]
     dm.setup(0.25, 7)
     assert e1 == [b["index"].tolist() for b in dm.loader("train", 4)] and e1 != e2
-    assert dm.info["normalization"] == "zscore_train_band_stats" and len(dm.info["mean"]) == 3
+    assert dm.info.normalization == "zscore_train_band_stats" and len(dm.info.mean) == 3
 
 
 @pytest.mark.parametrize(
@@ -133,12 +134,12 @@ def test_multi_temporal_stack_chips_and_grid_check(scene_files, tmp_path):
     assert chips.images.shape == (len(single.images), 2, 3, 16, 16)
     np.testing.assert_array_equal(chips.images[:, 0], single.images)
     np.testing.assert_array_equal(chips.split, single.split)
-    dm = ChipDataModule(chips, "seg", {"band_names": BANDS})
+    dm = ChipDataModule(chips, "seg", RasterInfo(band_names=BANDS))
     dm.setup(1.0, 0)
     batch = next(iter(dm.loader("train", 4)))
-    assert batch["image"].shape == (4, 2, 3, 16, 16) and dm.info["n_time_steps"] == 2
+    assert batch["image"].shape == (4, 2, 3, 16, 16) and dm.info.n_time_steps == 2
     # the later date is brighter by 100 DN: same std, mean shifted by 50 over both dates
-    assert dm.info["in_chans"] == 3
+    assert dm.info.in_chans == 3
     shifted = tmp_path / "scene_shifted.tif"
     with rasterio.open(
         shifted,

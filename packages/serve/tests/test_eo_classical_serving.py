@@ -17,6 +17,7 @@ from geoarena.core.protocol import STANDARD_PROTOCOLS
 from geoarena.core.registry import MODELS
 from geoarena.core.task import Task
 from geoarena.eo.data.datamodule import ChipArrays, ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.serve.mlflow_model import load_predictor, save_model
 
 
@@ -31,7 +32,7 @@ def _bright_squares() -> ChipDataModule:
         masks[i, r : r + 12, c : c + 12] = 1
     split = np.array([0] * 16 + [1] * 4 + [2] * 4)
     chips = ChipArrays(images, masks, split, groups=np.arange(24) // 2)
-    info = {"band_names": ("pan",), "class_names": ("background", "bright"), "gsd": 0.5}
+    info = RasterInfo(band_names=("pan",), class_names=("background", "bright"), gsd=0.5)
     return ChipDataModule(chips, "seg", info)
 
 
@@ -54,7 +55,7 @@ def test_served_forest_answers_like_the_fitted_adapter(tmp_path, name):
     exported = adapter.export(str(tmp_path))
     # written without pickle: skops (scikit-learn) or LightGBM's text model, settings as JSON
     assert Path(exported.files["estimator"]).suffix in (".skops", ".txt")
-    assert exported.card["mean"] == pytest.approx(list(data.info["mean"]), rel=1e-6)
+    assert exported.card["mean"] == pytest.approx(list(data.info.mean), rel=1e-6)
     folder = save_model(exported, tmp_path / "model")
     predictor, card = load_predictor(str(folder))
     assert card["chip_size"] == 32 and card["data_bands"] == ["pan"]

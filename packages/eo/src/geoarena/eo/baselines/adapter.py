@@ -19,6 +19,7 @@ from geoarena.core.errors import ConfigError
 from geoarena.core.model import FitResult, ModelAdapter, ModelCard
 from geoarena.eo.baselines.features import chip_statistics, pixel_features
 from geoarena.eo.data.datamodule import IGNORE_INDEX
+from geoarena.eo.data.info import raster_info
 
 
 @dataclass
@@ -105,13 +106,13 @@ class ClassicalAdapter(ModelAdapter):
         self.task = task
         self.seed = int(cfg.seed)
         self.num_classes = task.num_classes
-        info = data.info
-        self.band_names = tuple(info.get("band_names", ()))
-        self.mean, self.std = info["mean"], info["std"]
+        info = raster_info(data, self.card.name)
+        self.band_names = info.band_names
+        self.mean, self.std = info.mean, info.std
         self.estimator = None
         # for export(): what a served model states about its input
-        self.chip_size, self.gsd = int(info.get("chip_size") or 0), info.get("gsd", 0.0)
-        self.input_unit = str(info.get("input_unit", ""))
+        self.chip_size, self.gsd = info.chip_size, info.gsd or 0.0
+        self.input_unit = info.input_unit
 
     def _features(self, image: np.ndarray) -> np.ndarray:
         if image.ndim == 5:  # (B, T, C, H, W) time series: the per-pixel median composite

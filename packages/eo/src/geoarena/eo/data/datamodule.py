@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from geoarena.core.task import DataModule, Split
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.splits import SPLITS, stratified_subset
 from geoarena.train.dataloading import PipelineLoaders
 
@@ -72,31 +73,28 @@ class ChipDataModule(PipelineLoaders, DataModule):
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return self.info.describe()
 
-    def __init__(self, chips: ChipArrays, kind: str, info: dict[str, Any]):
+    def __init__(self, chips: ChipArrays, kind: str, info: RasterInfo):
+        """``info`` states what the chips cannot (bands, unit, classes, GSD, source); the
+        datamodule fills in what they can: chip size, time steps, the train band statistics
+        (unless given) and the ignore index of segmentation targets."""
         self.chips = chips
         self.kind = kind
-        train = chips.indices("train")
-        if "mean" not in info or "std" not in info:
-            valid = None if chips.valid is None else chips.valid[train]
-            mean, std = band_stats(chips.images[train], valid)
-            info = {
-                **info,
-                "mean": tuple(float(v) for v in mean),
-                "std": tuple(float(v) for v in std),
-            }
-        self.info = {
-            "in_chans": int(chips.images.shape[-3]),
-            "n_time_steps": int(chips.images.shape[1]) if chips.images.ndim == 5 else 1,
+        filled: dict[str, Any] = {
             "chip_size": int(chips.images.shape[-1]),
-            "normalization": "zscore_train_band_stats",
-            **info,
+            "n_time_steps": int(chips.images.shape[1]) if chips.images.ndim == 5 else 1,
+            "normalization": info.normalization or "zscore_train_band_stats",
         }
-        if kind == "seg":
-            self.info.setdefault("ignore_index", IGNORE_INDEX)
-        self._mean = np.asarray(self.info["mean"], dtype=np.float32)[:, None, None]
-        self._std = np.asarray(self.info["std"], dtype=np.float32)[:, None, None]
+        if not info.mean or not info.std:
+            train = chips.indices("train")
+            valid = None if chips.valid is None else chips.valid[train]
+            filled["mean"], filled["std"] = band_stats(chips.images[train], valid)
+        if kind == "seg" and info.ignore_index is None:
+            filled["ignore_index"] = IGNORE_INDEX
+        self.info: RasterInfo = replace(info, **filled)
+        self._mean = np.asarray(self.info.mean, dtype=np.float32)[:, None, None]
+        self._std = np.asarray(self.info.std, dtype=np.float32)[:, None, None]
         self._split_idx: dict[str, np.ndarray] = {s: chips.indices(s) for s in SPLITS}
         self._seed = 0
         self._epoch = 0

@@ -27,9 +27,9 @@ from typing import Any
 from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.registry import TASKS
 from geoarena.core.task import DataContext, Task
-from geoarena.eo.band_catalogue import BAND_WAVELENGTHS
 from geoarena.eo.data.box_labels import read_csv_boxes, read_voc_boxes
 from geoarena.eo.data.datamodule import IGNORE_INDEX, ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.plots import classification_figure, segmentation_figure
 from geoarena.eo.data.samples import sample_file
 from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
@@ -66,17 +66,15 @@ NEON_YELLOWSTONE = (
 
 def _info(
     spec: SceneTaskSpec, unit: str, gsd: float, classes: tuple[str, ...], source: str
-) -> dict[str, Any]:
-    return {
-        "band_names": spec.band_names,
-        "wavelengths_um": tuple(BAND_WAVELENGTHS[b] for b in spec.band_names),
-        "input_unit": unit,
-        "gsd": gsd,
-        "class_names": classes,
-        "num_classes": len(classes),
-        "source": source,
-        "split": f"spatial blocks of {spec.block_chips}x{spec.block_chips} chips, seed {spec.split_seed}",
-    }
+) -> RasterInfo:
+    return RasterInfo(
+        band_names=spec.band_names,
+        input_unit=unit,
+        gsd=gsd,
+        class_names=classes,
+        source=source,
+        split=f"spatial blocks of {spec.block_chips}x{spec.block_chips} chips, seed {spec.split_seed}",
+    )
 
 
 @functools.lru_cache(maxsize=2)

@@ -17,6 +17,7 @@ from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.registry import TASKS
 from geoarena.core.task import DataContext, Task
 from geoarena.eo.data.datamodule import ChipArrays, ChipDataModule
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.data.raster_io import read_raster
 
 EUROSAT_CLASSES = (
@@ -103,14 +104,13 @@ def eurosat_datamodule(ctx: DataContext) -> ChipDataModule:
         )
     root = find_class_root(Path(ctx.data_root))
     chips, bands = read_eurosat(root, max_per_class=50 if ctx.quick else None)
-    info = {
-        "band_names": bands,
-        "input_unit": "s2_l1c_dn" if len(bands) == 13 else "uint8",
-        "gsd": 10.0,
-        "class_names": EUROSAT_CLASSES,
-        "num_classes": 10,
-        "source": f"EuroSAT folder format at {root}",
-    }
+    info = RasterInfo(
+        band_names=bands,
+        input_unit="s2_l1c_dn" if len(bands) == 13 else "uint8",
+        gsd=10.0,
+        class_names=EUROSAT_CLASSES,
+        source=f"EuroSAT folder format at {root}",
+    )
     return ChipDataModule(chips, "cls", info)
 
 

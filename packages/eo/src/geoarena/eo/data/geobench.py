@@ -9,7 +9,7 @@ test always come from ``default_partition.json``. Normalisation uses ``band_stat
 
 Known issue of the published v1.0 files (geo-bench issues #28/#29): ``m-eurosat`` and
 ``m-brick-kiln`` store wrong band names/wavelengths for most channels (pixels are fine). We keep
-the stored channel order and names and flag it in ``info["band_names_unreliable"]`` so that band
+the stored channel order and names and flag it in ``info.band_names_unreliable`` so that band
 adaptation by name can refuse or warn.
 """
 
@@ -34,6 +34,7 @@ from geoarena.eo.data.geobench_specs import (
     canonical_band_name,
     find_dataset_dir,
 )
+from geoarena.eo.data.info import RasterInfo
 from geoarena.train.dataloading import PipelineLoaders
 
 
@@ -48,7 +49,7 @@ class GeoBenchDataModule(PipelineLoaders, DataModule):
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return self.info.describe()
 
     def __init__(self, dataset_dir: Path, spec: GeoBenchSpec, max_samples: int | None = None):
         self.dir = Path(dataset_dir)
@@ -61,20 +62,19 @@ class GeoBenchDataModule(PipelineLoaders, DataModule):
         self.band_keys = [k for k in arrays if not k.startswith("label")]
         self.band_names, self.dates, _ = self._describe(attrs)
         mean, std = self._stats()
-        self.info = {
-            "band_names": tuple(self.band_names),
-            "in_chans": len(self.band_names),
-            "mean": tuple(mean),
-            "std": tuple(std),
-            "input_unit": spec.input_unit,
-            "normalization": "zscore_geobench_band_stats",
-            "gsd": spec.gsd,
-            "num_classes": spec.num_classes,
-            "n_time_steps": len(self.dates),
-            "patch_size": spec.patch,
-            "source": f"GEO-Bench v1 {spec.benchmark}/{spec.name}",
-            "band_names_unreliable": spec.name in WRONG_BAND_NAMES,
-        }
+        self.info = RasterInfo(
+            band_names=tuple(self.band_names),
+            input_unit=spec.input_unit,
+            normalization="zscore_geobench_band_stats",
+            mean=tuple(mean),
+            std=tuple(std),
+            # the stored samples' side (the paper's patch size, or a fixture's)
+            chip_size=max(int(np.asarray(arrays[k]).shape[0]) for k in self.band_keys),
+            n_time_steps=len(self.dates),
+            gsd=spec.gsd,
+            source=f"GEO-Bench v1 {spec.benchmark}/{spec.name}",
+            band_names_unreliable=spec.name in WRONG_BAND_NAMES,
+        )
         self._mean = np.asarray(mean, np.float32)[:, None, None]
         self._std = np.asarray(std, np.float32)[:, None, None]
         self._splits: dict[str, list[str]] = {}

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from geoarena.core.errors import DataError
+from geoarena.eo.data.info import RasterInfo
 
 
 @dataclass
@@ -42,20 +43,20 @@ class NormalisationRecord:
         }
 
 
-def normalisation_record(info: dict[str, Any]) -> NormalisationRecord:
+def normalisation_record(info: RasterInfo) -> NormalisationRecord:
     """The provenance of a datamodule's inputs from its ``info``."""
     return NormalisationRecord(
-        input_unit=str(info.get("input_unit", "")),
-        normalization=str(info.get("normalization", "")),
-        band_names=tuple(info.get("band_names", ())),
-        data_mean=tuple(float(v) for v in info.get("mean", ())),
-        data_std=tuple(float(v) for v in info.get("std", ())),
+        input_unit=info.input_unit,
+        normalization=info.normalization,
+        band_names=info.band_names,
+        data_mean=info.mean,
+        data_std=info.std,
     )
 
 
 def check_input_matches_card(
     card: Any,
-    info: dict[str, Any],
+    info: RasterInfo,
     allow_mismatch: bool = False,
     mean_tolerance: float = 1.0,
     std_ratio: float = 3.0,

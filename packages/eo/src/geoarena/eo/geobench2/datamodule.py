@@ -18,6 +18,7 @@ import numpy as np
 
 from geoarena.core.errors import DataError
 from geoarena.core.task import DataModule, Split
+from geoarena.eo.data.info import RasterInfo
 from geoarena.eo.geobench2.samples import load_sample
 from geoarena.eo.geobench2.specs import GB2Spec
 from geoarena.eo.geobench2.stats import ZSCORE
@@ -54,7 +55,7 @@ class GB2DataModule(DataModule):
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return self.info.describe()
 
     def __init__(self, files: list[Path], spec: GB2Spec, max_samples: int | None = None):
         self.spec = spec
@@ -84,25 +85,23 @@ class GB2DataModule(DataModule):
         self._mean = np.array([means[b] for b in spec.bands], np.float32)[None, :, None, None]
         self._std = np.array([stds[b] for b in spec.bands], np.float32)[None, :, None, None]
         first = load_sample(spec, self.by_split["train"][0])
-        self.info = {
-            "band_names": spec.canonical,
-            "source_band_names": spec.bands,
-            "in_chans": len(spec.bands),
-            "chip_size": int(first["image"].shape[-1]),
-            "n_time_steps": spec.time_steps,
-            "mean": tuple(0.0 for _ in spec.bands),
-            "std": tuple(1.0 for _ in spec.bands),
-            "normalization": (
+        self.info = RasterInfo(
+            band_names=spec.canonical,
+            # the loader serves normalised values: a model sees zero mean, unit variance
+            mean=tuple(0.0 for _ in spec.bands),
+            std=tuple(1.0 for _ in spec.bands),
+            normalization=(
                 "zscore_geobench2_class_stats"
                 if self.scheme == "zscore"
                 else f"{self.scheme}_geobench2_published_stats"
             ),
-            "gsd": spec.gsd,
-            "num_classes": spec.num_classes,
-            "class_names": spec.class_names,
-            "ignore_index": spec.ignore_index,
-            "source": f"GEO-Bench-2 {spec.folder} ({', '.join(p.name for p in files)})",
-        }
+            class_names=spec.class_names,
+            chip_size=int(first["image"].shape[-1]),
+            n_time_steps=spec.time_steps,
+            ignore_index=spec.ignore_index,
+            gsd=spec.gsd,
+            source=f"GEO-Bench-2 {spec.folder} ({', '.join(p.name for p in files)})",
+        )
         self._splits: dict[str, list[TortillaSample]] = {}
         self._seed = 0
         self._epoch = 0

@@ -97,9 +97,14 @@ class RCNNAdapter(ModelAdapter):
         base = MODELS.get(self.base_model)(**self.model_kwargs)
         if not hasattr(base, "encoder_factory"):
             raise ConfigError(f"{self.base_model} is not an EO encoder model; R-CNN needs one")
-        bands = tuple(data.info.get("band_names") or ())
+        # GEO-Bench-2 rasters (RasterInfo) or the det leaf's chips (its DetectionInfo, a type
+        # this leaf may not import): both name their bands; only rasters know their chip size
+        info = data.info
+        bands = tuple(getattr(info, "band_names", ()) or ())
+        if not bands:
+            raise ConfigError(f"task {task.name}: its data names no bands (data.info.band_names)")
         resolve_bands(bands)
-        size = max(64, int(data.info.get("chip_size") or 64))
+        size = max(64, int(getattr(info, "chip_size", 0) or 64))
         encoder = base.encoder_factory(len(bands), None, bands, dict(base.config.arch))
         if base.config.weights:
             encoder.load_pretrained(base.config.weights, base.config.weights_bands, bands)

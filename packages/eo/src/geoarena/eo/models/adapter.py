@@ -24,6 +24,7 @@ from geoarena.core.errors import ConfigError
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol, freeze_module
 from geoarena.eo.bands import resolve_bands
+from geoarena.eo.data.info import RasterInfo, raster_info
 from geoarena.eo.models.encoders import Encoder
 from geoarena.eo.models.heads import ClassifierModel, SegmenterModel
 
@@ -143,14 +144,13 @@ class EOTorchAdapter(ModelAdapter):
                 f"model {self.name} does not do {task.kind!r} tasks (only {', '.join(self.kinds)})"
             )
         c = self.config
-        bands = tuple(data.info.get("band_names") or ())
+        info = raster_info(data, self.name)
+        bands = info.band_names
         if not bands:
-            raise ConfigError(
-                f"task {task.name}: its data names no bands (data.info['band_names'])"
-            )
+            raise ConfigError(f"task {task.name}: its data names no bands (data.info.band_names)")
         resolve_bands(bands)  # unknown names raise ConfigError naming them
-        self._check_units(data)
-        img_size = c.img_size or int(data.info.get("chip_size") or 0) or None
+        self._check_units(info)
+        img_size = c.img_size or info.chip_size or None
         encoder = self.encoder_factory(len(bands), img_size, bands, dict(c.arch))
         if c.weights:
             self.load_report = encoder.load_pretrained(c.weights, c.weights_bands, bands)  # type: ignore[attr-defined]
@@ -181,7 +181,7 @@ class EOTorchAdapter(ModelAdapter):
         apply_protocol(encoder, protocol, lora_alpha=c.lora_alpha or None)
         self.model = BatchModel(net)
         self.task = task
-        self.data_info = dict(data.info)  # bands, units, normalisation for export()
+        self.data_info = info  # bands, units, normalisation for export()
         self.protocol = protocol
         self.device = "cpu"
         self._device_request = cfg.device
@@ -201,9 +201,9 @@ class EOTorchAdapter(ModelAdapter):
             },
         )
 
-    def _check_units(self, data: DataModule) -> None:
+    def _check_units(self, info: RasterInfo) -> None:
         c = self.config
-        unit = str(data.info.get("input_unit", ""))
+        unit = info.input_unit
         if (
             c.weights
             and c.weights_unit
@@ -267,7 +267,7 @@ class EOTorchAdapter(ModelAdapter):
         from geoarena.train.fit_loop import TorchFitLoop
 
         model = self._require_model()
-        self.ignore_index = data.info.get("ignore_index")
+        self.ignore_index = raster_info(data, self.name).ignore_index
         metric = self.task.metrics()
         loop = TorchFitLoop(
             model=model,

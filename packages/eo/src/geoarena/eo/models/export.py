@@ -33,16 +33,16 @@ def export_eo_model(adapter: EOTorchAdapter, out_dir: str | Path) -> ExportedMod
     or metadata-conditioned inputs, which a single image tensor cannot carry)."""
     from geoarena.eo.models.onnx_export import _ImageOnly, export_onnx, onnx_parity
 
-    info = dict(adapter.data_info)
-    if int(info.get("n_time_steps", 1)) > 1 or adapter.model is None:
+    info = adapter.data_info
+    if info.n_time_steps > 1 or adapter.model is None:
         return None
     if adapter.task.kind not in ("seg", "cls", "multilabel"):
         return None  # pixel regression has no class map to serve yet
     out = Path(out_dir)
-    bands = tuple(info.get("band_names") or ())
-    size = int(info.get("chip_size") or 64)
-    mean = np.asarray(info.get("mean") or [0.0] * len(bands), np.float32)
-    std = np.asarray(info.get("std") or [1.0] * len(bands), np.float32)
+    bands = info.band_names
+    size = info.chip_size or 64
+    mean = np.asarray(info.mean or [0.0] * len(bands), np.float32)
+    std = np.asarray(info.std or [1.0] * len(bands), np.float32)
     # a deterministic raw-unit example (2 chips) drawn from the data's band statistics
     rng = np.random.default_rng(0)
     raw = (
@@ -61,14 +61,14 @@ def export_eo_model(adapter: EOTorchAdapter, out_dir: str | Path) -> ExportedMod
         "modality": "eo",
         "task": adapter.task.name,
         "task_kind": adapter.task.kind,
-        "class_names": list(adapter.task.class_names or info.get("class_names") or ()),
+        "class_names": list(adapter.task.class_names or info.class_names),
         "num_classes": int(adapter.task.num_classes),
         "data_bands": list(bands),
-        "data_input_unit": str(info.get("input_unit", "")),
-        "normalization": str(info.get("normalization", "")),
+        "data_input_unit": info.input_unit,
+        "normalization": info.normalization,
         "mean": [float(v) for v in mean],
         "std": [float(v) for v in std],
-        "gsd": float(info.get("gsd") or adapter.card.gsd or 0.0),
+        "gsd": float(info.gsd or adapter.card.gsd or 0.0),
         "chip_size": size,
         "requirements": ["torch", "rasterio", "onnxruntime"],
     }

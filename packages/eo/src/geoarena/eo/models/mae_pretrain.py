@@ -154,9 +154,10 @@ def task_train_crops(data, crop: int, seed: int = 0) -> ChipCrops:
     images, _ = data.arrays("train")
     if images.ndim != 4:
         raise DataError(f"MAE pretraining takes single-date chips; got shape {images.shape}")
-    return ChipCrops(
-        images, tuple(data.info["band_names"]), crop, seed, source=data.info.get("source", "")
-    )
+    from geoarena.eo.data.info import raster_info
+
+    info = raster_info(data, "MAE pretraining")
+    return ChipCrops(images, info.band_names, crop, seed, source=info.source)
 
 
 def pretrain_mae(

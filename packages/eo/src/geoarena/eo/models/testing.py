@@ -15,6 +15,7 @@ import torch
 
 from geoarena.core.metrics import ConfusionMatrixMetric, MultilabelF1
 from geoarena.core.task import DataModule, Task
+from geoarena.eo.data.info import RasterInfo
 
 S2_13 = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
 HLS_6 = ("blue", "green", "red", "nir08", "swir1", "swir2")
@@ -31,7 +32,7 @@ class TinyEOData(DataModule):
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return self.info.describe()
 
     def __init__(
         self,
@@ -71,14 +72,14 @@ class TinyEOData(DataModule):
             self.targets = (quarters > quarters.mean(1, keepdims=True)).astype(np.float32)
         else:
             self.targets = (ref > 0).astype(np.int64)
-        self.info = {
-            "band_names": bands,
-            "in_chans": len(bands),
-            "chip_size": size,
-            "input_unit": "zscore",
-            "normalization": "synthetic_standard_normal",
-            "ignore_index": 255 if kind == "seg" else None,
-        }
+        self.info = RasterInfo(
+            band_names=bands,
+            input_unit="zscore",
+            normalization="synthetic_standard_normal",
+            chip_size=size,
+            n_time_steps=max(timesteps, 1),
+            ignore_index=255 if kind == "seg" else None,
+        )
 
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
         self.seed = seed
@@ -174,7 +175,7 @@ def check_adapter_contract(
     data = TinyEOData(kind, bands, size, n=2, timesteps=timesteps)
     data.setup()
     adapter.build(task, protocol, RunConfig(device="cpu"), data)
-    adapter.ignore_index = data.info.get("ignore_index")
+    adapter.ignore_index = data.info.ignore_index
     model = adapter.model
     batch = next(iter(data.loader("train", 2)))
     n_cls = task.num_classes
