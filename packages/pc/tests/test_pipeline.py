@@ -45,14 +45,14 @@ def registered(fixtures):
 def test_datamodule_splits_and_batches(fixtures):
     data = CloudDataModule(lambda: read_las(fixtures["las"]), GROUND_VEGETATION_BUILDING, SMALL)
     data.setup(seed=0)
-    assert data.info["in_chans"] == len(data.info["feature_names"]) == 2 * 8 + 4 + 6
-    assert data.info["crs"].endswith("2154")
+    assert data.info.in_chans == len(data.info.feature_names) == 2 * 8 + 4 + 6
+    assert data.info.crs.endswith("2154")
     torch.manual_seed(0)
     batch = next(iter(data.loader("train", 4)))
     assert batch["points"].shape == (4, 256, 3) and batch["features"].shape == (
         4,
         256,
-        data.info["in_chans"],
+        data.info.in_chans,
     )
     assert (batch["point_labels"] >= 0).all()  # crops are drawn from labelled training points only
     scored = np.zeros(len(data.labels), int)

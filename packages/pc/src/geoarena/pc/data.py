@@ -20,6 +20,7 @@ from geoarena.core.task import DataModule, Split
 from geoarena.pc.asprs import IGNORE, ClassMap
 from geoarena.pc.features import FeatureConfig, compute_features
 from geoarena.pc.folds import StripeFolds
+from geoarena.pc.info import PointCloudInfo
 from geoarena.pc.io import PointCloud
 from geoarena.pc.tiles import iter_tiles
 
@@ -75,7 +76,7 @@ class CloudDataModule(DataModule):
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return self.info.describe() if self.info is not None else {}
 
     def __init__(
         self,
@@ -86,7 +87,7 @@ class CloudDataModule(DataModule):
         self._load = load
         self.class_map = class_map
         self.cfg = cfg or CloudDataConfig()
-        self.info: dict[str, Any] = {}
+        self.info: PointCloudInfo | None = None  # known after setup
         self.cloud: PointCloud | None = None
 
     # -- setup ---------------------------------------------------------------------------------
@@ -122,20 +123,17 @@ class CloudDataModule(DataModule):
         self.train_mask = train
         mean = feats[train].mean(axis=0)
         std = feats[train].std(axis=0) + 1e-6
-        self.info = {
-            "in_chans": feats.shape[1],
-            "feature_names": tuple(names),
-            "class_names": self.class_map.class_names,
-            "ignore_index": IGNORE,
-            "mean": tuple(float(v) for v in mean),
-            "std": tuple(float(v) for v in std),
-            "input_unit": "metres",
-            "normalization": "zscore(train points)",
-            "crop_points": self.cfg.crop_points,
-            "crs": cloud.crs.to_string() if cloud.crs is not None else "",
-            "fold": self.cfg.fold,
-            "n_points": len(cloud),
-        }
+        self.info = PointCloudInfo(
+            feature_names=tuple(names),
+            class_names=self.class_map.class_names,
+            ignore_index=IGNORE,
+            mean=tuple(mean),
+            std=tuple(std),
+            crop_points=self.cfg.crop_points,
+            crs=cloud.crs.to_string() if cloud.crs is not None else "",
+            fold=self.cfg.fold,
+            n_points=len(cloud),
+        )
 
     # -- arrays (classical models) -------------------------------------------------------------
     def split_mask(self, split: Split) -> np.ndarray:

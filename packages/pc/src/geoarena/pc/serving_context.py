@@ -15,6 +15,6 @@ def serving_context(data: Any) -> dict[str, Any]:
     return {
         "class_map": data.class_map,
         "features": cfg.features,
-        "crs": data.info.get("crs", ""),
+        "crs": getattr(data.info, "crs", ""),  # PointCloudInfo once set up
         "attributes": attributes,
     }

@@ -10,8 +10,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from geoarena.core.errors import ConfigError
 from geoarena.core.model import FitResult, ModelAdapter, ModelCard
 from geoarena.pc.asprs import IGNORE
+from geoarena.pc.info import PointCloudInfo
 from geoarena.pc.models.pointnet2 import PointNet2
 from geoarena.pc.models.pyramid import build_pyramid
 from geoarena.pc.models.randla import RandLANet
@@ -72,11 +74,17 @@ class PointNetAdapter(ModelAdapter):
         self.task = task
         self.num_classes = task.num_classes
         self.device = resolve_device(cfg.device)
-        self.in_features = int(data.info["in_chans"])  # export() rebuilds the network from it
+        info = data.info
+        if not isinstance(info, PointCloudInfo):
+            raise ConfigError(
+                f"{self.card.name} reads point clouds (PointCloudInfo); task {task.name}'s data "
+                f"info is {type(info).__name__}"
+            )
+        self.in_features = info.in_chans  # export() rebuilds the network from it
         self.model = build_network(self.cfg, self.in_features, task.num_classes)
         self.serving = serving_context(data)  # class map + features for export()
-        self.mean = torch.tensor(data.info["mean"], dtype=torch.float32)
-        self.std = torch.tensor(data.info["std"], dtype=torch.float32)
+        self.mean = torch.tensor(info.mean, dtype=torch.float32)
+        self.std = torch.tensor(info.std, dtype=torch.float32)
         counts = np.bincount(data.labels[data.train_mask], minlength=task.num_classes).astype(
             np.float64
         )
