@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from geoarena.core.config import RunConfig, TrainConfig
+from geoarena.core.errors import ConfigError
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol
 from geoarena.core.registry import MODELS
@@ -15,6 +16,7 @@ from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
 from geoarena.nlp.focus import publication_anchor
 from geoarena.nlp.gazetteer import Gazetteer
 from geoarena.nlp.geoparser import GeoparserConfig, build_recognizer
+from geoarena.nlp.info import GeoparseInfo
 from geoarena.nlp.resolution import LearnedRanker, make_resolver
 
 
@@ -52,12 +54,16 @@ class GeoparseAdapter(ModelAdapter):
         )
 
     def build(self, task: Task, protocol: EvalProtocol, cfg: RunConfig, data: DataModule) -> None:
-        self.oracle = bool(data.info.get("oracle"))
+        info = data.info
+        if not isinstance(info, GeoparseInfo):
+            raise ConfigError(
+                f"{self.card.name} reads a geoparsing corpus (GeoparseInfo); task {task.name}'s "
+                f"data info is {type(info).__name__}"
+            )
+        self.oracle = info.oracle
         self.task_name = task.name
         self.seed = cfg.seed
-        self.gaz = Gazetteer.open(
-            Path(data.info["cache_dir"]) if data.info.get("cache_dir") else None
-        )
+        self.gaz = Gazetteer.open(Path(info.cache_dir) if info.cache_dir else None)
         kwargs = {"seed": cfg.seed} if self.resolver_name == "learned" else {}
         self.resolver = make_resolver(self.resolver_name, self.gaz, **kwargs)
         self.recognizer = None

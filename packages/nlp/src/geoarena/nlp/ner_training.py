@@ -24,13 +24,14 @@ from typing import Any
 import numpy as np
 
 from geoarena.core.config import RunConfig, TrainConfig
-from geoarena.core.errors import DataError, Pruned
+from geoarena.core.errors import ConfigError, DataError, Pruned
 from geoarena.core.metrics import Metric
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
 from geoarena.core.protocol import EvalProtocol
 from geoarena.core.registry import MODELS
 from geoarena.core.task import DataContext, DataModule, Split, Task
 from geoarena.nlp.geo_metrics import ACC_KM, haversine_km, prf
+from geoarena.nlp.info import NerInfo
 
 GEO_NER_LABELS = ("ADMIN_AREA", "CITY", "COUNTRY", "REGION")
 _KIND_LABEL = {
@@ -125,21 +126,20 @@ class NerData(DataModule):
     same document split as the geoparsing tasks.
     """
 
-    def describe(self) -> dict[str, str]:
-        """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
-
     def __init__(self, ctx: DataContext):
         self.ctx = ctx
-        self.info: dict[str, Any] = {}
+        self.info: NerInfo | None = None  # known after setup
         self.splits: dict[str, list[dict[str, Any]]] = {}
 
-    def _load(self) -> dict[str, list[dict[str, Any]]]:
+    def _load(self) -> tuple[dict[str, list[dict[str, Any]]], str]:
+        """The splits and the folder or cache file they came from."""
         root = self.ctx.data_root
         if root is not None and (root / "geo_ner" / "train.json").exists():
             folder = root / "geo_ner"
-            self.info["source"] = str(folder)
-            return {s: read_annotated_json(folder / f"{s}.json") for s in ("train", "val", "test")}
+            splits = {
+                s: read_annotated_json(folder / f"{s}.json") for s in ("train", "val", "test")
+            }
+            return splits, str(folder)
         from geoarena.nlp.corpora import SPLIT_SEED, geovirus_path, read_geovirus, split_documents
         from geoarena.nlp.gazetteer import Gazetteer
 
@@ -150,12 +150,11 @@ class NerData(DataModule):
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(examples, ensure_ascii=False))
         examples = {e["id"]: e for e in read_annotated_json(cache)}
-        self.info["source"] = str(cache)
         split = split_documents(docs, seed=SPLIT_SEED)
-        return {k: [examples[d.doc_id] for d in v] for k, v in split.items()}
+        return {k: [examples[d.doc_id] for d in v] for k, v in split.items()}, str(cache)
 
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
-        self.splits = self._load()
+        self.splits, source = self._load()
         if self.ctx.quick:
             self.splits = {k: v[: max(2, len(v) // 3)] for k, v in self.splits.items()}
         if label_fraction < 1.0:
@@ -164,8 +163,8 @@ class NerData(DataModule):
             self.splits["train"] = train[: max(1, round(len(train) * label_fraction))]
         labels = sorted({e[2] for ex in self.splits["train"] for e in ex["entities"]})
         if not labels:
-            raise DataError("the training split has no entities", self.info.get("source"))
-        self.info["class_names"] = tuple(labels)
+            raise DataError("the training split has no entities", source)
+        self.info = NerInfo(class_names=tuple(labels), source=source)
 
     def loader(
         self, split: Split, batch_size: int, shuffle: bool | None = None
@@ -251,7 +250,12 @@ class SpacyNerAdapter(ModelAdapter):
         self.seed = cfg.seed
         self.task_name = task.name
         spacy.util.fix_random_seed(cfg.seed)
-        self.labels = tuple(data.info["class_names"])
+        if not isinstance(data.info, NerInfo):
+            raise ConfigError(
+                f"nlp/spacy-ner reads annotated NER data (NerInfo, after setup); task "
+                f"{task.name}'s data info is {type(data.info).__name__}"
+            )
+        self.labels = data.info.class_names
         if self.base == "blank":
             self.nlp = spacy.blank("en")
             ner = self.nlp.add_pipe("ner")

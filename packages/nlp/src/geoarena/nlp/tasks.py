@@ -24,6 +24,7 @@ from geoarena.nlp.corpora import (
     read_geovirus,
     split_documents,
 )
+from geoarena.nlp.info import GeoparseInfo
 
 __all__ = ["GEOVIRUS_HINT", "SPLIT_SEED", "geovirus_path"]  # their home is corpora
 
@@ -35,20 +36,16 @@ class GeoparseData(DataModule):
     ``label_fraction`` subsets the training documents (deterministic in ``seed``).
     """
 
-    def describe(self) -> dict[str, str]:
-        """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
-
     def __init__(self, ctx: DataContext, oracle: bool):
         self.ctx = ctx
         self.path = geovirus_path(ctx)
-        self.info: dict[str, Any] = {
-            "oracle": oracle,
-            "corpus": "GeoVirus",
-            "path": str(self.path),
-            "split_seed": SPLIT_SEED,
-            "cache_dir": str(ctx.cache_dir),
-        }
+        self.info = GeoparseInfo(
+            oracle=oracle,
+            corpus="GeoVirus",
+            path=str(self.path),
+            split_seed=SPLIT_SEED,
+            cache_dir=str(ctx.cache_dir),
+        )
         self.splits: dict[str, list[Document]] = {}
 
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
