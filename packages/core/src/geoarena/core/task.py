@@ -56,8 +56,9 @@ class DataModule(ABC):
     training split only, and validation/test never change.
     """
 
-    #: what a model needs to know about the data (bands, units, normalisation, classes…), in the
-    #: form the modality defines; the modality's models read it, core never does.
+    #: what a model needs to know about the data (bands, units, normalisation, classes…): a
+    #: frozen dataclass declared by the modality's package (e.g. ``geoarena.eo.data.info``'s
+    #: ``RasterInfo``); the modality's models read it, core never does.
     info: Any
 
     @abstractmethod

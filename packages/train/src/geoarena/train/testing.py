@@ -9,13 +9,21 @@ unless a test adds them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from geoarena.core.metrics import ConfusionMatrixMetric
 from geoarena.core.model import FitResult, ModelAdapter, ModelCard
 from geoarena.core.task import DataModule, Task
+
+
+@dataclass(frozen=True)
+class ToyInfo:
+    """What the toy model needs to know about the toy data (its typed ``DataModule.info``)."""
+
+    n_features: int
+    input_unit: str = "toy"
+    normalization: str = "none"
 
 
 @dataclass
@@ -26,11 +34,14 @@ class ToyBlobs(DataModule):
     dim: int = 8
     classes: int = 3
     fail_on_setup: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
+    info: ToyInfo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.info = ToyInfo(n_features=self.dim)
 
     def describe(self) -> dict[str, str]:
         """Input unit and normalisation for the results table."""
-        return {k: str(self.info.get(k, "")) for k in ("input_unit", "normalization")}
+        return {"input_unit": self.info.input_unit, "normalization": self.info.normalization}
 
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
         import torch
@@ -54,7 +65,6 @@ class ToyBlobs(DataModule):
         self._y = torch.tensor(y, dtype=torch.int64)
         self._idx = idx
         self._seed = seed
-        self.info = {"in_chans": self.dim, "input_unit": "toy", "normalization": "none"}
 
     def num_samples(self, split: str) -> int:
         return len(self._idx[split])
@@ -100,7 +110,7 @@ class ToyMLPAdapter(ModelAdapter):
 
         self.task, self.cfg = task, cfg
         self.model = nn.Sequential(
-            nn.Linear(data.info["in_chans"], self.hidden),
+            nn.Linear(data.info.n_features, self.hidden),
             nn.ReLU(),
             nn.Linear(self.hidden, task.num_classes),
         )
