@@ -50,12 +50,14 @@ def row_from_run(r: dict[str, Any]) -> dict[str, Any]:
         "seed": int(tags.get("seed", params.get("seed", 0))),
         "backbone": tags.get("backbone", tags.get("model", "")),
         "decoder": tags.get("decoder", ""),
-        "n_trials": int(tags.get("n_trials", 0) or 0),
+        # eo/hpo-* cells log their search (hpo/* metrics): its size and the lr / weight decay it
+        # chose, which the final run trained with instead of the config's train.lr
+        "n_trials": int(metrics.get("hpo/n_trials", tags.get("n_trials", 0)) or 0),
         "early_stop_patience": _num(params.get("train.early_stop_patience")),
         "data_percentages": round(lf * 100, 4),
         "batch_size_selection": tags.get("batch_size_selection", "fixed"),
-        "lr": _num(params.get("train.lr")),
-        "weight_decay": _num(params.get("train.weight_decay")),
+        "lr": _num(metrics.get("hpo/lr", params.get("train.lr"))),
+        "weight_decay": _num(metrics.get("hpo/weight_decay", params.get("train.weight_decay"))),
         "frozen_or_full_ft": tags.get("frozen_or_full_ft", ""),
         "modality": tags.get("modality", ""),
         "protocol": tags.get("protocol", ""),
