@@ -129,3 +129,13 @@ def test_capability_table_puts_our_rows_beside_the_published_backbones():
     # some published backbones lack a Core dataset: NaN, as on the leaderboard
     assert len(pub) == 18 and pub["Core"].dropna().between(0, 100).all()
     assert pub["Core"].notna().sum() >= 10
+
+
+def test_export_of_a_suite_without_cells_says_so_in_one_line(tmp_path, capsys):
+    from geoarena.results.geobench2_submission import main
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert main(["--tracking-uri", uri, "--suite", "geobench2", "--out", str(tmp_path / "o")]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "--suite geobench2: no FINISHED GEO-Bench-2 cells" in out[0]
+    assert not (tmp_path / "o" / "submission").exists()

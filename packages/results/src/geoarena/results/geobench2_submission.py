@@ -239,13 +239,17 @@ def capability_table(
 def export_suite(tracking_uri: str, suite: str, out: str | Path) -> dict[str, Any]:
     """Export a suite's MLflow runs as a submission folder, check it, and write the capability
     table beside the published submissions (``capability_table.md`` / ``.html``)."""
-    try:  # the tracker lives in geoarena.store (earlier: geoarena.core)
-        from geoarena.store.mlflow_tracker import MLflowTracker
-    except ImportError:
-        from geoarena.store.mlflow_tracker import MLflowTracker
+    from geoarena.core.errors import ConfigError
+    from geoarena.store.mlflow_tracker import MLflowTracker
 
     tracker = MLflowTracker(experiment=f"suite-{suite}", tracking_uri=tracking_uri)
     df = submission_from_runs(tracker.find_runs({"suite": suite}))
+    if df.empty:
+        # one line instead of a page of column-type errors about an empty CSV
+        raise ConfigError(
+            f"--suite {suite}: no FINISHED GEO-Bench-2 cells in experiment 'suite-{suite}' of the "
+            "store at --tracking-uri (the tracks are geobench2 and geobench2-frozen)"
+        )
     out = Path(out)
     write_submission(df, out / "submission")
     errors, warnings = check_submission_folder(out / "submission")
@@ -279,7 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", default="geobench2")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
-    res = export_suite(args.tracking_uri, args.suite, args.out)
+    from geoarena.core.errors import ConfigError
+
+    try:
+        res = export_suite(args.tracking_uri, args.suite, args.out)
+    except ConfigError as e:
+        print(f"error: {e}")
+        return 1
     print(f"{res['rows']} rows → {Path(args.out) / 'submission'}")
     for w in res["warnings"]:
         print(f"warning: {w}")
