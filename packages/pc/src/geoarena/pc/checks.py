@@ -3,7 +3,11 @@
 A truncated LAS opens fine and fails deep in numpy ("buffer size must be a multiple of element
 size"); a truncated LAZ fails in lazrs ("failed to fill whole buffer") — possibly after a model
 was trained. ``check_las`` reads the header, compares the declared point records with the file
-size (LAS) or the chunk table offset (LAZ), and decodes the first and last points.
+size (LAS) or the chunk table offset (LAZ), and decodes the first and last points. LAZ stores no
+checksum and damage inside a middle chunk leaves header, chunk table and both ends intact, so a
+compressed file's points are also decoded once, chunk by chunk (bounded memory). Measured (median,
+shared 2-core machine): the 37,805-point IGN LiDAR HD sample 27 → 41 ms, a 2-million-point LAZ
+23 → 282 ms.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def check_las(
     min_points: int = 1,
     require: tuple[str, ...] = (),
     need_crs: bool = False,
+    decode: bool = True,
 ) -> LasInfo:
     """Check ``path`` is a complete LAS/LAZ file with at least ``min_points`` points.
 
@@ -43,6 +48,7 @@ def check_las(
         what: the argument that named the file (for the message).
         require: point dimensions that must exist (``classification`` for training data).
         need_crs: the header must carry a CRS (outputs are written in it).
+        decode: decode every point of a compressed file (catches damage mid-file).
     """
     import laspy
 
@@ -83,6 +89,8 @@ def check_las(
                     raise ValueError("the last point record is missing")
         except Exception as exc:  # lazrs/numpy raise for truncated or corrupt point data
             raise bad_input(what, f"corrupt point data ({_reason(exc)})", p) from None
+        if compressed and decode:
+            _decode_all(reader, n, what, p)
     return LasInfo(p, n, header.point_format.id, compressed, crs, dims)
 
 
@@ -106,6 +114,27 @@ def _check_size(p: Path, header, n: int, compressed: bool, what: str) -> None:
     (table,) = struct.unpack("<q", raw)
     if table != -1 and not start < table <= size:
         raise bad_input(what, f"truncated: LAZ chunk table at byte {table}, the file has {size}", p)
+
+
+#: points decoded per step of the full LAZ check (≈ 20 MB of records for point format 8)
+DECODE_CHUNK = 500_000
+
+
+def _decode_all(reader, n: int, what: str, p: Path) -> None:
+    """Decode every point record once; damage mid-file otherwise surfaces only when the points
+    are read (lazrs "failed to fill whole buffer"), possibly after a model was trained."""
+    done = 0
+    try:
+        reader.seek(0)
+        for points in reader.chunk_iterator(DECODE_CHUNK):
+            done += len(points)
+    except Exception as exc:  # lazrs raises its LazrsError on damaged chunks
+        stop = min(done + DECODE_CHUNK, n)
+        raise bad_input(
+            what, f"corrupt point data in points {done}-{stop} of {n} ({_reason(exc)})", p
+        ) from None
+    if done != n:
+        raise bad_input(what, f"corrupt point data: {done} of {n} points decoded", p)
 
 
 def _reason(exc: BaseException) -> str:
