@@ -59,7 +59,10 @@ def _native(value: Any) -> Any:
 
 
 def _records(table) -> list[dict[str, Any]]:
-    return [{k: _native(v) for k, v in r.items()} for r in table.to_dict("records")]
+    """Rows as dicts, built column by column (``to_dict("records")`` indexes the dataframe
+    subclass row by row and took half of the listing time)."""
+    columns = {c: table[c].tolist() for c in table.columns}
+    return [{c: _native(v[i]) for c, v in columns.items()} for i in range(len(table))]
 
 
 def _subfile(row: dict[str, Any]) -> tuple[int, int, Path]:
