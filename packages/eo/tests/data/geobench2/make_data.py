@@ -2,7 +2,7 @@
 
 Run it with the writer stack GEO-Bench-2 itself used — tacotoolbox 0.5.2 + pytortilla 0.5.1 —
 plus tacoreader 0.5.6 (GEO-Bench-2's reader), rasterio, h5py and geopandas, in a throw-away
-environment (they are not part of GeoArena's runtime)::
+environment (the writers are not part of GeoArena's runtime; tacoreader is, as its reader)::
 
     python3.11 -m venv /tmp/peer-taco
     /tmp/peer-taco/bin/pip install tacotoolbox==0.5.2 pytortilla==0.5.1 tacoreader==0.5.6 \
@@ -19,8 +19,10 @@ read them, ``sample_row.iloc[0]["labels"]``).
 
 Besides the tortillas, each dataset folder gets ``expected.json``: splits, labels, CRS/transform,
 what tacoreader 0.5.6 resolved as each item's ``/vsisubfile/`` offset and length, and each item's
-array as written (shape, dtype, SHA-256 of its bytes). The tests read the tortillas with GeoArena's own
-reader and compare against both. The data are random (seeded); only the layout is real.
+array as written (shape, dtype, SHA-256 of its bytes). The tests read the tortillas the way the
+GEO-Bench-2 data module does (tacoreader listing, rasterio pixels) and compare against both; the
+hashes come from the writer's arrays, not from a reader. The data are random (seeded); only the
+layout is real.
 
 Facts per dataset (item order, bands per modality, label encoding, class counts) come from the
 public GEO-Bench-2 dataset classes (The-AI-Alliance/GEO-Bench-2, ``geobench_v2/datasets``).
