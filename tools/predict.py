@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--tracking-uri", help="MLflow store (default $MLFLOW_TRACKING_URI or ./mlflow.db)"
     )
     ap.add_argument("--gpkg", type=Path, help="EO: class polygons (GeoPackage)")
-    ap.add_argument("--vectorize", type=int, nargs="*", help="EO: classes to vectorise")
+    ap.add_argument(
+        "--vectorize", type=in_range(int, 0, 65535), nargs="*", help="EO: classes to vectorise"
+    )
     ap.add_argument("--probabilities", type=Path, help="EO: per-class probability COG")
     ap.add_argument(
         "--window", type=in_range(int, 8, 8192), help="EO: window side (default: the model's chip)"
@@ -73,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--scales", type=in_range(float, 0.1, 4.0), nargs="+", help="EO: input rescalings averaged"
     )
-    ap.add_argument("--device", help="cpu, cuda …")
+    ap.add_argument("--device", type=device_name, help="cpu, cuda, cuda:N, mps or auto")
     ap.add_argument("--slice", type=in_range(int, 32, 8192), help="detection: slice size (px)")
     ap.add_argument(
         "--overlap", type=in_range(float, 0.0, 0.9), help="detection: slice overlap ratio"
@@ -92,6 +94,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-no-crs", action="store_true", help="EO: accept a raster without CRS/transform"
     )
     return ap
+
+
+def device_name(text: str) -> str:
+    """An argparse ``type=``: a torch device string (``cuda:N`` with a non-negative ``N``)."""
+    kind, _, index = text.partition(":")
+    plain = kind in ("cpu", "auto", "mps") and not index
+    if plain or (kind == "cuda" and (not index or index.isdigit())):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not cpu, cuda, cuda:N, mps or auto")
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Flags whose valid range depends on another flag or on the machine (one line, exit 2)."""
+    if args.window is not None and args.stride is not None and args.stride > args.window:
+        raise ConfigError(
+            f"--stride {args.stride} is larger than --window {args.window}: "
+            "the windows would leave pixels unpredicted"
+        )
+    if args.device and args.device.startswith("cuda"):
+        import torch
+
+        count = torch.cuda.device_count()
+        index = int(args.device.partition(":")[2] or 0)
+        if index >= count:
+            raise ConfigError(f"--device {args.device}: {count} CUDA device(s) visible")
+
+
+def check_vectorize(args: argparse.Namespace, card: dict) -> None:
+    """``--vectorize`` names classes of the model (known once its card is read)."""
+    n = int(card.get("num_classes") or 0)
+    wrong = [c for c in args.vectorize or () if n and c >= n]
+    if wrong:
+        raise ConfigError(
+            f"--vectorize {' '.join(map(str, wrong))}: the model has classes 0-{n - 1}"
+        )
 
 
 def check_inputs(args: argparse.Namespace) -> None:
@@ -130,6 +167,7 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     with_url_timeouts()
     args.tracking_uri = url_from(args.tracking_uri, "MLFLOW_TRACKING_URI", "--tracking-uri")
+    check_flags(args)
     check_inputs(args)
     import mlflow
 
@@ -143,6 +181,7 @@ def main(argv: list[str]) -> int:
         kwargs["vectorize"] = args.vectorize
     try:
         predictor, card = load_predictor(args.model)
+        check_vectorize(args, card)
         if not hasattr(predictor, "predict_file"):
             print(f"error: {args.model}: its predictor reads no files", file=sys.stderr)
             return 2

@@ -146,10 +146,16 @@ def _network(settings: dict[str, Any], path: Path) -> Any:
         state = torch.load(path, map_location="cpu", weights_only=True)
         adapter.model.load_state_dict(state)
     except Exception as exc:  # UnpicklingError, zip errors, missing/unexpected keys
-        raise bad_input(WHAT, f"not loadable as network weights ({_one_line(exc)})", path) from None
+        text = str(exc)
+        if "Unsupported global:" in text:  # torch's advice around it would invite the unsafe load
+            text = text.split("Unsupported global:")[1].split(" was not")[0].strip()
+            text = f"refused: the weights pickle {text}"
+        raise bad_input(
+            WHAT, f"not loadable as network weights ({_one_line(text)})", path
+        ) from None
     adapter.model.eval()
     return adapter
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
