@@ -124,7 +124,32 @@ def _predict() -> list[Case]:
         ("window-0", f"{ok} --window 0", "argument --window"),
         ("scales-0", f"{ok} --scales 0", "argument --scales"),
         ("batch-text", f"{ok} --batch many", "argument --batch"),
+        ("in-laz-mid-corrupt", f"{i} {{mid_corrupt_laz}}", "corrupt point data in points"),
+        # every numeric flag out of range: one line, exit 2, before the model is fetched
+        ("window-huge", f"{ok} --window 9000", "argument --window: 9000 is outside [8, 8192]"),
+        ("stride-0", f"{ok} --stride 0", "argument --stride: 0 is outside"),
+        ("stride-gt-window", f"{ok} --window 64 --stride 100", "--stride 100 is larger than"),
+        ("batch-0", f"{ok} --batch 0", "argument --batch: 0 is outside"),
+        ("scales-inf", f"{ok} --scales 1 inf", "argument --scales: 'inf' is not a finite"),
+        ("slice-small", f"{ok} --slice 16", "argument --slice: 16 is outside"),
+        ("overlap-high", f"{ok} --overlap 0.95", "argument --overlap: 0.95 is outside"),
+        ("conf-neg", f"{ok} --conf -0.1", "argument --conf: -0.1 is outside"),
+        ("tile-0", f"{ok} --tile-m 0", "argument --tile-m: 0.0 is outside"),
+        ("halo-neg", f"{ok} --halo-m -1", "argument --halo-m: -1.0 is outside"),
+        ("vectorize-neg", f"{ok} --vectorize 1 -1", "argument --vectorize: -1 is outside"),
+        ("vectorize-text", f"{ok} --vectorize road", "'road' is not an integer"),
+        ("device-name", f"{ok} --device gpu", "argument --device: 'gpu' is not cpu, cuda"),
+        ("device-index", f"{ok} --device cuda:99", "--device cuda:99: "),
     ]
+    # served models whose files would run code if unpickled: refused, the marker never made
+    traps = [
+        ("model-trap-joblib", "trap_joblib_model", "good_tif", "tif", "a pickled model, not"),
+        ("model-trap-skops", "trap_skops_model", "good_tif", "tif", "names untrusted types"),
+        ("model-trap-pc-joblib", "trap_pc_joblib_model", "good_las", "las", "a pickled model"),
+        ("model-trap-pc-weights", "trap_pc_weights_model", "good_las", "las", "weights pickle"),
+    ]
+    for cid, model, src, ext, frag in traps:
+        cases.append((cid, f"--model {{{model}}} --input {{{src}}} --output {{W}}/o.{ext}", frag))
     return [_c("predict", cid, a, 2, frag) for cid, a, frag in cases]
 
 
@@ -139,12 +164,14 @@ def _classify() -> list[Case]:
         ("in-odd-bytes", f"{{odd_las}} {i}", "truncated: 2000 points need"),
         ("in-trunc-laz", f"{{trunc_laz}} {i}", "truncated: LAZ chunk table"),
         ("in-head-laz", f"{{head_laz}} {i}", "truncated"),
+        ("in-mid-laz", f"{{mid_corrupt_laz}} {i}", "mid.laz: corrupt point data in points"),
         ("in-tiny", f"{{tiny_las}} {i}", "unreadable LAS header"),
         ("in-csv", f"{{csv_las}} {i}", "not a LAS/LAZ file"),
         ("in-tif", f"{{tif_las}} {i}", "not a LAS/LAZ file"),
         ("in-5mb-text", f"{{big_text}} {i}", "not a LAS/LAZ file"),
         ("train-trunc", "{good_las} {W}/out.las --train {trunc_laz}", "--train"),
         ("train-zero", "{good_las} {W}/out.las --train {zero_las}", "holds 0 points"),
+        ("train-mid-laz", "{good_las} {W}/o.las --train {mid_corrupt_laz}", "mid.laz: corrupt"),
         ("train-missing", "{good_las} {W}/out.las --train {W}/no.las", "no such file"),
         ("out-exists", f"{{good_las}} {{good_laz}} {tr}", "already exists; pass --overwrite"),
         ("out-suffix", f"{{good_las}} {{W}}/out.txt {tr}", "must end in .las or .laz"),
@@ -211,6 +238,7 @@ SUBPROCESS_IDS = {
     "predict-uri-closed",
     "classify_las-in-trunc-laz",
     "classify_las-tile-0",
+    "classify_las-in-mid-laz",
     "geoparse-5mb-latin1",
     "geoparse-out-exists",
     "report-csv-5mb-no-newline",

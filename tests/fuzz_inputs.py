@@ -74,6 +74,15 @@ def _cut(src: Path, dst: Path, keep: float | int) -> Path:
     return dst
 
 
+def _damage_middle(src: Path, dst: Path) -> Path:
+    """Zero 4 KB in the middle of ``src``: header, size and LAZ chunk table stay intact."""
+    data = bytearray(src.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 4096] = bytes(4096)
+    dst.write_bytes(bytes(data))
+    return dst
+
+
 def write_all(out: Path) -> dict[str, Path]:
     """Every fuzz input in ``out``; returns name → path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -112,6 +121,8 @@ def write_all(out: Path) -> dict[str, Path]:
     f["odd_las"] = _cut(f["good_las"], out / "odd.las", len(f["good_las"].read_bytes()) - 3)
     f["trunc_laz"] = _cut(f["good_laz"], out / "trunc.laz", 0.6)
     f["head_laz"] = _cut(f["good_laz"], out / "head.laz", 300)
+    # 120,000 points = three LAZ chunks; the damage sits in the second one
+    f["mid_corrupt_laz"] = _damage_middle(_las(out / "chunks.laz", 120_000), out / "mid.laz")
     f["tiny_las"] = _cut(f["good_las"], out / "tiny.las", 50)
     f["csv_las"] = out / "points.las"
     f["csv_las"].write_text("x,y,z\n1,2,3\n")
@@ -187,6 +198,9 @@ def write_all(out: Path) -> dict[str, Path]:
     f["existing_dir"] = out / "existing_dir"
     f["existing_dir"].mkdir(exist_ok=True)
     (f["existing_dir"] / "report.md").write_text("keep me")
+    from fuzz_models import write_models
+
+    f.update(write_models(out / "models", out / "PWNED"))  # the marker the suite checks
     return f
 
 
