@@ -123,3 +123,34 @@ def test_nebraska_pivots_task_is_the_aoi_of_the_real_landsat_scene_with_pivots_i
         assert len(np.unique(chips.split[chips.groups == g])) == 1
     # nodata stripes / outside the AOI are ignored, never background
     assert (chips.targets == IGNORE_INDEX).any()
+
+
+@pytest.mark.slow
+def test_spacenet_task_is_128px_chips_on_the_former_64px_blocks_so_val_and_test_are_unchanged():
+    import dataclasses
+
+    from geoarena.core.task import DataContext
+    from geoarena.eo.data import embedded_tasks as et
+
+    dm = TASKS.get("eo/spacenet-atlanta-buildings").datamodule(DataContext())
+    chips = dm.chips
+    assert chips.images.shape[1:] == (1, 128, 128) and dm.info.band_names == ("pan",)
+    assert [int((chips.split == s).sum()) for s in range(3)] == [30, 10, 9]
+    assert len(np.unique(chips.groups)) == len(chips.groups)  # one chip per spatial block
+    # issue 14 moved from 64 px chips in 2×2-chip blocks to 128 px chips: every val/test pixel
+    # is the same as before, only training sees whole blocks
+    source = SceneSource(
+        et.sample_file(et.SOLARIS, "solaris/data/sample_geotiff.tif"),
+        et.sample_file(et.SOLARIS, "solaris/data/geotiff_labels.geojson"),
+    )
+    old = chip_scenes([source], dataclasses.replace(et.SPACENET_SPEC, chip_size=64, block_chips=2))
+
+    def cells(c, split: int, size: int) -> set[tuple[int, int]]:
+        k = c.split == split
+        return {
+            (r * size // 128, q * size // 128) for r, q in zip(c.meta["row"][k], c.meta["col"][k])
+        }
+
+    for split in (1, 2):
+        assert cells(chips, split, 128) == cells(old, split, 64)
+        assert chips.targets[chips.split == split].sum() == old.targets[old.split == split].sum()
