@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geoarena.core.inputs import bad_input, check_input_file
+from geoarena.core.registry import MODELS
 
 #: types beyond skops' defaults that a fitted RandomForestClassifier needs (its trees' arrays)
 TRUSTED_SKOPS_TYPES = ("sklearn.tree._tree.Tree",)
@@ -111,8 +112,6 @@ def _context(settings: dict[str, Any]) -> dict[str, Any]:
 def _forest(settings: dict[str, Any], path: Path) -> Any:
     import skops.io
 
-    from geoarena.pc.models.forest import RandomForestAdapter
-
     try:
         untrusted = skops.io.get_untrusted_types(file=path)
     except Exception as exc:  # BadZipFile, KeyError, JSON errors: not a skops archive
@@ -126,7 +125,8 @@ def _forest(settings: dict[str, Any], path: Path) -> Any:
         forest = skops.io.load(path, trusted=list(TRUSTED_SKOPS_TYPES))
     except Exception as exc:  # damaged content inside a valid archive
         raise bad_input(WHAT, f"unreadable skops model ({_one_line(exc)})", path) from None
-    adapter = RandomForestAdapter(**settings["params"])
+    # adapters come from the registry: the model modules import this one (export) in turn
+    adapter = MODELS.entry("pc/random-forest").obj(**settings["params"])
     adapter.forest, adapter.num_classes = forest, int(settings["num_classes"])
     return adapter
 
@@ -134,17 +134,11 @@ def _forest(settings: dict[str, Any], path: Path) -> Any:
 def _network(settings: dict[str, Any], path: Path) -> Any:
     import torch
 
-    from geoarena.pc.models.adapter import PointNetAdapter, build_network
-
-    adapter = PointNetAdapter(**settings["config"])
-    adapter.num_classes = int(settings["num_classes"])
-    adapter.in_features = int(settings["in_features"])
-    adapter.mean = torch.tensor(settings["mean"], dtype=torch.float32)
-    adapter.std = torch.tensor(settings["std"], dtype=torch.float32)
-    adapter.model = build_network(adapter.cfg, adapter.in_features, adapter.num_classes)
+    config = dict(settings["config"])
+    adapter = MODELS.entry(f"pc/{config.pop('arch')}").obj(**config)
     try:  # weights_only: tensors and containers; a pickled callable is refused, not called
         state = torch.load(path, map_location="cpu", weights_only=True)
-        adapter.model.load_state_dict(state)
+        adapter.restore(settings["in_features"], settings["num_classes"], settings, state)
     except Exception as exc:  # UnpicklingError, zip errors, missing/unexpected keys
         text = str(exc)
         if "Unsupported global:" in text:  # torch's advice around it would invite the unsafe load
@@ -153,7 +147,6 @@ def _network(settings: dict[str, Any], path: Path) -> Any:
         raise bad_input(
             WHAT, f"not loadable as network weights ({_one_line(text)})", path
         ) from None
-    adapter.model.eval()
     return adapter
 
 

@@ -93,6 +93,19 @@ class PointNetAdapter(ModelAdapter):
         w[counts > 0] = freq[counts > 0] ** -self.cfg.class_weight_power
         self.class_weight = torch.tensor(w / w[counts > 0].mean(), dtype=torch.float32)
 
+    def restore(
+        self, in_features: int, num_classes: int, norm: dict[str, Any], state: dict[str, Any]
+    ) -> None:
+        """The fitted network of an export (``geoarena.pc.persist``), on CPU: rebuilt from the
+        settings, then ``state`` (a ``weights_only`` state dict) loaded; ``norm`` holds the
+        feature ``mean`` and ``std``."""
+        self.num_classes, self.in_features = int(num_classes), int(in_features)
+        self.mean = torch.tensor(norm["mean"], dtype=torch.float32)
+        self.std = torch.tensor(norm["std"], dtype=torch.float32)
+        self.model = build_network(self.cfg, self.in_features, self.num_classes)
+        self.model.load_state_dict(state)
+        self.model.eval()
+
     def inputs(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Centre each crop, standardise features, build the KD-tree pyramid."""
         pts = batch["points"]
