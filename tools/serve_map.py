@@ -11,7 +11,6 @@ names from the model's card (the model that wrote the prediction).
 
 from __future__ import annotations
 
-import argparse
 import socket
 import sys
 from pathlib import Path
@@ -24,7 +23,9 @@ def free_port(host: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from geoarena.cli.checks import ToolParser, in_range
+
+    ap = ToolParser(description=__doc__.splitlines()[0])  # usage errors: one line, exit 2
     ap.add_argument("--scene", type=Path, help="imagery GeoTIFF/COG")
     ap.add_argument("--prediction", type=Path, help="class-map COG (tools/predict.py --output)")
     ap.add_argument("--vectors", type=Path, help="GeoPackage to draw (polygons or detections)")
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--title", default="GeoArena map")
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0, help="0: a free port")
+    ap.add_argument("--port", type=in_range(int, 0, 65535), default=0, help="0: a free port")
     ap.add_argument(
         "--screenshot",
         type=Path,
