@@ -2,15 +2,10 @@
 (fetched by ``geoarena.core.samples``; see docs in the repository's DATA notes).
 
 * ``eo/spacenet-atlanta-buildings`` — SpaceNet-4 Atlanta 0.5 m panchromatic sample (solaris 0.4.0
-  wheel, EPSG:32616, 900×900 uint16) with its 43 OSM building footprints; 128 px (64 m) chips,
-  one chip per spatial block; building vs background segmentation: 30 train, 10 val, 9 test
-  chips. Training keeps at most one building-free chip per chip with buildings (Raster
-  Vision-style negative sampling; at 128 px it drops none); val/test keep every chip. Until
-  issue 14 the chips were 64 px (32 m, smaller than many footprints; ResNet-18's deepest map was
-  2×2) in 2×2-chip blocks: the blocks and so the val and test pixels are exactly the same at
-  128 px, but training now sees whole 64 m blocks with context (491 520 train px instead of
-  278 528 after negative sampling). Building IoU is not comparable across the two definitions
-  (benchmarks/RESULTS.md, SpaceNet-4 section).
+  wheel, EPSG:32616, 900×900 uint16) with its 43 OSM building footprints; 64 px chips,
+  2×2-chip (64 m) spatial blocks; building vs background segmentation. Training keeps at most one
+  building-free chip per chip with buildings (Raster Vision-style negative sampling); val/test
+  keep every chip.
 * ``eo/neon-treecover-cls`` — NEON 10 cm RGB aerial imagery (deepforest 2.1.0 wheel: OSBS_029
   GeoTIFF, EPSG:32617, and two Yellowstone crops) with hand-drawn tree-crown boxes (61 + 574 +
   279); 64 px (6.4 m) chips labelled ``tree`` when crown boxes cover ≥ 10 % of the chip;
@@ -42,10 +37,12 @@ from geoarena.eo.data.scene import SceneSource, SceneTaskSpec, chip_scenes
 SOLARIS = "solaris-0.4.0"
 DEEPFOREST = "deepforest-2.1.0"
 
-#: 128 px chips, one per block (issue 14): the same 64 m blocks as the former 64 px / 2×2 split,
-#: so val/test cover the same pixels, but each chip holds whole buildings and their context
+#: 64 px chips in 2×2-chip blocks. 128 px chips (one per block: the same blocks, so the same
+#: val/test pixels) were tried for issue 14 and did not raise validation building IoU (D4 +
+#: weighted CE, 40 epochs, seeds 0–2: 0.179 vs 0.191; benchmarks/RESULTS.md), so the task keeps
+#: its definition and earlier results stay comparable.
 SPACENET_SPEC = SceneTaskSpec(
-    kind="seg", band_names=("pan",), chip_size=128, block_chips=1, train_negative_ratio=1.0
+    kind="seg", band_names=("pan",), chip_size=64, block_chips=2, train_negative_ratio=1.0
 )
 SPACENET_CLASSES = ("background", "building")
 
@@ -173,7 +170,7 @@ def spacenet_atlanta_buildings() -> Task:
         SPACENET_CLASSES,
         SPACENET_SPEC.band_names,
         ("segmentation", "panchromatic", "high_resolution", "urban"),
-        "SpaceNet-4 Atlanta 0.5 m pan sample, building footprints, 128 px chips, block split",
+        "SpaceNet-4 Atlanta 0.5 m pan sample, building footprints, 64 px chips, block split",
     )
 
 
