@@ -171,6 +171,19 @@ def bootstrap_ratio_ci(
     return point, float(lo), float(hi)
 
 
+def paired_diff_ci(
+    a: Sequence[float], b: Sequence[float], n_boot: int = 4000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of ``a[i] - b[i]`` and its percentile bootstrap CI, resampling the pairs (e.g. two
+    sides' quality metric at the same seed, one pair per round)."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    if len(a) != len(b) or len(d) == 0:
+        raise ValueError(f"need paired, non-empty rounds, got {len(a)} and {len(b)}")
+    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
+    lo, hi = np.quantile(d[idx].mean(axis=1), [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(d.mean()), float(lo), float(hi)
+
+
 def versions(packages: Sequence[str]) -> str:
     """``name version`` of each installed distribution (``-`` if absent), plus Python."""
     out = [f"python {platform.python_version()}"]

@@ -63,7 +63,15 @@ import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from _harness import Bench, Side, child_env, interleave, resolve_threads, standard_args  # noqa: E402
+from _harness import (  # noqa: E402
+    Bench,
+    Side,
+    child_env,
+    interleave,
+    paired_diff_ci,
+    resolve_threads,
+    standard_args,
+)
 
 DATASET = "m-chesapeake"  # the real download's folder name (both readers use it)
 N_CLASSES = 7
@@ -124,16 +132,6 @@ def summary(clock: StepClock, epoch_ends: list[float], test_miou: float, extra: 
         "test_miou": test_miou,
         **extra,
     }
-
-
-def paired_diff_ci(
-    a: list[float], b: list[float], n_boot: int = 4000, seed: int = 0
-) -> tuple[float, float, float]:
-    """Mean of ``a[i] - b[i]`` and its percentile bootstrap 95 % CI (pairs resampled)."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
-    lo, hi = np.quantile(d[idx].mean(axis=1), [0.025, 0.975])
-    return float(d.mean()), float(lo), float(hi)
 
 
 # -- GeoArena child ---------------------------------------------------------------------------

@@ -68,6 +68,17 @@ def test_interleave_alternates_order_and_pins_threads():
     assert list(a.seconds()) == [0.5, 0.5, 0.5] and len(b.runs) == 3
 
 
+def test_paired_diff_ci_is_exact_without_noise_and_brackets_the_mean():
+    assert harness.paired_diff_ci([0.3, 0.4], [0.2, 0.3]) == pytest.approx((0.1, 0.1, 0.1))
+    # the vs_terratorch seeds 0-3: a +0.04 mean difference whose CI spans 0
+    ours, tt = [0.3898, 0.2668, 0.2974, 0.2747], [0.2324, 0.3021, 0.2054, 0.3295]
+    mean, lo, hi = harness.paired_diff_ci(ours, tt)
+    assert mean == pytest.approx(np.mean(np.subtract(ours, tt)))
+    assert lo < 0 < mean < hi
+    with pytest.raises(ValueError, match="paired"):
+        harness.paired_diff_ci([1.0], [1.0, 2.0])
+
+
 BENCHMARKS = (
     "chip_throughput",
     "geobench_aggregate",
