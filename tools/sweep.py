@@ -150,9 +150,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="start this many worker processes on this machine",
     )
-    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--worker-index", type=nonneg_int, default=0, help=argparse.SUPPRESS)
     p.add_argument(
-        "--sampler-seed", type=int, default=None, help="sampler seed (worker i uses seed + i)"
+        "--sampler-seed",
+        # Optuna's samplers seed numpy (0 … 2**32 - 1); worker i adds i, so keep headroom
+        type=in_range(int, 0, 2**32 - 1 - 1024),
+        default=None,
+        help="sampler seed (worker i uses seed + i)",
     )
     p.add_argument(
         "--new-study", action="store_true", help="refuse to join an existing study of this name"
