@@ -95,6 +95,50 @@ TT_EXTRA_DEPS = [
 ]
 
 
+#: ``--backbone`` → GeoArena's model and model_kwargs / TerraTorch's backbone and neck arguments.
+#: Random init on both sides (no weights can be fetched here), the same encoder architecture.
+PRITHVI_TINY = {"embed_dim": 256, "depth": 4, "num_heads": 4}  # TerraTorch's prithvi_eo_tiny
+OURS_MODELS = {
+    "resnet18": ("eo/resnet18", {"decoder": "upernet"}),
+    "prithvi-tiny": (
+        "eo/prithvi-tiny",
+        {
+            "arch": {
+                **PRITHVI_TINY,
+                "patch_size": (1, 16, 16),
+                "img_size": 64,
+                "decoder_embed_dim": 128,
+                "decoder_depth": 4,
+                "decoder_num_heads": 4,
+            }
+        },
+    ),
+}
+TT_MODELS = {
+    # the 4 stride-4…32 levels GeoArena's UPerNet fuses (not the stride-2 stem): the same
+    # network to within 256 parameters (the BatchNorm of TerraTorch's pyramid-pooling convs)
+    "resnet18": {
+        "backbone": "timm_resnet18",
+        "backbone_in_chans": 4,
+        "necks": [{"name": "SelectIndices", "indices": [1, 2, 3, 4]}],
+    },
+    # the same 3,422,208-parameter encoder as ours; the ViT-to-pyramid necks differ (TerraTorch's
+    # documented ReshapeTokensToImage + LearnedInterpolateToPyramidal, our ViTDet-style simple
+    # feature pyramid): 4,366,855 vs 4,384,007 parameters in all
+    "prithvi-tiny": {
+        "backbone": "prithvi_eo_tiny",
+        "backbone_bands": ["BLUE", "GREEN", "NIR_NARROW", "RED"],  # the reader's channel order
+        "backbone_img_size": 64,
+        "backbone_num_frames": 1,
+        "necks": [
+            {"name": "SelectIndices", "indices": [0, 1, 2, 3]},
+            {"name": "ReshapeTokensToImage"},
+            {"name": "LearnedInterpolateToPyramidal"},
+        ],
+    },
+}
+
+
 # -- shared by both children ------------------------------------------------------------------
 def peak_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -146,8 +190,8 @@ def child_ours(args) -> dict:
     epoch_ends: list[float] = []
     cfg = RunConfig(
         task=f"eo/{DATASET}",
-        model="eo/resnet18",
-        model_kwargs={"decoder": "upernet"},
+        model=OURS_MODELS[args.backbone][0],
+        model_kwargs=OURS_MODELS[args.backbone][1],
         data_root=str(args.data),
         seed=args.seed,
         device="cpu",
@@ -205,14 +249,10 @@ def child_terratorch(args) -> dict:
     task = SemanticSegmentationTask(
         model_factory="EncoderDecoderFactory",
         model_args={
-            "backbone": "timm_resnet18",
+            **TT_MODELS[args.backbone],
             "backbone_pretrained": False,
-            "backbone_in_chans": len(bands),
             "decoder": "UperNetDecoder",
             "decoder_channels": 64,
-            # the 4 stride-4…32 levels GeoArena's UPerNet fuses (not the stride-2 stem): the
-            # same network to within 256 parameters
-            "necks": [{"name": "SelectIndices", "indices": [1, 2, 3, 4]}],
             "num_classes": N_CLASSES,
         },
         loss="ce",
@@ -423,7 +463,7 @@ def side_run(python: Path, which: str, args, threads: int):
     """One run per call; call ``k`` (round ``k``) uses seed ``args.seed + k`` on either side, so
     each round compares the two frameworks at the same seed and the rounds span several seeds."""
     base = [str(python), __file__, "--child", which, "--data", str(args.data)]
-    base += ["--epochs", str(args.epochs), "--batch", str(args.batch)]
+    base += ["--epochs", str(args.epochs), "--batch", str(args.batch), "--backbone", args.backbone]
     base += ["--threads", str(threads)]
     calls = [0]
     env = {
@@ -453,6 +493,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--backbone", choices=tuple(OURS_MODELS), default="resnet18")
     ap.add_argument("--samples", type=int, default=192)
     ap.add_argument("--patch", type=int, default=64)
     ap.add_argument(
@@ -475,9 +516,8 @@ def main() -> int:
         return 0
     threads = resolve_threads(args.threads)
     tt_python = tt_env_python(args)
-    bench = Bench(
-        "vs_terratorch", ["torch", "timm", "lightning", "torchgeo", "terratorch", "numpy"]
-    )
+    tag = "vs_terratorch" + ("" if args.backbone == "resnet18" else "_prithvi_tiny")
+    bench = Bench(tag, ["torch", "timm", "lightning", "torchgeo", "terratorch", "numpy"])
     tt_version = subprocess.run(
         [
             str(tt_python),
@@ -494,13 +534,14 @@ def main() -> int:
         make_fixture(args.data, args.samples, args.patch)
         print(
             f"task {DATASET} fixture: {args.samples} samples of {args.patch}² px, "
+            f"backbone {args.backbone} + UPerNet-64, "
             f"{args.epochs} epochs, batch {args.batch}, seeds {args.seed}…{args.seed + args.rounds - 1} "
             f"(one per round), {threads} thread(s)"
         )
         tt = Side("TerraTorch", side_run(tt_python, "terratorch", args, threads), threads)
         ours = Side("GeoArena", side_run(Path(sys.executable), "ours", args, threads), threads)
         interleave([tt, ours], args.rounds, warmup=0)
-        if not args.no_iterate:
+        if not args.no_iterate and args.backbone == "resnet18":  # its config names ResNet-18
             run_iterate(tt_python, args, threads)
     keys = ("first_step_s", "peak_rss_mb", "test_miou", "params")
     bench.summary([tt, ours], keys=keys)
@@ -535,7 +576,7 @@ def main() -> int:
         1.0,
         thr,
         higher_is_better=False,
-        name="vs_terratorch_first_step",
+        name=f"{tag}_first_step",
     )
     bench.result(
         "peak_rss_ratio",
@@ -544,7 +585,7 @@ def main() -> int:
         1.0,
         thr,
         higher_is_better=False,
-        name="vs_terratorch_memory",
+        name=f"{tag}_memory",
     )
     bench.done()
     bench.result(
