@@ -8,6 +8,7 @@ import json
 from geoarena.core.config import RunConfig, TrainConfig
 from geoarena.core.protocol import STANDARD_PROTOCOLS
 from geoarena.core.task import DataModule, Task
+from geoarena.nlp.info import NerInfo
 from geoarena.nlp.ner_training import NerMetric, SpacyNerAdapter
 from geoarena.serve.mlflow_model import load_predictor, save_model
 
@@ -16,7 +17,7 @@ TEXTS = [f"Officials in {c} reported new cases of the disease." for c in CITIES]
 
 
 class _Sentences(DataModule):
-    info = {"class_names": ("CITY",)}
+    info = NerInfo(class_names=("CITY",), source="in-memory test sentences")
 
     def setup(self, label_fraction: float = 1.0, seed: int = 0) -> None:
         pass

@@ -18,6 +18,7 @@ import importlib
 import json
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +44,34 @@ def import_loader(spec: str) -> Any:
         ) from exc
 
 
-class GeoArenaModel(mlflow.pyfunc.PythonModel):
-    """pyfunc wrapper: the predictor built by the leaf's loader answers ``predict``."""
+# ``predict`` stays untyped on purpose: MLflow would read type hints as a schema, while each
+# modality's input (arrays, scenes, texts) is described by the model's signature instead. MLflow
+# warns about the missing hints when the class is created — on every import, in every tool's
+# stderr — so that one warning is dropped here, for this class only. (A warnings filter cannot
+# do it: MLflow sets its own filters around the check, so the drop happens at display time.)
+_show = warnings.showwarning
 
-    def load_context(self, context: Any) -> None:
-        files = dict(context.artifacts)
-        self.card = json.loads(Path(files.pop("card")).read_text())
-        self.predictor = import_loader(self.card["loader"])(files, self.card)
 
-    def predict(self, context, model_input, params=None):  # untyped: MLflow reads hints as a schema
-        return self.predictor.predict(model_input)
+def _show_except_type_hint_advice(message, category, filename, lineno, file=None, line=None):
+    if "Add type hints to the `predict` method" not in str(message):
+        _show(message, category, filename, lineno, file, line)
+
+
+warnings.showwarning = _show_except_type_hint_advice
+try:
+
+    class GeoArenaModel(mlflow.pyfunc.PythonModel):
+        """pyfunc wrapper: the predictor built by the leaf's loader answers ``predict``."""
+
+        def load_context(self, context: Any) -> None:
+            files = dict(context.artifacts)
+            self.card = json.loads(Path(files.pop("card")).read_text())
+            self.predictor = import_loader(self.card["loader"])(files, self.card)
+
+        def predict(self, context, model_input, params=None):
+            return self.predictor.predict(model_input)
+finally:
+    warnings.showwarning = _show
 
 
 def save_model(exported: ExportedModel, path: str | Path) -> Path:
