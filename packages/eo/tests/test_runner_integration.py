@@ -106,6 +106,24 @@ def test_default_and_eo_suites_have_the_embedded_eo_tasks_with_a_deep_and_a_clas
         assert all(task.kind in k for k in kinds)
 
 
+def test_eo_suite_runs_spacenet_resnet18_at_output_stride_8_so_64px_chips_keep_an_8x8_map():
+    import torch
+
+    from geoarena.core.registry import SUITES
+    from geoarena.eo.models.encoders import TimmEncoder
+
+    cells = SUITES.get("eo").cells(tasks=["eo/spacenet-atlanta-buildings"])
+    kwargs = {c.model: c.model_kwargs for c in cells}
+    assert kwargs["eo/resnet18"] == {"arch": {"output_stride": 8}}
+    assert kwargs["eo/prithvi-tiny"] == {}  # only the ResNet is dilated
+    cfg = next(c for c in cells if c.model == "eo/resnet18")
+    assert (cfg.train.augment, cfg.train.loss, cfg.train.epochs) == ("d4", "weighted_ce", 40)
+    encoder = TimmEncoder("resnet18", in_chans=1, arch_kwargs=kwargs["eo/resnet18"]["arch"])
+    with torch.no_grad():
+        maps = encoder.forward_features(torch.zeros(1, 1, 64, 64))
+    assert [m.shape[-1] for m in maps] == [16, 8, 8, 8]  # stride 4, then 8 (was 16, 8, 4, 2)
+
+
 @pytest.mark.slow
 def test_nebraska_pivots_task_is_the_aoi_of_the_real_landsat_scene_with_pivots_in_every_split():
     from geoarena.core.task import DataContext
