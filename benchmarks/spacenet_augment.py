@@ -179,8 +179,12 @@ def summarize(rows: list[dict]) -> int:
         sec = statistics.fmean(x["seconds"] for x in xs)
         seeds = ",".join(str(x["seed"]) for x in xs)
         print(f"{r:<18s} {seeds:<6s} {m:.3f} [{lo:.3f}, {hi:.3f}]{'':12s} {ep:5.1f}  {sec:6.0f}")
+    candidates = [r for r in by if r.split("@")[0] != "base"]
+    if not candidates:
+        print("only the baseline was run: nothing to choose (add --recipes …)")
+        return 1
     chosen = max(
-        (r for r in by if r.split("@")[0] != "base"),
+        candidates,
         key=lambda r: statistics.fmean(x["val_iou"] for x in by[r]),
     )
     print(f"chosen on validation: {chosen} (test reported for base and {chosen} only)")
