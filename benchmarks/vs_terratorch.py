@@ -10,7 +10,12 @@ with their own GEO-Bench readers (TerraTorch: ``MChesapeakeLandcoverNonGeo`` thr
 The model: timm ResNet-18 (random init) + UPerNet with 64 decoder channels (GeoArena's
 ``eo/resnet18`` with ``decoder=upernet``; TerraTorch's ``EncoderDecoderFactory`` with
 ``timm_resnet18`` + ``SelectIndices([1, 2, 3, 4])`` neck + ``UperNetDecoder(channels=64)``, the
-same four feature levels) — 12,041,543 and 12,041,799 parameters, both reported per run. Same
+same four feature levels) — 12,041,543 and 12,041,799 parameters, both reported per run.
+``--backbone prithvi-tiny`` runs Prithvi-EO-2.0 tiny instead (random init on both sides: no
+weights can be fetched): TerraTorch's ``prithvi_eo_tiny`` (embed 256, depth 4, 4 heads, patch 16)
+with its documented ViT necks, GeoArena's ``eo/prithvi-tiny`` with the same encoder architecture
+(3,422,208 encoder parameters each; 4,366,855 vs 4,384,007 in all: the ViT-to-pyramid necks
+differ). Its RESULT lines are named ``vs_terratorch_prithvi_tiny…``. Same
 epochs, batch, AdamW (lr 1e-3, weight decay 0.01), no scheduler, cross-entropy, seeds, CPU, fp32,
 and the same pinned thread count; no experiment logging on either side (Lightning
 ``logger=False``; GeoArena no tracker); both test the best validation epoch (GeoArena restores
