@@ -115,3 +115,12 @@ def test_ignore_index_excluded():
     m = ConfusionMatrixMetric(2, "mask", ignore_index=255)
     m.update(np.array([0, 1, 1, 0]), {"mask": np.array([0, 1, 255, 255])})
     assert m.compute()["overall_accuracy"] == 1.0
+
+
+def test_a_finished_cell_discards_its_resume_checkpoint():
+    t = NullTracker()
+    res = run(cfg(), t)
+    r = t.runs[res.run_id]
+    assert r.tags["checkpoint_epoch"] == "3"  # stored after every epoch while it trained
+    assert not [k for k in r.artifacts if k.startswith("checkpoints/")]
+    assert not [k for (rid, k) in t.files if rid == res.run_id and k.startswith("checkpoints/")]

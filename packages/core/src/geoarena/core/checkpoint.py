@@ -48,6 +48,12 @@ class CheckpointStore:
         self.tracker.set_tags(self.run_id, {EPOCH_TAG: str(epoch)})
         self.tracker.flush(self.run_id)
 
+    def discard(self) -> None:
+        """Remove the run's checkpoints once the cell has finished: they only serve resume (a
+        finished run is never re-opened) and hold model + optimizer state — up to ~290 MB a cell
+        for an R-CNN, 22 GB over the 190 cells of a ``--quick`` GEO-Bench-2 run."""
+        self.tracker.delete_artifacts(self.run_id, CHECKPOINT_DIR)
+
     def fetch(self, dst_dir: Path) -> Path | None:
         """The run's last checkpoint copied into ``dst_dir``, or ``None`` if it has none."""
         return self.tracker.download_artifact(self.run_id, self.artifact_path, dst_dir)

@@ -114,7 +114,7 @@ def run(
     chash = cfg.hash()
     name = f"{cfg.task}|{cfg.model}|{cfg.protocol}|lf{cfg.label_fraction}|s{cfg.seed}"
     # resume (issue 14): re-open this cell's interrupted run if it stored a checkpoint
-    from geoarena.core.checkpoint import checkpointing, resumable_run
+    from geoarena.core.checkpoint import CheckpointStore, checkpointing, resumable_run
 
     run_id = tracker.start_run(
         name,
@@ -194,6 +194,8 @@ def run(
         if artifacts:
             _log_artifacts(tracker, run_id, cfg, task, metric, adapter, sample_batch, sample_pred)
             log_exported_model(tracker, run_id, adapter)
+        if cfg.train.checkpoint_every > 0:  # resume state is dead weight once the cell finished
+            CheckpointStore(tracker, run_id).discard()
         result.status = "FINISHED"
         result.duration_s = time.perf_counter() - t0
         tracker.log_metrics(run_id, {"time/total_s": result.duration_s})

@@ -70,6 +70,11 @@ class Tracker(ABC):
         path; ``None`` when the run has no such artifact (checkpoint resume reads through this)."""
         return None
 
+    def delete_artifacts(self, run_id: str, artifact_path: str) -> None:
+        """Remove artifact ``artifact_path`` (a file or folder) of ``run_id``; stores that keep no
+        files (this base) have nothing to remove."""
+        return None
+
 
 @dataclass
 class NullRun:
@@ -123,6 +128,15 @@ class NullTracker(Tracker):
         out = Path(dst_dir) / Path(artifact_path).name
         out.write_bytes(blob)
         return out
+
+    def delete_artifacts(self, run_id, artifact_path):
+        prefix = artifact_path.rstrip("/") + "/"
+        gone = [
+            k for k in self.runs[run_id].artifacts if k == artifact_path or k.startswith(prefix)
+        ]
+        for key in gone:
+            del self.runs[run_id].artifacts[key]
+            self.files.pop((run_id, key), None)
 
     def log_text(self, run_id, text, artifact_file):
         self.runs[run_id].artifacts[artifact_file] = text

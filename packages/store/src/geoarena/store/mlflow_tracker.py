@@ -202,6 +202,14 @@ class MLflowTracker(Tracker):
         except (MlflowException, OSError):
             return None  # the run has no such artifact (yet)
 
+    def delete_artifacts(self, run_id, artifact_path):
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        # the run's own artifact repository (local folder, object store or mlflow-artifacts
+        # server) removes the file or folder; a path that does not exist is not an error
+        root = self.client.get_run(run_id).info.artifact_uri
+        get_artifact_repository(root).delete_artifacts(artifact_path)
+
     def log_figure(self, run_id, figure, artifact_file):
         with tempfile.TemporaryDirectory() as tmp:
             p = Path(tmp) / Path(artifact_file).name

@@ -153,6 +153,9 @@ class RankZeroTracker(Tracker):
     def log_artifact(self, run_id, path, artifact_path=None):
         self._write("log_artifact", run_id, path, artifact_path)
 
+    def delete_artifacts(self, run_id, artifact_path):
+        self._write("delete_artifacts", run_id, artifact_path)
+
     def log_text(self, run_id, text, artifact_file):
         self._write("log_text", run_id, text, artifact_file)
 
