@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from geoarena.core.inputs import bad_input, check_input_file
+from geoarena.core.inputs import bad_input, check_input_file, load_skops, one_line
 from geoarena.core.registry import MODELS
 
 #: types beyond skops' defaults that a fitted RandomForestClassifier needs (its trees' arrays)
@@ -85,7 +85,7 @@ def load_adapter(files: dict[str, str]) -> tuple[Any, dict[str, Any]]:
         kind = settings["kind"]
     except (ValueError, KeyError, TypeError) as exc:  # JSON, missing keys, wrong values
         raise bad_input(
-            f"{WHAT} settings", f"unreadable ({_one_line(exc)})", settings_path
+            f"{WHAT} settings", f"unreadable ({one_line(exc)})", settings_path
         ) from None
     if kind == "forest":
         return _forest(settings, model), ctx
@@ -110,21 +110,7 @@ def _context(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _forest(settings: dict[str, Any], path: Path) -> Any:
-    import skops.io
-
-    try:
-        untrusted = skops.io.get_untrusted_types(file=path)
-    except Exception as exc:  # BadZipFile, KeyError, JSON errors: not a skops archive
-        raise bad_input(WHAT, f"not a skops model file ({_one_line(exc)})", path) from None
-    refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
-    if refused:
-        raise bad_input(
-            WHAT, f"refused: the file names untrusted types {', '.join(refused[:4])}", path
-        )
-    try:
-        forest = skops.io.load(path, trusted=list(TRUSTED_SKOPS_TYPES))
-    except Exception as exc:  # damaged content inside a valid archive
-        raise bad_input(WHAT, f"unreadable skops model ({_one_line(exc)})", path) from None
+    forest = load_skops(path, WHAT, TRUSTED_SKOPS_TYPES)
     # adapters come from the registry: the model modules import this one (export) in turn
     adapter = MODELS.entry("pc/random-forest").obj(**settings["params"])
     adapter.forest, adapter.num_classes = forest, int(settings["num_classes"])
@@ -144,11 +130,5 @@ def _network(settings: dict[str, Any], path: Path) -> Any:
         if "Unsupported global:" in text:  # torch's advice around it would invite the unsafe load
             text = text.split("Unsupported global:")[1].split(" was not")[0].strip()
             text = f"refused: the weights pickle {text}"
-        raise bad_input(
-            WHAT, f"not loadable as network weights ({_one_line(text)})", path
-        ) from None
+        raise bad_input(WHAT, f"not loadable as network weights ({one_line(text)})", path) from None
     return adapter
-
-
-def _one_line(exc: BaseException | str) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from geoarena.core.inputs import bad_input, check_input_file
+from geoarena.core.inputs import bad_input, check_input_file, load_skops, one_line
 
 #: types beyond skops' defaults that a fitted RandomForestClassifier needs (its trees' arrays)
 TRUSTED_SKOPS_TYPES = ("sklearn.tree._tree.Tree",)
@@ -73,25 +73,7 @@ def load_estimator(path: str | Path, what: str = "model file") -> Any:
         try:
             return BoosterClassifier(lightgbm.Booster(model_str=p.read_text(encoding="utf-8")))
         except Exception as exc:  # LightGBMError, UnicodeDecodeError: not a text model
-            raise bad_input(what, f"not a LightGBM text model ({_one_line(exc)})", p) from None
+            raise bad_input(what, f"not a LightGBM text model ({one_line(exc)})", p) from None
     if name.endswith(SKOPS_SUFFIX):
-        import skops.io
-
-        try:
-            untrusted = skops.io.get_untrusted_types(file=p)
-        except Exception as exc:  # BadZipFile, KeyError, JSON errors: not a skops archive
-            raise bad_input(what, f"not a skops model file ({_one_line(exc)})", p) from None
-        refused = sorted(set(untrusted) - set(TRUSTED_SKOPS_TYPES))
-        if refused:
-            raise bad_input(
-                what, f"refused: the file names untrusted types {', '.join(refused[:4])}", p
-            )
-        try:
-            return skops.io.load(p, trusted=list(TRUSTED_SKOPS_TYPES))
-        except Exception as exc:  # damaged content inside a valid archive
-            raise bad_input(what, f"unreadable skops model ({_one_line(exc)})", p) from None
+        return load_skops(p, what, TRUSTED_SKOPS_TYPES)
     raise bad_input(what, f"unknown model format (expected {SKOPS_SUFFIX} or {LGBM_SUFFIX})", p)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
