@@ -6,6 +6,11 @@ Data: a GEO-Bench v1 ``m-eurosat`` stand-in in the benchmark's real on-disk form
 the test generator (``packages/eo/tests/data/geobench/make_data.py``, one HDF5 file per sample,
 13 Sentinel-2 bands) at the real dataset's patch size (64 px) and ``--samples`` samples.
 
+The pipeline's workers fetch whole batches (``GeoBenchSplitDataset.__getitems__``: bands read by
+HDF5 straight into one shared-memory batch, normalised once); a third side runs that batched fetch
+in the main thread (``--workers 0`` settings) so the RESULT lines separate what the batched read
+gives from what the worker processes give.
+
 Both sides iterate one shuffled training epoch of the same samples in the same order (the
 pipeline's order is the old loader's ``default_rng([seed, epoch])`` permutation) and hand every
 batch to a consumer standing in for the model: it touches every value (a sum, as a copy to the
@@ -101,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench("loader_throughput", ["torch", "h5py", "numpy"])
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_fixture(Path(tmp), args.samples, args.patch)
-        old_dm, new_dm = datamodule(folder), datamodule(folder)
+        old_dm, new_dm, flat_dm = datamodule(folder), datamodule(folder), datamodule(folder)
         new_dm.configure_loading(settings_for(args.workers, 2, "cpu"))
-        epochs = {"old": 0, "new": 0}
+        epochs = {"old": 0, "new": 0, "flat": 0}
 
         def run_old():
             epochs["old"] += 1
@@ -113,26 +118,51 @@ def main(argv: list[str] | None = None) -> int:
             epochs["new"] += 1
             return pipeline_epoch(new_dm, args.batch_size, epochs["new"])
 
+        def run_flat():
+            epochs["flat"] += 1
+            return pipeline_epoch(flat_dm, args.batch_size, epochs["flat"])
+
         old = Side("main-thread loader", run_old, 1, "load() per sample in the training process")
+        flat = Side("pipeline 0 workers", run_flat, 1, "batched fetch in the training process")
         new = Side(
             f"pipeline {args.workers} workers",
             run_new,
             1,
             f"DataLoader(num_workers={args.workers}, persistent, prefetch 2)",
         )
-        interleave([old, new], args.rounds, warmup=1)
+        interleave([old, flat, new], args.rounds, warmup=1)
         new_dm.reset_loaders()  # stop the persistent workers
-    bench.summary([old, new])
+    bench.summary([old, flat, new])
     # the rounds walk the same epochs (1, 2, …) on both sides: identical batches, same order
-    same = [r["checksum"] for r in old.runs] == [r["checksum"] for r in new.runs] and all(
-        r["samples"] == old.runs[0]["samples"] for r in old.runs + new.runs
+    sums = [[r["checksum"] for r in side.runs] for side in (old, flat, new)]
+    same = sums[0] == sums[1] == sums[2] and all(
+        r["samples"] == old.runs[0]["samples"] for r in old.runs + flat.runs + new.runs
     )
     n = old.runs[0]["samples"]
     print(
         f"samples per epoch {n}; main thread {n / old.median():.0f} samples/s, pipeline "
-        f"{n / new.median():.0f} samples/s; identical batches on both sides: {same}"
+        f"{n / new.median():.0f} samples/s (batched fetch in the main thread "
+        f"{n / flat.median():.0f} samples/s); identical batches on both sides: {same}"
     )
     bench.done()
+    bench.result(
+        "ratio",
+        old.seconds(),
+        flat.seconds(),
+        1.0,
+        "main:1,batched:1",
+        name="loader_throughput_batched_fetch_only",
+        extra="(info: batched fetch without workers)",
+    )
+    bench.result(
+        "ratio",
+        flat.seconds(),
+        new.seconds(),
+        1.0,
+        f"batched:1,pipeline:1+{args.workers}workers",
+        name="loader_throughput_workers_only",
+        extra="(info: what the worker processes add)",
+    )
     ok = bench.result(
         "ratio",
         old.seconds(),

@@ -13,7 +13,9 @@ _harness.py); the device is ``--device`` (``cuda`` in benchmarks/gpu_check.sh).
     flock /tmp/geoarena-cpu.lock .venv/bin/python benchmarks/step_overhead.py [--rounds 5]
 
 Last line: ``RESULT step_overhead overhead=<harness/bare − 1> … goal=0.03 PASS|FAIL`` (PASS when
-the CI's upper end is ≤ 3 %).
+the CI's upper end is ≤ 3 %). The figure is the median of the per-round ratios (the two sides run
+back to back in each round, so machine-load drift between rounds cancels within a pair;
+``_harness.paired_ratio_ci``); the ratio of the two sides' medians is printed beside it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Bench, Side, bootstrap_ratio_ci, interleave, load_average, standard_args
+from _harness import (
+    Bench,
+    Side,
+    bootstrap_ratio_ci,
+    interleave,
+    load_average,
+    paired_ratio_ci,
+    standard_args,
+)
 
 
 class ListData:
@@ -126,11 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     interleave(sides, args.rounds, warmup=1)
     bench.summary(sides)
     bare_s, ours_s = sides[0].seconds(), sides[1].seconds()
-    point, lo, hi = bootstrap_ratio_ci(ours_s, bare_s)
+    point, lo, hi = paired_ratio_ci(ours_s, bare_s)
+    m_point, m_lo, m_hi = bootstrap_ratio_ci(ours_s, bare_s)
     ms = 1000 * sides[0].median() / args.steps
     print(
         f"per step: bare {ms:.1f} ms, harness {1000 * sides[1].median() / args.steps:.1f} ms "
         f"({args.steps} steps of {args.batch_size}×3×{args.size}², {args.device})"
+    )
+    print(
+        f"ratio of medians: overhead {m_point - 1:+.4f} ci95=[{m_lo - 1:+.4f},{m_hi - 1:+.4f}] "
+        f"(per-round ratios: {', '.join(f'{o / b - 1:+.3f}' for o, b in zip(ours_s, bare_s))})"
     )
     bench.done()
     ok = hi - 1 <= 0.03

@@ -31,6 +31,23 @@ def test_ratio_ci_brackets_the_ratio_and_is_exact_without_noise():
         harness.bootstrap_ratio_ci([1.0, 2.0], [1.0])
 
 
+def test_paired_ratio_ci_cancels_drift_shared_by_both_sides_of_a_round():
+    # both sides slow down together from round to round (load drift); within a round our
+    # side is 2 % slower: the per-round ratio sees exactly 1.02, the ratio of medians does not
+    drift = np.array([1.0, 1.3, 0.9, 1.25, 1.1, 0.95, 1.4])
+    bare = 2.0 * drift
+    ours = bare * 1.02
+    assert harness.paired_ratio_ci(ours, bare) == pytest.approx((1.02, 1.02, 1.02))
+    jitter = np.array([1.0, 1.01, 0.99, 1.0, 1.02, 0.98, 1.0])
+    point, lo, hi = harness.paired_ratio_ci(ours * jitter, bare)
+    assert lo <= point <= hi and hi - lo < 0.05
+    assert point == pytest.approx(np.median(1.02 * jitter))
+    _, m_lo, m_hi = harness.bootstrap_ratio_ci(ours * jitter, bare[::-1])
+    assert m_hi - m_lo > hi - lo  # unpaired drift widens the ratio of medians
+    with pytest.raises(ValueError, match="paired"):
+        harness.paired_ratio_ci([1.0], [1.0, 2.0])
+
+
 def test_pass_needs_the_lower_bound_to_clear_the_goal(capsys):
     bench = harness.Bench("unit")
     # ratio 2.0 with a CI reaching below 1.5: FAIL at goal 1.5 although the point clears it

@@ -25,6 +25,7 @@ from geoarena.core.errors import DataError
 from geoarena.core.metrics import ConfusionMatrixMetric, MultilabelF1
 from geoarena.core.registry import TASKS
 from geoarena.core.task import DataContext, DataModule, Split, Task
+from geoarena.eo.data.geobench_batch import batch_shape, read_batch
 from geoarena.eo.data.geobench_format import read_band_stats, read_partition, read_sample
 from geoarena.eo.data.geobench_specs import (
     PARTITION_FRACTIONS,
@@ -208,6 +209,29 @@ class GeoBenchSplitDataset:
             "image": torch.from_numpy(img),
             self.key: torch.from_numpy(np.asarray(target)),
             "index": torch.tensor(position, dtype=torch.int64),
+        }
+
+    def __getitems__(self, positions: list[int]) -> dict[str, Any]:
+        """A whole collated batch (torch's batched fetch): bands read straight into one
+        preallocated batch (``geobench_batch``), allocated in shared memory inside a loader
+        worker so that handing it to the training process copies nothing. Equal to stacking
+        ``__getitem__``; falls back to it for layouts the batched reader does not cover."""
+        import torch
+        from torch.utils.data import get_worker_info
+
+        names = [self.names[p] for p in positions]
+        image = torch.empty(batch_shape(self.module, len(names)), dtype=torch.float32)
+        if get_worker_info() is not None:
+            image.share_memory_()
+        targets = read_batch(self.module, names, image.numpy())
+        if targets is None:
+            items = [self.module.load(n) for n in names]
+            image = torch.from_numpy(np.stack([x for x, _ in items]))
+            targets = [y for _, y in items]
+        return {
+            "image": image,
+            self.key: torch.from_numpy(np.stack(targets)),
+            "index": torch.as_tensor(positions, dtype=torch.int64),
         }
 
 
