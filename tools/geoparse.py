@@ -7,12 +7,14 @@ Usage:
     python tools/geoparse.py --eval lgl.xml --format lgl                  # score on a corpus
     python tools/geoparse.py --eval packages/nlp/src/geoarena/nlp/data/GeoVirus.xml \
         --format geovirus --split val
+    python tools/geoparse.py --eval test.txt --format conll --settings e2e  # CoNLL NER file
 
     python tools/geoparse.py --text "Paris police said ..." --publication-place "Paris, Texas"
 
 Each record: name, start, end, lat, lon, geonameid, country, score (+ place, kind, source,
 demonym). Texts longer than --window-chars are resolved window by window (bounded memory).
-With --eval, --format names the corpus format (geovirus, lgl, wiktor, geowebnews) and the tool
+With --eval, --format names the corpus format (geovirus, lgl, wiktor, geowebnews; conll: a
+CoNLL NER file, LOC/GPE entities as gold, recognition only) and the tool
 prints recognition P/R/F1 (exact and overlap, against the geotagged and against all gold
 toponyms), acc@161 under the corpus's point convention (and with the entities' own points),
 polygon-aware accuracy, mean/median km, AUC, GeoNames-id accuracy, a per-kind breakdown and
@@ -71,7 +73,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--text", help="parse this text")
     p.add_argument(
         "--format",
-        choices=("json", "geojson", "geovirus", "lgl", "wiktor", "geowebnews"),
+        choices=("json", "geojson", "geovirus", "lgl", "wiktor", "geowebnews", "conll"),
         default=None,
         help="output format (json, geojson; default json), or with --eval the corpus format",
     )
@@ -136,8 +138,8 @@ def main(argv: list[str]) -> int:
             raise _usage("--publication-place is for parsing; with --eval use --publication-places")
         if args.eval is None and args.format not in (None, "json", "geojson"):
             raise _usage(f"--format {args.format} is a corpus format: give --eval CORPUS")
-        if args.eval is not None and args.format not in ("geovirus", "lgl", "wiktor", "geowebnews"):
-            raise _usage("--eval needs --format geovirus|lgl|wiktor|geowebnews")
+        if args.eval is not None and args.format not in CORPUS_FORMATS:
+            raise _usage(f"--eval needs --format {'|'.join(CORPUS_FORMATS)}")
         items = _read_inputs(args) if args.eval is None else []
         cfg = GeoparserConfig(
             recognizer=args.recognizer,
@@ -172,6 +174,10 @@ def main(argv: list[str]) -> int:
     else:
         print(text)
     return 0
+
+
+#: corpus formats of --eval (``conll``: CoNLL NER column files, recognition only)
+CORPUS_FORMATS = ("geovirus", "lgl", "wiktor", "geowebnews", "conll")
 
 
 def _check_boundary(args: argparse.Namespace) -> None:
@@ -210,7 +216,13 @@ def _evaluate(args: argparse.Namespace, parser) -> int:
         docs = split_documents(docs, seed=0)[args.split]
     print(f"corpus {args.eval} ({args.format}), split {args.split}: {len(docs)} documents")
     out = []
-    for oracle in {"both": (True, False), "gold": (True,), "e2e": (False,)}[args.settings]:
+    settings = {"both": (True, False), "gold": (True,), "e2e": (False,)}[args.settings]
+    if not any(t.resolvable for d in docs for t in d.toponyms):
+        if settings == (True,):
+            raise _usage(f"{args.eval}: no gold toponym has coordinates; use --settings e2e")
+        print("no gold toponym has coordinates: recognition only (end to end, vs all gold)")
+        settings = (False,)
+    for oracle in settings:
         rep = evaluate_corpus(docs, parser, oracle)
         print(format_report(rep), flush=True)
         out.append(rep.as_dict())

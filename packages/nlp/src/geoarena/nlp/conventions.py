@@ -53,6 +53,8 @@ CORPUS_CONVENTIONS: dict[str, CorpusConvention] = {
     "wiktor": CorpusConvention("wikipedia", annotates_demonyms=False),
     "lgl": CorpusConvention("geonames", annotates_demonyms=True),
     "geowebnews": CorpusConvention("geonames", annotates_demonyms=False),
+    # CoNLL NER files: no coordinates (recognition only); nationalities are MISC, not LOC
+    "conll": CorpusConvention("source", annotates_demonyms=False),
 }
 
 

@@ -313,12 +313,20 @@ def read_geowebnews(
 PACKAGED_GEOVIRUS = Path(__file__).resolve().parent / "data" / "GeoVirus.xml"
 
 
+def _read_conll(path: str | Path) -> list[Document]:
+    """CoNLL NER column files, recognition only (:mod:`geoarena.nlp.conll_ner`)."""
+    from geoarena.nlp.conll_ner import read_conll
+
+    return read_conll(path)
+
+
 #: ``--format`` name → reader (each reads the corpus's own on-disk layout from a path)
 READERS = {
     "geovirus": read_geovirus,
     "lgl": read_lgl,
     "wiktor": read_wiktor,
     "geowebnews": read_geowebnews,
+    "conll": _read_conll,
 }
 
 

@@ -92,13 +92,24 @@ def format_report(rep: EvalReport) -> str:
         f"== {rep.setting} ({rep.n_docs} documents, {int(m['n_gold'])} geotagged of "
         f"{int(m['n_gold_all'])} gold toponyms) — {'; '.join(rep.notes)}"
     ]
+    geotagged = m["n_gold"] > 0  # a recognition-only corpus (CoNLL NER) has no coordinates
     if rep.setting == "end to end":
-        for label, suffix in (("geotagged gold", ""), ("all gold", "_all")):
+        labels = (
+            (("geotagged gold", ""), ("all gold", "_all")) if geotagged else (("all gold", "_all"),)
+        )
+        for label, suffix in labels:
             parts = []
             for mode in ("exact", "overlap"):
                 p, r, f = (m[f"rec_{k}_{mode}{suffix}"] for k in ("precision", "recall", "f1"))
                 parts.append(f"{mode} P {p:.3f} R {r:.3f} F1 {f:.3f}")
-            lines.append(f"recognition vs {label}: " + " | ".join(parts))
+            ci = ""
+            if suffix and "rec_f1_exact_all_ci_lo" in m:
+                ci = f" (exact F1 95% CI {m['rec_f1_exact_all_ci_lo']:.3f}, "
+                ci += f"{m['rec_f1_exact_all_ci_hi']:.3f})"
+            lines.append(f"recognition vs {label}: " + " | ".join(parts) + ci)
+    if not geotagged:
+        lines.append("no gold toponym has coordinates: no resolution figures")
+        return "\n".join([*lines, _throughput(rep)])
     ci = ""
     if "acc161_ci_lo" in m:
         ci = f" [95% CI {m['acc161_ci_lo']:.3f}, {m['acc161_ci_hi']:.3f}]"
@@ -112,12 +123,16 @@ def format_report(rep: EvalReport) -> str:
     )
     kinds = ", ".join(f"{k} {int(v['n'])} ({v['acc161']:.3f})" for k, v in rep.kinds.items())
     lines.append(f"per resolved kind (n, acc@161): {kinds}")
+    lines.append(_throughput(rep))
+    return "\n".join(lines)
+
+
+def _throughput(rep: EvalReport) -> str:
     d = rep.as_dict()
-    lines.append(
+    return (
         f"throughput {d['docs_per_s']:.1f} docs/s, {d['chars_per_s'] / 1000:.1f} k chars/s "
         f"({rep.seconds:.2f} s)"
     )
-    return "\n".join(lines)
 
 
 def read_publication_places(path: str | Path) -> dict[str, str]:

@@ -120,10 +120,15 @@ def summarize(scores: Sequence[DocScore], n_boot: int = 1000, seed: int = 0) -> 
         e = pooled_errors(ss)
         return float(np.mean(np.asarray(e) <= ACC_KM)) if e else math.nan
 
-    def f1(ss, key="tp_overlap"):
+    def f1(ss, key="tp_overlap", n_gold="n_gold"):
         return prf(
-            sum(getattr(s, key) for s in ss), sum(s.n_pred for s in ss), sum(s.n_gold for s in ss)
+            sum(getattr(s, key) for s in ss),
+            sum(s.n_pred for s in ss),
+            sum(getattr(s, n_gold) for s in ss),
         )["f1"]
+
+    def f1_exact_all(ss):
+        return f1(ss, "tp_exact_all", "n_gold_all")
 
     out = geocoding_summary(pooled_errors(scores))
     hits = [h for s in scores for h in s.polygon_hits]
@@ -147,6 +152,8 @@ def summarize(scores: Sequence[DocScore], n_boot: int = 1000, seed: int = 0) -> 
         out["acc161_ci_lo"], out["acc161_ci_hi"] = lo, hi
         lo, hi = bootstrap_ci(scores, f1, n_boot=n_boot, seed=seed)
         out["rec_f1_overlap_ci_lo"], out["rec_f1_overlap_ci_hi"] = lo, hi
+        lo, hi = bootstrap_ci(scores, f1_exact_all, n_boot=n_boot, seed=seed)
+        out["rec_f1_exact_all_ci_lo"], out["rec_f1_exact_all_ci_hi"] = lo, hi
     out["n_docs"] = float(len(scores))
     out["n_gold"] = float(sum(s.n_gold for s in scores))
     out["n_gold_all"] = float(sum(s.n_gold_all for s in scores))
