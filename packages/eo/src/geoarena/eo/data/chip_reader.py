@@ -6,6 +6,14 @@ For the common case — chips on a regular grid of one raster — all of that is
 reader keeps one open dataset per worker thread, reads each chip as a pixel window straight into
 a preallocated batch array (``out=``), and overlaps the reads of several windows in a small thread
 pool (GDAL releases the GIL while decoding).
+
+GDAL's block cache is capped, while a batch is read, at the bytes of the block rows one row of
+chips spans (``cache_bytes``; never above GDAL's own ``GDAL_CACHEMAX``). A chip of a
+pixel-interleaved GeoTIFF is decoded into one cached block per band and copied out; with the
+default cache (5 % of RAM) every tile's blocks are fresh allocations — new pages the kernel must
+fault in and zero — and the cache grows to the whole file. Capped, GDAL evicts and reuses warm
+memory. The cap holds every block row that a row of chips touches, for all bands, so chips that
+overlap (``stride < size``) or straddle blocks still find the blocks they share in the cache.
 """
 
 from __future__ import annotations
@@ -13,10 +21,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
+from rasterio.env import get_gdal_config
 from rasterio.windows import Window
 
 from geoarena.core.errors import DataError
@@ -41,6 +52,18 @@ def grid_windows(
     return [Window(c, r, size, size) for r in starts(height) for c in starts(width)]
 
 
+def chip_row_cache_bytes(
+    size: int, stride: int, block_h: int, height: int, width: int, count: int, itemsize: int
+) -> int:
+    """Bytes of the block rows that one row of ``size``-pixel chips touches, all ``count`` bands
+    (pixel interleave caches every band's block): ``size / block_h`` rows when every chip row,
+    the last (shifted to ``height - size``) included, starts on a block boundary, else up to two
+    more; at least 1 MiB (GDAL reads small values as megabytes)."""
+    aligned = not (size % block_h or stride % block_h or (height - size) % block_h)
+    rows = size // block_h + (0 if aligned else 2)
+    return max(rows * block_h * width * count * itemsize, 1 << 20)
+
+
 @dataclass
 class ChipBatch:
     """``data``: ``(B, C, size, size)`` raw values; ``windows``: their pixel windows."""
@@ -58,6 +81,8 @@ class GridChipReader:
         batch_size: chips per batch.
         threads: concurrent window reads (one dataset handle per thread).
         bands: 1-based band indexes to read (default: all).
+        cache_bytes: GDAL block-cache cap while reading (``None``: the block rows one chip row
+            spans, all bands — see module docstring; ``0``: leave GDAL's cache alone).
     """
 
     def __init__(
@@ -68,17 +93,30 @@ class GridChipReader:
         batch_size: int = 16,
         threads: int = 2,
         bands: list[int] | None = None,
+        cache_bytes: int | None = None,
     ):
         self.path = Path(path)
         with open_raster(self.path) as src:
             self.height, self.width, self.count = src.height, src.width, src.count
             self.dtype = np.dtype(src.dtypes[0])
             self.profile = dict(src.profile)
+            block_h = src.block_shapes[0][0]
         self.bands = bands or list(range(1, self.count + 1))
         if max(self.bands) > self.count:
             raise DataError(f"band {max(self.bands)} requested, raster has {self.count}", self.path)
         self.size, self.batch_size, self.threads = size, batch_size, max(1, threads)
         self.windows = grid_windows(self.height, self.width, size, stride)
+        if cache_bytes is None:
+            cache_bytes = chip_row_cache_bytes(
+                size,
+                stride or size,
+                block_h,
+                self.height,
+                self.width,
+                self.count,
+                self.dtype.itemsize,
+            )
+        self.cache_bytes = cache_bytes
         self._local = threading.local()
         self._handles: list = []
         self._lock = threading.Lock()
@@ -95,6 +133,14 @@ class GridChipReader:
                 self._handles.append(src)
         return src
 
+    def _cache_env(self) -> AbstractContextManager:
+        """The GDAL environment one batch is read in: the block cache capped at
+        ``cache_bytes`` unless GDAL's current cap is lower already (restored on exit)."""
+        current = int(get_gdal_config("GDAL_CACHEMAX") or 0)
+        if self.cache_bytes <= 0 or 0 < current <= self.cache_bytes:
+            return nullcontext()
+        return rasterio.Env(GDAL_CACHEMAX=self.cache_bytes)
+
     def _read_into(self, out: np.ndarray, window: Window) -> None:
         self._src().read(self.bands, window=window, out=out)
 
@@ -108,14 +154,16 @@ class GridChipReader:
             if self.threads == 1:  # no pool: a hand-off per chip costs more than it overlaps
                 for wins in batches:
                     data = np.empty((len(wins), c, s, s), dtype=self.dtype)
-                    for out, win in zip(data, wins, strict=True):
-                        self._read_into(out, win)
+                    with self._cache_env():
+                        for out, win in zip(data, wins, strict=True):
+                            self._read_into(out, win)
                     yield ChipBatch(data, wins)
                 return
             with ThreadPoolExecutor(self.threads) as pool:
                 for wins in batches:
                     data = np.empty((len(wins), c, s, s), dtype=self.dtype)
-                    list(pool.map(self._read_into, data, wins))
+                    with self._cache_env():
+                        list(pool.map(self._read_into, data, wins))
                     yield ChipBatch(data, wins)
         finally:
             self.close()
