@@ -110,6 +110,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("-o", "--output", help="write here instead of stdout")
     p.add_argument("--overwrite", action="store_true", help="replace an existing -o/--json-out")
     p.add_argument("--recognizer", choices=("combined", "spacy", "gazetteer"), default="combined")
+    p.add_argument(
+        "--no-focus-recognition",
+        action="store_true",
+        help="combined recogniser without the focus-state towns and full county names",
+    )
     p.add_argument("--resolver", choices=("context", "population", "learned"), default="context")
     p.add_argument("--learned-model", default="", help="LightGBM model file for --resolver learned")
     p.add_argument(
@@ -146,6 +151,7 @@ def main(argv: list[str]) -> int:
             resolver=args.resolver,
             spacy_model=args.spacy_model,
             learned_model=args.learned_model,
+            focus_recognition=not args.no_focus_recognition,
         )
         parser = Geoparser(cfg, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
         if args.eval is not None:

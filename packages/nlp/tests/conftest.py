@@ -27,6 +27,8 @@ def gaz_cache(fixtures, tmp_path_factory):
         fixtures["admin1_json"],
         fixtures["ne_admin0_zip"],
         fixtures["countryinfo_dir"],
+        admin2_json=fixtures["admin2_json"],
+        cities_json=fixtures["cities_json"],
         us_states_py=fixtures["us_states_py"],
     )
     build_gazetteer(cache / "nlp" / f"gazetteer-{cfg.tag()}.sqlite", src, cfg)

@@ -43,9 +43,9 @@ def test_countries_use_factbook_points_and_areas(gaz):
 def test_admin1_from_member_cities(gaz):
     tx = gaz.get("admin1:US.TX")
     assert tx.geonameid == 4736286 and tx.name == "Texas"
-    # centroid of the hull of Paris TX, Austin, Houston
+    # centroid of the hull of Paris TX, Austin, Houston, Canadian
     assert 29.0 < tx.lat < 34.0 and -98.0 < tx.lon < -95.0
-    assert tx.population == 24782 + 931830 + 2296224
+    assert tx.population == 24782 + 931830 + 2296224 + 3013
     assert [m.place.key for m in gaz.lookup("Texas")] == ["admin1:US.TX"]
     assert gaz.lookup("Europe")[0].place.kind == "continent"
 
@@ -112,7 +112,7 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
     # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus — in the
     # Wikipedia convention only; the entity keeps its source (Factbook) point
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag() == "5-cities500-checked50-a2p-fam-m49pop-news"
+    assert cfg.tag() == "6-cities500-checked50-a2p-fam-m49pop-news"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
     assert (fr.lat, fr.lon, fr.geonameid) == (46.0, 2.0, 3017382)
@@ -206,7 +206,7 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     assert "-a2" not in off.tag()
     assert (
         GazetteerConfig(admin2_population=False).tag()
-        == "5-cities500-checked300-a2-fam-m49pop-news"
+        == "6-cities500-checked300-a2-fam-m49pop-news"
     )
     g1 = Gazetteer(
         build_gazetteer(
@@ -391,7 +391,7 @@ def test_admin1_family_and_macro_region_entries(fixtures, tmp_path):
     assert res.place.key == "region:m49:americas"
     # without the options: none of these entries
     off = GazetteerConfig(admin1_families=False, macro_regions=False)
-    assert off.tag() == "5-cities500-checked300-a2p-news"
+    assert off.tag() == "6-cities500-checked300-a2p-news"
     g0 = Gazetteer(build_gazetteer(tmp_path / "g0.sqlite", src, off))
     assert g0.lookup_backoff("Darfur") == () and g0.lookup_backoff("South Darfur") == ()
     assert [x.place.kind for x in g0.lookup("Americas")] == ["city"]

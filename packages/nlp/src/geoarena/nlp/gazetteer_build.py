@@ -31,6 +31,10 @@ from geoarena.nlp.newsnames import news_alias_rows
 from geoarena.nlp.normalize import compact_key, normalize_name
 from geoarena.nlp.place_points import continent_point, country_point, region_point
 
+#: a city at least this populous keeps its own name when a demonym is spelt the same (the gazetteer
+#: matcher's default threshold for recognising a city on its own)
+DEMONYM_OUTRANK = 100_000
+
 
 def _keep_alt_name(alt: str, main: str, min_len: int) -> bool:
     """Drop codes (``NYC``, airport codes) and very short names: they collide with acronyms."""
@@ -321,7 +325,15 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
                 countries,
                 country_rowid,
                 {c: r[0] for c, r in a1_rows.items()},
-                {n: r for n, r, main in names if main},  # cities come last: they win a tie
+                # own names that outrank a demonym reading: areas and cities of 100,000 or
+                # more ("Djibouti", the Ethiopian region "Somali"), not the hamlets that share
+                # a demonym ("Canadian", Texas; "Spanish", Ontario); cities come last: they win
+                # a tie
+                {
+                    n: r
+                    for n, r, main in names
+                    if main and (places[r - 1][4] != "city" or places[r - 1][9] >= DEMONYM_OUTRANK)
+                },
             )
         )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 PlaceKind = Literal["city", "admin1", "admin2", "region", "country", "continent"]
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 #: the point convention of GeoVirus and WikToR (Wikipedia's points for countries and regions),
 #: stored beside the source points and applied only in evaluation (see ``geoarena.nlp.conventions``)
 WIKIPEDIA = "wikipedia"

@@ -40,6 +40,8 @@ class GeoparserConfig:
         spacy_model: spaCy package name or pipeline folder.
         learned_model: LightGBM model file for ``resolver="learned"``.
         min_city_population: gazetteer matcher threshold for cities.
+        focus_recognition: with ``combined``, also recognise counties named in full and the
+            small towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`).
     """
 
     recognizer: str = "combined"
@@ -48,6 +50,7 @@ class GeoparserConfig:
     learned_model: str = ""
     min_city_population: int = 100_000
     batch_size: int = 32
+    focus_recognition: bool = True
 
 
 def build_recognizer(cfg: GeoparserConfig, gaz: Gazetteer, nlp=None) -> Recognizer:
@@ -60,7 +63,8 @@ def build_recognizer(cfg: GeoparserConfig, gaz: Gazetteer, nlp=None) -> Recogniz
             batch_size=cfg.batch_size,
             nlp=nlp,
         )
-        return CombinedRecognizer(ner, GazetteerMatcher(gaz, cfg.min_city_population))
+        matcher = GazetteerMatcher(gaz, cfg.min_city_population)
+        return CombinedRecognizer(ner, matcher, focus=cfg.focus_recognition)
     if cfg.recognizer == "gazetteer":
         return GazetteerMatcher(gaz, cfg.min_city_population)
     raise DataError(f"unknown recognizer {cfg.recognizer!r} (spacy, combined, gazetteer)")

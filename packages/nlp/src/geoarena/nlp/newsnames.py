@@ -103,9 +103,11 @@ def news_alias_rows(
 ) -> list[tuple[str, int, str]]:
     """The gazetteer store's ``alias_names`` rows ``(form, place rowid, kind)``: demonyms
     (normalised form, kind ``demonym``), US postal codes (``postal``) and AP-style
-    abbreviations (``abbrev``, as written). A demonym that is the own name of another place (countryinfo
-    gives "Djibouti" for Djibouti, whose capital has that name; "Somali" is an Ethiopian
-    region) is left out: a place's own name wins over a demonym reading."""
+    abbreviations (``abbrev``, as written). A demonym that is the own name of another place in
+    ``main_names`` (countryinfo gives "Djibouti" for Djibouti, whose capital has that name;
+    "Somali" is an Ethiopian region) is left out: that place's own name wins over a demonym
+    reading. The caller decides which places outrank a demonym (the build passes areas and
+    large cities, not a hamlet called "Canadian")."""
     rows: list[tuple[str, int, str]] = []
     if countryinfo_dir is not None:
         pop = {c["iso"]: int(c.get("population") or 0) for c in countries.values()}

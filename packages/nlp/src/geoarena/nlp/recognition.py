@@ -269,6 +269,23 @@ class GazetteerMatcher:
             out.append(found)
         return out
 
+    def plausible_word(self, phrase: str) -> bool:
+        """Not a stop word, month or weekday, and not a short lower-case fragment."""
+        return phrase.lower() not in self.stop and (len(phrase) >= 3 or phrase.isupper())
+
+    def phrases(self, text: str) -> Iterator[tuple[int, int, str, bool]]:
+        """Every capitalised phrase of up to ``max_tokens`` words (a leading "the" trimmed),
+        longest first at each word: what :meth:`recognize` tries, accepted or not; the flag
+        says the phrase is its whole capitalised sequence ("Taco Bell", not "Bell")."""
+        for m in _CAP_SEQ.finditer(text):
+            tokens = [(x.start(), x.end()) for x in re.finditer(r"\S+", m.group(0))]
+            for i in range(len(tokens)):
+                for j in range(min(len(tokens), i + self.max_tokens), i, -1):
+                    s, e = m.start() + tokens[i][0], m.start() + tokens[j - 1][1]
+                    phrase, s, e = _trim_the(text, s, e)
+                    if phrase:
+                        yield s, e, phrase, i == 0 and j == len(tokens)
+
     def dateline_state(self, text: str, s: int, e: int) -> bool:
         """A single-word state abbreviation or postal code right after ", " ("Fresno, Calif.")."""
         return text[max(0, s - 2) : s] == ", " and bool(self.gaz.lookup_abbreviation(text[s:e]))
@@ -294,15 +311,39 @@ def is_disease_modifier(text: str, m: Mention) -> bool:
     return bool(_DISEASE_AFTER.match(text, m.end))
 
 
+#: a name in a sports results or standings row ("Brentford 4 3 1 0 9 3 10", "Bury 4 Bristol
+#: City 0") names a team, not the place: a score follows it, and a second number or the next
+#: team's name and score
+_SCORE_AFTER = re.compile(
+    r"\s+\d{1,3}(?:\s+\d{1,3}\b|\s+[A-Z][\w.'’-]*(?:\s+[A-Z(][\w.'’()-]*){0,3}\s+\d{1,3}\b)"
+)
+_SCORE_BEFORE = re.compile(r"\b\d{1,3}\s+$")
+
+
+def is_results_row(text: str, m: Mention) -> bool:
+    """``m`` stands in a sports results / standings row (see :data:`_SCORE_AFTER`)."""
+    if _SCORE_AFTER.match(text, m.end):
+        return True
+    return bool(_SCORE_BEFORE.search(text[max(0, m.start - 6) : m.start])) and bool(
+        re.match(r"\s+\d{1,3}\b", text[m.end : m.end + 6])
+    )
+
+
 class CombinedRecognizer:
     """NER mentions, plus NER mentions of other labels and gazetteer phrases that the gazetteer
-    accepts, without overlaps (NER spans win)."""
+    accepts, without overlaps (NER spans win); with ``focus``, also counties named in full and
+    the small towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`)."""
 
     name = "combined"
 
-    def __init__(self, ner: SpacyRecognizer, matcher: GazetteerMatcher | None):
+    def __init__(self, ner: SpacyRecognizer, matcher: GazetteerMatcher | None, focus: bool = True):
         self.ner = ner
         self.matcher = matcher
+        self.focus = None
+        if focus and matcher is not None:
+            from geoarena.nlp.recognition_focus import FocusRescue
+
+            self.focus = FocusRescue(matcher.gaz, matcher.plausible_word)
 
     def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
         ner = self.ner.recognize(texts)
@@ -318,9 +359,19 @@ class CombinedRecognizer:
                 if all(g.end <= s or g.start >= e for s, e in taken):
                     keep.append(g)
                     taken.append((g.start, g.end))
+            if self.focus is not None:
+                other = [m for m in ms if m.source == "ner-other"]
+                keep += self.focus.rescue(text, keep, other, list(self.matcher.phrases(text)))
             # after the overlap rule, so that the words of a dropped "West Nile (virus)" do not
             # come back as a shorter gazetteer phrase ("West")
             out.append(
-                sorted((m for m in keep if not is_disease_modifier(text, m)), key=lambda m: m.start)
+                sorted(
+                    (
+                        m
+                        for m in keep
+                        if not is_disease_modifier(text, m) and not is_results_row(text, m)
+                    ),
+                    key=lambda m: m.start,
+                )
             )
         return out

@@ -1,0 +1,142 @@
+"""Recognition of a local story's small places, from the document's own geographic focus.
+
+The gazetteer matcher accepts a city only from :attr:`GazetteerMatcher.min_pop` inhabitants up,
+because at any population a capitalised word is a town somewhere ("Union", "Liberty"), and the
+small spaCy model tags many towns as a person or an organisation ("visited Joplin", "Residents
+of Clendenin and Elkview"). Local news names exactly such towns, next to the state or county
+they lie in. Two rules, neither fitted to a corpus:
+
+* **Counties by their full name.** A phrase that ends in an admin-2 word ("Greene County",
+  "Tangipahoa Parish") and that the gazetteer knows as an admin-2 area is a place wherever it
+  stands (inside an organisation's name, too: "the Greene County Commission", as corpora
+  annotate "Ohio" in "Ohio Department of Health").
+* **Towns of the focus state.** The document's focus admin-1 areas are those holding at least
+  :data:`MIN_ANCHORS` of its *anchors* (already recognised names with one reading:
+  :func:`geoarena.nlp.focus.anchor_place`). A name not yet recognised is accepted when the
+  gazetteer knows it, under its own name, as a city or admin-2 area of a focus state, and it is
+  not a demonym — if spaCy tagged it (as an organisation, a nationality or a one-word person;
+  a span "Clendenin and Elkview" split at its conjunctions), or it is a whole capitalised
+  phrase ("Bell" in "Taco Bell" is not) that does not open a sentence (where every word is
+  capitalised) and lies outside any multi-word person name ("Gov. Mike Parson").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from geoarena.nlp.candidates import generate_candidates
+from geoarena.nlp.focus import anchor_place
+from geoarena.nlp.gazetteer import Gazetteer, Place
+from geoarena.nlp.recognition import Mention
+
+#: anchors an admin-1 area needs before its small towns are recognised: one mention of "Texas"
+#: in a world news story does not make every Texan hamlet a candidate
+MIN_ANCHORS = 2
+#: words that name an admin-2 area when they end a phrase ("Greene County")
+ADMIN2_WORDS = (" County", " Parish", " Borough")
+#: spaCy labels whose spans may hold a mis-tagged town
+_RESCUE_LABELS = ("ORG", "NORP", "PERSON")
+_SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
+
+
+def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
+    """``phrase`` ends in an admin-2 word and names an admin-2 area of the gazetteer."""
+    if not phrase.endswith(ADMIN2_WORDS) or len(phrase.split()) < 2:
+        return False
+    found = generate_candidates(gaz, phrase, 40, backoff="suffix")
+    return any(m.place.kind == "admin2" for m in found)
+
+
+def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention]) -> set[str]:
+    """Admin-1 keys (``CC.code``) holding at least :data:`MIN_ANCHORS` anchor mentions."""
+    counts: Counter[str] = Counter()
+    for m in mentions:
+        place = anchor_place(generate_candidates(gaz, m.text, 40))
+        if place is None or place.kind not in ("city", "admin1", "admin2"):
+            continue
+        key = place.admin1_key
+        if key:
+            counts[key] += 1
+    return {k for k, n in counts.items() if n >= MIN_ANCHORS}
+
+
+def local_place(gaz: Gazetteer, phrase: str, states: set[str]) -> Place | None:
+    """The city or admin-2 area of a focus state that ``phrase`` names (its own name)."""
+    for m in gaz.lookup(phrase):
+        p = m.place
+        if m.main and p.kind in ("city", "admin2") and p.admin1_key in states:
+            return p
+    return None
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in ".!?\"'“”‘’:—\n"
+
+
+class FocusRescue:
+    """Adds the mentions of the two rules above to a document's recognised mentions."""
+
+    def __init__(self, gaz: Gazetteer, accepts_word):
+        self.gaz = gaz
+        self.accepts_word = accepts_word  # the matcher's stop-word / length filter
+
+    def town(self, phrase: str, states: set[str]) -> bool:
+        """A plausible word naming a place of a focus state, and not a demonym ("Canadian" is
+        a town in Texas, too)."""
+        return (
+            self.accepts_word(phrase)
+            and not self.gaz.lookup_demonym(phrase)
+            and local_place(self.gaz, phrase, states) is not None
+        )
+
+    def rescue(
+        self,
+        text: str,
+        kept: list[Mention],
+        ner_other: Sequence[Mention],
+        phrases: Sequence[tuple[int, int, str, bool]],
+    ) -> list[Mention]:
+        """New mentions (not overlapping ``kept``) for ``text``. ``ner_other`` are spaCy's
+        spans of other labels, ``phrases`` the matcher's capitalised phrases (start, end, text,
+        whole sequence)."""
+        taken = [(m.start, m.end) for m in kept]
+        persons = [(m.start, m.end) for m in ner_other if m.label == "PERSON" and " " in m.text]
+        out: list[Mention] = []
+
+        def free(s: int, e: int) -> bool:
+            return all(e <= a or s >= b for a, b in taken)
+
+        def add(s: int, e: int, label: str, source: str) -> None:
+            out.append(Mention(s, e, text[s:e], label, source))
+            taken.append((s, e))
+
+        for s, e, phrase, _ in phrases:
+            if free(s, e) and is_county_phrase(self.gaz, phrase):
+                add(s, e, "LOC", "gazetteer-county")
+        states = focus_admin1(self.gaz, [*kept, *out])  # a county named in full anchors too
+        if not states:
+            return out
+        for m in ner_other:
+            if m.label not in _RESCUE_LABELS or (m.label == "PERSON" and " " in m.text):
+                continue
+            pos = m.start
+            for part in _SPLIT.split(m.text):
+                s = text.find(part, pos) if part else -1
+                if s < 0:
+                    continue
+                e, pos = s + len(part), s + len(part)
+                if free(s, e) and self.town(part, states):
+                    add(s, e, "LOC", "focus")
+        for s, e, phrase, whole in phrases:
+            if (
+                whole
+                and free(s, e)
+                and all(e <= a or s >= b for a, b in persons)
+                and not _opens_sentence(text, s)
+                and self.town(phrase, states)
+            ):
+                add(s, e, "LOC", "focus")
+        return out

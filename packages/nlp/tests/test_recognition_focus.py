@@ -1,0 +1,67 @@
+"""Local news: counties named in full, small towns of the document's focus state, demonyms
+that a hamlet shares, and team names in sports results (fixture gazetteer, real formats)."""
+
+from geoarena.nlp.recognition import GazetteerMatcher, Mention, is_results_row
+from geoarena.nlp.recognition_focus import FocusRescue, focus_admin1, is_county_phrase
+
+
+def _at(text, name, label="LOC", source="ner", occurrence=0):
+    s = -1
+    for _ in range(occurrence + 1):
+        s = text.index(name, s + 1)
+    return Mention(s, s + len(name), name, label, source)
+
+
+def _rescue(gaz, text, kept, other=()):
+    matcher = GazetteerMatcher(gaz)
+    rescue = FocusRescue(gaz, matcher.plausible_word)
+    return [m.text for m in rescue.rescue(text, kept, list(other), list(matcher.phrases(text)))]
+
+
+def test_counties_named_in_full_are_places_even_inside_an_organisation(gaz):
+    assert is_county_phrase(gaz, "Greene County") and is_county_phrase(gaz, "Kanawha County")
+    assert not is_county_phrase(gaz, "Greene") and not is_county_phrase(gaz, "Orange County")
+    text = "The Greene County Commission voted Tuesday."
+    assert _rescue(gaz, text, []) == ["Greene County"]
+
+
+def test_small_towns_of_the_focus_state_are_recognised(gaz):
+    text = (
+        "CHARLESTON, W.Va. — Flooding closed roads across Kanawha County. "
+        "Residents of Clendenin and Elkview were evacuated."
+    )
+    kept = [_at(text, "CHARLESTON"), _at(text, "W.Va.")]
+    other = [_at(text, "Clendenin and Elkview", "ORG", "ner-other")]
+    # W.Va. and the county are two anchors in West Virginia: its towns count
+    assert focus_admin1(gaz, [*kept, _at(text, "Kanawha County")]) == {"US.WV"}
+    assert _rescue(gaz, text, kept, other) == ["Kanawha County", "Clendenin", "Elkview"]
+
+
+def test_one_anchor_is_no_focus_and_person_names_stay_persons(gaz):
+    text = "Officials in Kansas City met Gov. Mike Joplin, who later visited Joplin."
+    one = [_at(text, "Kansas City")]
+    persons = [_at(text, "Mike Joplin", "PERSON", "ner-other")]
+    assert focus_admin1(gaz, one) == set() and _rescue(gaz, text, one, persons) == []
+    two = [*one, _at(text + " Mo.", "Mo.")]
+    text2 = text + " Mo."
+    got = _rescue(gaz, text2, two, [*persons, _at(text, "Joplin", "PERSON", "ner-other", 1)])
+    assert got == ["Joplin"]  # the town, not the governor's surname
+
+
+def test_demonym_shared_with_a_hamlet_stays_a_demonym(gaz):
+    (m,) = gaz.lookup_demonym("Canadian")
+    assert m.place.key == "country:CA"  # Canadian, Texas (3,013 people) does not outrank it
+    text = "A Canadian firm opened in Austin and Houston, Texas. Taco Bell, Sacramento, Calif."
+    kept = [_at(text, n) for n in ("Austin", "Houston", "Texas", "Sacramento", "Calif.")]
+    # Texas is a focus state, but "Canadian" is a demonym and "Bell" only part of a name
+    assert "Canadian" not in _rescue(gaz, text, kept) and "Bell" not in _rescue(gaz, text, kept)
+
+
+def test_names_in_sports_results_rows_are_teams():
+    table = "Division two Plymouth 4 3 1 0 10 6 10 Brentford 4 3 1 0 9 3 10"
+    scores = "Bradford 1 Tranmere 0 Grimsby 0 Crystal Palace 1 Norwich 1"
+    for text, name in ((table, "Brentford"), (scores, "Grimsby"), (scores, "Crystal Palace")):
+        assert is_results_row(text, _at(text, name)), name
+    prose = "Floods hit Paris 2 days ago; 3 Houston schools closed. Lyon 2024 bid."
+    for name in ("Paris", "Houston", "Lyon"):
+        assert not is_results_row(prose, _at(prose, name)), name
