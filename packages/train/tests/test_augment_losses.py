@@ -3,6 +3,8 @@ segmentation_models_pytorch's implementations and the textbook weighted cross-en
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -47,6 +49,27 @@ def test_random_resized_crop_keeps_labels_discrete_and_aligned():
     # the image (bilinear) agrees with the mask (nearest) away from label edges
     agree = (out["image"][:, 0] - out["mask"].float()).abs() < 0.5
     assert agree.float().mean() > 0.8
+
+
+def test_jitter_is_a_per_sample_affine_map_of_the_image_and_leaves_labels_alone():
+    torch.manual_seed(4)
+    batch = _pattern_batch(n=32)
+    batch["image"] = batch["image"] * 3.0 + 7.0  # any normalisation: the jitter is scale-free
+    out = build_augment("jitter")(batch)
+    assert torch.equal(out["mask"], batch["mask"]) and torch.equal(out["valid"], batch["valid"])
+    x, y = batch["image"], out["image"]
+    mx, sx = x.mean((-2, -1)), x.std((-2, -1))
+    # per sample and channel, y = mean + c·(x − mean) + b·std: std ratio c, mean shift b·std
+    c = y.std((-2, -1)) / sx
+    b = (y.mean((-2, -1)) - mx) / sx
+    assert ((c >= 0.8 - 1e-4) & (c <= 1.2 + 1e-4)).all() and ((b.abs()) <= 0.2 + 1e-4).all()
+    torch.testing.assert_close(c[:, 0], c[:, 1])  # one draw per sample for all channels
+    torch.testing.assert_close(b[:, 0], b[:, 1])
+    assert c.std() > 0.05 and b.std() > 0.05  # samples draw different values
+    rebuilt = mx[..., None, None] + c[..., None, None] * (x - mx[..., None, None])
+    torch.testing.assert_close(y, rebuilt + b[..., None, None] * sx[..., None, None])
+    both = build_augment("d4+jitter")(_pattern_batch())
+    assert set(both["mask"].unique().tolist()) <= {0, 1, 2, 255}
 
 
 def test_boxes_follow_a_flip():
@@ -103,5 +126,21 @@ def test_weighted_cross_entropy_uses_inverse_frequency_weights():
     torch.testing.assert_close(got, ref)
     with pytest.raises(ConfigError, match="class counts"):
         build_loss("weighted_ce")
+    with pytest.raises(ConfigError, match="class counts"):
+        build_loss("weighted_ce+dice")
+
+
+def test_weighted_ce_plus_dice_is_the_sum_of_its_terms():
+    logits, target = _seg_case()
+    w = class_weights([90, 10, 0])
+    got = build_loss("weighted_ce+dice", ignore_index=255, weights=w)(logits, target)
+    wce = F.cross_entropy(logits, target, weight=torch.tensor(w), ignore_index=255)
+    torch.testing.assert_close(got, wce + dice_loss(logits, target, 255))
+    # a hand-computed case: 2 pixels, 2 classes, logits 0 (p = 0.5 everywhere), weights [1, 3]
+    lo = torch.zeros(1, 2, 1, 2)
+    t = torch.tensor([[[0, 1]]])
+    # weighted CE = (1·ln2 + 3·ln2) / (1 + 3) = ln2; Dice per class = 2·0.5 / (1 + 1) = 0.5
+    val = build_loss("weighted_ce+dice", weights=[1.0, 3.0])(lo, t)
+    assert float(val) == pytest.approx(math.log(2) + 0.5, abs=1e-6)
     with pytest.raises(ConfigError, match="choose one of"):
         build_loss("lovasz")

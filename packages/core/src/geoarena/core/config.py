@@ -43,10 +43,10 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model
     prefetch_factor: int = 2  # batches each loader worker keeps ready
     #: on-device training augmentation: ``none``, ``d4`` (flips + 90° rotations), ``crop``
-    #: (random resized crop), ``d4+crop``.
+    #: (random resized crop), ``jitter`` (brightness/contrast), ``d4+crop``, ``d4+jitter``.
     augment: str = "none"
     #: ``auto`` (the adapter's cross-entropy), ``ce``, ``weighted_ce``, ``dice``, ``focal``,
-    #: ``ce+dice``, ``focal+dice``.
+    #: ``ce+dice``, ``focal+dice``, ``weighted_ce+dice``.
     loss: str = "auto"
     checkpoint_every: int = 1  # epochs between resumable checkpoints (0: none)
 

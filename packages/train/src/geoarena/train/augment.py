@@ -3,7 +3,11 @@
 ``train.augment`` names the recipe (a TrainConfig field: declared per task in suite entries,
 logged as a run param): ``none``, ``d4`` (horizontal and vertical flips and 90° rotations — the
 dihedral group of the square, valid for nadir imagery), ``crop`` (random resized crop back to
-the input size, 50–100 % of the area), or ``d4+crop``. Every sample draws its own transform;
+the input size, 50–100 % of the area), ``jitter`` (brightness and contrast: per sample, each
+channel becomes ``mean + c·(x − mean) + b·std`` with its own mean and std, ``c`` in 0.8–1.2 and
+``b`` in −0.2–0.2, one draw per sample for all channels — scale-free, so it needs no knowledge
+of the normalisation; labels untouched), and ``+`` sums such as ``d4+crop`` or
+``d4+jitter``. Every sample draws its own transform;
 ``image`` is transformed, ``mask`` and ``valid`` follow it with nearest-neighbour resampling
 (ignore values such as 255 survive) and ``boxes`` ``(B, N, 4)`` in xyxy pixels follow as boxes. Multi-date
 stacks ``(B, T, C, H, W)`` share one transform per sample. Randomness comes from torch's global
@@ -17,7 +21,7 @@ from typing import Any
 
 from geoarena.core.errors import ConfigError
 
-RECIPES = ("none", "d4", "crop", "d4+crop")
+RECIPES = ("none", "d4", "crop", "jitter", "d4+crop", "d4+jitter")
 #: per-pixel batch entries transformed like masks (nearest neighbour): targets and validity
 MASK_KEYS = ("mask", "valid")
 Batch = dict[str, Any]
@@ -26,7 +30,7 @@ Batch = dict[str, Any]
 def parse_recipe(spec: str) -> tuple[str, ...]:
     """``"d4+crop"`` → ``("d4", "crop")``; unknown parts raise ``ConfigError``."""
     parts = tuple(p.strip() for p in (spec or "none").split("+") if p.strip())
-    unknown = [p for p in parts if p not in ("none", "d4", "crop")]
+    unknown = [p for p in parts if p not in ("none", "d4", "crop", "jitter")]
     if unknown:
         raise ConfigError(f"train.augment={spec!r}: unknown part(s) {unknown}; use {RECIPES}")
     return tuple(p for p in parts if p != "none")
@@ -35,8 +39,15 @@ def parse_recipe(spec: str) -> tuple[str, ...]:
 class BatchAugment:
     """``batch -> batch`` applying a kornia ``AugmentationSequential`` to image/mask/boxes."""
 
-    def __init__(self, parts: tuple[str, ...], crop_scale: tuple[float, float] = (0.5, 1.0)):
+    def __init__(
+        self,
+        parts: tuple[str, ...],
+        crop_scale: tuple[float, float] = (0.5, 1.0),
+        contrast: tuple[float, float] = (0.8, 1.2),
+        brightness: tuple[float, float] = (-0.2, 0.2),
+    ):
         self.parts, self.crop_scale = parts, crop_scale
+        self.contrast, self.brightness = contrast, brightness
         self._seq: dict[tuple[int, int, tuple[str, ...]], Any] = {}
 
     def _sequential(self, size: tuple[int, int], keys: tuple[str, ...]) -> Any:
@@ -56,11 +67,31 @@ class BatchAugment:
         self._seq[(*size, keys)] = seq
         return seq
 
+    def jitter(self, x: Any) -> Any:
+        """Brightness/contrast of ``(B, C, H, W)`` around each sample's channel mean and std."""
+        import torch
+
+        b = x.shape[0]
+        lo, hi = self.contrast
+        c = torch.rand(b, 1, 1, 1, device=x.device) * (hi - lo) + lo
+        lo, hi = self.brightness
+        s = torch.rand(b, 1, 1, 1, device=x.device) * (hi - lo) + lo
+        xf = x.float()
+        mean = xf.mean((-2, -1), keepdim=True)
+        std = xf.std((-2, -1), keepdim=True)
+        return mean + c * (xf - mean) + s * std
+
     def __call__(self, batch: Batch) -> Batch:
         image = batch["image"]
         shape = image.shape
         stacked = image.ndim == 5
         x = image.reshape(shape[0], -1, *shape[-2:]) if stacked else image
+        if "jitter" in self.parts:
+            x = self.jitter(x)
+        if not any(p in self.parts for p in ("d4", "crop")):
+            res = dict(batch)
+            res["image"] = x.reshape(shape).to(image.dtype)
+            return res
         args, keys, names = [x], ["input"], []
         for name in MASK_KEYS:  # per-pixel targets and validity follow the image
             m = batch.get(name)

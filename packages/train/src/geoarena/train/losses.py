@@ -3,9 +3,9 @@
 ``ce`` (cross-entropy), ``weighted_ce`` (cross-entropy with inverse-frequency class weights
 from the training labels), ``dice`` (soft multi-class Dice, classes absent from the batch
 counting 0, as ``segmentation_models_pytorch.losses.DiceLoss``), ``focal`` (Lin et al. 2017, γ = 2,
-one-vs-rest per class with logits, averaged over classes, as smp's ``FocalLoss``), and sums ``ce+dice``,
-``focal+dice``. Logits are ``(B, K)`` or ``(B, K, H, W)``; targets ``(B,)`` or ``(B, H, W)`` class
-indices; ``ignore_index`` pixels count in no term.
+one-vs-rest per class with logits, averaged over classes, as smp's ``FocalLoss``), and sums
+``ce+dice``, ``focal+dice``, ``weighted_ce+dice``. Logits are ``(B, K)`` or ``(B, K, H, W)``;
+targets ``(B,)`` or ``(B, H, W)`` class indices; ``ignore_index`` pixels count in no term.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from geoarena.core.errors import ConfigError
 
-LOSSES = ("auto", "ce", "weighted_ce", "dice", "focal", "ce+dice", "focal+dice")
+LOSSES = ("auto", "ce", "weighted_ce", "dice", "focal", "ce+dice", "focal+dice", "weighted_ce+dice")
 LossFn = Callable[[Any, Any], Any]
 
 
@@ -74,7 +74,8 @@ def build_loss(
 ) -> LossFn:
     """``(logits, target) -> scalar`` for ``name`` (see module docstring).
 
-    ``weights`` (per class) are required by ``weighted_ce`` and used by nothing else.
+    ``weights`` (per class) are required by ``weighted_ce`` (alone or in a sum) and used by
+    nothing else.
     """
     import torch.nn.functional as F
 
@@ -87,16 +88,20 @@ def build_loss(
             w = w.to(logits.device, logits.dtype if logits.is_floating_point() else None)
         return F.cross_entropy(logits, target.long(), weight=w, ignore_index=ignore)
 
-    if name == "weighted_ce":
+    parts = name.split("+")
+    if "weighted_ce" in parts:
         if weights is None:
-            raise ConfigError("train.loss=weighted_ce needs the training split's class counts")
+            raise ConfigError(f"train.loss={name} needs the training split's class counts")
         import torch
 
         w = torch.tensor(list(weights), dtype=torch.float32)
-        return lambda logits, target: ce(logits.float(), target, w)
+        if name == "weighted_ce":
+            return lambda logits, target: ce(logits.float(), target, w)
     terms: list[LossFn] = []
-    for part in name.split("+"):
-        if part == "ce":
+    for part in parts:
+        if part == "weighted_ce":
+            terms.append(lambda lo, t: ce(lo.float(), t, w))
+        elif part == "ce":
             terms.append(lambda lo, t: ce(lo, t))
         elif part == "dice":
             terms.append(lambda lo, t: dice_loss(lo, t, ignore_index))

@@ -248,7 +248,7 @@ class EOTorchAdapter(ModelAdapter):
             raise ConfigError(f"train.loss={train.loss!r} applies to cls/seg tasks, not {kind!r}")
         key = "mask" if kind == "seg" else "label"
         weights = None
-        if train.loss == "weighted_ce":
+        if "weighted_ce" in train.loss.split("+"):
             weights = class_weights(self._class_counts(data, key, train.batch_size))
         fn = build_loss(train.loss, self.ignore_index, weights)
         return lambda out, batch: fn(out, batch[key])
