@@ -33,7 +33,7 @@ from pathlib import Path
 
 from geoarena.core.errors import DataError
 from geoarena.core.samples import SampleSource, declare_sample, sample_path
-from geoarena.nlp.corpora import Document, Toponym
+from geoarena.nlp.documents import Document, Toponym
 
 CONLL2003_SAMPLE = declare_sample(
     SampleSource(

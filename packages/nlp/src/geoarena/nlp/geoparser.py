@@ -18,6 +18,7 @@ from geoarena.nlp.recognition import (
     SpacyRecognizer,
     chunk_text,
 )
+from geoarena.nlp.recognition_focus import FocusRescue
 from geoarena.nlp.resolution import Resolved, make_resolver
 
 #: texts longer than this are refused with a clear error (the geoparser cuts texts up to it
@@ -64,7 +65,8 @@ def build_recognizer(cfg: GeoparserConfig, gaz: Gazetteer, nlp=None) -> Recogniz
             nlp=nlp,
         )
         matcher = GazetteerMatcher(gaz, cfg.min_city_population)
-        return CombinedRecognizer(ner, matcher, focus=cfg.focus_recognition)
+        focus = FocusRescue(gaz, matcher.plausible_word) if cfg.focus_recognition else None
+        return CombinedRecognizer(ner, matcher, focus=focus)
     if cfg.recognizer == "gazetteer":
         return GazetteerMatcher(gaz, cfg.min_city_population)
     raise DataError(f"unknown recognizer {cfg.recognizer!r} (spacy, combined, gazetteer)")

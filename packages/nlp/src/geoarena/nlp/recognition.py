@@ -331,19 +331,17 @@ def is_results_row(text: str, m: Mention) -> bool:
 
 class CombinedRecognizer:
     """NER mentions, plus NER mentions of other labels and gazetteer phrases that the gazetteer
-    accepts, without overlaps (NER spans win); with ``focus``, also counties named in full and
-    the small towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`)."""
+    accepts, without overlaps (NER spans win); with ``focus`` (a rescue object built by
+    :func:`geoarena.nlp.geoparser.build_recognizer`), also counties named in full and the small
+    towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`)."""
 
     name = "combined"
 
-    def __init__(self, ner: SpacyRecognizer, matcher: GazetteerMatcher | None, focus: bool = True):
+    def __init__(self, ner: SpacyRecognizer, matcher: GazetteerMatcher | None, focus=None):
         self.ner = ner
         self.matcher = matcher
-        self.focus = None
-        if focus and matcher is not None:
-            from geoarena.nlp.recognition_focus import FocusRescue
-
-            self.focus = FocusRescue(matcher.gaz, matcher.plausible_word)
+        #: a :class:`geoarena.nlp.recognition_focus.FocusRescue` (needs ``matcher``), or None
+        self.focus = focus if matcher is not None else None
 
     def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
         ner = self.ner.recognize(texts)
