@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,10 +122,14 @@ def predict_scene(
         raise ValueError(f"stride must be in (0, window], got {stride} for window {win}")
     w1 = window_weight_1d(win, cfg.blend)
     weight = torch.from_numpy(np.outer(w1, w1))
-    # a fixed GDAL block cache: by default it grows to 5 % of RAM as blocks are read/written
+    # a fixed GDAL block cache: by default it grows to 5 % of RAM as blocks are read/written;
+    # strips are read top to bottom, so the block rows one strip spans are all it needs
+    with open_raster(src_path) as probe:
+        cache = cfg.extra.get("gdal_cache_mb") or strip_cache_bytes(probe, win)
     with (
-        rasterio.Env(GDAL_CACHEMAX=cfg.extra.get("gdal_cache_mb", 64)),
+        rasterio.Env(GDAL_CACHEMAX=cache),
         open_raster(src_path) as src,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="scene-read") as reader,
     ):
         bands = cfg.bands or list(range(1, src.count + 1))
         if cfg.mean and len(cfg.mean) != len(bands):
@@ -188,14 +193,27 @@ def predict_scene(
         acc = torch.from_numpy(acc_np)
         band_top = 0
         n_windows = 0
+
+        # two strip buffers, filled in turn: no fresh W-wide allocation per strip (the
+        # allocator would keep the freed ones and peak memory would grow with the strip count)
+        buffers = [np.empty((len(bands), win, W), np.dtype(src.dtypes[0])) for _ in range(2)]
+
+        def read_strip(k: int) -> np.ndarray:
+            return src.read(bands, window=Window(0, rows[k], W, win), out=buffers[k % 2])
+
+        # the next strip is decoded (GDAL releases the GIL) while this one runs through the
+        # model; one reader thread, so the dataset handle is never used concurrently
+        pending = reader.submit(read_strip, 0)
         with torch.inference_mode():
             for i, r in enumerate(rows):
+                strip = pending.result()
+                if i + 1 < len(rows):
+                    pending = reader.submit(read_strip, i + 1)
                 if r != band_top:  # shift the band down (rows above r were finalised already)
                     shift = r - band_top
                     acc_np[:, : win - shift] = acc_np[:, shift:]  # numpy buffers the overlap
                     acc_np[:, win - shift :] = 0
                     band_top = r
-                strip = src.read(bands, window=Window(0, r, W, win))
                 valid = None if nodata is None else (strip != nodata).any(0)
                 if is_float:
                     finite = np.isfinite(strip)
@@ -228,7 +246,7 @@ def predict_scene(
         dst.close()
         if pdst is not None:
             pdst.close()
-    with rasterio.Env(GDAL_CACHEMAX=cfg.extra.get("gdal_cache_mb", 64)):
+    with rasterio.Env(GDAL_CACHEMAX=cache):
         _to_cog(tmp_cls, out_path, "NEAREST")
         if prob_path:
             _to_cog(tmp_prob, Path(prob_path), "AVERAGE")
@@ -241,6 +259,15 @@ def predict_scene(
         "height": H,
         "width": W,
     }
+
+
+def strip_cache_bytes(src, window: int) -> int:
+    """GDAL block-cache bytes for reading ``src`` in full-width strips of ``window`` rows: the
+    block rows one strip can span (every band's blocks), at least 8 MB."""
+    block_h, block_w = src.block_shapes[0]
+    rows = -(-window // block_h) + 1  # a strip not aligned to the blocks touches one more
+    per_row = -(-src.width // block_w) * block_h * block_w * src.count
+    return max(8 << 20, rows * per_row * np.dtype(src.dtypes[0]).itemsize)
 
 
 def _argmax_classes(scores):
