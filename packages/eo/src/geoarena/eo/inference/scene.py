@@ -169,6 +169,9 @@ def predict_scene(
             "nodata": cfg.nodata_class if masked else None,
         }
         rows, cols = _starts(H, win, stride), _starts(W, win, stride)
+        # a strip's windows in equal batches of at most batch_size (21 windows: 11 + 10, not
+        # 16 + 5): the model's working memory follows the largest batch, not the scene's width
+        per_batch = -(-len(cols) // -(-len(cols) // cfg.batch_size))
         # the weight is separable and windows lie on a grid, so the weight sum is an outer product
         row_wsum = np.zeros(H, np.float32)
         col_wsum = np.zeros(W, np.float32)
@@ -222,8 +225,8 @@ def predict_scene(
                         valid = all_finite if valid is None else valid & all_finite
                         # the band mean normalises to 0: NaN must not leak into neighbours
                         strip = np.where(finite, strip, fill)
-                for b0 in range(0, len(cols), cfg.batch_size):
-                    cs = cols[b0 : b0 + cfg.batch_size]
+                for b0 in range(0, len(cols), per_batch):
+                    cs = cols[b0 : b0 + per_batch]
                     raw = np.stack([strip[:, :, c : c + win] for c in cs])
                     x = torch.from_numpy(raw).float().sub_(mean).mul_(inv_std)
                     p = forward(x.to(cfg.device)).float().cpu().mul_(weight).numpy()
