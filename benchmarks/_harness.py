@@ -152,6 +152,23 @@ def interleave(
     return sides
 
 
+def _paired(num: Sequence[float], den: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(num, float), np.asarray(den, float)
+    if len(a) != len(b) or len(a) == 0:
+        raise ValueError(f"need paired, non-empty rounds, got {len(a)} and {len(b)}")
+    return a, b
+
+
+def _resampled_rounds(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """``(n_boot, n)`` round indices drawn with replacement (pairs stay together)."""
+    return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+
+
+def _interval(boot: np.ndarray, level: float) -> tuple[float, float]:
+    lo, hi = np.quantile(boot, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
 def bootstrap_ratio_ci(
     num: Sequence[float],
     den: Sequence[float],
@@ -161,14 +178,10 @@ def bootstrap_ratio_ci(
 ) -> tuple[float, float, float]:
     """``median(num) / median(den)`` and its percentile bootstrap CI, resampling rounds as pairs
     (``num[i]`` and ``den[i]`` ran in the same round)."""
-    a, b = np.asarray(num, float), np.asarray(den, float)
-    if len(a) != len(b) or len(a) == 0:
-        raise ValueError(f"need paired, non-empty rounds, got {len(a)} and {len(b)}")
-    point = float(np.median(a) / np.median(b))
-    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
+    a, b = _paired(num, den)
+    idx = _resampled_rounds(len(a), n_boot, seed)
     boot = np.median(a[idx], axis=1) / np.median(b[idx], axis=1)
-    lo, hi = np.quantile(boot, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return point, float(lo), float(hi)
+    return float(np.median(a) / np.median(b)), *_interval(boot, level)
 
 
 def paired_ratio_ci(
@@ -183,13 +196,10 @@ def paired_ratio_ci(
     For sides run back to back in every round: a load change between rounds moves both
     members of a pair, so it cancels in their ratio instead of widening the CI as it does
     for a ratio of the two sides' medians (:func:`bootstrap_ratio_ci`)."""
-    a, b = np.asarray(num, float), np.asarray(den, float)
-    if len(a) != len(b) or len(a) == 0:
-        raise ValueError(f"need paired, non-empty rounds, got {len(a)} and {len(b)}")
+    a, b = _paired(num, den)
     r = a / b
-    idx = np.random.default_rng(seed).integers(0, len(r), size=(n_boot, len(r)))
-    lo, hi = np.quantile(np.median(r[idx], axis=1), [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(np.median(r)), float(lo), float(hi)
+    boot = np.median(r[_resampled_rounds(len(r), n_boot, seed)], axis=1)
+    return float(np.median(r)), *_interval(boot, level)
 
 
 def paired_diff_ci(
@@ -197,12 +207,10 @@ def paired_diff_ci(
 ) -> tuple[float, float, float]:
     """Mean of ``a[i] - b[i]`` and its percentile bootstrap CI, resampling the pairs (e.g. two
     sides' quality metric at the same seed, one pair per round)."""
-    d = np.asarray(a, float) - np.asarray(b, float)
-    if len(a) != len(b) or len(d) == 0:
-        raise ValueError(f"need paired, non-empty rounds, got {len(a)} and {len(b)}")
-    idx = np.random.default_rng(seed).integers(0, len(d), size=(n_boot, len(d)))
-    lo, hi = np.quantile(d[idx].mean(axis=1), [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(d.mean()), float(lo), float(hi)
+    x, y = _paired(a, b)
+    d = x - y
+    boot = d[_resampled_rounds(len(d), n_boot, seed)].mean(axis=1)
+    return float(d.mean()), *_interval(boot, level)
 
 
 def versions(packages: Sequence[str]) -> str:
