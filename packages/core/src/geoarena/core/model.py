@@ -73,7 +73,10 @@ MODEL_LOGGERS: list[Callable[[Tracker, str, ExportedModel], None]] = []
 
 @dataclass
 class FitResult:
-    """What ``fit`` reports back: best epoch and its validation metrics, epochs actually run."""
+    """What ``fit`` reports back: best epoch and its validation metrics, epochs actually run.
+
+    ``extra["metrics"]`` (name → number), when an adapter sets it, is logged with the run's
+    final metrics (e.g. the decision threshold chosen after training)."""
 
     best_epoch: int = -1
     best_val: dict[str, float] = field(default_factory=dict)

@@ -184,6 +184,7 @@ def run(
             "time/test_samples_per_s": n_test / max(test_s, 1e-9),
             "fit/best_epoch": result.fit.best_epoch,
             "fit/epochs_run": result.fit.epochs_run,
+            **{k: float(v) for k, v in result.fit.extra.get("metrics", {}).items()},
         }
         result.latency = latency_metrics(
             predict_s, n_test, n_units, n_calls, adapter.throughput_unit

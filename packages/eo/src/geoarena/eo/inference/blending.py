@@ -38,21 +38,24 @@ def window_weight_1d(
     return np.maximum(w1 / w1.max(), np.sqrt(floor)).astype(np.float32)
 
 
-def d4_predict(model: Callable, x, softmax: bool = True):
+def d4_predict(model: Callable, x, softmax: bool = True, spatial: bool = True):
     """Average of ``model`` over the 8 dihedral transforms of the (square) input batch, each
-    prediction mapped back to the original orientation."""
+    prediction mapped back to the original orientation. The transforms act on the last two
+    axes, so ``(B, C, H, W)`` and time series ``(B, T, C, H, W)`` both work; ``spatial=False``
+    is for outputs without a map (scene classes), which are averaged as they come."""
     import torch
 
     out = None
     for k in range(4):
         for flip in (False, True):
-            t = torch.rot90(x, k, dims=(2, 3))
+            t = torch.rot90(x, k, dims=(-2, -1))
             if flip:
-                t = torch.flip(t, dims=(3,))
+                t = torch.flip(t, dims=(-1,))
             y = model(t)
             y = torch.softmax(y, 1) if softmax else y
-            if flip:
-                y = torch.flip(y, dims=(3,))
-            y = torch.rot90(y, -k, dims=(2, 3))
+            if spatial:
+                if flip:
+                    y = torch.flip(y, dims=(-1,))
+                y = torch.rot90(y, -k, dims=(-2, -1))
             out = y if out is None else out + y
     return out / 8

@@ -38,6 +38,9 @@ SUPPORTED_KINDS = ("cls", "multilabel", "seg", "regression")
 #: batch keys forwarded to temporal / metadata-aware encoders (terratorch's names).
 META_KEYS = ("temporal_coords", "location_coords", "wavelengths", "gsd")
 
+#: test-time augmentations ``EOModelConfig.tta`` accepts
+TTA_MODES = ("none", "d4")
+
 #: ``(in_chans, img_size, band_names, arch_kwargs) -> Encoder``
 EncoderFactory = Callable[[int, int | None, tuple[str, ...], dict[str, Any]], Encoder]
 
@@ -59,6 +62,13 @@ class EOModelConfig:
         probe_norm: with a frozen backbone and a linear head (``linear_probe``) on a
             classification task, standardise the pooled features with a parameter-free
             BatchNorm before the linear layer (``ProbeNorm``; the MAE paper's probing recipe).
+        input_skip: segmentation: width of a full-resolution level of convolutions on the input
+            itself, fed to the decoder as its finest skip (``0``: none; ``SegmenterModel``).
+        tta: test-time augmentation of every prediction, validation included: ``none`` or
+            ``d4`` (mean class probabilities over the 8 flips and 90° rotations, mapped back).
+        calibrate: two-class tasks: ``val`` moves the decision threshold after training to the
+            one that maximises the monitored metric on the validation split
+            (``geoarena.eo.models.calibration``); ``none`` keeps the argmax.
     """
 
     weights: str | None = None
@@ -74,6 +84,9 @@ class EOModelConfig:
     dropout: float = 0.0
     lora_alpha: float = 0.0
     probe_norm: bool = True
+    input_skip: int = 0
+    tta: str = "none"
+    calibrate: str = "none"
 
     @classmethod
     def from_kwargs(cls, base: EOModelConfig, kwargs: dict[str, Any]) -> EOModelConfig:
@@ -84,6 +97,12 @@ class EOModelConfig:
         merged = dataclasses.replace(base, **kwargs)
         merged.weights_bands = tuple(merged.weights_bands)
         merged.arch = {**base.arch, **dict(kwargs.get("arch", {}))}
+        if merged.tta not in TTA_MODES:
+            raise ConfigError(f"model_kwargs tta={merged.tta!r}: choose one of {TTA_MODES}")
+        if merged.calibrate not in ("none", "val"):
+            raise ConfigError(f"model_kwargs calibrate={merged.calibrate!r}: choose none or val")
+        if merged.input_skip < 0:
+            raise ConfigError(f"model_kwargs input_skip={merged.input_skip}: must be ≥ 0")
         return merged
 
 
@@ -168,7 +187,14 @@ class EOTorchAdapter(ModelAdapter):
         if task.kind in ("seg", "regression"):
             # pixel regression: the segmentation decoder with one output channel
             n_out = 1 if task.kind == "regression" else task.num_classes
-            net: nn.Module = SegmenterModel(encoder, n_out, decoder=decoder, neck=c.neck)
+            net: nn.Module = SegmenterModel(
+                encoder,
+                n_out,
+                decoder=decoder,
+                neck=c.neck,
+                input_skip=c.input_skip,
+                in_chans=len(bands),
+            )
         else:
             probe = protocol.head == "linear" and protocol.freeze == "backbone"
             net = ClassifierModel(
@@ -279,7 +305,26 @@ class EOTorchAdapter(ModelAdapter):
             device=self._device_request,
         )
         self.device = loop.device
-        return loop.fit(data, train, on_epoch)
+        result = loop.fit(data, train, on_epoch)
+        if self.config.calibrate == "val":
+            from geoarena.core.evaluation import evaluate_split
+            from geoarena.eo.models.calibration import calibrate_on_val
+
+            chosen = calibrate_on_val(
+                self.predict,
+                model.net,
+                data,
+                metric,
+                self.task.metric,
+                self.task.direction,
+                train.batch_size,
+            )
+            result.extra.setdefault("metrics", {}).update(chosen)
+            # the run's val figures are the folded network's (where the threshold was chosen)
+            result.best_val.update(
+                evaluate_split(self.predict, data, "val", metric, train.batch_size)
+            )
+        return result
 
     @torch.no_grad()
     def predict(self, batch: dict[str, Any]) -> torch.Tensor:
@@ -287,8 +332,24 @@ class EOTorchAdapter(ModelAdapter):
 
         model = self._require_model()
         model.eval()
-        out = model(move_to(batch, self.device)).float()
-        if self.task.kind == "multilabel":
+        batch = move_to(batch, self.device)
+        kind = self.task.kind
+        if self.config.tta == "d4":
+            from geoarena.eo.inference.blending import d4_predict
+
+            probs = kind in ("seg", "cls")
+            out = d4_predict(
+                lambda image: model({**batch, "image": image}).float(),
+                batch["image"],
+                softmax=probs,
+                spatial=kind in ("seg", "regression"),
+            )
+            # log of the mean probabilities: what callers take for logits keeps its argmax
+            # and its softmax is the mean itself
+            out = out.clamp_min(1e-12).log() if probs else out
+        else:
+            out = model(batch).float()
+        if kind == "multilabel":
             out = torch.sigmoid(out)
         if self.task.kind == "regression":
             out = out[:, 0]

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from geoarena.eo.models.decoders import SimpleFeaturePyramid, build_decoder
+from geoarena.eo.models.decoders import SimpleFeaturePyramid, build_decoder, conv_bn_relu
 from geoarena.eo.models.encoders import Encoder
 
 
@@ -70,8 +70,19 @@ class SegmenterModel(nn.Module):
     the input size."""
 
     def __init__(
-        self, encoder: Encoder, num_classes: int, decoder: str = "unet", neck: str = "auto"
+        self,
+        encoder: Encoder,
+        num_classes: int,
+        decoder: str = "unet",
+        neck: str = "auto",
+        input_skip: int = 0,
+        in_chans: int = 0,
     ):
+        """``input_skip > 0`` adds a full-resolution level before the encoder's finest map: two
+        3×3 conv-BN-ReLU of the input itself, ``input_skip`` channels wide (the decoder's
+        finest skip is otherwise at stride 2 or coarser, so small objects' edges are only
+        ever upsampled; U-Net's own first level sees the input resolution). Needs ``in_chans``.
+        """
         super().__init__()
         self.encoder = encoder
         encoder.features_only()
@@ -82,6 +93,14 @@ class SegmenterModel(nn.Module):
         self.neck = SimpleFeaturePyramid(channels[-1]) if use_neck else None
         if self.neck is not None:
             channels = self.neck.out_channels
+        self.input_stem: nn.Module | None = None
+        if input_skip > 0 and decoder != "linear":
+            if in_chans <= 0:
+                raise ValueError("input_skip needs the input's channel count (in_chans)")
+            self.input_stem = nn.Sequential(
+                conv_bn_relu(in_chans, input_skip), conv_bn_relu(input_skip, input_skip)
+            )
+            channels = [input_skip, *channels]
         self.decoder = build_decoder(decoder, channels, num_classes)
         self.decoder_name = decoder
 
@@ -93,4 +112,9 @@ class SegmenterModel(nn.Module):
             feats = [_unfold_mean(f, t) for f in feats]
         if self.neck is not None:
             feats = self.neck(feats)
+        if self.input_stem is not None:
+            # time steps folded into the batch are averaged like the encoder's levels; a
+            # temporal encoder's (B, T, C, H, W) input is averaged over T
+            x_in = x.mean(dim=1) if x.ndim == 5 else x
+            feats = [_unfold_mean(self.input_stem(x_in), t), *feats]
         return self.decoder(feats, size)
