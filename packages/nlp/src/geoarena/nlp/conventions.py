@@ -55,6 +55,9 @@ CORPUS_CONVENTIONS: dict[str, CorpusConvention] = {
     "geowebnews": CorpusConvention("geonames", annotates_demonyms=False),
     # CoNLL NER files: no coordinates (recognition only); nationalities are MISC, not LOC
     "conll": CorpusConvention("source", annotates_demonyms=False),
+    # silver points from CoNLL-2003 qualifiers (geoarena.nlp.silver): gazetteer entities' own
+    # points
+    "conll-silver": CorpusConvention("geonames", annotates_demonyms=False),
 }
 
 

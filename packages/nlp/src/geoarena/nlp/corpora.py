@@ -279,6 +279,13 @@ def _read_conll(path: str | Path) -> list[Document]:
     return read_conll(path)
 
 
+def _read_conll_silver(path: str | Path) -> list[Document]:
+    """CoNLL NER files with silver points on qualified names (:mod:`geoarena.nlp.silver`)."""
+    from geoarena.nlp.silver import read_conll_silver
+
+    return read_conll_silver(path)
+
+
 #: ``--format`` name → reader (each reads the corpus's own on-disk layout from a path)
 READERS = {
     "geovirus": read_geovirus,
@@ -286,6 +293,7 @@ READERS = {
     "wiktor": read_wiktor,
     "geowebnews": read_geowebnews,
     "conll": _read_conll,
+    "conll-silver": _read_conll_silver,
 }
 
 

@@ -195,18 +195,20 @@ class LearnedRanker(_BaseResolver):
     def training_rows(self, docs, id_points=None) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(features, relevance, group sizes) from documents with gold coordinates; a candidate
         is relevant when its point under the document corpus's convention is within 161 km of
-        the gold point (``id_points``: see :func:`~geoarena.nlp.conventions.corpus_id_points`)."""
+        the gold point (``id_points``: see :func:`~geoarena.nlp.conventions.corpus_id_points`).
+        Gold toponyms without coordinates are context for the features, never rows."""
         xs, ys, groups = [], [], []
         for doc in docs:
             conv = convention_of(doc.corpus)
-            gold = [t for t in doc.toponyms if t.resolvable]
+            gold = doc.toponyms
             mentions = [Mention(t.start, t.end, t.name) for t in gold]
             pub = publication_anchor(self.gaz, doc.publication_place)
             sets = self._featurize(mentions, doc.text, pub)
             for cs in sets:
-                if len(cs.candidates) < 2:
+                known = [i for i in cs.mentions if gold[i].resolvable]
+                if len(cs.candidates) < 2 or not known:
                     continue
-                t = gold[cs.mentions[0]]
+                t = gold[known[0]]
                 pts = np.array(
                     [place_point(m.place, conv, self.gaz, id_points) for m in cs.candidates]
                 )
