@@ -204,6 +204,38 @@ RECIPES = {
             "calibrate": "val",
         },
     },
+    # Lovász-softmax (optimises IoU itself) added to the cross-entropy
+    "d4_wcelovasz_40ep_os8": {
+        "augment": "d4",
+        "loss": "weighted_ce+lovasz",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {"arch": {"output_stride": 8}},
+    },
+    "d4_celovasz_40ep_os8": {
+        "augment": "d4",
+        "loss": "ce+lovasz",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {"arch": {"output_stride": 8}},
+    },
+    # the classic U-Net (mmsegmentation's, full-resolution levels, 4 stages: 8×8 deepest on
+    # 64 px) instead of a ResNet encoder; ``model`` names another registered model
+    "unet_d4_wce_40ep": {
+        "model": "eo/mmseg-unet",
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+    },
+    "unet32_d4_wce_40ep": {
+        "model": "eo/mmseg-unet",
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {"arch": {"base_channels": 32}},
+    },
     "d4crop_wce_60ep": {
         "augment": "d4+crop",
         "loss": "weighted_ce",
@@ -250,9 +282,10 @@ def run_cell(recipe: str, seed: int, chip: int = 64) -> dict:
 
     overrides = dict(RECIPES[recipe])
     model_kwargs = overrides.pop("model_kwargs", {})
+    model = overrides.pop("model", MODEL)
     train = apply_overrides(TrainConfig(), {**BASE, **overrides})
     cfg = RunConfig(
-        task=TASK, model=MODEL, seed=seed, train=train, suite="default", model_kwargs=model_kwargs
+        task=TASK, model=model, seed=seed, train=train, suite="default", model_kwargs=model_kwargs
     )
     t0 = time.perf_counter()
     res = run(cfg, NullTracker(), artifacts=False, raise_errors=True)

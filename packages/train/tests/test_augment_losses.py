@@ -11,7 +11,13 @@ import torch.nn.functional as F
 
 from geoarena.core.errors import ConfigError
 from geoarena.train.augment import BatchAugment, build_augment
-from geoarena.train.losses import build_loss, class_weights, dice_loss, focal_loss
+from geoarena.train.losses import (
+    build_loss,
+    class_weights,
+    dice_loss,
+    focal_loss,
+    lovasz_softmax,
+)
 
 
 def _pattern_batch(n: int = 64, size: int = 16):
@@ -143,4 +149,27 @@ def test_weighted_ce_plus_dice_is_the_sum_of_its_terms():
     val = build_loss("weighted_ce+dice", weights=[1.0, 3.0])(lo, t)
     assert float(val) == pytest.approx(math.log(2) + 0.5, abs=1e-6)
     with pytest.raises(ConfigError, match="choose one of"):
-        build_loss("lovasz")
+        build_loss("tversky")
+
+
+def test_lovasz_softmax_equals_segmentation_models_pytorch():
+    from segmentation_models_pytorch.losses import LovaszLoss
+
+    logits, target = _seg_case()
+    ref = LovaszLoss("multiclass", ignore_index=255)(logits, target)
+    torch.testing.assert_close(lovasz_softmax(logits, target, 255), ref, atol=1e-5, rtol=1e-5)
+    w = class_weights([90, 10, 0])
+    got = build_loss("weighted_ce+lovasz", ignore_index=255, weights=w)(logits, target)
+    wce = F.cross_entropy(logits, target, weight=torch.tensor(w), ignore_index=255)
+    torch.testing.assert_close(got, wce + ref, atol=1e-5, rtol=1e-5)
+    # hand-computed: p = 0.5 on 2 pixels of classes 0 and 1; each class's errors are
+    # (0.5, 0.5) and the Jaccard gradient along them sums to 1, so the loss is 0.5
+    lo = torch.zeros(1, 2, 1, 2, requires_grad=True)
+    val = build_loss("lovasz")(lo, torch.tensor([[[0, 1]]]))
+    assert float(val) == pytest.approx(0.5, abs=1e-6)
+    val.backward()
+    # raising the right class's logit lowers the loss
+    assert float(lo.grad[0, 0, 0, 0]) < 0 and float(lo.grad[0, 1, 0, 1]) < 0
+    # a perfect prediction costs nothing
+    sure = torch.tensor([[[[9.0, -9.0]], [[-9.0, 9.0]]]])
+    assert float(lovasz_softmax(sure, torch.tensor([[[0, 1]]]))) < 1e-3

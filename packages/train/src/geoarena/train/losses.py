@@ -4,7 +4,9 @@
 from the training labels), ``dice`` (soft multi-class Dice, classes absent from the batch
 counting 0, as ``segmentation_models_pytorch.losses.DiceLoss``), ``focal`` (Lin et al. 2017, γ = 2,
 one-vs-rest per class with logits, averaged over classes, as smp's ``FocalLoss``), and sums
-``ce+dice``, ``focal+dice``, ``weighted_ce+dice``. Logits are ``(B, K)`` or ``(B, K, H, W)``;
+``ce+dice``, ``focal+dice``, ``weighted_ce+dice``; ``lovasz`` (the Lovász-softmax surrogate of
+the Jaccard loss, Berman et al. 2018, over the classes present, as smp's ``LovaszLoss``) and its
+sums ``ce+lovasz``, ``weighted_ce+lovasz``. Logits are ``(B, K)`` or ``(B, K, H, W)``;
 targets ``(B,)`` or ``(B, H, W)`` class indices; ``ignore_index`` pixels count in no term.
 """
 
@@ -15,7 +17,19 @@ from typing import Any
 
 from geoarena.core.errors import ConfigError
 
-LOSSES = ("auto", "ce", "weighted_ce", "dice", "focal", "ce+dice", "focal+dice", "weighted_ce+dice")
+LOSSES = (
+    "auto",
+    "ce",
+    "weighted_ce",
+    "dice",
+    "focal",
+    "lovasz",
+    "ce+dice",
+    "focal+dice",
+    "weighted_ce+dice",
+    "ce+lovasz",
+    "weighted_ce+lovasz",
+)
 LossFn = Callable[[Any, Any], Any]
 
 
@@ -67,6 +81,29 @@ def focal_loss(logits: Any, target: Any, ignore_index: int | None = None, gamma:
     return per.sum(0).div(valid.sum().clamp_min(1)).mean()
 
 
+def lovasz_softmax(logits: Any, target: Any, ignore_index: int | None = None):
+    """Mean over the classes present in the target of the Lovász extension of the Jaccard loss
+    on the softmax probabilities (Berman, Rannen Triki & Blaschko, CVPR 2018): each class's
+    errors ``|1[y=c] − p_c|`` sorted in decreasing order, dotted with the gradient of the
+    Jaccard loss along that order. It optimises IoU itself, where CE optimises accuracy."""
+    import torch
+
+    x, y, valid = _flat(logits, target, ignore_index)
+    prob, y = x.softmax(-1)[valid], y[valid]
+    losses = []
+    for c in range(x.shape[1]):
+        fg = (y == c).float()
+        if fg.sum() == 0:  # smp's classes="present"
+            continue
+        errors, order = torch.sort((fg - prob[:, c]).abs(), descending=True)
+        fg_sorted = fg[order]
+        gts = fg_sorted.sum()
+        jaccard = 1.0 - (gts - fg_sorted.cumsum(0)) / (gts + (1.0 - fg_sorted).cumsum(0))
+        grad = torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+        losses.append(torch.dot(errors, grad))
+    return torch.stack(losses).mean() if losses else x.sum() * 0.0
+
+
 def build_loss(
     name: str,
     ignore_index: int | None = None,
@@ -107,4 +144,6 @@ def build_loss(
             terms.append(lambda lo, t: dice_loss(lo, t, ignore_index))
         elif part == "focal":
             terms.append(lambda lo, t: focal_loss(lo, t, ignore_index))
+        elif part == "lovasz":
+            terms.append(lambda lo, t: lovasz_softmax(lo, t, ignore_index))
     return lambda logits, target: sum(f(logits, target) for f in terms)

@@ -70,6 +70,8 @@ def export_eo_model(adapter: EOTorchAdapter, out_dir: str | Path) -> ExportedMod
         "std": [float(v) for v in std],
         "gsd": float(info.gsd or adapter.card.gsd or 0.0),
         "chip_size": size,
+        # the run's test-time augmentation: scene prediction applies it unless told otherwise
+        "tta": getattr(adapter, "config", None) is not None and adapter.config.tta == "d4",
         "requirements": ["torch", "rasterio", "onnxruntime"],
     }
     try:
@@ -162,13 +164,14 @@ class EOPredictor:
         stride: int | None = None,
         batch: int = 16,
         blend: str = "gaussian",
-        tta: bool = False,
+        tta: bool | None = None,
         scales: tuple[float, ...] = (1.0,),
         device: str = "cpu",
         vectorize: list[int] | None = None,
     ) -> dict[str, Any]:
         """GeoTIFF/COG scene → class-map COG in the scene's CRS (streaming windows of the chip
-        size by default) and optionally class polygons as a GeoPackage."""
+        size by default) and optionally class polygons as a GeoPackage. ``tta=None`` follows
+        the card (the run's ``model_kwargs`` ``tta``)."""
         from geoarena.eo.inference import PredictConfig, predict_scene, vectorize_classes
 
         if self.kind == "multilabel":
@@ -179,7 +182,7 @@ class EOPredictor:
             stride=int(stride or max(1, size * 3 // 4)),
             batch_size=batch,
             blend=blend,
-            tta=tta,
+            tta=bool(self.card.get("tta", False)) if tta is None else tta,
             scales=tuple(scales),
             mean=tuple(self.card["mean"]),
             std=tuple(self.card["std"]),
