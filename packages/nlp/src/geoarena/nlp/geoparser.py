@@ -84,6 +84,8 @@ class Geoparser:
         nlp=None,
     ):
         self.cfg = cfg or GeoparserConfig()
+        self.cache_dir = cache_dir
+        self._outlet_homes = None
         self.gaz = gazetteer or Gazetteer.open(cache_dir, GazetteerConfig())
         self.recognizer = recognizer or build_recognizer(self.cfg, self.gaz, nlp=nlp)
         self.resolver = make_resolver(self.cfg.resolver, self.gaz)
@@ -124,7 +126,21 @@ class Geoparser:
             raise DataError(f"publication place {place!r} is not in the gazetteer")
         return found
 
-    def parse(self, text: str, publication_place: str = "") -> list[Resolved]:
+    def outlet_home(self, outlet: str) -> str:
+        """The publication place of a news outlet's web host ("theparisnews.com") in the
+        default outlet-home table (:mod:`geoarena.nlp.outlet_homes`, fetched into the cache on
+        first use; ``DataError`` when that fails), "" for an outlet the table lacks."""
+        from geoarena.nlp.outlet_homes import home_of, load_outlet_homes
+
+        if self._outlet_homes is None:
+            self._outlet_homes = load_outlet_homes(self.gaz, self.cache_dir)
+        return home_of(self._outlet_homes.places, outlet)
+
+    def parse(self, text: str, publication_place: str = "", outlet: str = "") -> list[Resolved]:
+        """Resolved toponyms of one text; ``outlet`` (a web host) stands for the publication
+        place through :meth:`outlet_home` when ``publication_place`` is not given."""
+        if outlet and not publication_place:
+            publication_place = self.outlet_home(outlet)
         return self.parse_many([text], [publication_place])[0]
 
     def parse_long(

@@ -5,4 +5,4 @@ from __future__ import annotations
 
 def register() -> None:
     # each module registers its names on import, beside the code
-    from geoarena.nlp import adapters, conll_ner, ner_training, tasks  # noqa: F401
+    from geoarena.nlp import adapters, conll_ner, ner_training, outlet_homes, tasks  # noqa: F401
