@@ -260,8 +260,13 @@ def mean_ci(values: list[float]) -> tuple[float, float, float]:
     return m, m - half, m + half
 
 
-def use_chip_size(chip: int) -> None:
-    """Cut the task's scene into ``chip`` px chips on the same spatial blocks (64 m)."""
+def use_chip_size(
+    chip: int, train_negatives: float | None = 1.0, train_stride: int | None = None
+) -> None:
+    """Cut the task's scene into ``chip`` px chips on the same spatial blocks (64 m), keeping
+    at most ``train_negatives`` building-free training chips per chip with a building
+    (``None``: every training chip; val and test always keep every chip), with overlapping
+    training chips every ``train_stride`` px (``None``: the grid only)."""
     import dataclasses
 
     from geoarena.eo.data import embedded_tasks as et
@@ -270,12 +275,18 @@ def use_chip_size(chip: int) -> None:
         raise SystemExit(f"--chip-size {chip}: use 64 (the task) or 128 (same blocks)")
     # the task's chips are built from this module-level spec when first asked for
     et.SPACENET_SPEC = dataclasses.replace(
-        et.SPACENET_SPEC, chip_size=chip, block_chips=128 // chip
+        et.SPACENET_SPEC,
+        chip_size=chip,
+        block_chips=128 // chip,
+        train_negative_ratio=train_negatives,
+        train_stride=train_stride,
     )
     et._spacenet_chips.cache_clear()
 
 
-def run_cell(recipe: str, seed: int, chip: int = 64) -> dict:
+def run_cell(
+    recipe: str, seed: int, chip: int = 64, negatives: str = "1", stride: int | None = None
+) -> dict:
     from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
     from geoarena.core.runner import run
     from geoarena.core.tracking import NullTracker
@@ -291,7 +302,10 @@ def run_cell(recipe: str, seed: int, chip: int = 64) -> dict:
     res = run(cfg, NullTracker(), artifacts=False, raise_errors=True)
     building = next(k.split("/", 1)[1] for k in res.val if k.endswith(("iou/building", "iou/1")))
     return {
-        "recipe": recipe if chip == 64 else f"{recipe}@{chip}px",
+        "recipe": recipe
+        + ("" if chip == 64 else f"@{chip}px")
+        + ("" if negatives == "1" else f"@neg{negatives}")
+        + ("" if stride is None else f"@stride{stride}"),
         "seed": seed,
         "val_iou": res.val[f"val/{building}"],
         "test_iou": res.test[f"test/{building}"],
@@ -356,6 +370,19 @@ def main(argv: list[str] | None = None) -> int:
         "--chip-size", type=int, default=64, help="64 (the task) or 128 (same blocks, experiment)"
     )
     ap.add_argument(
+        "--train-negatives",
+        default="1",
+        help="building-free training chips kept per chip with a building: 1 (the task), a "
+        "number, or all (experiment; val and test keep every chip either way)",
+    )
+    ap.add_argument(
+        "--train-stride",
+        type=int,
+        default=None,
+        help="overlapping training chips every N px on training pixels (experiment; val and "
+        "test stay the grid)",
+    )
+    ap.add_argument(
         "--summarize", type=Path, nargs="+", default=None, help="only summarise JSON-line files"
     )
     args = ap.parse_args(argv)
@@ -365,12 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    use_chip_size(args.chip_size)
+    neg = None if args.train_negatives == "all" else float(args.train_negatives)
+    use_chip_size(args.chip_size, neg, args.train_stride)
     print(f"spacenet_augment: {TASK} × {MODEL}, seeds {args.seeds}, load {load_average()}")
     rows = []
     for seed in args.seeds:
         for recipe in args.recipes:
-            row = run_cell(recipe, seed, args.chip_size)
+            row = run_cell(recipe, seed, args.chip_size, args.train_negatives, args.train_stride)
             rows.append(row)
             # test figures go to --out only: a screen must not show them
             shown = {k: v for k, v in row.items() if not k.startswith("test")}

@@ -215,3 +215,46 @@ def _transform(path):
 
     with rasterio.open(path) as src:
         return src.transform
+
+
+def test_train_stride_adds_overlapping_chips_on_train_pixels_only(scene_files):
+    src = SceneSource(scene_files["raster"], scene_files["labels_utm"])
+    base = chip_scenes([src], SEG)
+    spec = SceneTaskSpec(kind="seg", band_names=BANDS, chip_size=16, block_chips=2, train_stride=8)
+    dense = chip_scenes([src], spec)
+    n = len(base.split)
+    # the grid chips come first, unchanged: same pixels, same splits; val and test gain nothing
+    np.testing.assert_array_equal(dense.images[:n], base.images)
+    np.testing.assert_array_equal(dense.split[:n], base.split)
+    assert (dense.split[n:] == 0).all() and len(dense.split) > n
+    # every extra chip's pixels are on grid cells of the train split: rebuild each from the
+    # scene and check its four (or two) covering cells
+    image, _, _ = load_scene(src, SEG)
+    cell_split = {
+        (int(r), int(q)): int(k)
+        for r, q, k in zip(base.meta["row"], base.meta["col"], base.split, strict=True)
+    }
+    found = 0
+    for r in range(0, image.shape[-2] - 16 + 1, 8):
+        for q in range(0, image.shape[-1] - 16 + 1, 8):
+            if r % 16 == 0 and q % 16 == 0:
+                continue
+            cells = {
+                (rr, qq) for rr in (r // 16, (r + 15) // 16) for qq in (q // 16, (q + 15) // 16)
+            }
+            if all(cell_split.get(cell) == 0 for cell in cells):
+                chip = image[..., r : r + 16, q : q + 16]
+                assert any(np.array_equal(chip, x) for x in dense.images[n:])
+                found += 1
+    assert found == len(dense.split) - n
+    # an extra chip's block is its top-left cell's, so block-level subsets stay consistent
+    for g, r, q in zip(dense.groups[n:], dense.meta["row"][n:], dense.meta["col"][n:], strict=True):
+        i = np.flatnonzero((base.meta["row"] == r) & (base.meta["col"] == q))[0]
+        assert g == base.groups[i]
+
+
+def test_train_stride_must_be_below_the_chip_size(scene_files):
+    src = SceneSource(scene_files["raster"], scene_files["labels_utm"])
+    spec = SceneTaskSpec(kind="seg", band_names=BANDS, chip_size=16, block_chips=2, train_stride=32)
+    with pytest.raises(DataError, match="train_stride 32"):
+        chip_scenes([src], spec)

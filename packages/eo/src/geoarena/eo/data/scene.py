@@ -72,6 +72,11 @@ class SceneTaskSpec:
         train_negative_ratio: ``seg`` only: keep at most this many chips without foreground per
             chip with foreground in the train split (Raster Vision's negative-chip sampling; the
             dropped chips get split ``-1``); val/test keep every chip. ``None`` keeps all.
+        train_stride: step in pixels between training chips (``None``: ``chip_size``). A
+            smaller step adds overlapping training chips (Raster Vision's chip stride, the
+            translations TorchGeo's random sampler draws) wherever a chip lies wholly on
+            training pixels, so no training chip sees a val or test pixel; val and test stay
+            the non-overlapping grid. Negative sampling then counts every training chip.
     """
 
     kind: Literal["seg", "cls"]
@@ -83,6 +88,7 @@ class SceneTaskSpec:
     coverage_threshold: float = 0.1
     min_valid: float = 0.5
     train_negative_ratio: float | None = None
+    train_stride: int | None = None
 
 
 def primary_raster(source: SceneSource) -> Path:
@@ -263,8 +269,12 @@ def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArra
     c = spec.chip_size
     images, targets, valids, rows, cols, scene_ids = [], [], [], [], [], []
     dtype = None
+    dense = spec.train_stride is not None and spec.train_stride != c
+    loaded = []  # the scenes again for the overlapping train chips (no second read)
     for si, source in enumerate(sources):
         image, mask, valid = load_scene(source, spec)
+        if dense:
+            loaded.append((image, mask, valid))
         dtype = dtype or image.dtype
         h, w = image.shape[-2:]
         for r in range(0, h - c + 1, c):
@@ -289,6 +299,18 @@ def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArra
         )
     groups = block_ids(np.array(rows), np.array(cols), np.array(scene_ids), spec.block_chips)
     split = assign_blocks(groups, spec.fractions, spec.split_seed)
+    if dense:
+        extra = _overlapping_train_chips(loaded, spec, rows, cols, scene_ids, split)
+        for img, tgt, v, r, q, si in extra:
+            images.append(img)
+            targets.append(tgt)
+            valids.append(v)
+            rows.append(r)
+            cols.append(q)
+            scene_ids.append(si)
+        # an extra chip belongs to the block of its top-left grid cell (always a train block)
+        groups = block_ids(np.array(rows), np.array(cols), np.array(scene_ids), spec.block_chips)
+        split = np.concatenate([split, np.zeros(len(extra), dtype=split.dtype)])
     if spec.kind == "seg" and spec.train_negative_ratio is not None:
         split = _drop_train_negatives(split, targets, spec.train_negative_ratio, spec.split_seed)
     valid_arr = np.stack(valids)
@@ -300,6 +322,50 @@ def chip_scenes(sources: Sequence[SceneSource], spec: SceneTaskSpec) -> ChipArra
         valid=None if valid_arr.all() else valid_arr,
         meta={"scene": np.array(scene_ids), "row": np.array(rows), "col": np.array(cols)},
     )
+
+
+def _overlapping_train_chips(
+    scenes: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    spec: SceneTaskSpec,
+    rows: list[int],
+    cols: list[int],
+    scene_ids: list[int],
+    split: np.ndarray,
+) -> list[tuple[Any, Any, np.ndarray, int, int, int]]:
+    """Chips of the loaded ``(image, mask, valid)`` scenes every ``spec.train_stride`` px that
+    are off the base grid and lie wholly on grid cells of the train split: ``(image, target, valid, row cell, col cell, scene)`` each, the
+    cell being the top-left grid cell it starts in."""
+    c, step = spec.chip_size, int(spec.train_stride or spec.chip_size)
+    if not 0 < step < c:
+        raise DataError(f"train_stride {step}: must lie in 1..{c - 1} (the chip size is {c})")
+    is_train = {
+        (si, r, q): k == 0 for si, r, q, k in zip(scene_ids, rows, cols, split, strict=True)
+    }
+    out = []
+    for si, (image, mask, valid) in enumerate(scenes):
+        h, w = image.shape[-2:]
+        for r in range(0, h - c + 1, step):
+            for q in range(0, w - c + 1, step):
+                if r % c == 0 and q % c == 0:
+                    continue  # a base grid chip
+                cells = [
+                    (si, rr, qq)
+                    for rr in range(r // c, (r + c - 1) // c + 1)
+                    for qq in range(q // c, (q + c - 1) // c + 1)
+                ]
+                if not all(is_train.get(cell, False) for cell in cells):
+                    continue
+                v = valid[r : r + c, q : q + c]
+                if v.mean() < spec.min_valid:
+                    continue
+                m = mask[r : r + c, q : q + c]
+                if spec.kind == "seg":
+                    tgt: Any = np.where(v, m, IGNORE_INDEX).astype(np.uint8)
+                else:
+                    cover = float((m[v] > 0).mean()) if v.any() else 0.0
+                    tgt = int(cover >= spec.coverage_threshold)
+                out.append((image[..., r : r + c, q : q + c], tgt, v, r // c, q // c, si))
+    return out
 
 
 def _drop_train_negatives(
