@@ -132,6 +132,14 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="combined recogniser without the focus-state towns and full county names",
     )
+    p.add_argument(
+        "--nested-in",
+        default="PERSON,NORP",
+        help="combined recogniser: spaCy labels (PERSON, NORP, ORG; comma-separated, empty for "
+        'none) whose longer names hide the place names inside them ("Paul" in "Paul '
+        'Johnson"); add ORG for corpora that do not mark toponyms inside organisation names '
+        '(CoNLL-2003: "Chicago Board of Trade")',
+    )
     p.add_argument("--resolver", choices=("context", "population", "learned"), default="context")
     p.add_argument("--learned-model", default="", help="LightGBM model file for --resolver learned")
     p.add_argument(
@@ -173,6 +181,7 @@ def main(argv: list[str]) -> int:
             spacy_model=args.spacy_model,
             learned_model=args.learned_model,
             focus_recognition=not args.no_focus_recognition,
+            nested_in=tuple(x.strip() for x in args.nested_in.split(",") if x.strip()),
         )
         parser = Geoparser(cfg, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
         if args.eval is not None:

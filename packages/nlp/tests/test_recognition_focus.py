@@ -65,3 +65,50 @@ def test_names_in_sports_results_rows_are_teams():
     prose = "Floods hit Paris 2 days ago; 3 Houston schools closed. Lyon 2024 bid."
     for name in ("Paris", "Houston", "Lyon"):
         assert not is_results_row(prose, _at(prose, name)), name
+
+
+class _FixedNER:
+    """Stands in for spaCy: the given mentions for the one text."""
+
+    def __init__(self, mentions):
+        self.mentions = mentions
+
+    def recognize(self, texts):
+        return [list(self.mentions)]
+
+
+def test_gazetteer_phrases_inside_longer_person_or_org_names_are_not_places(gaz):
+    from geoarena.nlp.recognition import CombinedRecognizer
+
+    text = "Mike Austin of Houston Industries flew to Houston on Monday."
+    ner = [
+        _at(text, "Mike Austin", "PERSON", "ner-other"),
+        _at(text, "Houston Industries", "ORG", "ner-other"),
+        _at(text, "Houston", "GPE", "ner", occurrence=1),
+    ]
+    matcher = GazetteerMatcher(gaz)
+
+    def spans(nested_in):
+        rec = CombinedRecognizer(_FixedNER(ner), matcher, nested_in=nested_in)
+        return [(m.text, m.start) for m in rec.recognize([text])[0]]
+
+    city = text.index("Houston", text.index("Houston") + 1)
+    # the gazetteer alone would take "Austin" out of the person and "Houston" out of the firm
+    assert spans(()) == [("Austin", 5), ("Houston", 15), ("Houston", city)]
+    assert spans(("PERSON", "ORG", "NORP")) == [("Houston", city)]
+    # a whole entity that is a place stays a place: an ORG tag on the city alone is rescued
+    alone = "Flights to Houston resumed."
+    rec = CombinedRecognizer(
+        _FixedNER([_at(alone, "Houston", "ORG", "ner-other")]), matcher, nested_in=("ORG",)
+    )
+    assert [m.text for m in rec.recognize([alone])[0]] == ["Houston"]
+
+
+def test_nested_in_names_only_labels_the_recogniser_keeps(gaz):
+    import pytest
+
+    from geoarena.core.errors import ConfigError
+    from geoarena.nlp.geoparser import GeoparserConfig, build_recognizer
+
+    with pytest.raises(ConfigError, match=r"nested_in \['GPE'\]"):
+        build_recognizer(GeoparserConfig(nested_in=("PERSON", "GPE")), gaz)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from geoarena.core.errors import DataError
+from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.focus import publication_anchor
 from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig, Place
 from geoarena.nlp.recognition import (
@@ -43,6 +43,11 @@ class GeoparserConfig:
         min_city_population: gazetteer matcher threshold for cities.
         focus_recognition: with ``combined``, also recognise counties named in full and the
             small towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`).
+        nested_in: with ``combined``, spaCy labels whose longer entities hide the gazetteer
+            phrases inside them: a place name inside a person's or a group's name ("Paul" in
+            "Paul Johnson") is part of that name. ``ORG`` is left out by default because
+            corpora disagree: GeoVirus marks "U.S." in "U.S. Food and Drug Administration" as a
+            toponym, CoNLL-2003 marks none in "Chicago Board of Trade" or "Real Madrid".
     """
 
     recognizer: str = "combined"
@@ -52,21 +57,21 @@ class GeoparserConfig:
     min_city_population: int = 100_000
     batch_size: int = 32
     focus_recognition: bool = True
+    nested_in: tuple[str, ...] = ("PERSON", "NORP")
 
 
 def build_recognizer(cfg: GeoparserConfig, gaz: Gazetteer, nlp=None) -> Recognizer:
     if cfg.recognizer == "spacy":
         return SpacyRecognizer(cfg.spacy_model, batch_size=cfg.batch_size, nlp=nlp)
     if cfg.recognizer == "combined":
-        ner = SpacyRecognizer(
-            cfg.spacy_model,
-            keep_other=("ORG", "PERSON", "NORP"),
-            batch_size=cfg.batch_size,
-            nlp=nlp,
-        )
+        other = ("ORG", "PERSON", "NORP")
+        unknown = sorted(set(cfg.nested_in) - set(other))
+        if unknown:
+            raise ConfigError(f"nested_in {unknown}: choose among {', '.join(other)}")
+        ner = SpacyRecognizer(cfg.spacy_model, keep_other=other, batch_size=cfg.batch_size, nlp=nlp)
         matcher = GazetteerMatcher(gaz, cfg.min_city_population)
         focus = FocusRescue(gaz, matcher.plausible_word) if cfg.focus_recognition else None
-        return CombinedRecognizer(ner, matcher, focus=focus)
+        return CombinedRecognizer(ner, matcher, focus=focus, nested_in=cfg.nested_in)
     if cfg.recognizer == "gazetteer":
         return GazetteerMatcher(gaz, cfg.min_city_population)
     raise DataError(f"unknown recognizer {cfg.recognizer!r} (spacy, combined, gazetteer)")

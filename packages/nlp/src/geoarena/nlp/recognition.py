@@ -333,13 +333,26 @@ class CombinedRecognizer:
     """NER mentions, plus NER mentions of other labels and gazetteer phrases that the gazetteer
     accepts, without overlaps (NER spans win); with ``focus`` (a rescue object built by
     :func:`geoarena.nlp.geoparser.build_recognizer`), also counties named in full and the small
-    towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`)."""
+    towns of the document's focus state (:mod:`geoarena.nlp.recognition_focus`).
+
+    ``nested_in``: NER labels (``PERSON``, ``ORG``, ``NORP``) whose longer entities hide the
+    gazetteer phrases inside them — "Paul" in "Paul Johnson", "Chicago" in "Chicago Board of
+    Trade", "Madrid" in "Real Madrid" are part of a name, not references to the place. The whole
+    entity can still be a place (the NER-other rescue above)."""
 
     name = "combined"
 
-    def __init__(self, ner: SpacyRecognizer, matcher: GazetteerMatcher | None, focus=None):
+    def __init__(
+        self,
+        ner: SpacyRecognizer,
+        matcher: GazetteerMatcher | None,
+        focus=None,
+        nested_in: Sequence[str] = (),
+    ):
         self.ner = ner
         self.matcher = matcher
+        #: NER labels whose longer entities hide the gazetteer phrases inside them
+        self.nested_in = frozenset(nested_in)
         #: a :class:`geoarena.nlp.recognition_focus.FocusRescue` (needs ``matcher``), or None
         self.focus = focus if matcher is not None else None
 
@@ -353,7 +366,14 @@ class CombinedRecognizer:
                 keep += [m for m in ms if m.source == "ner-other" and self.matcher.accepts(m.text)]
                 keep = [self.matcher.with_abbreviation_dot(text, m) for m in keep]
             taken = [(m.start, m.end) for m in keep]
+            hiding = [
+                (m.start, m.end)
+                for m in ms
+                if m.source == "ner-other" and m.label in self.nested_in
+            ]
             for g in gs:
+                if any(s <= g.start and g.end <= e and e - s > g.end - g.start for s, e in hiding):
+                    continue
                 if all(g.end <= s or g.start >= e for s, e in taken):
                     keep.append(g)
                     taken.append((g.start, g.end))
