@@ -124,3 +124,46 @@ def test_a_finished_cell_discards_its_resume_checkpoint():
     assert r.tags["checkpoint_epoch"] == "3"  # stored after every epoch while it trained
     assert not [k for k in r.artifacts if k.startswith("checkpoints/")]
     assert not [k for (rid, k) in t.files if rid == res.run_id and k.startswith("checkpoints/")]
+
+
+def test_the_runner_cleans_the_adapters_temporary_folder_whatever_the_outcome(tmp_path):
+    import tempfile
+    from pathlib import Path
+
+    from geoarena.core.honoured import ALL_TRAIN_KEYS
+    from geoarena.core.registry import MODELS
+    from geoarena.train.testing import ToyMLPAdapter
+
+    made: list[Path] = []
+
+    class Scratchy(ToyMLPAdapter):
+        """Writes a run folder in fit (as YOLO does) and fails there when asked."""
+
+        fail = False
+
+        def fit(self, data, train, on_epoch):
+            self.workdir = Path(tempfile.mkdtemp(prefix="scratchy-", dir=tmp_path))
+            (self.workdir / "weights.bin").write_bytes(b"0" * 1024)
+            made.append(self.workdir)
+            if self.fail:
+                raise RuntimeError("out of memory")
+            return super().fit(data, train, on_epoch)
+
+        def cleanup(self):
+            import shutil
+
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    class Failing(Scratchy):
+        fail = True
+
+    for name, cls in (("test/scratchy", Scratchy), ("test/scratchy-fails", Failing)):
+        MODELS.register(name, kinds=("cls",), protocols=("finetune",), train_keys=ALL_TRAIN_KEYS)(
+            cls
+        )
+    ok = run(RunConfig(task="test/blobs", model="test/scratchy", train=TrainConfig(epochs=1)))
+    bad = run(
+        RunConfig(task="test/blobs", model="test/scratchy-fails", train=TrainConfig(epochs=1))
+    )
+    assert (ok.status, bad.status) == ("FINISHED", "FAILED")
+    assert len(made) == 2 and not any(d.exists() for d in made)

@@ -144,6 +144,11 @@ class ModelAdapter(ABC):
         """Optionally write the trained model into ``out_dir`` for serving (``None``: no export)."""
         return None
 
+    def cleanup(self) -> None:
+        """Remove what the adapter wrote to temporary folders (a YOLO run folder, say). The
+        runner calls it when the cell ends, whatever its outcome, after the export."""
+        return None
+
 
 def log_exported_model(tracker: Tracker, run_id: str, adapter: ModelAdapter) -> None:
     """Export ``adapter``'s trained model and hand it to every ``MODEL_LOGGERS`` entry.

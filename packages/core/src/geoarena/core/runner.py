@@ -123,6 +123,7 @@ def run(
         run_id=resumable_run(tracker, cfg),
     )
     result = RunResult(run_id=run_id, status="RUNNING", config_hash=chash)
+    adapter: ModelAdapter | None = None
     try:
         tracker.log_params(run_id, cfg.flat())
         res = resolve(cfg)
@@ -222,6 +223,9 @@ def run(
         if raise_errors or not isinstance(exc, Exception):
             raise
         return result
+    finally:
+        if adapter is not None:  # temporary run folders go, whatever the outcome
+            adapter.cleanup()
 
 
 def _len(batch: dict[str, Any]) -> int:
