@@ -10,9 +10,15 @@ import pytest
 # before any test module imports ultralytics: offline switches and a private, font-seeded
 # config dir (ultralytics probes the network and reads its settings at import time)
 if "ultralytics" not in __import__("sys").modules and "YOLO_CONFIG_DIR" not in os.environ:
+    import atexit
+    import shutil
+
     from geoarena.det.yolo_offline import ensure_offline
 
-    ensure_offline(Path(tempfile.mkdtemp(prefix="geoarena-det-tests-")) / "yolo_config")
+    # made at import, before pytest's own temporary folders exist: removed when pytest exits
+    _config_root = tempfile.mkdtemp(prefix="geoarena-det-tests-")
+    atexit.register(shutil.rmtree, _config_root, ignore_errors=True)
+    ensure_offline(Path(_config_root) / "yolo_config")
 
 
 def _load_make_data():
