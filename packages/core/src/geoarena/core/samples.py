@@ -43,6 +43,9 @@ class SampleSource:
     contents: str
     #: pip ≥ 24.1 rejects some old packages' metadata (solaris); fetch those with an older pip.
     old_pip: bool = False
+    #: large archives that only an optional model or experiment reads (pretrained weights):
+    #: fetched when named or first used, not by ``tools/fetch_samples.py`` without names
+    on_demand: bool = False
 
 
 def declare_sample(source: SampleSource) -> SampleSource:

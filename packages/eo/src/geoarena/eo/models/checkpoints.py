@@ -1,4 +1,5 @@
-"""Loading local checkpoints safely (``weights_only=True`` or safetensors); never a download."""
+"""Loading local checkpoints safely (``weights_only=True``, safetensors or ONNX initializers);
+never a download."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from geoarena.core.errors import ConfigError, DataError
 
 
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Tensors of a local ``.safetensors`` / ``.pt`` / ``.pth`` / ``.bin`` checkpoint.
+    """Tensors of a local ``.safetensors`` / ``.pt`` / ``.pth`` / ``.bin`` / ``.onnx`` checkpoint.
+
+    An ONNX model's weights are its graph initializers, read by name: a PyTorch export keeps the
+    module's parameter names (``model.encoder._conv_stem.weight``) unless it folded batch norms
+    into convolutions, in which case the names are ``onnx::…`` and no encoder key will match
+    (the caller reports the missing keys). Nothing of the graph is run.
 
     Nested ``{"state_dict": …}`` / ``{"model": …}`` wrappers (Lightning, MAE repos) are
     unwrapped. Raises ``ConfigError`` when the file does not exist and ``DataError`` when it
@@ -27,6 +33,8 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
             from safetensors.torch import load_file
 
             state = load_file(str(p))
+        elif p.suffix == ".onnx":
+            state = _onnx_initializers(p)
         else:
             state = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt/unsupported file: say which and why
@@ -37,3 +45,17 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DataError("checkpoint is not a state dict of tensors", p)
     return dict(state)
+
+
+def _onnx_initializers(path: Path) -> dict[str, torch.Tensor]:
+    """The initializers of an ONNX model as tensors, by name (external data files beside it are
+    read by onnx itself)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    # copy: numpy_helper may return read-only views of the protobuf's buffer
+    return {
+        init.name: torch.from_numpy(numpy_helper.to_array(init).copy())
+        for init in model.graph.initializer
+    }
