@@ -183,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     neg = None if args.train_negatives == "all" else float(args.train_negatives)
     use_chip_size(args.chip_size, neg, args.train_stride)
-    print(f"spacenet_augment: {TASK} × {MODEL}, seeds {args.seeds}, load {load_average()}")
+    models = sorted({RECIPES[r].get("model", MODEL) for r in args.recipes if r in RECIPES})
+    print(
+        f"spacenet_augment: {TASK} × {', '.join(models) or MODEL}, seeds {args.seeds}, "
+        f"load {load_average()}"
+    )
     rows = []
     for seed in args.seeds:
         for recipe in args.recipes:
