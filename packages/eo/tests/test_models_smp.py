@@ -167,3 +167,25 @@ def test_the_csmask_wheel_is_pinned_and_only_fetched_on_demand():
     assert src.on_demand and src.package == "ukis-csmask" and src.version == "1.0.0"
     assert len(src.sha256) == 64 and int(src.sha256, 16) > 0
     assert "Apache-2.0" in src.license
+
+
+def test_same_padding_follows_the_input_and_equals_smp_at_its_built_size():
+    import copy
+
+    import segmentation_models_pytorch as smp
+
+    from geoarena.eo.models.smp_encoders import _dynamic_same_padding
+
+    torch.manual_seed(0)
+    static = smp.encoders.get_encoder(ENCODER, in_channels=1, depth=5, weights=None).eval()
+    dynamic = copy.deepcopy(static)
+    _dynamic_same_padding(dynamic)
+    x = torch.randn(1, 1, 224, 224)  # B0's built size: smp's static padding is right here
+    with torch.no_grad():
+        for a, b in zip(static(x), dynamic.eval()(x)):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    # 16 px chips: the deepest maps are 1 px; smp's static padding made them smaller than a kernel
+    with pytest.raises(RuntimeError):
+        static(torch.randn(1, 1, 16, 16))
+    feats = SmpEncoder(ENCODER, in_chans=1).eval().forward_features(torch.randn(1, 1, 16, 16))
+    assert [f.shape[-1] for f in feats] == [8, 4, 2, 1, 1]

@@ -80,6 +80,7 @@ class SmpEncoder(Encoder):
             )
         except KeyError as exc:
             raise ConfigError(f"unknown smp encoder {encoder_name!r}") from exc
+        _dynamic_same_padding(self.model)
         for name in UNUSED_LAYERS:
             if isinstance(getattr(self.model, name, None), nn.Module):
                 delattr(self.model, name)
@@ -129,6 +130,40 @@ class SmpEncoder(Encoder):
             "unexpected": list(result.unexpected_keys),
             "band_mapping": [mapping.describe()],
         }
+
+
+def _dynamic_same_padding(model: nn.Module) -> None:
+    """Swap smp's EfficientNet "static same" convolutions for its dynamic ones, in place.
+
+    smp builds EfficientNet's TensorFlow-style "same" padding for one fixed input size (380 px
+    for B4). On other sizes that padding is off by a pixel at some levels, and on small chips
+    the deepest maps end up smaller than the kernel (a crash on 64 px chips at stride 32).
+    The dynamic convolution pads for the input it gets — the same as the static one at the
+    size it was built for — with the same weights, stride and dilation (so this runs after
+    smp's dilation for ``output_stride``, which clears the static padding of the convolutions
+    it dilates)."""
+    from segmentation_models_pytorch.encoders._efficientnet import (
+        Conv2dDynamicSamePadding,
+        Conv2dStaticSamePadding,
+    )
+
+    for parent in list(model.modules()):
+        for child_name, conv in list(parent.named_children()):
+            if not isinstance(conv, Conv2dStaticSamePadding):
+                continue
+            if isinstance(conv.static_padding, nn.Identity) and conv.dilation != (1, 1):
+                continue  # dilated by smp: symmetric padding already set on the conv itself
+            dyn = Conv2dDynamicSamePadding(
+                conv.in_channels,
+                conv.out_channels,
+                conv.kernel_size,
+                conv.stride,
+                conv.dilation,
+                conv.groups,
+                conv.bias is not None,
+            )
+            dyn.load_state_dict(conv.state_dict())
+            setattr(parent, child_name, dyn)
 
 
 def encoder_state(
