@@ -1,5 +1,5 @@
 """Sweeps in one process on in-memory and journal storages (fast; PostgreSQL ones live in
-tests/test_sweep_postgres.py)."""
+test_sweep_postgres_workers.py and test_sweep_postgres_slots.py)."""
 
 from __future__ import annotations
 
