@@ -15,13 +15,8 @@ from geoarena.core.errors import ConfigError
 from geoarena.core.protocol import STANDARD_PROTOCOLS
 from geoarena.core.samples import sample_source
 from geoarena.eo.models.checkpoints import load_state_dict
-from geoarena.eo.models.smp_encoders import (
-    CSMASK,
-    SmpEncoder,
-    checkpoint_card_kwargs,
-    encoder_state,
-    smp_adapter,
-)
+from geoarena.eo.models.smp_encoders import SmpEncoder, checkpoint_card_kwargs, encoder_state
+from geoarena.eo.models.smp_zoo import CSMASK, smp_adapter
 from geoarena.eo.models.testing import TinyEOData, tiny_task
 
 PROTOCOLS = {p.name: p for p in STANDARD_PROTOCOLS}

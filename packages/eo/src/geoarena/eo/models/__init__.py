@@ -10,4 +10,4 @@ from __future__ import annotations
 
 def register_all() -> None:
     """Register every EO model under ``eo/<name>`` (the decorators in ``zoo`` run on import)."""
-    from geoarena.eo.models import smp_encoders, zoo  # noqa: F401
+    from geoarena.eo.models import smp_zoo, zoo  # noqa: F401

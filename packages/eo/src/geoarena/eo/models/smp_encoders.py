@@ -7,7 +7,8 @@ sensing were trained with, so their weights load here key for key: from an smp `
 decoders (U-Net by default); only encoder weights are taken from a checkpoint, and its input
 layer is adapted to the data's bands by name like every other EO encoder.
 
-``eo/smp-efficientnet-b4-csmask`` is such a checkpoint as a preset: the EfficientNet-B4 encoder
+``eo/smp-efficientnet-b4-csmask`` (registered in :mod:`geoarena.eo.models.smp_zoo`) is such a
+checkpoint as a preset: the EfficientNet-B4 encoder
 of ukis-csmask's 4-band (blue, green, red, near-infrared) Sentinel-2 L1C cloud and cloud-shadow
 U-Net (Apache-2.0; ImageNet-initialised by its authors, then trained on their cloud masks),
 fetched from its registry package with a pinned sha256 (``python tools/fetch_samples.py
@@ -26,31 +27,11 @@ import torch
 from torch import nn
 
 from geoarena.core.errors import ConfigError
-from geoarena.core.honoured import ALL_TRAIN_KEYS
-from geoarena.core.registry import MODELS
-from geoarena.core.samples import SampleSource, declare_sample
 from geoarena.eo.models.encoders import Encoder
 
 #: classifier-side layers of smp encoders that the feature path never runs (an ONNX export
 #: drops them, so a checkpoint read from one lacks them)
 UNUSED_LAYERS = ("_conv_head", "_bn1", "_fc", "fc", "classifier", "head")
-
-CSMASK = declare_sample(
-    SampleSource(
-        "ukis-csmask-1.0.0",
-        "pypi-wheel",
-        "ukis-csmask",
-        "1.0.0",
-        "ukis_csmask-1.0.0-py3-none-any.whl",
-        "898d6efe59b3908ec92aabad3f61a56394ff81d997a2ebe5675732503a18d1f1",
-        "Apache-2.0 (ukis-csmask, German Aerospace Center DLR)",
-        "ONNX U-Nets (smp, EfficientNet-B4 encoder) for cloud / cloud-shadow masks of "
-        "Sentinel-2 and Landsat, 4 or 6 bands",
-        on_demand=True,
-    )
-)
-#: the checkpoint of the preset: 4 bands, L1C (top-of-atmosphere) reflectance
-CSMASK_MODEL = "model_4b_l1c"
 
 
 class SmpEncoder(Encoder):
@@ -180,35 +161,6 @@ def encoder_state(
     return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
 
 
-def smp_adapter(name: str, encoder_name: str, **model_kwargs: Any):
-    """The adapter for smp encoder ``encoder_name`` under registry name ``name``;
-    ``model_kwargs.arch.output_stride`` dilates it."""
-    from geoarena.eo.models.adapter import EOModelConfig, EOTorchAdapter
-    from geoarena.eo.models.zoo import IMAGENET_MEAN, IMAGENET_STD
-
-    base = EOModelConfig.from_kwargs(
-        EOModelConfig(decoder="unet"),
-        {"weights_mean": IMAGENET_MEAN, "weights_std": IMAGENET_STD},
-    )
-    config = EOModelConfig.from_kwargs(base, model_kwargs)
-
-    def factory(
-        in_chans: int, img_size: int | None, bands: tuple[str, ...], arch: dict[str, Any]
-    ) -> SmpEncoder:
-        return SmpEncoder(encoder_name, in_chans, **arch)
-
-    return EOTorchAdapter(name, encoder_name, factory, config)
-
-
-def csmask_kwargs(cache_dir: str | Path | None = None) -> dict[str, Any]:
-    """``model_kwargs`` of the csmask preset: the ONNX file inside the fetched wheel, the bands
-    and normalisation its card (the JSON beside it) declares."""
-    from geoarena.core.samples import sample_path
-
-    folder = Path(sample_path(CSMASK.name, cache_dir)) / "ukis_csmask"
-    return checkpoint_card_kwargs(folder / f"{CSMASK_MODEL}.onnx", folder / f"{CSMASK_MODEL}.json")
-
-
 def checkpoint_card_kwargs(weights: Path, card: Path) -> dict[str, Any]:
     """``weights``, ``weights_bands``, ``weights_mean`` and ``weights_std`` from a ukis-csmask
     style model card (``data.dataset_statistics.{img, band_names}``)."""
@@ -221,29 +173,3 @@ def checkpoint_card_kwargs(weights: Path, card: Path) -> dict[str, Any]:
         "weights_std": tuple(std),
         "weights_unit": "reflectance",
     }
-
-
-#: registry name → smp encoder
-SMP_MODELS = {"eo/smp-efficientnet-b4": "efficientnet-b4"}
-_META = dict(
-    kinds=("cls", "multilabel", "seg", "regression"),
-    protocols=("finetune", "linear_probe", "frozen", "partial2"),
-    train_keys=ALL_TRAIN_KEYS,
-    family="smp",
-)
-
-
-@MODELS.register("eo/smp-efficientnet-b4", backbone="efficientnet-b4", **_META)
-def smp_efficientnet_b4(**model_kwargs: Any):
-    """smp EfficientNet-B4 encoder, U-Net decoder (random init; ``weights``: a local smp
-    checkpoint or ONNX export)."""
-    return smp_adapter("eo/smp-efficientnet-b4", "efficientnet-b4", **model_kwargs)
-
-
-@MODELS.register("eo/smp-efficientnet-b4-csmask", backbone="efficientnet-b4", **_META)
-def smp_efficientnet_b4_csmask(**model_kwargs: Any):
-    """EfficientNet-B4 encoder pretrained by ukis-csmask (Sentinel-2 clouds, ImageNet-initialised),
-    U-Net decoder; its weights come from the pinned registry sample unless ``weights`` names
-    another local file."""
-    preset = {} if model_kwargs.get("weights") else csmask_kwargs()
-    return smp_adapter("eo/smp-efficientnet-b4-csmask", "efficientnet-b4", **preset, **model_kwargs)
