@@ -115,7 +115,12 @@ def test_eo_suite_runs_spacenet_resnet18_at_output_stride_8_so_64px_chips_keep_a
     cells = SUITES.get("eo").cells(tasks=["eo/spacenet-atlanta-buildings"])
     kwargs = {c.model: c.model_kwargs for c in cells}
     assert kwargs["eo/resnet18"] == {"arch": {"output_stride": 8}}
-    assert kwargs["eo/prithvi-tiny"] == {}  # only the ResNet is dilated
+    # the pretrained csmask EfficientNet-B4 too; its unit check is waived (both z-scored)
+    assert kwargs["eo/smp-efficientnet-b4-csmask"] == {
+        "arch": {"output_stride": 8},
+        "allow_unit_mismatch": True,
+    }
+    assert kwargs["eo/prithvi-tiny"] == {}  # the ViT is not dilated
     cfg = next(c for c in cells if c.model == "eo/resnet18")
     assert (cfg.train.augment, cfg.train.loss, cfg.train.epochs) == ("d4", "weighted_ce", 40)
     encoder = TimmEncoder("resnet18", in_chans=1, arch_kwargs=kwargs["eo/resnet18"]["arch"])
