@@ -246,4 +246,22 @@ RECIPES = {
         "lr": 1e-3,
         "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
     },
+    # the issue names Dice or focal losses: the same encoder with them (Dice collapsed to "no
+    # building" from random init; class-weighted CE + Dice did not)
+    "csmask_b4_d4_wcedice_40ep_os8": {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": "weighted_ce+dice",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
+    },
+    "csmask_b4_d4_focaldice_40ep_os8": {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": "focal+dice",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
+    },
 }
