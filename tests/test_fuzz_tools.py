@@ -180,3 +180,25 @@ def test_deleted_sample_files_are_re_extracted(inputs, tmp_path, monkeypatch, ca
     assert fetch(["fuzzy-1.0", "--cache-dir", str(cache)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("FAILED fuzzy-1.0: ") and "not available" in err and not data.exists()
+
+
+def test_fetch_samples_without_names_leaves_on_demand_sources_alone(tmp_path, monkeypatch, capsys):
+    """Large pretrained-weight archives are fetched when named (or first used), not by
+    ``make samples``; ``--list`` marks them."""
+    from geoarena.core.registry import SAMPLES
+    from geoarena.core.samples import sample_source
+
+    mod = tool("fetch_samples")
+    asked: list[str] = []
+    monkeypatch.setattr(mod, "sample_path", lambda name, cache=None: asked.append(name) or name)
+    assert mod.main(["--cache-dir", str(tmp_path)]) == 0
+    on_demand = {n for n in SAMPLES.names() if sample_source(n).on_demand}
+    assert "ukis-csmask-1.0.0" in on_demand
+    assert set(asked) == set(SAMPLES.names()) - on_demand and asked
+    asked.clear()
+    assert mod.main(["ukis-csmask-1.0.0", "--cache-dir", str(tmp_path)]) == 0
+    assert asked == ["ukis-csmask-1.0.0"]
+    capsys.readouterr()
+    assert mod.main(["--list"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("ukis-csmask"))
+    assert line.endswith("(on demand)")
