@@ -122,7 +122,9 @@ def _dynamic_same_padding(model: nn.Module) -> None:
     The dynamic convolution pads for the input it gets — the same as the static one at the
     size it was built for — with the same weights, stride and dilation (so this runs after
     smp's dilation for ``output_stride``, which clears the static padding of the convolutions
-    it dilates)."""
+    it dilates). A traced export (TorchScript, ONNX) fixes the padding of the traced chip size;
+    it is the same for every size whose maps stay even down to stride 32 (multiples of 32 px),
+    and serving feeds the card's chip size anyway."""
     from segmentation_models_pytorch.encoders._efficientnet import (
         Conv2dDynamicSamePadding,
         Conv2dStaticSamePadding,
