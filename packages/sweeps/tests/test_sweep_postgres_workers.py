@@ -59,6 +59,18 @@ def mlflow_runs(uri: str, experiment: str) -> list:
 
 
 @pytest.mark.slow
+def start_worker(common: tuple[str, ...] | list[str], index: int, cwd) -> subprocess.Popen:
+    """One ``tools/sweep.py --worker-only`` process of the study in ``common``, output piped."""
+    return subprocess.Popen(
+        sweep_cmd(*common, "--worker-only", f"--worker-index={index}"),
+        cwd=cwd,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def test_four_workers_finish_exactly_100_trials_under_one_mlflow_parent(
     optuna_db, mlflow_db, tmp_path
 ):
@@ -84,17 +96,7 @@ def test_four_workers_finish_exactly_100_trials_under_one_mlflow_parent(
     ]
     created = run(sweep_cmd(*common, "--create-only"), tmp_path)
     assert created.returncode == 0, created.stderr
-    workers = [
-        subprocess.Popen(
-            sweep_cmd(*common, "--worker-only", f"--worker-index={i}"),
-            cwd=tmp_path,
-            env=env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for i in range(4)
-    ]
+    workers = [start_worker(common, i, tmp_path) for i in range(4)]
     outputs = [w.communicate(timeout=400)[0] for w in workers]
     assert [w.returncode for w in workers] == [0] * 4, outputs
 
@@ -142,17 +144,7 @@ def test_sigkill_mid_trial_fails_by_heartbeat_and_the_retry_completes(
     common += ["--mlflow-experiment", "kill", "--final-seeds", "", "--pruner", "none"]
     common += ["--heartbeat", "1", "--grace", "3", "--set", "model_kwargs.sleep_s=0.4"]
     assert run(sweep_cmd(*common, "--create-only"), tmp_path).returncode == 0
-    victim, survivor = (
-        subprocess.Popen(
-            sweep_cmd(*common, "--worker-only", f"--worker-index={i}"),
-            cwd=tmp_path,
-            env=env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for i in range(2)
-    )
+    victim, survivor = (start_worker(common, i, tmp_path) for i in range(2))
     storage = sqlalchemy_url(optuna_db)
     killed_number = None
     deadline = time.monotonic() + 90
