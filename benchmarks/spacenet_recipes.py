@@ -264,4 +264,28 @@ RECIPES = {
         "early_stop_patience": 15,
         "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
     },
+    # issue 14, sixth pass: keeping the pretrained features while the random-init decoder
+    # learns (seed 0 of the chosen recipe stopped early: best epoch 16 of 31). The encoder at a
+    # tenth of the decoder's rate (mmsegmentation's backbone lr_mult), or a 3-epoch linear warmup
+    "csmask_b4_d4_wce_40ep_os8_enc01": {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {
+            "arch": {"output_stride": 8},
+            "allow_unit_mismatch": True,
+            "encoder_lr_mult": 0.1,
+        },
+    },
+    "csmask_b4_d4_wce_40ep_os8_warm3": {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "warmup_epochs": 3,
+        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
+    },
 }

@@ -73,3 +73,40 @@ def test_frozen_everything_is_an_error():
         assert "no trainable parameters" in str(exc)
     else:
         raise AssertionError("expected ValueError")
+
+
+def test_param_groups_split_by_prefix_at_multiples_of_the_rate():
+    import re
+
+    import pytest
+
+    from geoarena.core.errors import ConfigError
+    from geoarena.train.fit_loop import param_groups
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3))
+    groups = param_groups(model, 0.01, {"0.": 0.1})
+    assert [g["lr"] for g in groups] == [0.01, pytest.approx(0.001)]
+    assert [len(g["params"]) for g in groups] == [2, 2]
+    assert groups[1]["params"][0] is model[0].weight  # the prefix's parameters, not the rest
+    assert len(param_groups(model, 0.01, {"0.": 1.0})) == 1  # a multiplier of 1: one group
+    model[0].requires_grad_(False)  # a frozen encoder leaves its group out
+    assert [g["lr"] for g in param_groups(model, 0.01, {"0.": 0.1})] == [0.01]
+    with pytest.raises(ConfigError, match=re.escape("'enc.' matches no parameter")):
+        param_groups(model, 0.01, {"enc.": 0.1})
+
+
+def test_lr_mult_zero_keeps_those_weights_while_the_rest_learns():
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    loop = make_loop(model, [0.1, 0.2], [])
+    loop.lr_mult = {"0.": 0.0}
+    res = loop.fit(data, TrainConfig(epochs=2, batch_size=32, lr=0.05, warmup_epochs=1), None)
+    assert res.epochs_run == 2
+    after = model.state_dict()
+    # AdamW at rate 0 moves neither by the gradient nor by weight decay; the schedule (warmup
+    # then cosine) scales every group by the same factor, so 0 stays 0
+    torch.testing.assert_close(after["0.weight"], before["0.weight"], rtol=0, atol=0)
+    assert not torch.equal(after["2.weight"], before["2.weight"])

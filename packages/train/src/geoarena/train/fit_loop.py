@@ -22,7 +22,7 @@ import math
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,33 @@ def move_to(batch: Any, device: str | torch.device) -> Any:
     return batch
 
 
-def build_optimizer(params: list[nn.Parameter], train: TrainConfig) -> torch.optim.Optimizer:
+def param_groups(
+    model: nn.Module, lr: float, lr_mult: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
+    """The trainable parameters of ``model`` as optimizer groups: one at ``lr``, then one per
+    ``lr_mult`` entry (parameter-name prefix → multiplier of ``lr``; the first matching prefix
+    wins), as mmsegmentation's ``paramwise_cfg`` ``custom_keys`` with ``lr_mult``. Group 0 is
+    always the base rate, so ``train/lr`` logs ``train.lr``'s schedule."""
+    # a multiplier of 1 is the base group: one group, as before lr_mult existed (resume)
+    prefixes = [(pre, m) for pre, m in (lr_mult or {}).items() if m != 1.0]
+    groups: list[list[nn.Parameter]] = [[] for _ in range(len(prefixes) + 1)]
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        slot = next((i + 1 for i, (pre, _) in enumerate(prefixes) if name.startswith(pre)), 0)
+        groups[slot].append(p)
+    names = [n for n, _ in model.named_parameters()]
+    for pre, _ in prefixes:  # a frozen encoder leaves its group empty; a typo must not pass
+        if not any(n.startswith(pre) for n in names):
+            raise ConfigError(f"lr_mult prefix {pre!r} matches no parameter of the model")
+    rates = [lr] + [lr * m for _, m in prefixes]
+    return [{"params": ps, "lr": r} for ps, r in zip(groups, rates) if ps]
+
+
+def build_optimizer(
+    params: list[nn.Parameter] | list[dict[str, Any]], train: TrainConfig
+) -> torch.optim.Optimizer:
+    """``train.optimizer`` over ``params`` (tensors, or groups from ``param_groups``)."""
     if not params:
         raise ValueError(
             "no trainable parameters: the protocol froze everything, including the head"
@@ -117,6 +143,9 @@ class TorchFitLoop:
         on_step: optional ``(global_step, {"train/loss_step": …})`` every ``log_every`` steps.
         augment: ``batch -> batch`` applied on the device to training batches; ``None`` builds
             it from ``train.augment`` (``geoarena.train.augment``).
+        lr_mult: parameter-name prefix → multiple of ``train.lr`` for those parameters
+            (e.g. ``{"net.encoder.": 0.1}``: a pretrained encoder fine-tuned at a tenth of the
+            decoder's rate); see ``param_groups``.
     """
 
     model: nn.Module
@@ -129,6 +158,7 @@ class TorchFitLoop:
     on_step: StepCallback | None = None
     log_every: int = 10
     augment: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    lr_mult: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         from geoarena.train.distributed import world_from_env
@@ -156,8 +186,7 @@ class TorchFitLoop:
             data.configure_loading(
                 settings_for(train.num_workers, train.prefetch_factor, self.device)
             )
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        opt = build_optimizer(params, train)
+        opt = build_optimizer(param_groups(self.model, train.lr, self.lr_mult), train)
         n_train = data.num_samples("train")
         steps = math.ceil(n_train / train.batch_size) if n_train > 0 else 1
         if train.max_steps_per_epoch:

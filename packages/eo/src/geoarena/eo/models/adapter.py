@@ -66,6 +66,10 @@ class EOModelConfig:
             itself, fed to the decoder as its finest skip (``0``: none; ``SegmenterModel``).
         tta: test-time augmentation of every prediction, validation included: ``none`` or
             ``d4`` (mean class probabilities over the 8 flips and 90° rotations, mapped back).
+        encoder_lr_mult: the encoder's learning rate as a multiple of ``train.lr`` (``1.0``:
+            one rate). Fine-tuning a pretrained encoder at a fraction of the randomly
+            initialised decoder's rate keeps its features (mmsegmentation's backbone
+            ``lr_mult``; ``TorchFitLoop.lr_mult``).
         calibrate: two-class tasks: ``val`` moves the decision threshold after training to the
             one that maximises the monitored metric on the validation split
             (``geoarena.eo.models.calibration``); ``none`` keeps the argmax.
@@ -87,6 +91,7 @@ class EOModelConfig:
     input_skip: int = 0
     tta: str = "none"
     calibrate: str = "none"
+    encoder_lr_mult: float = 1.0
 
     @classmethod
     def from_kwargs(cls, base: EOModelConfig, kwargs: dict[str, Any]) -> EOModelConfig:
@@ -101,6 +106,8 @@ class EOModelConfig:
             raise ConfigError(f"model_kwargs tta={merged.tta!r}: choose one of {TTA_MODES}")
         if merged.calibrate not in ("none", "val"):
             raise ConfigError(f"model_kwargs calibrate={merged.calibrate!r}: choose none or val")
+        if not merged.encoder_lr_mult > 0:
+            raise ConfigError(f"model_kwargs encoder_lr_mult={merged.encoder_lr_mult}: must be > 0")
         if merged.input_skip < 0:
             raise ConfigError(f"model_kwargs input_skip={merged.input_skip}: must be ≥ 0")
         return merged
@@ -303,6 +310,8 @@ class EOTorchAdapter(ModelAdapter):
             direction=self.task.direction,
             inputs=lambda batch: batch,
             device=self._device_request,
+            # BatchModel.net's encoder is `encoder` (SegmenterModel and ClassifierModel alike)
+            lr_mult={"net.encoder.": self.config.encoder_lr_mult},
         )
         self.device = loop.device
         result = loop.fit(data, train, on_epoch)
