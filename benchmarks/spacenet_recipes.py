@@ -288,4 +288,18 @@ RECIPES = {
         "warmup_epochs": 3,
         "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
     },
+    # the csmask checkpoint's trained U-Net decoder too (its first four blocks; the classifier
+    # is new): the whole network pretrained, only the last layer from random init
+    "csmask_b4dec_d4_wce_40ep_os8": {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {
+            "arch": {"output_stride": 8},
+            "allow_unit_mismatch": True,
+            "decoder_weights": True,
+        },
+    },
 }

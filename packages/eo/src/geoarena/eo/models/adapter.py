@@ -22,11 +22,13 @@ from torch import nn
 
 from geoarena.core.errors import ConfigError
 from geoarena.core.model import EpochCallback, FitResult, ModelAdapter, ModelCard
-from geoarena.core.protocol import EvalProtocol, freeze_module
+from geoarena.core.protocol import EvalProtocol
 from geoarena.eo.bands import resolve_bands
 from geoarena.eo.data.info import RasterInfo, raster_info
+from geoarena.eo.models.decoder_transfer import load_pretrained_unet_decoder
 from geoarena.eo.models.encoders import Encoder
 from geoarena.eo.models.heads import ClassifierModel, SegmenterModel
+from geoarena.eo.models.lora import apply_protocol
 
 if TYPE_CHECKING:
     from geoarena.core.config import RunConfig, TrainConfig
@@ -70,6 +72,8 @@ class EOModelConfig:
             one rate). Fine-tuning a pretrained encoder at a fraction of the randomly
             initialised decoder's rate keeps its features (mmsegmentation's backbone
             ``lr_mult``; ``TorchFitLoop.lr_mult``).
+        decoder_weights: segmentation: take the U-Net decoder from ``weights`` too (a whole
+            smp U-Net checkpoint; ``geoarena.eo.models.decoder_transfer``).
         calibrate: two-class tasks: ``val`` moves the decision threshold after training to the
             one that maximises the monitored metric on the validation split
             (``geoarena.eo.models.calibration``); ``none`` keeps the argmax.
@@ -92,6 +96,7 @@ class EOModelConfig:
     tta: str = "none"
     calibrate: str = "none"
     encoder_lr_mult: float = 1.0
+    decoder_weights: bool = False
 
     @classmethod
     def from_kwargs(cls, base: EOModelConfig, kwargs: dict[str, Any]) -> EOModelConfig:
@@ -211,6 +216,8 @@ class EOTorchAdapter(ModelAdapter):
                 norm=c.probe_norm and probe and protocol.lora_rank == 0,
             )
             decoder = "linear"
+        if c.decoder_weights:
+            self.load_report.update(load_pretrained_unet_decoder(net, c.weights))
         apply_protocol(encoder, protocol, lora_alpha=c.lora_alpha or None)
         self.model = BatchModel(net)
         self.task = task
@@ -230,6 +237,7 @@ class EOTorchAdapter(ModelAdapter):
             extra={
                 "band_mapping": self.load_report.get("band_mapping", []),
                 "unexpected_keys": self.load_report.get("unexpected", []),
+                "decoder_weights": c.weights if c.decoder_weights else "random",
                 "trainable_params": sum(p.numel() for p in net.parameters() if p.requires_grad),
             },
         )
@@ -378,21 +386,3 @@ class EOTorchAdapter(ModelAdapter):
         return self.model
 
     ignore_index: int | None = None
-
-
-def apply_protocol(
-    encoder: Encoder, protocol: EvalProtocol, lora_alpha: float | None = None
-) -> None:
-    """Freeze ``encoder`` per ``protocol``: ``none`` trains all; ``backbone`` freezes all;
-    ``all_but_last_n`` leaves the last N stages trainable; ``lora_rank > 0`` adds trainable LoRA
-    adapters to the frozen encoder."""
-    blocks = encoder.stages() if protocol.freeze == "all_but_last_n" else None
-    if blocks is not None and protocol.last_n > len(blocks):
-        raise ConfigError(
-            f"protocol {protocol.name} unfreezes {protocol.last_n} blocks; the encoder has {len(blocks)}"
-        )
-    freeze_module(encoder, protocol, blocks=blocks)
-    if protocol.lora_rank > 0:
-        from geoarena.eo.models.lora import add_lora
-
-        add_lora(encoder, protocol.lora_rank, encoder.lora_targets, alpha=lora_alpha)

@@ -33,10 +33,12 @@ def conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
     )
 
 
-def _resize(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+def _resize(x: torch.Tensor, size: Sequence[int], mode: str = "bilinear") -> torch.Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
-    return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+    if mode == "nearest":
+        return F.interpolate(x, size=tuple(size), mode="nearest")
+    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
 
 
 class LinearHead(nn.Module):
@@ -52,12 +54,18 @@ class LinearHead(nn.Module):
 
 class UNetDecoder(nn.Module):
     """U-Net decoder: from the deepest map, repeatedly upsample ×2-to-match, concat the skip,
-    two 3×3 conv-BN-ReLU."""
+    two 3×3 conv-BN-ReLU. ``upsample``: ``bilinear``, or ``nearest`` as smp's U-Net (its
+    pretrained blocks load here: ``geoarena.eo.models.decoder_transfer``)."""
 
     def __init__(
-        self, channels: Sequence[int], num_classes: int, widths: Sequence[int] | None = None
+        self,
+        channels: Sequence[int],
+        num_classes: int,
+        widths: Sequence[int] | None = None,
+        upsample: str = "bilinear",
     ):
         super().__init__()
+        self.upsample = upsample
         n = len(channels)
         widths = list(widths or [max(16, c // 2) for c in channels])
         self.blocks = nn.ModuleList()
@@ -74,7 +82,7 @@ class UNetDecoder(nn.Module):
     def forward(self, features: list[torch.Tensor], out_size: Sequence[int]) -> torch.Tensor:
         x = features[-1]
         for block, skip in zip(self.blocks, reversed(features[:-1])):
-            x = block(torch.cat([_resize(x, skip.shape[-2:]), skip], dim=1))
+            x = block(torch.cat([_resize(x, skip.shape[-2:], self.upsample), skip], dim=1))
         return _resize(self.classifier(x), out_size)
 
 

@@ -1,10 +1,17 @@
-"""LoRA on a frozen encoder through peft (``inject_adapter_in_model``)."""
+"""Evaluation protocols on an EO encoder: freezing (``apply_protocol``) and LoRA on a frozen
+encoder through peft (``inject_adapter_in_model``)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from torch import nn
 
 from geoarena.core.errors import ConfigError
+from geoarena.core.protocol import EvalProtocol, freeze_module
+
+if TYPE_CHECKING:
+    from geoarena.eo.models.encoders import Encoder
 
 
 def add_lora(
@@ -39,3 +46,19 @@ def add_lora(
             f"LoRA found none of the target layers {targets} in {type(encoder).__name__}"
         )
     return n
+
+
+def apply_protocol(
+    encoder: Encoder, protocol: EvalProtocol, lora_alpha: float | None = None
+) -> None:
+    """Freeze ``encoder`` per ``protocol``: ``none`` trains all; ``backbone`` freezes all;
+    ``all_but_last_n`` leaves the last N stages trainable; ``lora_rank > 0`` adds trainable LoRA
+    adapters to the frozen encoder."""
+    blocks = encoder.stages() if protocol.freeze == "all_but_last_n" else None
+    if blocks is not None and protocol.last_n > len(blocks):
+        raise ConfigError(
+            f"protocol {protocol.name} unfreezes {protocol.last_n} blocks; the encoder has {len(blocks)}"
+        )
+    freeze_module(encoder, protocol, blocks=blocks)
+    if protocol.lora_rank > 0:
+        add_lora(encoder, protocol.lora_rank, encoder.lora_targets, alpha=lora_alpha)
