@@ -302,4 +302,14 @@ RECIPES = {
             "decoder_weights": True,
         },
     },
+    # an exponential moving average of the weights (timm / ultralytics model EMA): 9 steps per
+    # epoch, so decay 0.98 averages over the last ~50 steps (~5 epochs); set before screening
+    "csmask_b4_d4_wce_40ep_os8_ema": {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": "weighted_ce",
+        "epochs": 40,
+        "early_stop_patience": 15,
+        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True, "ema": 0.98},
+    },
 }

@@ -52,7 +52,9 @@ class BlobData(PipelineLoaders, DataModule):
         return Blobs(self.x[sl], self.y[sl])
 
 
-def _fit(store_tracker=None, run_id=None, crash_at=None, workers=0, epochs=5, first_epoch=0):
+def _fit(
+    store_tracker=None, run_id=None, crash_at=None, workers=0, epochs=5, first_epoch=0, ema=0.0
+):
     torch.manual_seed(0)
     data = BlobData()
     data.setup(seed=3)
@@ -67,6 +69,7 @@ def _fit(store_tracker=None, run_id=None, crash_at=None, workers=0, epochs=5, fi
     loop = TorchFitLoop(
         model, lambda o, b: F.cross_entropy(o, b["label"]), evaluate, "val/acc", device="cpu"
     )
+    loop.ema_decay = ema
     losses = []
 
     def on_epoch(epoch, m):
@@ -85,14 +88,15 @@ def _fit(store_tracker=None, run_id=None, crash_at=None, workers=0, epochs=5, fi
     return model, res, losses
 
 
-def test_a_crashed_fit_resumes_from_its_last_checkpoint_with_the_uninterrupted_result():
-    ref_model, ref, ref_losses = _fit()
+@pytest.mark.parametrize("ema", [0.0, 0.9])  # with an EMA its average resumes too
+def test_a_crashed_fit_resumes_from_its_last_checkpoint_with_the_uninterrupted_result(ema):
+    ref_model, ref, ref_losses = _fit(ema=ema)
     tracker = NullTracker()
     rid = tracker.start_run("cell", tags={"config_hash": "h"})
     with pytest.raises(RuntimeError, match="simulated crash"):
-        _fit(tracker, rid, crash_at=3)
+        _fit(tracker, rid, crash_at=3, ema=ema)
     assert tracker.runs[rid].tags["checkpoint_epoch"] == "2"  # epochs 0–2 stored
-    model, res, losses = _fit(tracker, rid, first_epoch=3)
+    model, res, losses = _fit(tracker, rid, first_epoch=3, ema=ema)
     assert res.extra["resumed_at_epoch"] == 3 and res.epochs_run == 5
     assert [e for e, _ in losses] == [3, 4]
     assert losses == ref_losses[3:]  # dropout masks and batch order continue exactly

@@ -110,3 +110,41 @@ def test_lr_mult_zero_keeps_those_weights_while_the_rest_learns():
     # then cosine) scales every group by the same factor, so 0 stays 0
     torch.testing.assert_close(after["0.weight"], before["0.weight"], rtol=0, atol=0)
     assert not torch.equal(after["2.weight"], before["2.weight"])
+
+
+def test_ema_is_what_validation_sees_and_what_the_fit_returns():
+    from geoarena.train.ema import WeightEMA
+
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    model = torch.nn.Linear(8, 3)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    raw: list = []  # the optimiser's own weights after every step
+    seen: list = []  # what validation saw
+    loop = make_loop(model, [0.5, 0.9, 0.8], seen)
+    loop.ema_decay, loop.log_every = 0.8, 1
+    loop.on_step = lambda step, m: raw.append({k: v.clone() for k, v in model.state_dict().items()})
+    res = loop.fit(data, TrainConfig(epochs=3, batch_size=32, lr=0.05, early_stop_patience=0))
+    # the same average written out: d = min(0.8, (1 + n) / (10 + n)) after n updates
+    avg = {k: v.clone() for k, v in start.items()}
+    steps_per_epoch = len(raw) // 3
+    expected = []
+    for n, weights in enumerate(raw):
+        d = min(0.8, (1 + n) / (10 + n))
+        avg = {k: d * avg[k] + (1 - d) * weights[k] for k in avg}
+        if (n + 1) % steps_per_epoch == 0:
+            expected.append(avg)
+    for got, want, own in zip(seen, expected, raw[steps_per_epoch - 1 :: steps_per_epoch]):
+        for k in want:
+            torch.testing.assert_close(got[k], want[k])
+            assert not torch.allclose(got[k], own[k])  # not the raw weights
+    assert res.best_epoch == 1
+    for k, v in model.state_dict().items():  # the best epoch's averaged weights
+        torch.testing.assert_close(v, expected[1][k])
+    ema = WeightEMA(model, 0.5)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ema.shadow = {k: v + 1 for k, v in ema.shadow.items()}
+    with ema.applied(model):
+        torch.testing.assert_close(model.weight, before["weight"] + 1)
+    torch.testing.assert_close(model.weight, before["weight"])  # its own weights come back

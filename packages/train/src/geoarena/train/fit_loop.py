@@ -17,6 +17,7 @@ are reduced across ranks; every rank validates on the whole validation split. In
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import tempfile
@@ -34,6 +35,7 @@ from geoarena.core.errors import ConfigError
 from geoarena.core.model import EpochCallback, FitResult
 from geoarena.core.seeding import resolve_device
 from geoarena.core.task import DataModule
+from geoarena.train.ema import WeightEMA
 
 StepCallback = Callable[[int, dict[str, float]], None]
 log = logging.getLogger(__name__)
@@ -146,6 +148,8 @@ class TorchFitLoop:
         lr_mult: parameter-name prefix → multiple of ``train.lr`` for those parameters
             (e.g. ``{"net.encoder.": 0.1}``: a pretrained encoder fine-tuned at a tenth of the
             decoder's rate); see ``param_groups``.
+        ema_decay: > 0 keeps an exponential moving average of the weights (``WeightEMA``):
+            validation, the best checkpoint and the returned model use the averaged weights.
     """
 
     model: nn.Module
@@ -159,6 +163,7 @@ class TorchFitLoop:
     log_every: int = 10
     augment: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     lr_mult: dict[str, float] = field(default_factory=dict)
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
         from geoarena.train.distributed import world_from_env
@@ -169,6 +174,7 @@ class TorchFitLoop:
             self.device = f"cuda:{world.local_rank}"  # one device per rank
         self.model.to(self.device)
         self.fabric: Any = None
+        self._ema: WeightEMA | None = None
 
     def fit(
         self, data: DataModule, train: TrainConfig, on_epoch: EpochCallback | None = None
@@ -204,6 +210,7 @@ class TorchFitLoop:
                 )
         module = torch.compile(self.model) if train.compile else self.model
         fmodel, fopt = fabric.setup(module, opt)
+        ema = self._ema = self._make_ema(train)
         augment = self.augment or build_augment(train.augment)
         sign = 1.0 if self.direction == "maximize" else -1.0
         st = LoopState()
@@ -245,6 +252,8 @@ class TorchFitLoop:
                         fopt.zero_grad(set_to_none=True)
                         sched.step()
                         st.step += 1
+                        if ema is not None:
+                            ema.update(self.model)
                         if self.on_step is not None and st.step % self.log_every == 0:
                             self._check_finite(loss, epoch, i)
                             self.on_step(st.step, {"train/loss_step": loss.item()})
@@ -253,14 +262,22 @@ class TorchFitLoop:
                     fopt.zero_grad(set_to_none=True)
                     sched.step()
                     st.step += 1
+                    if ema is not None:
+                        ema.update(self.model)
                 train_time = time.perf_counter() - t0
                 totals = _reduce_sum(fabric, {"loss": loss_sum, "n": float(n_seen)})
                 mean_loss = totals["loss"] / max(1.0, totals["n"])
                 if not math.isfinite(mean_loss):
                     raise FloatingPointError(f"training loss became {mean_loss} in epoch {epoch}")
                 fmodel.eval()
-                with torch.no_grad():
+                # with an EMA, validation and the best checkpoint see the averaged weights
+                with torch.no_grad(), ema.applied(self.model) if ema else contextlib.nullcontext():
                     val = self.evaluate()
+                    if self.monitor not in val:
+                        raise KeyError(f"monitored metric {self.monitor!r} not among {sorted(val)}")
+                    score = sign * val[self.monitor]
+                    if score > st.best_score:
+                        torch.save(self.model.state_dict(), best_file)
                 metrics = {
                     "train/loss": mean_loss,
                     "train/lr": fopt.param_groups[0]["lr"],
@@ -269,13 +286,9 @@ class TorchFitLoop:
                     **val,
                 }
                 result.epochs_run = epoch + 1
-                if self.monitor not in val:
-                    raise KeyError(f"monitored metric {self.monitor!r} not among {sorted(val)}")
-                score = sign * val[self.monitor]
                 if score > st.best_score:
                     st.best_score, st.best_epoch, st.best_val = score, epoch, dict(val)
                     st.bad_epochs = 0
-                    torch.save(self.model.state_dict(), best_file)
                 else:
                     st.bad_epochs += 1
                 st.epoch = epoch + 1
@@ -297,6 +310,13 @@ class TorchFitLoop:
         result.extra["world_size"] = fabric.world_size
         return result
 
+    def _make_ema(self, train: TrainConfig) -> WeightEMA | None:
+        if not self.ema_decay:
+            return None
+        if train.strategy == "fsdp":  # a sharded model has no whole state_dict to average
+            raise ConfigError("an EMA of the weights (ema_decay) is not kept under FSDP")
+        return WeightEMA(self.model, self.ema_decay)
+
     @staticmethod
     def _check_finite(loss: torch.Tensor, epoch: int, i: int) -> None:
         if not torch.isfinite(loss):
@@ -316,6 +336,7 @@ class TorchFitLoop:
                 "rng": rng_state(),
                 "loop": {k: v for k, v in vars(st).items()},
                 "best_model": best,
+                **({"ema": self._ema.state_dict()} if self._ema is not None else {}),
             },
         )
         if fabric.is_global_zero:
@@ -344,6 +365,8 @@ class TorchFitLoop:
             setattr(st, k, v)
         if rest.get("best_model"):
             torch.save(rest["best_model"], best_file)
+        if self._ema is not None and rest.get("ema"):
+            self._ema.load_state_dict(rest["ema"])
         set_rng_state(rest["rng"])
 
 

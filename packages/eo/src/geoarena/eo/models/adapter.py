@@ -72,6 +72,8 @@ class EOModelConfig:
             one rate). Fine-tuning a pretrained encoder at a fraction of the randomly
             initialised decoder's rate keeps its features (mmsegmentation's backbone
             ``lr_mult``; ``TorchFitLoop.lr_mult``).
+        ema: > 0: validate and keep an exponential moving average of the weights with this
+            decay (timm / ultralytics model EMA; ``TorchFitLoop.ema_decay``).
         decoder_weights: segmentation: take the U-Net decoder from ``weights`` too (a whole
             smp U-Net checkpoint; ``geoarena.eo.models.decoder_transfer``).
         calibrate: two-class tasks: ``val`` moves the decision threshold after training to the
@@ -97,6 +99,7 @@ class EOModelConfig:
     calibrate: str = "none"
     encoder_lr_mult: float = 1.0
     decoder_weights: bool = False
+    ema: float = 0.0
 
     @classmethod
     def from_kwargs(cls, base: EOModelConfig, kwargs: dict[str, Any]) -> EOModelConfig:
@@ -111,6 +114,8 @@ class EOModelConfig:
             raise ConfigError(f"model_kwargs tta={merged.tta!r}: choose one of {TTA_MODES}")
         if merged.calibrate not in ("none", "val"):
             raise ConfigError(f"model_kwargs calibrate={merged.calibrate!r}: choose none or val")
+        if not 0.0 <= merged.ema < 1.0:
+            raise ConfigError(f"model_kwargs ema={merged.ema}: a decay in [0, 1) (0: no EMA)")
         if not merged.encoder_lr_mult > 0:
             raise ConfigError(f"model_kwargs encoder_lr_mult={merged.encoder_lr_mult}: must be > 0")
         if merged.input_skip < 0:
@@ -320,6 +325,7 @@ class EOTorchAdapter(ModelAdapter):
             device=self._device_request,
             # BatchModel.net's encoder is `encoder` (SegmenterModel and ClassifierModel alike)
             lr_mult={"net.encoder.": self.config.encoder_lr_mult},
+            ema_decay=self.config.ema,
         )
         self.device = loop.device
         result = loop.fit(data, train, on_epoch)
