@@ -1,5 +1,6 @@
-"""``model_kwargs`` ``encoder_lr_mult``: the encoder fine-tuned at a multiple of ``train.lr``
-while the decoder learns at the full rate (mmsegmentation's backbone ``lr_mult``)."""
+"""Fine-tuning ``model_kwargs``: ``encoder_lr_mult`` (the encoder at a multiple of ``train.lr``
+while the decoder learns at the full rate, mmsegmentation's backbone ``lr_mult``) and ``ema``
+(validation and the returned model use an exponential moving average of the weights)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,21 @@ FINETUNE = next(p for p in STANDARD_PROTOCOLS if p.name == "finetune")
 SIX = ("B02", "B03", "B04", "B08", "B11", "B12")
 
 
-def _moved_after_fit(kind: str, mult: float) -> tuple[float, float]:
-    """Summed |Δ| of the encoder's and of the other parameters after one epoch."""
+def _fitted(kind: str, **kw):
     torch.manual_seed(0)
-    adapter = timm_adapter("eo/resnet18", encoder_lr_mult=mult)
+    adapter = timm_adapter("eo/resnet18", **kw)
     data = TinyEOData(kind, SIX, 32)
     adapter.build(tiny_task(kind, SIX, 32), FINETUNE, RunConfig(device="cpu"), data)
     net = adapter.model.net
     before = {n: p.detach().clone() for n, p in net.named_parameters()}
     adapter.fit(data, TrainConfig(epochs=1, batch_size=4, lr=1e-3, amp=False), lambda e, m: 0)
+    return adapter, before
+
+
+def _moved_after_fit(kind: str, mult: float) -> tuple[float, float]:
+    """Summed |Δ| of the encoder's and of the other parameters after one epoch."""
+    adapter, before = _fitted(kind, encoder_lr_mult=mult)
+    net = adapter.model.net
     enc = sum(
         (p - before[n]).abs().sum().item()
         for n, p in net.named_parameters()
@@ -52,3 +59,17 @@ def test_encoder_moves_by_the_multiple_and_the_head_at_the_full_rate(kind):
 def test_non_positive_encoder_lr_mult_is_refused_naming_it(mult):
     with pytest.raises(ConfigError, match=f"encoder_lr_mult={mult}"):
         timm_adapter("eo/resnet18", encoder_lr_mult=mult)
+
+
+def test_ema_gives_the_averaged_network_between_the_start_and_the_trained_one():
+    plain, start = _fitted("seg")
+    averaged, _ = _fitted("seg", ema=0.9)
+    for (name, p), q in zip(plain.model.net.named_parameters(), averaged.model.net.parameters()):
+        moved, kept = (p - start[name]).abs().sum(), (q - start[name]).abs().sum()
+        assert kept < moved or moved == 0, name  # the average lags the raw weights
+
+
+@pytest.mark.parametrize("ema", [1.0, -0.5])
+def test_an_ema_decay_outside_0_1_is_refused_naming_it(ema):
+    with pytest.raises(ConfigError, match=f"ema={ema}"):
+        timm_adapter("eo/resnet18", ema=ema)
