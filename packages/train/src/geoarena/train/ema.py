@@ -19,8 +19,9 @@ from torch import nn
 class WeightEMA:
     """``shadow ← d · shadow + (1 − d) · weights`` after every optimiser step, for every
     floating-point parameter and buffer (BatchNorm statistics too); integer buffers are copied.
-    ``d = min(decay, (1 + n) / (10 + n))`` after ``n`` updates (timm's warmup), so the first
-    steps' random-init weights do not dominate a short run.
+    ``d = min(decay, (1 + n) / (10 + n))`` after ``n`` updates (the ``num_updates`` warmup of
+    TensorFlow's ExponentialMovingAverage), so the first steps' random-init weights do not
+    dominate a short run.
 
     Args:
         model: the network being trained (its ``state_dict`` keys are the shadow's).
