@@ -3,6 +3,26 @@ is the ``train.*`` overrides on top of the default suite's entry (``BASE`` there
 ``model_kwargs`` and another registered ``model``. Kept in order of the passes that added them
 (RESULTS.md, "SpaceNet-4 Atlanta building IoU")."""
 
+
+def _csmask(loss: str = "weighted_ce", model_kwargs: dict | None = None, **train: object) -> dict:
+    """The fifth pass's recipe on the csmask encoder (D4, 40 epochs, patience 15, output stride
+    8, the card's unit check waived: see there) with ``train`` overrides and more
+    ``model_kwargs``."""
+    return {
+        "model": "eo/smp-efficientnet-b4-csmask",
+        "augment": "d4",
+        "loss": loss,
+        "epochs": 40,
+        "early_stop_patience": 15,
+        **train,
+        "model_kwargs": {
+            "arch": {"output_stride": 8},
+            "allow_unit_mismatch": True,
+            **(model_kwargs or {}),
+        },
+    }
+
+
 RECIPES = {
     "base": {},
     "d4_dice": {"augment": "d4", "loss": "ce+dice"},
@@ -221,14 +241,7 @@ RECIPES = {
     # unit is reflectance, the scene's 16-bit counts: both are z-scored per band before the
     # encoder (csmask with its training statistics, the task with its train split's), so the
     # unit check is waived
-    "csmask_b4_d4_wce_40ep_os8": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
-    },
+    "csmask_b4_d4_wce_40ep_os8": _csmask(),
     "b4_d4_wce_40ep_os8": {
         "model": "eo/smp-efficientnet-b4",
         "augment": "d4",
@@ -237,79 +250,20 @@ RECIPES = {
         "early_stop_patience": 15,
         "model_kwargs": {"arch": {"output_stride": 8}},
     },
-    "csmask_b4_d4_wce_40ep_os8_lr1e3": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "lr": 1e-3,
-        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
-    },
+    "csmask_b4_d4_wce_40ep_os8_lr1e3": _csmask(lr=1e-3),
     # the issue names Dice or focal losses: the same encoder with them (Dice collapsed to "no
     # building" from random init; class-weighted CE + Dice did not)
-    "csmask_b4_d4_wcedice_40ep_os8": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce+dice",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
-    },
-    "csmask_b4_d4_focaldice_40ep_os8": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "focal+dice",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
-    },
+    "csmask_b4_d4_wcedice_40ep_os8": _csmask(loss="weighted_ce+dice"),
+    "csmask_b4_d4_focaldice_40ep_os8": _csmask(loss="focal+dice"),
     # issue 14, sixth pass: keeping the pretrained features while the random-init decoder
     # learns (seed 0 of the chosen recipe stopped early: best epoch 16 of 31). The encoder at a
     # tenth of the decoder's rate (mmsegmentation's backbone lr_mult), or a 3-epoch linear warmup
-    "csmask_b4_d4_wce_40ep_os8_enc01": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "model_kwargs": {
-            "arch": {"output_stride": 8},
-            "allow_unit_mismatch": True,
-            "encoder_lr_mult": 0.1,
-        },
-    },
-    "csmask_b4_d4_wce_40ep_os8_warm3": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "warmup_epochs": 3,
-        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True},
-    },
+    "csmask_b4_d4_wce_40ep_os8_enc01": _csmask(model_kwargs={"encoder_lr_mult": 0.1}),
+    "csmask_b4_d4_wce_40ep_os8_warm3": _csmask(warmup_epochs=3),
     # the csmask checkpoint's trained U-Net decoder too (its first four blocks; the classifier
     # is new): the whole network pretrained, only the last layer from random init
-    "csmask_b4dec_d4_wce_40ep_os8": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "model_kwargs": {
-            "arch": {"output_stride": 8},
-            "allow_unit_mismatch": True,
-            "decoder_weights": True,
-        },
-    },
+    "csmask_b4dec_d4_wce_40ep_os8": _csmask(model_kwargs={"decoder_weights": True}),
     # an exponential moving average of the weights (timm / ultralytics model EMA): 9 steps per
     # epoch, so decay 0.98 averages over the last ~50 steps (~5 epochs); set before screening
-    "csmask_b4_d4_wce_40ep_os8_ema": {
-        "model": "eo/smp-efficientnet-b4-csmask",
-        "augment": "d4",
-        "loss": "weighted_ce",
-        "epochs": 40,
-        "early_stop_patience": 15,
-        "model_kwargs": {"arch": {"output_stride": 8}, "allow_unit_mismatch": True, "ema": 0.98},
-    },
+    "csmask_b4_d4_wce_40ep_os8_ema": _csmask(model_kwargs={"ema": 0.98}),
 }
