@@ -266,4 +266,6 @@ RECIPES = {
     # an exponential moving average of the weights (timm / ultralytics model EMA): 9 steps per
     # epoch, so decay 0.98 averages over the last ~50 steps (~5 epochs); set before screening
     "csmask_b4_d4_wce_40ep_os8_ema": _csmask(model_kwargs={"ema": 0.98}),
+    # the semantic-FPN decoder (Kirillov et al. 2019) on the same encoder instead of the U-Net
+    "csmask_b4fpn_d4_wce_40ep_os8": _csmask(model_kwargs={"decoder": "fpn"}),
 }
