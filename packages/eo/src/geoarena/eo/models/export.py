@@ -81,8 +81,10 @@ def export_eo_model(adapter: EOTorchAdapter, out_dir: str | Path) -> ExportedMod
         card["onnx_max_abs_diff"] = parity.max_abs_diff
         card["onnx_argmax_agreement"] = parity.argmax_agreement
     except Exception as exc:  # some layers have no ONNX export; TorchScript still serves
-        log.warning("%s: no ONNX export (%s)", adapter.name, exc)
-        card["onnx_error"] = f"{type(exc).__name__}: {exc}"[:500]
+        # torch's exporter appends the whole traced graph to its message: keep the first line
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+        log.warning("%s: no ONNX export (%s)", adapter.name, reason)
+        card["onnx_error"] = reason
     return ExportedModel(loader=LOADER, files=files, card=card, input_example=raw)
 
 
