@@ -276,7 +276,8 @@ class TorchFitLoop:
                     if self.monitor not in val:
                         raise KeyError(f"monitored metric {self.monitor!r} not among {sorted(val)}")
                     score = sign * val[self.monitor]
-                    if score > st.best_score:
+                    improved = score > st.best_score
+                    if improved:
                         torch.save(self.model.state_dict(), best_file)
                 metrics = {
                     "train/loss": mean_loss,
@@ -286,7 +287,7 @@ class TorchFitLoop:
                     **val,
                 }
                 result.epochs_run = epoch + 1
-                if score > st.best_score:
+                if improved:
                     st.best_score, st.best_epoch, st.best_val = score, epoch, dict(val)
                     st.bad_epochs = 0
                 else:

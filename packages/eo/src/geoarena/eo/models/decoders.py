@@ -36,9 +36,8 @@ def conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
 def _resize(x: torch.Tensor, size: Sequence[int], mode: str = "bilinear") -> torch.Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
-    if mode == "nearest":
-        return F.interpolate(x, size=tuple(size), mode="nearest")
-    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=False)
+    corners = None if mode == "nearest" else False  # nearest takes no align_corners
+    return F.interpolate(x, size=tuple(size), mode=mode, align_corners=corners)
 
 
 class LinearHead(nn.Module):
