@@ -112,3 +112,33 @@ def test_nested_in_names_only_labels_the_recogniser_keeps(gaz):
 
     with pytest.raises(ConfigError, match=r"nested_in \['GPE'\]"):
         build_recognizer(GeoparserConfig(nested_in=("PERSON", "GPE")), gaz)
+
+
+def test_road_names_are_not_places(gaz):
+    """Local news names roads after places ("U.S. 82", "Ohio Route 33"): the place name in a
+    road's name is not a reference to the place, while the country before a figure stays."""
+    from geoarena.nlp.mention_filters import is_road_name
+    from geoarena.nlp.recognition import CombinedRecognizer
+
+    roads = (
+        "The crash on U.S. 82 east of Paris closed the road; U.S. 271, and U.S. Highway 59 "
+        "reopened. Crews paved Ohio Route 33 and Lamar County Road 35000."
+    )
+    for name, occurrence in (("U.S.", 0), ("U.S.", 1), ("U.S.", 2), ("Ohio", 0)):
+        assert is_road_name(roads, _at(roads, name, occurrence=occurrence)), (name, occurrence)
+    assert is_road_name(roads, _at(roads, "Lamar County"))
+    assert not is_road_name(roads, _at(roads, "Paris"))
+    figures = (
+        "U.S. 30-year bonds fell; the U.S. 10 percent tariff and crops worth $US 1.5 billion. "
+        "The Texas Highway Patrol and the U.S. in 2008."
+    )
+    for name, occurrence in (("U.S.", 0), ("U.S.", 1), ("US", 0), ("Texas", 0), ("U.S.", 2)):
+        assert not is_road_name(figures, _at(figures, name, occurrence=occurrence)), (
+            name,
+            occurrence,
+        )
+    # end to end: the recogniser drops the road's "U.S." and keeps the town
+    text = "Deputies closed U.S. 82 east of Paris on Monday."
+    ner = [_at(text, "U.S.", "GPE", "ner"), _at(text, "Paris", "GPE", "ner")]
+    rec = CombinedRecognizer(_FixedNER(ner), GazetteerMatcher(gaz))
+    assert [m.text for m in rec.recognize([text])[0]] == ["Paris"]

@@ -206,3 +206,25 @@ def test_bare_county_stem_is_the_town_of_its_country(gaz, monkeypatch):
     monkeypatch.setattr(candidates, "STEM_RULE", False)
     assert [m.place.key for m in generate_candidates(gaz, "Reno", 40)] == [county, town]
     assert ContextResolver(gaz).resolve(text4, _mentions(text4, "Reno"))[0].place.key == county
+
+
+def test_a_county_places_its_neighbours(gaz):
+    """Spatial coherence reads counties as well as towns: "Kanawha County" (West Virginia)
+    makes Charleston, West Virginia the closer candidate, where a county used to count for
+    nothing (an area, like a country) and left both Charlestons at the same spread."""
+    from geoarena.nlp.candidates import FEATURES, _spread
+
+    text = "Kanawha County deputies arrested a man in Charleston."
+    ms = _mentions(text, "Kanawha County", "Charleston")
+    resolver = ContextResolver(gaz)
+    sets = resolver.features.sets(ms, text, None)
+    county, town = sets
+    assert [m.place.kind for m in county.candidates] == ["admin2"]
+    _spread(sets, [0, 0])
+    spread = {
+        m.place.admin1_key: town.features[i, FEATURES.index("spread")]
+        for i, m in enumerate(town.candidates)
+    }
+    # ~15 km from the county's centroid vs ~450 km: log1p(km) / log(20039)
+    assert 0.2 < spread["US.WV"] < 0.35 and spread["US.SC"] > 0.6
+    assert resolver.resolve(text, ms)[1].place.key == "gn:4801859"

@@ -74,6 +74,12 @@ def _within_country(p: Place) -> bool:
     return p.kind == "admin1" or (p.kind == "region" and bool(p.country_code))
 
 
+def _locates(p: Place) -> bool:
+    """A place small enough to say where its neighbours in a text are: a city, an admin-2
+    area (a county) or an area inside one country."""
+    return p.kind in ("city", "admin2") or _within_country(p)
+
+
 def _supranational(p: Place) -> bool:
     """A continent, or a region made of countries ("West Africa", "Middle East"); it counts as
     ``kind_continent`` in the features."""
@@ -322,16 +328,10 @@ def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
     )
     col = FEATURES.index("spread")
     # areas (countries, continents, macro-regions) say little about where a city is: use
-    # cities and areas inside one country only
+    # cities, counties and areas inside one country only ("Lamar County" places a local
+    # story's "Paris" and "Reno" in Texas)
     usable = np.array(
-        [
-            c >= 0
-            and (
-                sets[j].candidates[c].place.kind == "city"
-                or _within_country(sets[j].candidates[c].place)
-            )
-            for j, c in enumerate(chosen)
-        ],
+        [c >= 0 and _locates(sets[j].candidates[c].place) for j, c in enumerate(chosen)],
         dtype=bool,
     )
     for k, cs in enumerate(sets):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
+from geoarena.nlp.mention_filters import is_disease_modifier, is_results_row, is_road_name
 
 #: spaCy keeps a document under 1,000,000 characters; longer texts are cut into pieces at
 #: paragraph / sentence / space boundaries so a 1 MB report parses like several small ones.
@@ -299,36 +300,6 @@ class GazetteerMatcher:
         return m
 
 
-#: a place name inside a pathogen or disease name ("West Nile virus", "Marburg fever", "Reston
-#: ebolavirus") is part of that name, not a reference to the place
-_DISEASE_AFTER = re.compile(
-    r"[\s-]*(?:virus|viruses|fever|disease|flu|influenza|ebolavirus|virus disease)\b", re.I
-)
-
-
-def is_disease_modifier(text: str, m: Mention) -> bool:
-    """``m`` is followed by a pathogen / disease word ("Marburg virus")."""
-    return bool(_DISEASE_AFTER.match(text, m.end))
-
-
-#: a name in a sports results or standings row ("Brentford 4 3 1 0 9 3 10", "Bury 4 Bristol
-#: City 0") names a team, not the place: a score follows it, and a second number or the next
-#: team's name and score
-_SCORE_AFTER = re.compile(
-    r"\s+\d{1,3}(?:\s+\d{1,3}\b|\s+[A-Z][\w.'’-]*(?:\s+[A-Z(][\w.'’()-]*){0,3}\s+\d{1,3}\b)"
-)
-_SCORE_BEFORE = re.compile(r"\b\d{1,3}\s+$")
-
-
-def is_results_row(text: str, m: Mention) -> bool:
-    """``m`` stands in a sports results / standings row (see :data:`_SCORE_AFTER`)."""
-    if _SCORE_AFTER.match(text, m.end):
-        return True
-    return bool(_SCORE_BEFORE.search(text[max(0, m.start - 6) : m.start])) and bool(
-        re.match(r"\s+\d{1,3}\b", text[m.end : m.end + 6])
-    )
-
-
 class CombinedRecognizer:
     """NER mentions, plus NER mentions of other labels and gazetteer phrases that the gazetteer
     accepts, without overlaps (NER spans win); with ``focus`` (a rescue object built by
@@ -387,7 +358,11 @@ class CombinedRecognizer:
                     (
                         m
                         for m in keep
-                        if not is_disease_modifier(text, m) and not is_results_row(text, m)
+                        if not (
+                            is_disease_modifier(text, m)
+                            or is_results_row(text, m)
+                            or is_road_name(text, m)
+                        )
                     ),
                     key=lambda m: m.start,
                 )

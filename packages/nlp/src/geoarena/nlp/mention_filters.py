@@ -1,0 +1,63 @@
+"""Rules that drop a recognised span which names something other than a place: a pathogen
+("West Nile virus"), a team in a sports results row ("Bury 4 Bristol City 0") or a road
+("U.S. 82", "Texas Highway 19"). Each reads only the text around the span, so every recogniser
+can apply them after its own overlap rules."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Mention lives in recognition, which imports these rules
+    from geoarena.nlp.recognition import Mention
+
+#: a place name inside a pathogen or disease name ("West Nile virus", "Marburg fever", "Reston
+#: ebolavirus") is part of that name, not a reference to the place
+_DISEASE_AFTER = re.compile(
+    r"[\s-]*(?:virus|viruses|fever|disease|flu|influenza|ebolavirus|virus disease)\b", re.I
+)
+
+
+def is_disease_modifier(text: str, m: Mention) -> bool:
+    """``m`` is followed by a pathogen / disease word ("Marburg virus")."""
+    return bool(_DISEASE_AFTER.match(text, m.end))
+
+
+#: a name in a sports results or standings row ("Brentford 4 3 1 0 9 3 10", "Bury 4 Bristol
+#: City 0") names a team, not the place: a score follows it, and a second number or the next
+#: team's name and score
+_SCORE_AFTER = re.compile(
+    r"\s+\d{1,3}(?:\s+\d{1,3}\b|\s+[A-Z][\w.'’-]*(?:\s+[A-Z(][\w.'’()-]*){0,3}\s+\d{1,3}\b)"
+)
+_SCORE_BEFORE = re.compile(r"\b\d{1,3}\s+$")
+
+
+def is_results_row(text: str, m: Mention) -> bool:
+    """``m`` stands in a sports results / standings row (see :data:`_SCORE_AFTER`)."""
+    if _SCORE_AFTER.match(text, m.end):
+        return True
+    return bool(_SCORE_BEFORE.search(text[max(0, m.start - 6) : m.start])) and bool(
+        re.match(r"\s+\d{1,3}\b", text[m.end : m.end + 6])
+    )
+
+
+#: a road word and a number after a place name make a road's name: "U.S. Highway 82", "Ohio
+#: Route 33", "Lamar County Road 35000" ("Texas 19" alone is left: a score reads the same)
+_ROAD_WORD_AFTER = re.compile(r"\s+(?:Highway|Hwy\.?|Route|Rte\.?|Road|Rd\.?)\s+\d")
+#: "U.S. 82 east of Deport": the federal route numbers of local news, written without
+#: "Highway"; the number must end the phrase or be followed by a direction or a preposition,
+#: so that "U.S. 30-year bonds", "U.S. 10 percent" or "U.S. 500 index" stay the country
+_US_ROUTE_AFTER = re.compile(
+    r"\s+\d{1,3}[A-Z]?(?=[,.;:)](?!\d)|\s*$|\s+(?:north|south|east|west|northbound|southbound|"
+    r"eastbound|westbound|near|at|in|and|or|between|from|to|through|toward|towards|bypass|"
+    r"business|frontage|outside|just|about|approximately)\b)",
+    re.I,
+)
+_US_FORMS = frozenset({"U.S.", "US", "U.S", "U. S."})
+
+
+def is_road_name(text: str, m: Mention) -> bool:
+    """``m`` is part of a road's name ("U.S. 82", "Ohio Route 33"), not a place reference."""
+    if _ROAD_WORD_AFTER.match(text, m.end):
+        return True
+    return m.text in _US_FORMS and bool(_US_ROUTE_AFTER.match(text, m.end))
