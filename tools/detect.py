@@ -14,6 +14,7 @@ with ``label``, ``class_id``, ``score`` and the box polygon in the raster's CRS 
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -51,10 +52,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--bands", type=positive_int, nargs=3, default=[1, 2, 3], help="1-based R G B bands"
     )
-    ap.add_argument("--backend", choices=("torch", "onnxruntime"), default="onnxruntime")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument(
+        "--backend",
+        choices=("torch", "onnxruntime"),
+        help="default: onnxruntime on the CPU, torch on a GPU (onnxruntime runs on the CPU here)",
+    )
+    ap.add_argument("--device", type=device_name, default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--to-wgs84", action="store_true", help="reproject polygons to EPSG:4326")
     args = ap.parse_args(argv)
+    args.device, args.backend = device_and_backend(args.device, args.backend)
 
     # every input is checked before the model loads (the checkpoint without unpickling it)
     from geoarena.det.safe_load import check_checkpoint
@@ -111,6 +117,37 @@ def main(argv: list[str]) -> int:
         )
     print(f"{len(gdf)} detections in {dt:.1f} s → {args.output} (CRS {gdf.crs.to_string()})")
     return 0
+
+
+def device_name(text: str) -> str:
+    """An argparse ``type=``: ``cpu``, ``auto``, ``cuda`` or ``cuda:N`` (a torch device)."""
+    kind, _, index = text.partition(":")
+    if (kind in ("cpu", "auto") and not index) or (
+        kind == "cuda" and (not index or index.isdigit())
+    ):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not cpu, cuda, cuda:N or auto")
+
+
+def device_and_backend(device: str, backend: str | None) -> tuple[str, str]:
+    """The torch device (``auto`` resolved) and the backend for it: onnxruntime runs on the CPU
+    only, so a GPU runs the torch backend; a CUDA device this machine lacks is refused."""
+    from geoarena.core.errors import ConfigError
+    from geoarena.core.seeding import resolve_device
+
+    device = resolve_device(device)
+    if device == "cpu":
+        return device, backend or "onnxruntime"
+    if backend == "onnxruntime":
+        raise ConfigError(
+            f"--backend onnxruntime runs on the CPU; use --backend torch with --device {device}"
+        )
+    import torch
+
+    count = torch.cuda.device_count()
+    if int(device.partition(":")[2] or 0) >= count:
+        raise ConfigError(f"--device {device}: {count} CUDA device(s) visible")
+    return device, "torch"
 
 
 if __name__ == "__main__":

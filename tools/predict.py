@@ -112,6 +112,10 @@ def check_flags(args: argparse.Namespace) -> None:
             f"--stride {args.stride} is larger than --window {args.window}: "
             "the windows would leave pixels unpredicted"
         )
+    if args.device == "auto":  # the predictors hand the device to torch, which has no "auto"
+        from geoarena.core.seeding import resolve_device
+
+        args.device = resolve_device("auto")
     if args.device and args.device.startswith("cuda"):
         import torch
 

@@ -92,3 +92,29 @@ def test_missing_weights_and_ungeoreferenced_raster_are_clear_errors(tmp_path, w
     )
     err = capsys.readouterr().err
     assert rc == 2 and "bare.tif" in err and "not geo-referenced" in err
+
+
+def test_a_gpu_device_runs_the_torch_backend(monkeypatch):
+    import torch
+
+    from geoarena.core.errors import ConfigError
+
+    pick = _tool().device_and_backend
+    assert pick("cpu", None) == ("cpu", "onnxruntime")  # the CPU default is unchanged
+    assert pick("cpu", "torch") == ("cpu", "torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pick("auto", None) == ("cpu", "onnxruntime")  # never torch.device("auto")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    # onnxruntime's session is CPU-only: --device cuda used to leave the GPU idle
+    assert pick("cuda", None) == ("cuda", "torch")
+    assert pick("cuda:0", "torch") == ("cuda:0", "torch")
+    with pytest.raises(ConfigError, match="onnxruntime runs on the CPU"):
+        pick("cuda", "onnxruntime")
+    with pytest.raises(ConfigError, match=r"--device cuda:1: 1 CUDA device\(s\) visible"):
+        pick("cuda:1", None)
+
+
+def test_a_bad_device_is_a_usage_error(tmp_path, capsys):
+    args = ["--weights", "w.pt", "--input", "in.tif", "--output", str(tmp_path / "o.gpkg")]
+    assert _tool().main([*args, "--device", "gpu"]) == 2
+    assert "'gpu' is not cpu, cuda, cuda:N or auto" in capsys.readouterr().err

@@ -46,6 +46,31 @@ def test_yaml_names_and_bad_options(tmp_path):
         YoloAdapter(weights=str(tmp_path / "missing.pt"))
 
 
+def test_device_strings_for_torch_and_ultralytics():
+    from geoarena.det.yolo_adapter import _torch_device
+
+    # ultralytics' "0" / "1" / "0,1" (from --device cuda / cuda:1 / a multi-GPU run) → torch's
+    assert [_torch_device(d) for d in ("cpu", "0", "1", "0,1", "mps")] == [
+        "cpu",
+        "cuda:0",
+        "cuda:1",
+        "cuda:0",
+        "mps",
+    ]
+
+
+def test_amp_on_cuda_never_runs_the_downloading_amp_check(monkeypatch):
+    import torch
+
+    from geoarena.det.yolo_adapter import _amp
+
+    assert _amp(True, "cpu") is False and _amp(False, "0") is False
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    assert _amp(True, "0") == "bf16"  # ultralytics skips check_amp (yolo26n.pt) for bf16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    assert _amp(True, "0") is False  # fp16 AMP (amp=True) would run the check
+
+
 def _data(box_type: str) -> ChipDataModule:
     def build():
         rng = np.random.default_rng(0)

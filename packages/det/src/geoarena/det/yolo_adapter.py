@@ -233,9 +233,7 @@ class YoloAdapter(ModelAdapter):
             "deterministic": True,
             "verbose": False,
             "plots": False,
-            "amp": bool(
-                train.amp and self.device != "cpu" and o.weights
-            ),  # AMP check needs local weights
+            "amp": _amp(train.amp, self.device),
             "optimizer": _OPTIMIZERS[train.optimizer],
             "lr0": train.lr,
             "weight_decay": train.weight_decay,
@@ -285,8 +283,7 @@ class YoloAdapter(ModelAdapter):
                 from geoarena.det.slicer import SliceConfig, SlicedDetector
 
                 cfg = SliceConfig(imgsz=self.imgsz, conf=o.conf, iou=o.iou, max_det=o.max_det)
-                device = "cpu" if self.device == "cpu" else f"cuda:{self.device}"
-                self._direct = SlicedDetector(self.model, cfg, device=device)
+                self._direct = SlicedDetector(self.model, cfg, device=_torch_device(self.device))
             return [
                 {"boxes": b, "scores": s, "labels": lab}
                 for b, s, lab in self._direct._forward(list(images), [(0, 0)] * len(images))
@@ -357,3 +354,21 @@ def _device(requested: str) -> str:
             return "0" if requested in ("auto", "", "cuda") else requested.split(":", 1)[-1]
         return "cpu"
     return requested
+
+
+def _torch_device(ultralytics_device: str) -> str:
+    """ultralytics' device (``cpu``, ``0``, ``1``, ``0,1``, ``mps``) as a torch device string;
+    predictions run on the first GPU of a multi-GPU training run."""
+    first = ultralytics_device.split(",", 1)[0]
+    return f"cuda:{first}" if first.isdigit() else ultralytics_device
+
+
+def _amp(amp: bool, device: str) -> bool | str:
+    """ultralytics' ``amp``: bf16 on a CUDA GPU with native bf16, else off. ``amp=True`` (fp16)
+    makes ultralytics run its AMP check, which loads ``yolo26n.pt`` (not the weights trained
+    from) and so downloads it; ``bf16`` skips that check."""
+    if not amp or device in ("cpu", "mps"):
+        return False
+    import torch
+
+    return "bf16" if torch.cuda.is_bf16_supported(including_emulation=False) else False

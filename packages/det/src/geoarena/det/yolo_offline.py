@@ -12,8 +12,9 @@ ultralytics is imported:
   finds them locally;
 * ultralytics' settings: every logger integration off (``mlflow=False`` among them), no hub sync,
   so only the harness logs runs;
-* AMP: the adapter trains with ``amp=False`` on CPU, and on CUDA only when a local weights file
-  is given the AMP check can run without downloading (otherwise ``amp=False`` as well).
+* AMP: the adapter trains with ``amp=False`` on CPU, and on CUDA with ``amp="bf16"`` (a GPU
+  with native bf16; ``amp=False`` otherwise), which skips the AMP check: that check loads
+  ``yolo26n.pt`` whatever weights are trained, so it would download it.
 """
 
 from __future__ import annotations

@@ -371,7 +371,7 @@ def in_memory_predict(model: Callable, src_path: str | Path, cfg: PredictConfig)
         for r in _starts(H, win, cfg.stride):
             for c in _starts(W, win, cfg.stride):
                 x = torch.from_numpy(np.ascontiguousarray(img[None, :, r : r + win, c : c + win]))
-                p = torch.softmax(model(x), 1)[0].numpy()
+                p = torch.softmax(model(x.to(cfg.device)), 1)[0].float().cpu().numpy()
                 acc[:, r : r + win, c : c + win] += p * weight
                 wsum[r : r + win, c : c + win] += weight
     return (acc / wsum).argmax(0).astype(np.uint8)
