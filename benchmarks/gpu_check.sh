@@ -32,7 +32,7 @@ echo "visible GPUs: $NGPU; torch $("$PY" -c 'import torch; print(torch.__version
 if [[ "$NGPU" -lt 1 ]]; then echo "RESULT gpu_check gpus=0 goal=1 FAIL"; exit 1; fi
 
 step "cuda tests" 150 "$PY" -m pytest -q -m cuda -p no:cacheprovider \
-    packages/core/tests/test_distributed.py
+    packages/train/tests/test_distributed.py
 
 "$PY" - "$WORK/scene" <<'PYEOF'
 import importlib.util, sys

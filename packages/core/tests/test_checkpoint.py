@@ -172,3 +172,68 @@ def test_a_rerun_reopens_only_an_unfinished_checkpointed_run_of_the_same_cell():
     assert resumable_run(tracker, cfg) == rid
     cfg.train.checkpoint_every = 0
     assert resumable_run(tracker, cfg) is None
+
+
+def test_cuda_rng_states_of_more_devices_than_this_machine_has_restore_the_ones_it_has(
+    monkeypatch,
+):
+    # a checkpoint written on an 8-GPU node resumed on a 1-GPU machine (or a CPU-only one)
+    restored = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, i: restored.append((i, len(s))))
+    state = rng_state()
+    state["cuda"] = [torch.zeros(16, dtype=torch.uint8) for _ in range(8)]
+    set_rng_state(state)
+    assert restored == [(0, 16)]
+
+
+def test_an_fp16_fit_resumes_with_its_loss_scale(monkeypatch):
+    # the GradScaler's scale was not stored: a resumed fp16 fit restarted at 2**16 and skipped
+    # steps on overflow until it had backed off again (fp16 AMP: GPUs without native bf16)
+    import io
+
+    from lightning.fabric import Fabric
+    from lightning.fabric.plugins.precision import MixedPrecision
+
+    import geoarena.train.distributed as distributed
+
+    def fp16_fabric(train, device):  # Fabric's own CPU check turns 16-mixed into bf16
+        fabric = Fabric(accelerator="cpu", devices=1, plugins=[MixedPrecision("16-mixed", "cpu")])
+        fabric.launch()
+        return fabric
+
+    monkeypatch.setattr(distributed, "make_fabric", fp16_fabric)
+
+    def fit(tracker, rid, crash_at=None):
+        torch.manual_seed(0)
+        data = BlobData()
+        data.setup(seed=3)
+        model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+        loop = TorchFitLoop(
+            model, lambda o, b: F.cross_entropy(o, b["label"]), lambda: {"val/a": 0.0}, "val/a"
+        )
+        loop.device = "cpu"
+
+        def on_epoch(epoch, m):
+            if epoch == crash_at:
+                raise RuntimeError("simulated crash")
+
+        train = TrainConfig(epochs=2, batch_size=40, early_stop_patience=0)
+        with checkpointing(tracker, rid):
+            loop.fit(data, train, on_epoch)
+        return loop
+
+    tracker = NullTracker()
+    rid = tracker.start_run("cell", tags={"config_hash": "h"})
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(tracker, rid, crash_at=1)
+    key = (rid, "checkpoints/last.pt")
+    ckpt = torch.load(io.BytesIO(tracker.files[key]), weights_only=True)
+    assert ckpt["precision"]["scale"] == 2.0**16
+    ckpt["precision"]["scale"] = 8.0  # as if it had backed off
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    tracker.files[key] = buf.getvalue()
+    loop = fit(tracker, rid)
+    assert loop.fabric.strategy.precision.scaler.get_scale() == 8.0

@@ -51,3 +51,20 @@ def test_multilabel_without_positives_is_nan():
     m = MultilabelF1(4)
     m.update(np.zeros((3, 4)), {"label": np.zeros((3, 4))})
     assert math.isnan(m.compute()["f1_micro"])
+
+
+def test_half_precision_predictions_are_scored_like_float32():
+    # autocast's bf16 logits: ``.numpy()`` has no bfloat16 and raised TypeError
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randint(0, 3, (6, 4, 4), generator=g)
+    logits = torch.nn.functional.one_hot(pred, 3).permute(0, 3, 1, 2) * 4.0 - 2.0
+    target = torch.randint(0, 3, (6, 4, 4), generator=g)
+    results = []
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        m = ConfusionMatrixMetric(3, "mask")
+        m.update(logits.to(dtype), {"mask": target})
+        ml = MultilabelF1(3)
+        ml.update(logits[:, :, 0, 0].to(dtype), {"label": logits[:, :, 0, 1] > 0})
+        results.append((m.compute(), ml.compute()))
+    assert results[1] == results[0] and results[2] == results[0]

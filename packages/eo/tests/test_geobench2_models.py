@@ -107,3 +107,29 @@ def test_hpo_searches_once_and_reuses_the_best_trial(tmp_path):
     assert len(done) == 2
     best = max(done, key=lambda t: t.value)
     assert chosen[0] == (best.number, best.params["lr"])
+
+
+def test_rcnn_targets_and_images_go_to_the_model_device_without_numpy():
+    # after the fit loop moved the batch to the GPU, np.asarray(cuda tensor) raised, and targets
+    # built on the host met images on the GPU; bf16 boxes fail numpy the same way on the host
+    import torch
+
+    from geoarena.eo.geobench2.rcnn import RCNNAdapter
+
+    adapter = RCNNAdapter.__new__(RCNNAdapter)
+    boxes = torch.tensor([[2.0, 3.0, 2.0, 9.0]], dtype=torch.bfloat16)
+    batch = {
+        "image": torch.zeros(2, 3, 8, 8),
+        "boxes": [boxes, torch.zeros(0, 4)],
+        "labels": [torch.tensor([0]), torch.zeros(0, dtype=torch.int64)],
+        "instance_masks": [torch.ones(1, 8, 8, dtype=torch.bool), torch.zeros(0, 8, 8).bool()],
+    }
+    meta = torch.device("meta")
+    assert all(v.device == meta for t in adapter._targets(batch, meta) for v in t.values())
+    assert all(im.device == meta for im in RCNNAdapter._images(batch, meta))
+    chips = {"image": [np.full((8, 8, 3), 7, np.uint8)]}
+    assert all(im.device == meta for im in RCNNAdapter._images(chips, meta))
+    host = adapter._targets(batch)
+    assert host[0]["boxes"].dtype == torch.float32 and host[0]["masks"].dtype == torch.uint8
+    assert host[0]["boxes"].tolist() == [[2.0, 3.0, 3.0, 9.0]] and host[0]["labels"].tolist() == [1]
+    assert host[1]["boxes"].shape == (0, 4) and boxes.tolist() == [[2.0, 3.0, 2.0, 9.0]]

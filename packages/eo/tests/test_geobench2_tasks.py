@@ -158,3 +158,25 @@ def test_clip_rescale_and_satmae_follow_the_published_formulas(tmp_path, monkeyp
     monkeypatch.delenv("GEOARENA_GB2_STATS_DIR")
     with pytest.raises(Exception, match="GEOARENA_GB2_STATS_DIR"):
         GB2DataModule(find_dataset_files(DATA, spec), spec)
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_training_order_is_sharded_across_ddp_ranks(world, monkeypatch):
+    # every rank used to train on the whole split (the same batches on every rank)
+    import geoarena.train.dataloading as dataloading
+
+    spec = SPECS["so2sat"]
+    dm = GB2DataModule(find_dataset_files(DATA, spec), spec)
+    dm.setup(1.0, seed=5)
+    single = np.random.default_rng([5, 0]).permutation(dm.num_samples("train")).tolist()
+    assert [int(i) for b in dm.loader("train", 3) for i in b["index"]] == single
+    shards = []
+    for rank in range(world):
+        monkeypatch.setattr(dataloading, "current_shard", lambda r=rank: (r, world))
+        dm.setup(1.0, seed=5)
+        shards.append([int(i) for b in dm.loader("train", 1) for i in b["index"]])
+    assert len({len(s) for s in shards}) == 1 and len(shards[0]) == -(-len(single) // world)
+    padded = [i for k in range(len(shards[0])) for s in shards for i in s[k : k + 1]]
+    assert padded[: len(single)] == single  # the union of the k-th micro-batches: the k-th batch
+    monkeypatch.setattr(dataloading, "current_shard", lambda: (0, world))
+    assert [int(i) for b in dm.loader("val", 8) for i in b["index"]] == [0, 1]  # eval: whole

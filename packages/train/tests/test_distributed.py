@@ -157,7 +157,9 @@ def test_cuda_amp_fit_uses_the_gpu_and_pinned_batches():
         TrainConfig(epochs=3, batch_size=30, lr=0.05, early_stop_patience=0),
         lambda e, m: seen.append(m["train/loss"]),
     )
-    half = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    half = (
+        torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+    )
     assert set(dtypes) == {(half, "cuda")} and seen[-1] < seen[0]
 
 
@@ -179,3 +181,50 @@ def test_cuda_compile_and_fsdp_fits_learn(extra):
     train = TrainConfig(epochs=3, batch_size=30, lr=0.05, early_stop_patience=0, **extra)
     loop.fit(data, train, lambda e, m: seen.append(m["train/loss"]))
     assert seen[-1] < seen[0]
+
+
+def test_mixed_precision_hands_the_model_its_batch_metadata_unrounded():
+    # Fabric's plugin cast every float of the input to bf16: a year 2020 reached the model as
+    # 2016 in training (validation, which calls the model directly, saw 2020)
+    seen = []
+
+    class WithYear(ToyBlobs):
+        def loader(self, split, batch_size, shuffle=None):
+            for b in super().loader(split, batch_size, shuffle):
+                yield {**b, "year": torch.full((len(b["label"]),), 2020.0)}
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 3)
+
+        def forward(self, batch):
+            seen.append((batch["year"].dtype, float(batch["year"][0])))
+            return self.lin(batch["image"])
+
+    data = WithYear()
+    data.setup()
+    loop = TorchFitLoop(
+        Net(),
+        lambda out, b: F.cross_entropy(out, b["label"]),
+        evaluate=lambda: {"val/acc": 0.0},
+        monitor="val/acc",
+        inputs=lambda batch: batch,
+        device="cpu",
+    )
+    train = TrainConfig(epochs=1, batch_size=30, early_stop_patience=0, precision="bf16-mixed")
+    loop.fit(data, train)
+    assert seen and set(seen) == {(torch.float32, 2020.0)}
+
+
+def test_amp_picks_fp16_on_a_gpu_whose_bf16_is_only_emulated(monkeypatch):
+    # torch reports bf16 "supported" on a T4/V100 (emulated, slow): AMP must take fp16 there
+    from geoarena.train.distributed import resolve_precision
+
+    monkeypatch.setattr(
+        torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation
+    )
+    assert resolve_precision(TrainConfig(amp=True), "cuda:1") == "16-mixed"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    assert resolve_precision(TrainConfig(amp=True), "cuda") == "bf16-mixed"
+    assert resolve_precision(TrainConfig(amp=True), "cpu") == "32-true"

@@ -136,4 +136,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
     p = state["python"]
     random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        # one state per device of the machine that saved it: a resume on a machine with fewer
+        # GPUs restores the ones it has (``set_rng_state_all`` fails on a missing device)
+        for i, s in enumerate(list(state["cuda"])[: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(s.cpu(), i)

@@ -36,7 +36,10 @@ class Metric(ABC):
 
 def _to_numpy(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if x.is_floating_point() and x.element_size() < 4:  # autocast's bf16 has no numpy type
+            x = x.float()
+        x = x.numpy()
     return np.asarray(x)
 
 

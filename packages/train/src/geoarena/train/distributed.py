@@ -29,7 +29,9 @@ def resolve_precision(train: TrainConfig, device: str) -> str:
     if train.amp and device.startswith("cuda"):
         import torch
 
-        return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
+        # natively only (Ampere on): torch otherwise reports the slow emulated bf16 of a T4/V100
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+        return "bf16-mixed" if native else "16-mixed"
     return "32-true"
 
 
@@ -70,7 +72,25 @@ def make_fabric(train: TrainConfig, device: str) -> Any:
         plugins=plugins or None,
     )
     fabric.launch()  # under a launcher: joins the process group (no process spawning here)
+    if str(fabric.strategy.precision.precision).endswith("-mixed"):
+        keep_input_dtypes(fabric)
     return fabric
+
+
+def keep_input_dtypes(fabric: Any) -> None:
+    """Hand the model its input as the loader made it under mixed precision.
+
+    Fabric's mixed-precision plugins cast every floating tensor of the forward's input to
+    bf16/fp16 (``convert_input``), a batch dict's metadata included: acquisition years become
+    2016 instead of 2020 in bf16, coordinates, wavelengths and box corners lose digits, and
+    validation (which calls the model directly) sees other values than training. Autocast
+    already runs each operation in the precision it needs, so the cast is dropped.
+    """
+    fabric.strategy.precision.convert_input = _unchanged
+
+
+def _unchanged(data: Any) -> Any:
+    return data
 
 
 def _fsdp_strategy() -> Any:

@@ -170,8 +170,8 @@ class TorchFitLoop:
 
         self.device = resolve_device(self.device)
         world = world_from_env()
-        if self.device == "cuda" and world.size > 1:
-            self.device = f"cuda:{world.local_rank}"  # one device per rank
+        if self.device.startswith("cuda") and world.size > 1:
+            self.device = f"cuda:{world.local_rank}"  # the rank's device, as Fabric's (any index)
         self.model.to(self.device)
         self.fabric: Any = None
         self._ema: WeightEMA | None = None
@@ -264,8 +264,11 @@ class TorchFitLoop:
                     st.step += 1
                     if ema is not None:
                         ema.update(self.model)
+                # reading the sum waits for the GPU's queued kernels: the epoch's time is the
+                # time its work took, not the time it took to launch it
+                loss_total = float(loss_sum)
                 train_time = time.perf_counter() - t0
-                totals = _reduce_sum(fabric, {"loss": loss_sum, "n": float(n_seen)})
+                totals = _reduce_sum(fabric, {"loss": loss_total, "n": float(n_seen)})
                 mean_loss = totals["loss"] / max(1.0, totals["n"])
                 if not math.isfinite(mean_loss):
                     raise FloatingPointError(f"training loss became {mean_loss} in epoch {epoch}")
@@ -327,7 +330,9 @@ class TorchFitLoop:
         from geoarena.core.checkpoint import CHECKPOINT_FILE, rng_state
 
         path = tmp / CHECKPOINT_FILE
-        best = torch.load(best_file, weights_only=True) if best_file.exists() else {}
+        best = {}
+        if best_file.exists():  # on the host: a second copy on the GPU may not fit
+            best = torch.load(best_file, map_location="cpu", weights_only=True)
         fabric.save(
             path,
             {
@@ -337,6 +342,7 @@ class TorchFitLoop:
                 "rng": rng_state(),
                 "loop": {k: v for k, v in vars(st).items()},
                 "best_model": best,
+                "precision": fabric.strategy.precision.state_dict(),  # fp16: the loss scale
                 **({"ema": self._ema.state_dict()} if self._ema is not None else {}),
             },
         )
@@ -368,6 +374,8 @@ class TorchFitLoop:
             torch.save(rest["best_model"], best_file)
         if self._ema is not None and rest.get("ema"):
             self._ema.load_state_dict(rest["ema"])
+        if rest.get("precision"):  # else fp16 restarts at scale 2**16, skipping steps
+            fabric.strategy.precision.load_state_dict(rest["precision"])
         set_rng_state(rest["rng"])
 
 

@@ -151,7 +151,7 @@ class GB2DataModule(DataModule):
         samples = self._splits[split]
         order = np.arange(len(samples))
         if shuffle if shuffle is not None else split == "train":
-            order = np.random.default_rng([self._seed, self._epoch]).permutation(order)
+            order = _rank_order(len(samples), self._seed, self._epoch)
             self._epoch += 1
         kind = self.spec.kind
         for start in range(0, len(order), batch_size):
@@ -173,3 +173,18 @@ class GB2DataModule(DataModule):
                 for k in keys:
                     batch[k] = [torch.from_numpy(np.asarray(x[k])) for x in items]
             yield batch
+
+
+def _rank_order(n: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffled order of ``(seed, epoch)``; under DDP this rank's share of it (every
+    world-th position, as ``geoarena.train.dataloading``'s sampler), so that the ranks train on
+    disjoint parts of the split, their micro-batches making up the single-process batches,
+    instead of each rank repeating the whole split."""
+    from geoarena.train.dataloading import current_shard, make_sampler
+
+    order = np.random.default_rng([seed, epoch]).permutation(n)
+    if current_shard()[1] == 1:
+        return order
+    sampler = make_sampler(n, seed, shuffle=True, shard=True)
+    sampler.set_epoch(epoch)
+    return np.fromiter(sampler, dtype=np.int64, count=len(sampler))

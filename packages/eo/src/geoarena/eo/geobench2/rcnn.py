@@ -128,31 +128,32 @@ class RCNNAdapter(ModelAdapter):
         )
 
     @staticmethod
-    def _images(batch: dict[str, Any]) -> list[torch.Tensor]:
+    def _images(batch: dict[str, Any], device: Any = None) -> list[torch.Tensor]:
+        """The batch's images as ``(C, H, W)`` float tensors on ``device`` (default: where
+        they are)."""
         x = batch["image"]
         if isinstance(x, list | tuple):  # detection chips: (H, W, 3) uint8, per-image z-score
             out = []
             for im in x:
-                t = torch.as_tensor(np.asarray(im), dtype=torch.float32).permute(2, 0, 1)
+                t = _as_tensor(im, torch.float32, device).permute(2, 0, 1)
                 mean, std = t.mean(dim=(1, 2), keepdim=True), t.std(dim=(1, 2), keepdim=True)
                 out.append((t - mean) / std.clamp_min(1e-6))
             return out
         if x.ndim == 5:
             x = x.mean(dim=1)
-        return list(x)
+        return list(x if device is None else x.to(device))
 
-    def _targets(self, batch: dict[str, Any]) -> list[dict[str, torch.Tensor]]:
+    def _targets(self, batch: dict[str, Any], device: Any = None) -> list[dict[str, torch.Tensor]]:
+        """torchvision's targets on ``device`` (the images'), whether the batch holds arrays or
+        tensors (on the GPU, after the loop moved the batch)."""
         out = []
         for i, boxes in enumerate(batch["boxes"]):
-            t = {
-                "boxes": torch.as_tensor(np.asarray(boxes), dtype=torch.float32).reshape(-1, 4),
-                "labels": torch.as_tensor(np.asarray(batch["labels"][i])).long() + 1,
-            }
-            if "instance_masks" in batch:
-                t["masks"] = batch["instance_masks"][i].to(torch.uint8)
+            b = _as_tensor(boxes, torch.float32, device).reshape(-1, 4)
             # torchvision needs positive-area boxes; a one-pixel instance spans one pixel
-            b = t["boxes"]
-            b[:, 2:] = torch.maximum(b[:, 2:], b[:, :2] + 1)
+            b = torch.cat([b[:, :2], torch.maximum(b[:, 2:], b[:, :2] + 1)], dim=1)
+            t = {"boxes": b, "labels": _as_tensor(batch["labels"][i], torch.int64, device) + 1}
+            if "instance_masks" in batch:
+                t["masks"] = _as_tensor(batch["instance_masks"][i], torch.uint8, device)
             out.append(t)
         return out
 
@@ -170,9 +171,11 @@ class RCNNAdapter(ModelAdapter):
                 self.net = model
 
             def forward(self, batch):
+                device = next(self.net.parameters()).device
+                images = adapter._images(batch, device)
                 if self.training:
-                    return self.net(adapter._images(batch), adapter._targets(batch))
-                return self.net(adapter._images(batch))
+                    return self.net(images, adapter._targets(batch, device))
+                return self.net(images)
 
         loop = TorchFitLoop(
             model=_Train(),
@@ -192,7 +195,7 @@ class RCNNAdapter(ModelAdapter):
 
         model = self._require()
         model.eval()
-        outs = model([im.to(self.device) for im in self._images(move_to(batch, self.device))])
+        outs = model(self._images(move_to(batch, self.device), self.device))
         preds = []
         for o in outs:
             p = {
@@ -212,3 +215,10 @@ class RCNNAdapter(ModelAdapter):
         if self.model is None:
             raise RuntimeError(f"{self.name}: call build() first")
         return self.model
+
+
+def _as_tensor(x: Any, dtype: torch.dtype, device: Any = None) -> torch.Tensor:
+    """``x`` (a tensor on any device, an array, a list) as a ``dtype`` tensor on ``device``
+    (default: the tensor's own, the host for the rest); numpy never reads a GPU tensor."""
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+    return t.to(device=device, dtype=dtype)
