@@ -28,7 +28,8 @@ class ClassicalNet(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         proba = self.adapter.predict({"image": x.detach().cpu().numpy()})
-        return torch.from_numpy(np.log(np.maximum(proba, 1e-12)).astype(np.float32))
+        logp = torch.from_numpy(np.log(np.maximum(proba, 1e-12)).astype(np.float32))
+        return logp.to(x.device)  # scene prediction on a GPU expects its output there
 
 
 def read_state(files: dict[str, str]) -> dict[str, Any]:

@@ -149,9 +149,11 @@ class EOPredictor:
                 f"expected (B, {n_bands}, H, W) raw chips with bands {self.card['data_bands']}, "
                 f"got shape {x.shape}"
             )
+        # where the network is: predict_file(device="cuda") moves it there
+        weight = next(self.net.parameters(), None)
         z = torch.from_numpy((x - self.mean) / self.std)
         with torch.inference_mode():
-            out = self.net(z)
+            out = self.net(z if weight is None else z.to(weight.device)).cpu()
         if self.kind == "multilabel":
             return (torch.sigmoid(out) > 0.5).numpy().astype(np.int64)
         return out.argmax(1).numpy().astype(np.int64)

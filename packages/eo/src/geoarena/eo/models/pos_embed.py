@@ -11,45 +11,64 @@ from __future__ import annotations
 import torch
 
 
+def on_device_of(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``t`` on ``like``'s device, moved only when it is elsewhere: a trace records no device
+    constant for a tensor already in place (a module's buffer), so the traced model follows
+    the device it is served on."""
+    return t if t.device == like.device else t.to(like.device)
+
+
 def sincos_1d(dim: int, pos: torch.Tensor) -> torch.Tensor:
     """``(M,) → (M, dim)``: ``[sin(pos·ω), cos(pos·ω)]`` with ``ω_i = 10000^(-2i/dim)``."""
     if dim % 2:
         raise ValueError(f"sin-cos embedding dimension must be even, got {dim}")
     pos = pos.reshape(-1).to(torch.float64 if pos.dtype == torch.float64 else torch.float32)
-    omega = torch.arange(dim // 2, dtype=pos.dtype, device=pos.device) / (dim / 2.0)
+    omega = _indices(dim // 2, pos) / (dim / 2.0)
     omega = 1.0 / 10000**omega
     out = pos[:, None] * omega[None]
     return torch.cat([out.sin(), out.cos()], dim=1)
 
 
-def sincos_2d(dim: int, grid_h: int, grid_w: int) -> torch.Tensor:
-    """``(grid_h·grid_w, dim)`` 2-D embedding (MAE layout: half for w, half for h)."""
+def _indices(n: int, like: torch.Tensor | None) -> torch.Tensor:
+    """``0, 1, …, n-1`` in ``like``'s dtype on ``like``'s device (float64 on the host without
+    one). Built from ``like`` rather than by ``torch.arange(device=…)``: a TorchScript trace
+    records a tensor made from scratch with the tracing machine's device as a constant, so a
+    model traced on the CPU would mix CPU and GPU tensors when served on a GPU."""
+    if like is None:
+        return torch.arange(n, dtype=torch.float64)
+    return like.new_ones(n).cumsum(0) - 1
+
+
+def sincos_2d(dim: int, grid_h: int, grid_w: int, like: torch.Tensor | None = None) -> torch.Tensor:
+    """``(grid_h·grid_w, dim)`` 2-D embedding (MAE layout: half for w, half for h), on
+    ``like``'s device when given (see :func:`_indices`)."""
     if dim % 4:
         raise ValueError(f"2-D sin-cos embedding needs dim divisible by 4, got {dim}")
-    hh, ww = torch.meshgrid(
-        torch.arange(grid_h, dtype=torch.float64),
-        torch.arange(grid_w, dtype=torch.float64),
-        indexing="ij",
-    )
+    anchor = None if like is None else like.new_zeros((), dtype=torch.float64)
+    hh, ww = torch.meshgrid(_indices(grid_h, anchor), _indices(grid_w, anchor), indexing="ij")
     return torch.cat([sincos_1d(dim // 2, ww), sincos_1d(dim // 2, hh)], dim=1).float()
 
 
-def sincos_3d(dim: int, grid: tuple[int, int, int], cls_token: bool = False) -> torch.Tensor:
-    """``(T·H·W [+1], dim)`` 3-D embedding for a ``(T, H, W)`` token grid, time-major order."""
+def sincos_3d(
+    dim: int,
+    grid: tuple[int, int, int],
+    cls_token: bool = False,
+    like: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``(T·H·W [+1], dim)`` 3-D embedding for a ``(T, H, W)`` token grid, time-major order,
+    on ``like``'s device when given (see :func:`_indices`)."""
     if dim % 16:
         raise ValueError(f"3-D sin-cos embedding needs dim divisible by 16, got {dim}")
     t, h, w = grid
     dw = dh = dim // 16 * 6
     dt = dim // 16 * 4
+    anchor = None if like is None else like.new_zeros((), dtype=torch.float64)
     tt, hh, ww = torch.meshgrid(
-        torch.arange(t, dtype=torch.float64),
-        torch.arange(h, dtype=torch.float64),
-        torch.arange(w, dtype=torch.float64),
-        indexing="ij",
+        _indices(t, anchor), _indices(h, anchor), _indices(w, anchor), indexing="ij"
     )
     emb = torch.cat([sincos_1d(dw, ww), sincos_1d(dh, hh), sincos_1d(dt, tt)], dim=1).float()
     if cls_token:
-        emb = torch.cat([torch.zeros(1, dim), emb], dim=0)
+        emb = torch.cat([emb.new_zeros(1, dim), emb], dim=0)
     return emb
 
 

@@ -113,7 +113,7 @@ def _grid_pos(dim: int, grid: tuple[int, int, int], cached: torch.Tensor) -> tor
     n = grid[0] * grid[1] * grid[2]
     if cached.shape[1] == n + 1 and cached.abs().sum() > 0:
         return cached
-    return sincos_3d(dim, grid, cls_token=True).unsqueeze(0).to(cached)
+    return sincos_3d(dim, grid, cls_token=True, like=cached).unsqueeze(0).to(cached.dtype)
 
 
 class PrithviViT(nn.Module):

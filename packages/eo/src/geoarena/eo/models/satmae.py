@@ -59,6 +59,8 @@ class SatMAEEncoder(TokenViTEncoder):
                 f"spectral groups {self.groups} must cover each of the {len(band_names)} bands once"
             )
         waves = [b.wavelength_um for b in resolve_bands(list(band_names))]
+        for g, idx in enumerate(self.groups):
+            self.register_buffer(f"group_bands_{g}", torch.tensor(idx), persistent=False)
         self.patch_embed = nn.ModuleList(
             nn.Conv2d(len(g), embed_dim, patch_size, stride=patch_size) for g in self.groups
         )
@@ -79,13 +81,14 @@ class SatMAEEncoder(TokenViTEncoder):
         per_frame = []
         for fr in frames:
             toks = []
-            for g, (idx, embed) in enumerate(zip(self.groups, self.patch_embed)):
-                e = embed(fr[:, idx])
+            for g, embed in enumerate(self.patch_embed):
+                # band indices as a buffer: an index list would be a host constant in a trace
+                e = embed(fr.index_select(1, getattr(self, f"group_bands_{g}")))
                 gh, gw = e.shape[-2:]
                 toks.append(e.flatten(2).transpose(1, 2) + self.spectral_embed[g])
             per_frame.append(torch.stack(toks, 1))  # (B, G, h·w, D)
         tokens = torch.stack(per_frame, 1)  # (B, T, G, h·w, D)
-        tokens = tokens + sincos_2d(self.embed_dim, gh, gw).to(tokens)
+        tokens = tokens + sincos_2d(self.embed_dim, gh, gw, like=tokens).to(tokens.dtype)
         if meta.get("temporal_coords") is not None:
             tokens = tokens + self.temporal_embed(meta["temporal_coords"])[:, :, None, None]
         b, t, g = tokens.shape[:3]

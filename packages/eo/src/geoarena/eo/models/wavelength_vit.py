@@ -23,7 +23,13 @@ from torch import nn
 
 from geoarena.core.errors import ConfigError
 from geoarena.eo.bands import resolve_bands
-from geoarena.eo.models.pos_embed import LocationEncoding, TemporalEncoding, sincos_1d, sincos_2d
+from geoarena.eo.models.pos_embed import (
+    LocationEncoding,
+    TemporalEncoding,
+    on_device_of,
+    sincos_1d,
+    sincos_2d,
+)
 from geoarena.eo.models.token_vit import TokenViTEncoder
 
 
@@ -70,7 +76,7 @@ class WavelengthPatchEmbed(nn.Module):
             raise ConfigError(
                 f"input has {x.shape[1]} bands but {wavelengths_um.numel()} wavelengths were given"
             )
-        w, b = self.kernel(wavelengths_um.to(x.device))
+        w, b = self.kernel(on_device_of(wavelengths_um, x))
         return F.conv2d(x, w, b, stride=self.patch_size)  # (B, D, h, w)
 
 
@@ -122,19 +128,17 @@ class WavelengthViTEncoder(TokenViTEncoder):
             gh, gw = emb.shape[-2:]
             groups.append(emb.flatten(2).transpose(1, 2))
         tokens = torch.stack(groups, 1)  # (B, T, h·w, D)
-        tokens = tokens + sincos_2d(self.embed_dim, gh, gw).to(tokens)[None, None]
+        tokens = (
+            tokens + sincos_2d(self.embed_dim, gh, gw, like=tokens).to(tokens.dtype)[None, None]
+        )
         gsd = meta.get("gsd")
         gsd_val = (
-            torch.full((b,), float(self.gsd))
+            x.new_full((b,), float(self.gsd), dtype=torch.float32)
             if gsd is None
-            else torch.as_tensor(gsd, dtype=torch.float32).reshape(-1).expand(b)
+            else on_device_of(torch.as_tensor(gsd, dtype=torch.float32).reshape(-1), x).expand(b)
         )
-        tokens = (
-            tokens
-            + self.gsd_proj(sincos_1d(self.embed_dim, torch.log2(gsd_val.to(tokens.device)))).to(
-                tokens
-            )[:, None, None]
-        )
+        gsd_code = self.gsd_proj(sincos_1d(self.embed_dim, torch.log2(gsd_val)))
+        tokens = tokens + gsd_code.to(tokens.dtype)[:, None, None]
         if meta.get("temporal_coords") is not None:
             tokens = tokens + self.temporal_embed(meta["temporal_coords"])[:, :, None]
         if meta.get("location_coords") is not None:
