@@ -198,7 +198,7 @@ def test_an_fp16_fit_resumes_with_its_loss_scale(monkeypatch):
 
     import geoarena.train.distributed as distributed
 
-    def fp16_fabric(train, device):  # Fabric's own CPU check turns 16-mixed into bf16
+    def fp16_fabric(train, device, find_unused=False):  # Fabric's CPU check: 16-mixed -> bf16
         fabric = Fabric(accelerator="cpu", devices=1, plugins=[MixedPrecision("16-mixed", "cpu")])
         fabric.launch()
         return fabric

@@ -211,3 +211,12 @@ def test_published_sizes_have_the_published_parameter_counts():
             for s in ("100M", "300M", "600M")
         }
     assert 85 < counts["100M"] < 88 and 302 < counts["300M"] < 306 and 629 < counts["600M"] < 633
+
+
+def test_date_and_location_scales_are_declared_conditional():
+    from geoarena.eo.models.pos_embed import LocationEncoding, TemporalEncoding
+    from geoarena.train.distributed import conditional_parameters
+
+    assert conditional_parameters(torch.nn.Sequential(TemporalEncoding(16, learn_scale=True)))
+    assert conditional_parameters(torch.nn.Sequential(LocationEncoding(16, learn_scale=True)))
+    assert not conditional_parameters(torch.nn.Sequential(TemporalEncoding(16), torch.nn.ReLU()))

@@ -228,3 +228,29 @@ def test_amp_picks_fp16_on_a_gpu_whose_bf16_is_only_emulated(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
     assert resolve_precision(TrainConfig(amp=True), "cuda") == "bf16-mixed"
     assert resolve_precision(TrainConfig(amp=True), "cpu") == "32-true"
+
+
+@pytest.mark.slow
+def test_ddp_fits_a_model_whose_parameter_a_batch_leaves_unused():
+    """Under torchrun (gloo), a learned scale that the batches never use stops DDP at the
+    second step unless the model declares it; declared, both ranks fit."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
+    script = Path(__file__).with_name("ddp_conditional_fit.py")
+
+    def run(*extra):
+        cmd = [torchrun, "--standalone", "--nproc_per_node=2", str(script), *extra]
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+
+    ok = run()
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    assert sorted(ok.stdout.split("FIT_OK")[1:]) == [" 2 0\n", " 2 1\n"]
+    undeclared = run("--unmarked")
+    assert undeclared.returncode != 0
+    assert "parameters that were not used in producing loss" in undeclared.stderr

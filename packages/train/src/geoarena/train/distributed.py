@@ -35,12 +35,22 @@ def resolve_precision(train: TrainConfig, device: str) -> str:
     return "32-true"
 
 
-def make_fabric(train: TrainConfig, device: str) -> Any:
+def conditional_parameters(model: Any) -> bool:
+    """Whether some of ``model``'s parameters take part only when a batch carries what they
+    encode (the learned scale of a date or location encoding, unused on a task without dates):
+    modules say so with a true ``conditional_parameters`` attribute. DDP must then look for
+    unused parameters, or it stops at the second step waiting for their gradients."""
+    return any(getattr(m, "conditional_parameters", False) for m in model.modules())
+
+
+def make_fabric(train: TrainConfig, device: str, find_unused: bool = False) -> Any:
     """A launched ``lightning.fabric.Fabric`` for this process and ``train``'s strategy/precision.
 
     ``device`` is ``cpu`` or ``cuda`` (``cuda:N`` pins a single device outside a launcher). In a
     world of one, ``strategy`` ``auto`` is a single device; under a launcher it is DDP (gloo on
-    CPU, NCCL on CUDA). ``fsdp`` shards parameters, gradients and optimizer state (large ViTs).
+    CPU, NCCL on CUDA), which looks for parameters without a gradient in a step when
+    ``find_unused`` (see :func:`conditional_parameters`). ``fsdp`` shards parameters, gradients
+    and optimizer state (large ViTs).
     """
     from lightning.fabric import Fabric
     from lightning.fabric.plugins.environments import SLURMEnvironment, TorchElasticEnvironment
@@ -58,6 +68,10 @@ def make_fabric(train: TrainConfig, device: str) -> Any:
     else:
         devices = world.local_size
         strategy = "ddp" if strategy == "auto" else strategy
+        if strategy == "ddp" and find_unused:
+            from lightning.fabric.strategies import DDPStrategy
+
+            strategy = DDPStrategy(find_unused_parameters=True)
         plugins.append(
             TorchElasticEnvironment() if world.launcher == "torchrun" else SLURMEnvironment()
         )

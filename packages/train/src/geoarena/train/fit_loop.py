@@ -183,9 +183,9 @@ class TorchFitLoop:
         from geoarena.core.checkpoint import current_store
         from geoarena.train.augment import build_augment
         from geoarena.train.dataloading import settings_for
-        from geoarena.train.distributed import make_fabric
+        from geoarena.train.distributed import conditional_parameters, make_fabric
 
-        fabric = self.fabric = make_fabric(train, self.device)
+        fabric = self.fabric = make_fabric(train, self.device, conditional_parameters(self.model))
         micro = micro_batch_size(train, fabric.world_size)
         accum = max(1, train.accumulate_grad_batches)
         if hasattr(data, "configure_loading"):

@@ -81,6 +81,8 @@ class TemporalEncoding(torch.nn.Module):
         super().__init__()
         self.year_dim = dim // 2
         self.day_dim = dim - self.year_dim
+        # a learned scale gets no gradient from a batch without this metadata (DDP must know)
+        self.conditional_parameters = learn_scale
         if learn_scale:
             self.scale = torch.nn.Parameter(torch.full((1,), 0.1))
         else:
@@ -101,6 +103,8 @@ class LocationEncoding(torch.nn.Module):
         super().__init__()
         self.lat_dim = dim // 2
         self.lon_dim = dim - self.lat_dim
+        # a learned scale gets no gradient from a batch without this metadata (DDP must know)
+        self.conditional_parameters = learn_scale
         if learn_scale:
             self.scale = torch.nn.Parameter(torch.full((1,), 0.1))
         else:
