@@ -276,6 +276,8 @@ class TorchFitLoop:
                 # with an EMA, validation and the best checkpoint see the averaged weights
                 with torch.no_grad(), ema.applied(self.model) if ema else contextlib.nullcontext():
                     val = self.evaluate()
+                    if fabric.world_size > 1:  # rank 0's figures: one stop/best decision for all
+                        val = fabric.broadcast(val, src=0)
                     if self.monitor not in val:
                         raise KeyError(f"monitored metric {self.monitor!r} not among {sorted(val)}")
                     score = sign * val[self.monitor]
