@@ -219,6 +219,8 @@ class RCNNAdapter(ModelAdapter):
 
 def _as_tensor(x: Any, dtype: torch.dtype, device: Any = None) -> torch.Tensor:
     """``x`` (a tensor on any device, an array, a list) as a ``dtype`` tensor on ``device``
-    (default: the tensor's own, the host for the rest); numpy never reads a GPU tensor."""
-    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-    return t.to(device=device, dtype=dtype)
+    (default: the tensor's own, the host for the rest); numpy never reads a GPU tensor. An
+    array is copied: the readers hand out read-only views of their files."""
+    if isinstance(x, torch.Tensor):
+        return x.to(device=device, dtype=dtype)
+    return torch.tensor(np.asarray(x), dtype=dtype, device=device)
