@@ -142,3 +142,37 @@ def test_road_names_are_not_places(gaz):
     ner = [_at(text, "U.S.", "GPE", "ner"), _at(text, "Paris", "GPE", "ner")]
     rec = CombinedRecognizer(_FixedNER(ner), GazetteerMatcher(gaz))
     assert [m.text for m in rec.recognize([text])[0]] == ["Paris"]
+
+
+def test_names_that_share_one_state_with_a_county_make_the_focus(monkeypatch):
+    """No name of "Lamar County … Paris … Reno" has one reading, so no state has anchors; but
+    only Texas holds a reading of all three, and a county named in full says the story is
+    local: Texas is the focus, and its small towns are recognised."""
+    import geoarena.nlp.recognition_focus as rf
+    from geoarena.nlp.gazetteer import NameMatch, Place
+
+    def towns(kind, *states):
+        return [Place(f"{kind}:{s}", s, kind, 30.0, -95.0, "US", s, 1000) for s in states]
+
+    table = {
+        "Lamar County": towns("admin2", "TX", "MS", "GA", "AL"),
+        "Paris": towns("city", "TX", "TN", "KY", "IL"),
+        "Reno": towns("city", "NV", "TX", "OH"),
+        "Jackson": towns("city", "MS", "TN", "OH"),
+        "Clinton": towns("city", "MS", "TN"),
+    }
+    monkeypatch.setattr(
+        rf,
+        "generate_candidates",
+        lambda gaz, name, n, **kw: [NameMatch(p, True) for p in table.get(name, [])],
+    )
+
+    def focus(*names):
+        return rf.focus_admin1(None, [Mention(0, len(n), n) for n in names])
+
+    assert focus("Lamar County", "Paris", "Reno") == {"US.TX"}
+    assert focus("Lamar County", "Paris", "Paris", "Reno") == {"US.TX"}  # names count once
+    assert focus("Paris", "Reno", "Jackson") == set()  # no county: world or sports news
+    assert focus("Lamar County", "Paris") == set()  # two names are not enough
+    # a tie makes no focus: Texas, Mississippi and Tennessee hold three names each
+    assert focus("Lamar County", "Paris", "Reno", "Jackson", "Clinton") == set()

@@ -12,7 +12,9 @@ they lie in. Two rules, neither fitted to a corpus:
   annotate "Ohio" in "Ohio Department of Health").
 * **Towns of the focus state.** The document's focus admin-1 areas are those holding at least
   :data:`MIN_ANCHORS` of its *anchors* (already recognised names with one reading:
-  :func:`geoarena.nlp.focus.anchor_place`). A name not yet recognised is accepted when the
+  :func:`geoarena.nlp.focus.anchor_place`); in a story with no such anchors but a county named
+  in full, the one admin-1 area holding a reading of :data:`MIN_SHARED` of its names ("Lamar
+  County", "Paris", "Reno": Texas). A name not yet recognised is accepted when the
   gazetteer knows it, under its own name, as a city or admin-2 area of a focus state, and it is
   not a demonym — if spaCy tagged it (as an organisation, a nationality or a one-word person;
   a span "Clendenin and Elkview" split at its conjunctions), or it is a whole capitalised
@@ -34,6 +36,12 @@ from geoarena.nlp.recognition import Mention
 #: anchors an admin-1 area needs before its small towns are recognised: one mention of "Texas"
 #: in a world news story does not make every Texan hamlet a candidate
 MIN_ANCHORS = 2
+#: distinct names of a document with no anchor, a county named in full among them, that must
+#: each have a reading in one admin-1 area, and in no other as many, for it to be the focus:
+#: "Lamar County", "Paris" and "Reno" are each ambiguous, but only Texas holds all three (the
+#: county keeps world and sports news out: three club or player names share a state somewhere)
+MIN_SHARED = 3
+_LOCAL = ("city", "admin2")
 #: words that name an admin-2 area when they end a phrase ("Greene County")
 ADMIN2_WORDS = (" County", " Parish", " Borough")
 #: spaCy labels whose spans may hold a mis-tagged town
@@ -50,16 +58,31 @@ def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
 
 
 def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention]) -> set[str]:
-    """Admin-1 keys (``CC.code``) holding at least :data:`MIN_ANCHORS` anchor mentions."""
+    """Admin-1 keys (``CC.code``) holding at least :data:`MIN_ANCHORS` anchor mentions; without
+    one, the admin-1 area that alone holds a reading of :data:`MIN_SHARED` or more of the
+    document's distinct names, a county among them (see there)."""
     counts: Counter[str] = Counter()
+    shared: Counter[str] = Counter()
+    seen: set[str] = set()
+    county = False
     for m in mentions:
-        place = anchor_place(generate_candidates(gaz, m.text, 40))
-        if place is None or place.kind not in ("city", "admin1", "admin2"):
-            continue
-        key = place.admin1_key
-        if key:
-            counts[key] += 1
-    return {k for k, n in counts.items() if n >= MIN_ANCHORS}
+        found = generate_candidates(gaz, m.text, 40)
+        place = anchor_place(found)
+        if place is not None and place.kind in ("city", "admin1", "admin2") and place.admin1_key:
+            counts[place.admin1_key] += 1
+        if m.text not in seen:
+            seen.add(m.text)
+            county = county or m.text.endswith(ADMIN2_WORDS)
+            shared.update(
+                {x.place.admin1_key for x in found if x.place.kind in _LOCAL and x.place.admin1_key}
+            )
+    states = {k for k, n in counts.items() if n >= MIN_ANCHORS}
+    if states or not county or not shared:
+        return states
+    ranked = shared.most_common(2)
+    top, n = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0
+    return {top} if n >= MIN_SHARED and runner_up < n else set()
 
 
 def local_place(gaz: Gazetteer, phrase: str, states: set[str]) -> Place | None:
