@@ -228,3 +228,34 @@ def test_a_county_places_its_neighbours(gaz):
     # ~15 km from the county's centroid vs ~450 km: log1p(km) / log(20039)
     assert 0.2 < spread["US.WV"] < 0.35 and spread["US.SC"] > 0.6
     assert resolver.resolve(text, ms)[1].place.key == "gn:4801859"
+
+
+def test_a_demonym_also_names_a_larger_namesake_state_and_context_decides():
+    """ "Georgian" is a citizen of Georgia or a resident of the US state: the demonym gets both
+    readings (the state is at least as populous as the country), is no longer an anchor for
+    the country, and a Georgia (US) story resolves it to the state. Niger State, smaller than
+    Niger, does not compete with "Nigerien"."""
+    from geoarena.nlp.candidates import alias_candidates
+    from geoarena.nlp.focus import anchor_place
+
+    def place(key, kind, pop, cc, name):
+        return Place(key, name, kind, 0.0, 0.0, cc, "", pop)
+
+    ge = place("country:GE", "country", 3_700_000, "GE", "Georgia")
+    ga = place("admin1:US.GA", "admin1", 10_700_000, "US", "Georgia")
+    ne = place("country:NE", "country", 24_000_000, "NE", "Niger")
+    ng = place("admin1:NG.31", "admin1", 5_500_000, "NG", "Niger")
+
+    class Gaz(_TwoTableGaz):
+        def lookup_demonym(self, name):
+            return {"Georgian": (NameMatch(ge, True),), "Nigerien": (NameMatch(ne, True),)}.get(
+                name, ()
+            )
+
+    gaz = Gaz({"Georgia": [ge, ga], "Niger": [ne, ng]}, {})
+    georgian = alias_candidates(gaz, "Georgian")
+    assert [m.place.key for m in georgian] == ["country:GE", "admin1:US.GA"]
+    assert anchor_place(georgian, via_alias=True) is None  # two readings: no anchor
+    nigerien = alias_candidates(gaz, "Nigerien")
+    assert [m.place.key for m in nigerien] == ["country:NE"]
+    assert anchor_place(nigerien, via_alias=True) == ne

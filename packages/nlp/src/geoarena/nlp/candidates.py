@@ -137,11 +137,26 @@ def alias_kind(gaz: Gazetteer, name: str) -> str:
 
 
 def alias_candidates(gaz: Gazetteer, name: str) -> list[NameMatch]:
-    """The entity an abbreviation or demonym names (empty for other names)."""
+    """The entity an abbreviation or demonym names (empty for other names). A demonym of a
+    country also names an admin-1 area of another country that bears the country's name and
+    has at least its population: "Georgian" is a citizen of Georgia or a resident of the US
+    state, and context decides (Niger State, smaller than Niger, does not compete)."""
     kind = alias_kind(gaz, name)
     if kind == "abbrev":
         return list(gaz.lookup_abbreviation(name) or gaz.lookup_abbreviation(name + "."))
-    return list(gaz.lookup_demonym(name)) if kind == "demonym" else []
+    if kind != "demonym":
+        return []
+    found = list(gaz.lookup_demonym(name))
+    for c in [m.place for m in found if m.place.kind == "country"]:
+        found += [
+            m
+            for m in gaz.lookup(c.name)
+            if m.main
+            and m.place.kind == "admin1"
+            and m.place.country_code != c.country_code
+            and m.place.population >= c.population
+        ]
+    return found
 
 
 def generate_candidates(
@@ -166,7 +181,7 @@ def generate_candidates(
     if backoff not in BACKOFF_MODES:
         raise ConfigError(f"unknown backoff mode {backoff!r}; choose one of {BACKOFF_MODES}")
     aliased = alias_candidates(gaz, name)
-    if aliased:  # an abbreviation or demonym names one entity: no other reading competes
+    if aliased:  # an abbreviation or demonym names its entity: no other reading competes
         return aliased[:max_candidates]
     found: list[NameMatch] = []
     if backoff == "merge":

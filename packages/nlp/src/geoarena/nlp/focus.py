@@ -4,7 +4,7 @@ ambiguous ones.
 Local news names its town's neighbours without the state ("Paris" beside Lexington and Bourbon
 County means Paris, Kentucky); the population prior alone sends such names to the world's
 largest namesake. The focus is read from *anchors*: names whose reading is not in doubt — a name
-with one candidate, a demonym or abbreviation (one entity by construction), or a name whose
+with one candidate, a demonym or abbreviation that names one entity, or a name whose
 candidates hold exactly one country or admin-1 area under its own name ("Texas", "Ohio").
 From the anchors come, per candidate of every other name:
 
@@ -44,7 +44,7 @@ def anchor_place(candidates: Sequence[NameMatch], via_alias: bool = False) -> Pl
     """The place an unambiguous name denotes, else ``None`` (see the module docstring)."""
     if not candidates:
         return None
-    if len(candidates) == 1 or via_alias:
+    if len(candidates) == 1 or (via_alias and len({m.place.key for m in candidates}) == 1):
         return candidates[0].place
     areas = [m.place for m in candidates if m.main and m.place.kind in ("country", "admin1")]
     return areas[0] if len(areas) == 1 else None
