@@ -5,6 +5,7 @@
 #   2. an EO fine-tuning cell (fixture GeoTIFF + building labels written by the test generator)
 #      on one GPU with bf16/fp16 autocast, then the same cell data-parallel over every visible
 #      GPU (torchrun, NCCL): RESULT gpu_ddp_parity (max |Δ| of the final val/test metrics);
+#      then the same cell under FSDP (a step that passes or fails, no figure);
 #   3. benchmarks/step_overhead.py on CUDA with AMP (harness vs bare loop, goal 3 %);
 #   4. benchmarks/loader_throughput.py (pipeline vs main-thread loader, goal 1.8×).
 # Every step has its own time limit; the script prints RESULT lines and a summary, and exits
@@ -60,6 +61,12 @@ print(f"RESULT gpu_ddp_parity max_abs_diff={diff:.4f} world={ddp['world_size']} 
       f"{'PASS' if ok else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PYEOF
+
+# FSDP (the strategy of the 300M/600M ViTs) on the same cell: evaluation and the test split go
+# through the model the adapters hold, which FSDP has sharded; this step shows whether they work
+step "EO cell, FSDP over $NGPU GPU(s), AMP" 150 "$TORCHRUN" --standalone \
+    --nproc_per_node="$NGPU" "${CELL[@]}" train.strategy=fsdp \
+    --tracking-uri "sqlite:///$WORK/fsdp.db" --out "$WORK/fsdp.json"
 
 step "step overhead (CUDA, bf16)" 120 "$PY" benchmarks/step_overhead.py --device cuda \
     --precision bf16-mixed --rounds 5 --steps 40 --batch-size 64 --size 128 --threads 4
