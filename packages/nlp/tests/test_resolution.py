@@ -259,3 +259,52 @@ def test_a_demonym_also_names_a_larger_namesake_state_and_context_decides():
     nigerien = alias_candidates(gaz, "Nigerien")
     assert [m.place.key for m in nigerien] == ["country:NE"]
     assert anchor_place(nigerien, via_alias=True) == ne
+
+
+def test_context_choices_are_refined_to_a_fixed_point(monkeypatch):
+    """Spatial coherence is measured against the other names' current choices, so the resolver
+    refines them until they hold: the population prior's Madison, Wisconsin and Athens, Georgia
+    give way to the Alabama towns beside Decatur and Huntsville, and the loop stops there
+    instead of running a fixed number of rounds."""
+    import geoarena.nlp.resolution as resolution
+
+    def town(key, lat, lon, a1, pop, cc="US"):
+        return Place(key, key.split(":")[0], "city", lat, lon, cc, a1, pop)
+
+    gaz = _TwoTableGaz(
+        {
+            "Athens": [
+                town("Athens:GR", 37.98, 23.73, "ESYE31", 664_046, cc="GR"),
+                town("Athens:GA", 33.96, -83.38, "GA", 127_315),
+                town("Athens:AL", 34.80, -86.97, "AL", 25_406),
+            ],
+            "Decatur": [
+                town("Decatur:IL", 39.84, -88.95, "IL", 73_254),
+                town("Decatur:AL", 34.61, -86.98, "AL", 55_437),
+            ],
+            "Madison": [
+                town("Madison:WI", 43.07, -89.40, "WI", 280_305),
+                town("Madison:AL", 34.70, -86.75, "AL", 46_962),
+            ],
+            "Huntsville": [
+                town("Huntsville:AL", 34.73, -86.59, "AL", 215_006),
+                town("Huntsville:TX", 30.72, -95.55, "TX", 40_938),
+            ],
+        },
+        {},
+    )
+    text = "Two Athens residents were honored; officials came from Decatur, Madison and Huntsville."
+    ms = _mentions(text, "Athens", "Decatur", "Madison", "Huntsville")
+    one_round = [r.place.key for r in ContextResolver(gaz, passes=1).resolve(text, ms)]
+    assert one_round == ["Athens:GA", "Decatur:AL", "Madison:WI", "Huntsville:AL"]
+    rounds = []
+    spread = resolution._spread
+    monkeypatch.setattr(resolution, "_spread", lambda sets, c: (rounds.append(c), spread(sets, c)))
+    got = ContextResolver(gaz).resolve(text, ms)
+    assert [r.place.key for r in got] == ["Athens:AL", "Decatur:AL", "Madison:AL", "Huntsville:AL"]
+    # the last round's choices are the answer (a fixed point), reached well before the cap
+    assert [
+        s.candidates[c].place.key
+        for s, c in zip(ContextResolver(gaz).features.sets(ms, text), rounds[-1])
+    ] == [r.place.key for r in got]
+    assert len(rounds) < ContextResolver(gaz).passes
