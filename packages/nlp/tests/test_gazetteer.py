@@ -43,9 +43,11 @@ def test_countries_use_factbook_points_and_areas(gaz):
 def test_admin1_from_member_cities(gaz):
     tx = gaz.get("admin1:US.TX")
     assert tx.geonameid == 4736286 and tx.name == "Texas"
-    # centroid of the hull of Paris TX, Austin, Houston, Canadian, Reno TX
+    # centroid of the hull of Paris TX, Austin, Houston, Canadian, Reno TX, Killeen, Waco,
+    # Temple, Copperas Cove
     assert 29.0 < tx.lat < 34.0 and -98.0 < tx.lon < -95.0
-    assert tx.population == 24782 + 931830 + 2296224 + 3013 + 3281
+    local = 24782 + 3013 + 3281 + 140806 + 132356 + 72277 + 33081
+    assert tx.population == 931830 + 2296224 + local
     assert [m.place.key for m in gaz.lookup("Texas")] == ["admin1:US.TX"]
     assert gaz.lookup("Europe")[0].place.kind == "continent"
 

@@ -48,6 +48,37 @@ def test_one_anchor_is_no_focus_and_person_names_stay_persons(gaz):
     assert got == ["Joplin"]  # the town, not the governor's surname
 
 
+def test_one_anchor_and_names_that_share_its_state_make_the_focus(gaz):
+    """No county and only one anchor (Killeen), but Texas alone holds a reading of three
+    names: its towns are recognised — a town name the small model tags as a person's after
+    "from", and a town after a person's "of"; a person's name without such a word is not."""
+    text = (
+        "Soldiers returned to Killeen. Sgt. Maria Lopez of Temple said friends from Copperas "
+        "Cove drove up from Waco and Paris. Officer Copperas Cove spoke."
+    )
+    kept = [_at(text, n) for n in ("Killeen", "Waco", "Paris")]
+    assert focus_admin1(gaz, kept) == {"US.TX"}
+    assert focus_admin1(gaz, kept[:2]) == set()  # two names are not enough
+    cove = _at(text, "Copperas Cove", "PERSON", "ner-other")
+    other = [
+        _at(text, "Maria Lopez", "PERSON", "ner-other"),
+        cove,
+        _at(text, "Copperas Cove", "PERSON", "ner-other", 1),  # "Officer Copperas Cove"
+    ]
+    got = _rescue(gaz, text, kept, other)
+    assert got == ["Copperas Cove", "Temple"]
+    assert _rescue_mentions(gaz, text, kept, other)[0].start == cove.start
+    # without the anchor the same names make no focus (world or sports news)
+    no_anchor = [_at(text, n) for n in ("Waco", "Paris", "Temple")]
+    assert focus_admin1(gaz, no_anchor) == set()
+
+
+def _rescue_mentions(gaz, text, kept, other=()):
+    matcher = GazetteerMatcher(gaz)
+    rescue = FocusRescue(gaz, matcher.plausible_word)
+    return rescue.rescue(text, kept, list(other), list(matcher.phrases(text)))
+
+
 def test_demonym_shared_with_a_hamlet_stays_a_demonym(gaz):
     (m,) = gaz.lookup_demonym("Canadian")
     assert m.place.key == "country:CA"  # Canadian, Texas (3,013 people) does not outrank it

