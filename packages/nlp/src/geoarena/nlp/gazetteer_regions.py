@@ -14,11 +14,11 @@ from geoarena.nlp.gazetteer_sources import _countryinfo_rows
 from geoarena.nlp.normalize import normalize_name
 
 #: compass / position words that tell the members of an admin-1 family apart
-_POSITION_WORD = (
+POSITION_WORD = (
     r"(?:(?:north|south)(?:[- ]?(?:east|west))?(?:ern)?|east(?:ern)?|west(?:ern)?"
     r"|central|upper|lower|middle)"
 )
-_POSITION_PREFIX = re.compile(rf"^{_POSITION_WORD}\s+(?P<stem>.+)$", re.IGNORECASE)
+_POSITION_PREFIX = re.compile(rf"^{POSITION_WORD}\s+(?P<stem>.+)$", re.IGNORECASE)
 _POSITION_SUFFIX = re.compile(r"^(?P<stem>.+?)\s+(?:north|south|east|west|central)$", re.IGNORECASE)
 _TYPE_SUFFIXES = (
     " Province",
@@ -54,7 +54,7 @@ def position_stem(name: str) -> str | None:
     if m is None:
         return None
     stem = m["stem"].strip()
-    if len(stem) < 3 or re.fullmatch(_POSITION_WORD, stem, re.IGNORECASE):
+    if len(stem) < 3 or re.fullmatch(POSITION_WORD, stem, re.IGNORECASE):
         return None
     return stem
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
+from geoarena.nlp.gazetteer_regions import POSITION_WORD
 from geoarena.nlp.mention_filters import is_disease_modifier, is_results_row, is_road_name
 
 #: spaCy keeps a document under 1,000,000 characters; longer texts are cut into pieces at
@@ -184,6 +185,7 @@ _CAP_SEQ = re.compile(
     r"\b[A-Z][\w’'\.\-]*[\w](?:\s+(?:(?:of|de|del|da|la|le|upon|on|al|el)\s+)?[A-Z][\w’'\-]*[\w])*"
 )
 _INITIALS = re.compile(r"(?:[A-Z]\.)+[A-Z]")
+_POSITION_ONLY = re.compile(POSITION_WORD, re.IGNORECASE)
 _MONTHS_DAYS = {
     "january",
     "february",
@@ -226,7 +228,7 @@ class GazetteerMatcher:
         self.stop = {w.lower() for w in STOP_WORDS} | _MONTHS_DAYS
 
     def accepts(self, phrase: str) -> bool:
-        if phrase.lower() in self.stop or (len(phrase) < 3 and not phrase.isupper()):
+        if not self.plausible_word(phrase):
             return False
         if self.gaz.lookup_demonym(phrase):
             return True
@@ -271,8 +273,15 @@ class GazetteerMatcher:
         return out
 
     def plausible_word(self, phrase: str) -> bool:
-        """Not a stop word, month or weekday, and not a short lower-case fragment."""
-        return phrase.lower() not in self.stop and (len(phrase) >= 3 or phrase.isupper())
+        """Not a stop word, month or weekday, not a short lower-case fragment, and not a lone
+        compass / position word: "West" and "Central" are admin-1 areas of Cameroon and Ghana
+        and towns in Texas and Louisiana, but a story's "Central beat West" names schools, and
+        "the West" no one of them."""
+        return (
+            phrase.lower() not in self.stop
+            and (len(phrase) >= 3 or phrase.isupper())
+            and not _POSITION_ONLY.fullmatch(phrase)
+        )
 
     def phrases(self, text: str) -> Iterator[tuple[int, int, str, bool]]:
         """Every capitalised phrase of up to ``max_tokens`` words (a leading "the" trimmed),
