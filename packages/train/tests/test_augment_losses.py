@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from geoarena.core.errors import ConfigError
-from geoarena.train.augment import BatchAugment, build_augment
+from geoarena.train.augment import BatchAugment, augment_on_rank, build_augment
 from geoarena.train.losses import (
     build_loss,
     class_weights,
@@ -42,6 +42,33 @@ def test_d4_moves_image_mask_and_validity_together_and_draws_all_eight_transform
     assert torch.equal(out["label"], batch["label"])  # non-spatial entries pass through
     distinct = {tuple(m.flatten().tolist()) for m in out["mask"]}
     assert len(distinct) == 8  # the dihedral group of the square
+
+
+class _Ranks:
+    def __init__(self, rank, world):
+        self.global_rank, self.world_size = rank, world
+
+
+def test_ddp_ranks_draw_their_own_transforms_reproducibly():
+    """Every rank starts from the same seed: each must turn its share its own way (not the k-th
+    sample of every rank alike), the same way again after a resume, and leave the global
+    stream in step across ranks."""
+    aug, batch = build_augment("d4+jitter"), _pattern_batch(8)
+
+    def draw(rank, world, seed=3):
+        torch.manual_seed(seed)
+        out = augment_on_rank(aug, batch, _Ranks(rank, world))
+        return out["image"], torch.rand(())  # the global stream after the step
+
+    one = draw(0, 1)[0]
+    torch.manual_seed(3)
+    assert torch.equal(one, aug(batch)["image"])  # one process: the global stream as before
+    r0, after0 = draw(0, 2)
+    r1, after1 = draw(1, 2)
+    assert not torch.equal(r0, r1)  # ranks differ ...
+    assert torch.equal(after0, after1)  # ... and stay in step
+    assert torch.equal(draw(1, 2)[0], r1)  # a resumed rank draws the same again
+    assert not torch.equal(draw(1, 2, seed=4)[0], r1)  # and the run's seed still matters
 
 
 def test_random_resized_crop_keeps_labels_discrete_and_aligned():

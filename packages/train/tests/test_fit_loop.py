@@ -148,3 +148,19 @@ def test_ema_is_what_validation_sees_and_what_the_fit_returns():
     with ema.applied(model):
         torch.testing.assert_close(model.weight, before["weight"] + 1)
     torch.testing.assert_close(model.weight, before["weight"])  # its own weights come back
+
+
+def test_every_training_batch_passes_through_the_augmentation_once():
+    torch.manual_seed(0)
+    data = ToyBlobs()
+    data.setup()
+    seen: list[int] = []
+
+    def augment(batch):
+        seen.append(len(batch["label"]))
+        return batch
+
+    loop = make_loop(torch.nn.Linear(8, 3), [0.5, 0.6], [])
+    loop.augment = augment
+    loop.fit(data, TrainConfig(epochs=2, batch_size=32, lr=0.05), lambda e, m: None)
+    assert sum(seen) == 2 * data.num_samples("train")  # training batches only, every epoch

@@ -11,7 +11,10 @@ of the normalisation; labels untouched), and ``+`` sums such as ``d4+crop`` or
 ``image`` is transformed, ``mask`` and ``valid`` follow it with nearest-neighbour resampling
 (ignore values such as 255 survive) and ``boxes`` ``(B, N, 4)`` in xyxy pixels follow as boxes. Multi-date
 stacks ``(B, T, C, H, W)`` share one transform per sample. Randomness comes from torch's global
-RNG, which checkpoints store, so resumed runs draw the same transforms.
+RNG, which checkpoints store, so resumed runs draw the same transforms. Under DDP every rank
+starts from the same seed, so each rank draws from a stream of its own
+(:func:`augment_on_rank`): otherwise the k-th sample of every rank's share would be turned
+the same way.
 """
 
 from __future__ import annotations
@@ -114,6 +117,31 @@ class BatchAugment:
         if "bbox_xyxy" in keys:
             res["boxes"] = out[-1].to(boxes.dtype)
         return res
+
+
+def augment_on_rank(augment: Callable[[Batch], Batch], batch: Batch, fabric: Any) -> Batch:
+    """``augment(batch)`` on the DDP rank ``fabric.global_rank`` of ``fabric.world_size``.
+
+    One process draws from the global RNG as it is. Several ranks take one number from the
+    global stream — the same on every rank, so the streams stay in step and in the checkpoint —
+    and draw the transforms from a forked stream seeded by that number and the rank; the
+    global stream is left as it was, so a resumed run draws the same transforms again.
+    """
+    if fabric.world_size <= 1:
+        return augment(batch)
+    import numpy as np
+    import torch
+
+    base = int(torch.randint(0, 2**31 - 1, ()).item())
+    seed = int(np.random.SeedSequence([base, fabric.global_rank]).generate_state(1)[0])
+    device = batch["image"].device
+    cuda = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(seed)  # kornia draws its parameters on the CPU
+        for d in cuda:
+            with torch.cuda.device(d):
+                torch.cuda.manual_seed(seed)  # jitter draws on the batch's device
+        return augment(batch)
 
 
 def build_augment(spec: str) -> Callable[[Batch], Batch] | None:

@@ -181,7 +181,7 @@ class TorchFitLoop:
     ) -> FitResult:
         """Run up to ``train.epochs`` epochs; returns the best epoch and its validation metrics."""
         from geoarena.core.checkpoint import current_store
-        from geoarena.train.augment import build_augment
+        from geoarena.train.augment import augment_on_rank, build_augment
         from geoarena.train.dataloading import settings_for
         from geoarena.train.distributed import conditional_parameters, make_fabric
 
@@ -235,7 +235,7 @@ class TorchFitLoop:
                         break
                     batch = move_to(batch, fabric.device)
                     if augment is not None:
-                        batch = augment(batch)
+                        batch = augment_on_rank(augment, batch, fabric)
                     last_micro = (i + 1) % accum == 0 or i + 1 == n_batches
                     with fabric.no_backward_sync(fmodel, enabled=not last_micro):
                         out = fmodel(self.inputs(batch))
