@@ -207,3 +207,29 @@ def test_names_that_share_one_state_with_a_county_make_the_focus(monkeypatch):
     assert focus("Lamar County", "Paris") == set()  # two names are not enough
     # a tie makes no focus: Texas, Mississippi and Tennessee hold three names each
     assert focus("Lamar County", "Paris", "Reno", "Jackson", "Clinton") == set()
+
+
+def test_a_local_papers_home_state_is_an_anchor(gaz):
+    """One anchor (Clendenin) makes no focus; in a paper published in Charleston, West
+    Virginia, the home state is a second anchor, and Elkview is recognised and resolved."""
+    from geoarena.nlp.geoparser import Geoparser
+    from geoarena.nlp.recognition import CombinedRecognizer
+
+    text = "Flooding closed roads near Clendenin on Monday; residents of Elkview were evacuated."
+    kept = [_at(text, "Clendenin", "GPE")]
+    assert focus_admin1(gaz, kept) == set() and _rescue(gaz, text, kept) == []
+    assert focus_admin1(gaz, kept, home="US.WV") == {"US.WV"}
+    assert focus_admin1(gaz, kept, home="US.TX") == set()  # another state's paper
+    matcher = GazetteerMatcher(gaz)
+    rec = CombinedRecognizer(
+        _FixedNER(kept), matcher, focus=FocusRescue(gaz, matcher.plausible_word)
+    )
+    parser = Geoparser(gazetteer=gaz, recognizer=rec)
+    assert [r.mention.text for r in parser.parse(text)] == ["Clendenin"]
+    local = parser.parse(text, publication_place="Charleston, West Virginia")
+    assert [(r.mention.text, r.place.key) for r in local] == [
+        ("Clendenin", "gn:4802316"),
+        ("Elkview", "gn:4803217"),
+    ]
+    long = list(parser.parse_long(text, publication_place="Charleston, West Virginia"))
+    assert [r.mention.text for r in long] == ["Clendenin", "Elkview"]

@@ -14,6 +14,7 @@ from geoarena.nlp.recognition import (
     SPACY_MODEL,
     CombinedRecognizer,
     GazetteerMatcher,
+    Mention,
     Recognizer,
     SpacyRecognizer,
     chunk_text,
@@ -116,12 +117,19 @@ class Geoparser:
                 raise DataError(
                     f"text {i} has {len(t):,} characters, more than the {MAX_TEXT_CHARS:,} allowed"
                 )
-        mentions = self.recognizer.recognize(list(texts))
         pubs = [self.publication(p) for p in publication_places or [""] * len(texts)]
+        mentions = self._recognize(list(texts), pubs)
         return [
             self.resolver.resolve(t, ms, pub) if ms else []
             for t, ms, pub in zip(texts, mentions, pubs)
         ]
+
+    def _recognize(self, texts: list[str], pubs: Sequence[Place | None]) -> list[list[Mention]]:
+        """The recogniser's mentions; the combined one also takes each publication place's
+        admin-1 area as an anchor of its focus rescue (a local paper's small towns)."""
+        if isinstance(self.recognizer, CombinedRecognizer):
+            return self.recognizer.recognize(texts, [p.admin1_key if p else "" for p in pubs])
+        return self.recognizer.recognize(texts)
 
     def publication(self, place: str) -> Place | None:
         """The gazetteer entity of a publication place; a non-empty name the gazetteer does
@@ -158,7 +166,7 @@ class Geoparser:
             raise DataError(f"text is {type(text).__name__}, expected str")
         pub = self.publication(publication_place)
         for offset, piece in chunk_text(text, window_chars):
-            mentions = self.recognizer.recognize([piece])[0]
+            mentions = self._recognize([piece], [pub])[0]
             if not mentions:
                 continue
             for r in self.resolver.resolve(piece, mentions, pub):

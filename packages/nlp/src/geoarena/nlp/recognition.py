@@ -336,11 +336,16 @@ class CombinedRecognizer:
         #: a :class:`geoarena.nlp.recognition_focus.FocusRescue` (needs ``matcher``), or None
         self.focus = focus if matcher is not None else None
 
-    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
+    def recognize(
+        self, texts: Sequence[str], homes: Sequence[str] | None = None
+    ) -> list[list[Mention]]:
+        """Mentions per text; ``homes``: per text, the admin-1 key of its publication place
+        ("" where unknown), an anchor of the focus rescue."""
         ner = self.ner.recognize(texts)
         extra = self.matcher.recognize(texts) if self.matcher else [[] for _ in texts]
+        homes = homes or [""] * len(texts)
         out = []
-        for text, ms, gs in zip(texts, ner, extra):
+        for text, ms, gs, home in zip(texts, ner, extra, homes, strict=True):
             keep = [m for m in ms if m.source == "ner"]
             if self.matcher:
                 keep += [m for m in ms if m.source == "ner-other" and self.matcher.accepts(m.text)]
@@ -359,7 +364,8 @@ class CombinedRecognizer:
                     taken.append((g.start, g.end))
             if self.focus is not None:
                 other = [m for m in ms if m.source == "ner-other"]
-                keep += self.focus.rescue(text, keep, other, list(self.matcher.phrases(text)))
+                phrases = list(self.matcher.phrases(text))
+                keep += self.focus.rescue(text, keep, other, phrases, home)
             # after the overlap rule, so that the words of a dropped "West Nile (virus)" do not
             # come back as a shorter gazetteer phrase ("West")
             out.append(

@@ -14,7 +14,8 @@ they lie in. Two rules, neither fitted to a corpus:
   :data:`MIN_ANCHORS` of its *anchors* (already recognised names with one reading:
   :func:`geoarena.nlp.focus.anchor_place`); in a story without, the one admin-1 area holding a
   reading of :data:`MIN_SHARED` of its names ("Lamar County", "Paris", "Reno": Texas), when a
-  county named in full or one anchor lies there ("Killeen", beside "Waco" and "Austin"). A name not yet recognised is accepted when the
+  county named in full or one anchor lies there ("Killeen", beside "Waco" and "Austin"); a
+  publication place, where the document has one, is an anchor of its admin-1 area. A name not yet recognised is accepted when the
   gazetteer knows it, under its own name, as a city or admin-2 area of a focus state, and it is
   not a demonym — if spaCy tagged it (as an organisation, a nationality or a one-word person;
   a span "Clendenin and Elkview" split at its conjunctions), or it is a whole capitalised
@@ -60,12 +61,13 @@ def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
     return any(m.place.kind == "admin2" for m in found)
 
 
-def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention]) -> set[str]:
+def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention], home: str = "") -> set[str]:
     """Admin-1 keys (``CC.code``) holding at least :data:`MIN_ANCHORS` anchor mentions; without
     one, the admin-1 area that alone holds a reading of :data:`MIN_SHARED` or more of the
     document's distinct names, with a county named in full among them or one anchor there (see
-    there)."""
-    counts: Counter[str] = Counter()
+    there). ``home``, the admin-1 key of the publication place, counts as one anchor: a local
+    paper's story needs one more."""
+    counts: Counter[str] = Counter([home] if home else [])
     shared: Counter[str] = Counter()
     seen: set[str] = set()
     county = False
@@ -127,10 +129,11 @@ class FocusRescue:
         kept: list[Mention],
         ner_other: Sequence[Mention],
         phrases: Sequence[tuple[int, int, str, bool]],
+        home: str = "",
     ) -> list[Mention]:
         """New mentions (not overlapping ``kept``) for ``text``. ``ner_other`` are spaCy's
         spans of other labels, ``phrases`` the matcher's capitalised phrases (start, end, text,
-        whole sequence)."""
+        whole sequence), ``home`` the admin-1 key of the publication place ("" if unknown)."""
         taken = [(m.start, m.end) for m in kept]
         persons = [(m.start, m.end) for m in ner_other if m.label == "PERSON" and " " in m.text]
         out: list[Mention] = []
@@ -145,7 +148,7 @@ class FocusRescue:
         for s, e, phrase, _ in phrases:
             if free(s, e) and is_county_phrase(self.gaz, phrase):
                 add(s, e, "LOC", "gazetteer-county")
-        states = focus_admin1(self.gaz, [*kept, *out])  # a county named in full anchors too
+        states = focus_admin1(self.gaz, [*kept, *out], home)  # a county named in full anchors too
         if not states:
             return out
         for m in ner_other:
