@@ -49,8 +49,13 @@ ADMIN2_WORDS = (" County", " Parish", " Borough")
 #: spaCy labels whose spans may hold a mis-tagged town
 _RESCUE_LABELS = ("ORG", "NORP", "PERSON")
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
-#: words right before a place name ("from", "in", "near") or a second one ("and", "or")
-_PLACE_CUE = re.compile(r"\b(?:in|from|of|near|at|outside|and|or)\s+$")
+#: what stands right before a place name ("from", "in the", "near") or a second one ("and",
+#: "or", a comma of a list)
+_PLACE_CUE = re.compile(r"(?:\b(?:in|from|of|near|at|outside|and|or)\s+(?:the\s+)?|,\s*)$")
+
+
+def _cued(text: str, start: int) -> bool:
+    return bool(_PLACE_CUE.search(text[max(0, start - 16) : start]))
 
 
 def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
@@ -136,6 +141,7 @@ class FocusRescue:
         whole sequence), ``home`` the admin-1 key of the publication place ("" if unknown)."""
         taken = [(m.start, m.end) for m in kept]
         persons = [(m.start, m.end) for m in ner_other if m.label == "PERSON" and " " in m.text]
+        solo = [(m.start, m.end) for m in ner_other if m.label == "PERSON" and " " not in m.text]
         out: list[Mention] = []
 
         def free(s: int, e: int) -> bool:
@@ -154,15 +160,12 @@ class FocusRescue:
         for m in ner_other:
             if m.label not in _RESCUE_LABELS:
                 continue
-            if m.label == "PERSON" and " " in m.text:
-                # a person's name is no town, but the small model tags whole town names as
-                # persons ("from Copperas Cove and Harker Heights"): the whole span counts after
-                # a word that introduces a place ("Aung San" of "leader Aung San Suu Kyi" not)
-                if (
-                    _PLACE_CUE.search(text[max(0, m.start - 12) : m.start])
-                    and free(m.start, m.end)
-                    and self.town(m.text, states)
-                ):
+            if m.label == "PERSON":
+                # the small model tags town names as persons ("from Copperas Cove and Harker
+                # Heights", "in Moonbi, Parkes"): a whole span counts after what introduces a
+                # place, not after "President" or "praised" ("Clinton") or "leader Aung San Suu
+                # Kyi"
+                if _cued(text, m.start) and free(m.start, m.end) and self.town(m.text, states):
                     add(m.start, m.end, "LOC", "focus")
                 continue
             pos = m.start
@@ -180,6 +183,7 @@ class FocusRescue:
                 (whole or of_person)
                 and free(s, e)
                 and all(e <= a or s >= b for a, b in persons)
+                and (_cued(text, s) or all(e <= a or s >= b for a, b in solo))
                 and not _opens_sentence(text, s)
                 and self.town(phrase, states)
             ):
