@@ -239,3 +239,22 @@ def test_a_local_papers_home_state_is_an_anchor(gaz):
     ]
     long = list(parser.parse_long(text, publication_place="Charleston, West Virginia"))
     assert [r.mention.text for r in long] == ["Clendenin", "Elkview"]
+
+
+def test_a_longer_place_replaces_the_ner_fragments_inside_it(gaz):
+    """The small model cuts capitalised datelines ("ST" of "ST. LOUIS") and stops short of a
+    city's whole name ("Kansas" of "Kansas City"); the gazetteer's longer place wins, while a
+    span the model got whole stays the model's."""
+    from geoarena.nlp.recognition import _CAP_SEQ, CombinedRecognizer
+
+    text = "ST. LOUIS (AP) -- Officials from Kansas City met in Paris."
+    seqs = [m.group(0) for m in _CAP_SEQ.finditer(text)]
+    assert "ST. LOUIS" in seqs and "Bast" in [m.group(0) for m in _CAP_SEQ.finditer("Bast. Foo")]
+    ner = [_at(text, "ST", "GPE"), _at(text, "Kansas", "GPE"), _at(text, "Paris", "GPE")]
+    rec = CombinedRecognizer(_FixedNER(ner), GazetteerMatcher(gaz))
+    got = rec.recognize([text])[0]
+    assert [(m.text, m.source) for m in got] == [
+        ("ST. LOUIS", "gazetteer"),
+        ("Kansas City", "gazetteer"),
+        ("Paris", "ner"),
+    ]

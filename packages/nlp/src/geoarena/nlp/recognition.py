@@ -181,8 +181,11 @@ class TransformersRecognizer:
         return out
 
 
+#: "St." / "Ste." / "Ft." / "Mt." / "Pt." keep their dot inside a name ("ST. PAUL", "Port St. Lucie")
+_ABBR_DOT = r"(?:(?:(?<=\b[SsFfMmPp][Tt])|(?<=\b[Ss][Tt][Ee]))\.)?"
 _CAP_SEQ = re.compile(
-    r"\b[A-Z][\w’'\.\-]*[\w](?:\s+(?:(?:of|de|del|da|la|le|upon|on|al|el)\s+)?[A-Z][\w’'\-]*[\w])*"
+    rf"\b[A-Z][\w’'\.\-]*[\w]{_ABBR_DOT}"
+    rf"(?:\s+(?:(?:of|de|del|da|la|le|upon|on|al|el)\s+)?[A-Z][\w’'\-]*[\w]{_ABBR_DOT})*"
 )
 _INITIALS = re.compile(r"(?:[A-Z]\.)+[A-Z]")
 _POSITION_ONLY = re.compile(POSITION_WORD, re.IGNORECASE)
@@ -350,7 +353,6 @@ class CombinedRecognizer:
             if self.matcher:
                 keep += [m for m in ms if m.source == "ner-other" and self.matcher.accepts(m.text)]
                 keep = [self.matcher.with_abbreviation_dot(text, m) for m in keep]
-            taken = [(m.start, m.end) for m in keep]
             hiding = [
                 (m.start, m.end)
                 for m in ms
@@ -359,9 +361,11 @@ class CombinedRecognizer:
             for g in gs:
                 if any(s <= g.start and g.end <= e and e - s > g.end - g.start for s, e in hiding):
                     continue
-                if all(g.end <= s or g.start >= e for s, e in taken):
-                    keep.append(g)
-                    taken.append((g.start, g.end))
+                inside = [m for m in keep if g.start < m.end and m.start < g.end]
+                if all(g.start <= m.start and m.end <= g.end for m in inside) and not any(
+                    (m.start, m.end) == (g.start, g.end) for m in inside
+                ):  # free, or a longer place around NER fragments ("ST" of "ST. PAUL")
+                    keep = [m for m in keep if m not in inside] + [g]
             if self.focus is not None:
                 other = [m for m in ms if m.source == "ner-other"]
                 phrases = list(self.matcher.phrases(text))
