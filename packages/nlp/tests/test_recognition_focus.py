@@ -268,3 +268,13 @@ def test_a_town_qualified_by_its_state_is_recognised_at_any_population(gaz):
     got = [m.text for m in matcher.recognize([text])[0]]
     assert got == ["CLENDENIN", "W.Va.", "Elkview", "West Virginia", "Texas"]
     assert not matcher.qualified_town("Elkview, Texas", 0, 7)  # a West Virginia town
+
+
+def test_a_county_with_one_reading_makes_the_focus_alone(gaz):
+    """ "Kanawha County" has one reading: a story that names it is local to West Virginia, and
+    Elkview is recognised; a county with readings in several states ("Lamar County") is no
+    such anchor (the shared-names rule above decides there)."""
+    text = "Kanawha County deputies said residents of Elkview were evacuated."
+    county = [_at(text, "Kanawha County")]
+    assert focus_admin1(gaz, county) == {"US.WV"}
+    assert _rescue(gaz, text, county) == ["Elkview"]

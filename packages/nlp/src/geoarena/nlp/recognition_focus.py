@@ -12,7 +12,8 @@ they lie in. Two rules, neither fitted to a corpus:
   annotate "Ohio" in "Ohio Department of Health").
 * **Towns of the focus state.** The document's focus admin-1 areas are those holding at least
   :data:`MIN_ANCHORS` of its *anchors* (already recognised names with one reading:
-  :func:`geoarena.nlp.focus.anchor_place`); in a story without, the one admin-1 area holding a
+  :func:`geoarena.nlp.focus.anchor_place`; a county with one reading counts as many: "Dane
+  County" alone says where the story is); in a story without, the one admin-1 area holding a
   reading of :data:`MIN_SHARED` of its names ("Lamar County", "Paris", "Reno": Texas), when a
   county named in full or one anchor lies there ("Killeen", beside "Waco" and "Austin"); a
   publication place, where the document has one, is an anchor of its admin-1 area. A name not yet recognised is accepted when the
@@ -80,7 +81,8 @@ def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention], home: str = "") ->
         found = generate_candidates(gaz, m.text, 40)
         place = anchor_place(found)
         if place is not None and place.kind in ("city", "admin1", "admin2") and place.admin1_key:
-            counts[place.admin1_key] += 1
+            # a county named with one reading ("Dane County") says alone where the story is
+            counts[place.admin1_key] += MIN_ANCHORS if place.kind == "admin2" else 1
         if m.text not in seen:
             seen.add(m.text)
             county = county or m.text.endswith(ADMIN2_WORDS)
