@@ -52,6 +52,10 @@ def test_one_anchor_is_no_focus_and_person_names_stay_persons(gaz):
     joplin = [_at(praised, "Joplin", "PERSON", "ner-other")]
     assert focus_admin1(gaz, two) == {"US.MO"} and _rescue(gaz, praised, two, joplin) == []
     assert _rescue(gaz, praised, two) == ["Joplin"]  # untagged, a town of the focus state
+    # or before a word for its people: "a Joplin man"
+    man = "Officials in Kansas City, Mo., said a Joplin man was hurt."
+    two = [_at(man, "Kansas City"), _at(man, "Mo.")]
+    assert _rescue(gaz, man, two, [_at(man, "Joplin", "PERSON", "ner-other")]) == ["Joplin"]
 
 
 def test_one_anchor_and_names_that_share_its_state_make_the_focus(gaz):

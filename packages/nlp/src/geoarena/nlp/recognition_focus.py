@@ -55,8 +55,18 @@ _SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
 _PLACE_CUE = re.compile(r"(?:\b(?:in|from|of|near|at|outside|and|or)\s+(?:the\s+)?|,\s*)$")
 
 
-def _cued(text: str, start: int) -> bool:
-    return bool(_PLACE_CUE.search(text[max(0, start - 16) : start]))
+#: what follows a town named for its people ("a Middleton man", "two Nixa teens")
+_RESIDENT_AFTER = re.compile(
+    r"\s+(?:man|woman|men|women|resident|residents|native|teen|teens|teenager|teenagers|boy|girl"
+    r"|couple|family|student|students)\b"
+)
+
+
+def _cued(text: str, start: int, end: int) -> bool:
+    """A place cue before ``text[start:end]`` or a resident noun after it."""
+    return bool(
+        _PLACE_CUE.search(text[max(0, start - 16) : start]) or _RESIDENT_AFTER.match(text, end)
+    )
 
 
 def is_county_phrase(gaz: Gazetteer, phrase: str) -> bool:
@@ -167,7 +177,11 @@ class FocusRescue:
                 # Heights", "in Moonbi, Parkes"): a whole span counts after what introduces a
                 # place, not after "President" or "praised" ("Clinton") or "leader Aung San Suu
                 # Kyi"
-                if _cued(text, m.start) and free(m.start, m.end) and self.town(m.text, states):
+                if (
+                    _cued(text, m.start, m.end)
+                    and free(m.start, m.end)
+                    and self.town(m.text, states)
+                ):
                     add(m.start, m.end, "LOC", "focus")
                 continue
             pos = m.start
@@ -185,7 +199,7 @@ class FocusRescue:
                 (whole or of_person)
                 and free(s, e)
                 and all(e <= a or s >= b for a, b in persons)
-                and (_cued(text, s) or all(e <= a or s >= b for a, b in solo))
+                and (_cued(text, s, e) or all(e <= a or s >= b for a, b in solo))
                 and not _opens_sentence(text, s)
                 and self.town(phrase, states)
             ):
