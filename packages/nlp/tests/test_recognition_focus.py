@@ -201,6 +201,11 @@ def test_names_that_share_one_state_with_a_county_make_the_focus(monkeypatch):
         "Reno": towns("city", "NV", "TX", "OH"),
         "Jackson": towns("city", "MS", "TN", "OH"),
         "Clinton": towns("city", "MS", "TN"),
+        # a state's name, and its namesake hamlet in another state
+        "Oklahoma": [
+            Place("admin1:US.OK", "Oklahoma", "admin1", 35.6, -97.7, "US", "OK", 3_000_000),
+            *towns("city", "MS"),
+        ],
     }
     monkeypatch.setattr(
         rf,
@@ -217,6 +222,9 @@ def test_names_that_share_one_state_with_a_county_make_the_focus(monkeypatch):
     assert focus("Lamar County", "Paris") == set()  # two names are not enough
     # a tie makes no focus: Texas, Mississippi and Tennessee hold three names each
     assert focus("Lamar County", "Paris", "Reno", "Jackson", "Clinton") == set()
+    # "Oklahoma" names the state: its hamlet does not make Mississippi the third name
+    assert focus("Lamar County", "Clinton", "Oklahoma") == set()
+    assert focus("Lamar County", "Clinton", "Jackson") == {"US.MS"}
 
 
 def test_a_local_papers_home_state_is_an_anchor(gaz):

@@ -96,6 +96,8 @@ def focus_admin1(gaz: Gazetteer, mentions: Sequence[Mention], home: str = "") ->
         if m.text not in seen:
             seen.add(m.text)
             county = county or m.text.endswith(ADMIN2_WORDS)
+            if place is not None and place.kind in ("admin1", "country"):
+                continue  # "Oklahoma" names the state, not its namesake hamlet in Pennsylvania
             shared.update(
                 {x.place.admin1_key for x in found if x.place.kind in _LOCAL and x.place.admin1_key}
             )
