@@ -1,6 +1,7 @@
 """A two-rank fit (``torchrun --nproc_per_node=2``) of a model with a conditional parameter:
 a learned scale used only when a batch carries metadata, which the toy batches never do.
-Prints ``FIT_OK <epochs> <rank>`` per rank; ``--unmarked`` leaves the parameter undeclared."""
+Prints ``FIT_OK <epochs> <rank>`` per rank and ``AUG <rank> <draws>``, what the rank's
+augmentation drew; ``--unmarked`` leaves the parameter undeclared."""
 
 from __future__ import annotations
 
@@ -37,7 +38,15 @@ def main() -> None:
         monitor="val/acc",
         device="cpu",
     )
+    draws: list[float] = []
+
+    def augment(batch):  # runs inside the rank's own augmentation stream
+        draws.append(round(float(torch.rand(())), 6))
+        return batch
+
+    loop.augment = augment
     res = loop.fit(data, TrainConfig(epochs=2, batch_size=32, lr=0.05))
+    print("AUG", loop.fabric.global_rank, ",".join(map(str, draws)), flush=True)
     print("FIT_OK", res.epochs_run, loop.fabric.global_rank, flush=True)
 
 
