@@ -16,12 +16,14 @@ they lie in. Two rules, neither fitted to a corpus:
   County" alone says where the story is); in a story without, the one admin-1 area holding a
   reading of :data:`MIN_SHARED` of its names ("Lamar County", "Paris", "Reno": Texas), when a
   county named in full or one anchor lies there ("Killeen", beside "Waco" and "Austin"); a
-  publication place, where the document has one, is an anchor of its admin-1 area. A name not yet recognised is accepted when the
-  gazetteer knows it, under its own name, as a city or admin-2 area of a focus state, and it is
-  not a demonym — if spaCy tagged it (as an organisation, a nationality or a one-word person;
-  a span "Clendenin and Elkview" split at its conjunctions), or it is a whole capitalised
-  phrase ("Bell" in "Taco Bell" is not) that does not open a sentence (where every word is
-  capitalised) and lies outside any multi-word person name ("Gov. Mike Parson").
+  publication place, where the document has one, is an anchor of its admin-1 area. A name not
+  yet recognised is accepted when the gazetteer knows it, under its own name, as a city or
+  admin-2 area of a focus state, and it is not a demonym — if spaCy tagged it as an
+  organisation or a nationality (a span "Clendenin and Elkview" split at its conjunctions) or,
+  after a place cue or before a word for its people, as a person ("from Copperas Cove", "a
+  Middleton man"), or it is a whole capitalised phrase ("Bell" in "Taco Bell" is not) that
+  does not open a sentence (where every word is capitalised) and lies outside any multi-word
+  person name ("Gov. Mike Parson"; the town after a person's "of" excepted).
 """
 
 from __future__ import annotations
