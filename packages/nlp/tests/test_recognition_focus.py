@@ -290,3 +290,28 @@ def test_a_county_with_one_reading_makes_the_focus_alone(gaz):
     county = [_at(text, "Kanawha County")]
     assert focus_admin1(gaz, county) == {"US.WV"}
     assert _rescue(gaz, text, county) == ["Elkview"]
+
+
+def test_a_place_name_inside_an_institutions_name_is_not_a_place():
+    """Schools, universities, hospitals and newspapers named after a place; a government body
+    of the place and a school district stay places."""
+    from geoarena.nlp.mention_filters import is_institution_name
+
+    text = (
+        "Jordan High School beat Ohio State University's team; the University of Georgia, "
+        "Royal Free Hospital and The Washington Post said. The California Department of Public "
+        "Health and the Paris School District met in Paris."
+    )
+    for name in ("Jordan", "Ohio", "Georgia", "Free", "Washington"):
+        assert is_institution_name(text, _at(text, name)), name
+    for name, occurrence in (("California", 0), ("Paris", 0), ("Paris", 1)):
+        assert not is_institution_name(text, _at(text, name, occurrence=occurrence)), name
+
+
+def test_the_recogniser_drops_place_names_of_institutions(gaz):
+    from geoarena.nlp.recognition import CombinedRecognizer
+
+    text = "Jordan High School played in Paris, and the Houston Chronicle reported it."
+    ner = [_at(text, "Jordan", "GPE"), _at(text, "Paris", "GPE"), _at(text, "Houston", "GPE")]
+    rec = CombinedRecognizer(_FixedNER(ner), GazetteerMatcher(gaz))
+    assert [m.text for m in rec.recognize([text])[0]] == ["Paris"]

