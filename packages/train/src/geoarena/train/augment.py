@@ -134,8 +134,9 @@ def augment_on_rank(augment: Callable[[Batch], Batch], batch: Batch, fabric: Any
 
     base = int(torch.randint(0, 2**31 - 1, ()).item())
     seed = int(np.random.SeedSequence([base, fabric.global_rank]).generate_state(1)[0])
-    device = batch["image"].device
-    cuda = [device] if device.type == "cuda" else []
+    # the batch's device (any tensor's: the recipe's own callable need not read "image")
+    device = next((v.device for v in batch.values() if isinstance(v, torch.Tensor)), None)
+    cuda = [device] if device is not None and device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
         torch.default_generator.manual_seed(seed)  # kornia draws its parameters on the CPU
         for d in cuda:
