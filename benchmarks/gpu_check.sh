@@ -62,8 +62,9 @@ print(f"RESULT gpu_ddp_parity max_abs_diff={diff:.4f} world={ddp['world_size']} 
 sys.exit(0 if ok else 1)
 PYEOF
 
-# FSDP (the strategy of the 300M/600M ViTs) on the same cell: evaluation and the test split go
-# through the model the adapters hold, which FSDP has sharded; this step shows whether they work
+# FSDP (the strategy of the 300M/600M ViTs) on the same cell, on CUDA with AMP: validation with
+# gathered parameters and the whole model restored at the end were tested on CPUs (gloo); this
+# step shows them on NCCL
 step "EO cell, FSDP over $NGPU GPU(s), AMP" 150 "$TORCHRUN" --standalone \
     --nproc_per_node="$NGPU" "${CELL[@]}" train.strategy=fsdp \
     --tracking-uri "sqlite:///$WORK/fsdp.db" --out "$WORK/fsdp.json"

@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="eo/vit-tiny")
     ap.add_argument("--kill-after-epoch", type=int, default=-1)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--embed-dim", type=int, default=0, help="the ViT's width (0: vit-tiny's)")
     args = ap.parse_args(argv)
 
     from geoarena.core.config import RunConfig, TrainConfig, apply_overrides
@@ -66,12 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     from geoarena.train.distributed import rank_zero_tracker, world_from_env
 
     register_task(args.scene_dir, args.chip_size)
+    arch: dict = {"depth": 2}
+    if args.embed_dim:
+        arch["embed_dim"] = args.embed_dim
     cfg = RunConfig(
         task=TASK,
         model=args.model,
         seed=3,
         device=args.device,
-        model_kwargs={"decoder": "linear", "arch": {"depth": 2}},
+        model_kwargs={"decoder": "linear", "arch": arch},
         train=TrainConfig(
             epochs=4, batch_size=8, lr=2e-3, early_stop_patience=0, scheduler="cosine"
         ),
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                     "val": res.val,
                     "test": res.test,
                     "world_size": res.fit.extra.get("world_size"),
+                    "fsdp_units": res.fit.extra.get("fsdp_units", 0),
                     "resumed_at_epoch": res.fit.extra.get("resumed_at_epoch"),
                     "epochs_run": res.fit.epochs_run,
                     "config_hash": res.config_hash,

@@ -6,7 +6,12 @@
 * ``kill -9`` during epoch 2, then a rerun: the cell resumes at epoch 2 under the same MLflow run
   and ends with the uninterrupted run's metrics (exactly);
 * a two-rank cell killed during epoch 2 resumes in one process (the world size is in neither the
-  config hash nor the checkpoint) and ends within the tolerance of the one-process run.
+  config hash nor the checkpoint) and ends within the tolerance of the one-process run;
+* a wider cell sharded by FSDP over two ranks (gloo, units on the CPU) validates, restores its
+  best epoch and scores the test split through the adapter's own model with the metrics of the
+  same cell under DDP over two ranks (the same arithmetic: gradients averaged over the ranks;
+  stated tolerance as above, measured: equal); a two-rank FSDP cell killed during epoch 2
+  resumes there.
 """
 
 from __future__ import annotations
@@ -108,3 +113,59 @@ def test_a_killed_two_rank_cell_resumes_in_one_process(tmp_path, scene_files, si
     for split in ("val", "test"):
         for k, v in single[split].items():
             assert abs(res[split][k] - v) <= TOL, (k, res[split][k], v)
+
+
+#: blocks of 1.8 M parameters: FSDP makes each a unit of its own (FSDP_MIN_UNIT_PARAMS is 1 M),
+#: the stem, norms and decoder stay in the root unit
+WIDE = ("--embed-dim", "384")
+FSDP = ("--set", "train.strategy=fsdp", *WIDE)
+
+
+@pytest.fixture(scope="module")
+def ddp_wide(tmp_path_factory, scene_files):
+    tmp = tmp_path_factory.mktemp("ddp_wide")
+    proc = _cell(tmp, scene_files["raster"].parent, "d.db", "d.json", *WIDE, torchrun=2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((tmp / "d.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def fsdp_wide(tmp_path_factory, scene_files):
+    tmp = tmp_path_factory.mktemp("fsdp_wide")
+    proc = _cell(tmp, scene_files["raster"].parent, "f.db", "f.json", *FSDP, torchrun=2)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = _runs(tmp, "f.db")
+    assert run.info.status == "FINISHED"
+    return json.loads((tmp / "f.json").read_text())
+
+
+@pytest.mark.slow
+def test_fsdp_over_two_ranks_matches_ddp(fsdp_wide, ddp_wide):
+    """Before, validation called the adapter's model while FSDP held only a shard of each of
+    its parameters (a shape error), and the test split ran on the sharded model."""
+    assert fsdp_wide["fsdp_units"] == 3  # the root and the two blocks: the sharding nests
+    assert fsdp_wide["world_size"] == 2 and fsdp_wide["epochs_run"] == 4
+    assert ddp_wide["fsdp_units"] == 0
+    for split in ("val", "test"):
+        assert fsdp_wide[split].keys() == ddp_wide[split].keys()
+        for k, v in ddp_wide[split].items():
+            assert abs(fsdp_wide[split][k] - v) <= TOL, (k, fsdp_wide[split][k], v)
+    assert fsdp_wide["test"]["test/miou"] > 0.5
+
+
+@pytest.mark.slow
+def test_a_killed_fsdp_cell_resumes_at_its_epoch_exactly(tmp_path, scene_files, fsdp_wide):
+    """Exact: the checkpoint holds each optimizer state of its own (torch's full-state gather
+    on the CPU once made Adam's two moments one buffer, and the resumed run diverged)."""
+    scene = scene_files["raster"].parent
+    killed = _cell(
+        tmp_path, scene, "fk.db", "killed.json", *FSDP, "--kill-after-epoch", "2", torchrun=2
+    )
+    assert killed.returncode != 0 and not (tmp_path / "killed.json").exists()
+    (run,) = _runs(tmp_path, "fk.db")
+    assert run.data.tags["checkpoint_epoch"] == "1"
+    resumed = _cell(tmp_path, scene, "fk.db", "resumed.json", *FSDP, torchrun=2)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    res = json.loads((tmp_path / "resumed.json").read_text())
+    assert res["resumed_at_epoch"] == 2 and res["run_id"] == run.info.run_id
+    assert res["val"] == fsdp_wide["val"] and res["test"] == fsdp_wide["test"]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from geoarena.core.config import TrainConfig
 from geoarena.core.errors import ConfigError
@@ -132,8 +133,40 @@ def test_bf16_autocast_on_cpu_runs_the_forward_in_bfloat16_and_learns():
 
 
 def test_fsdp_without_cuda_is_a_clear_error():
-    with pytest.raises(ConfigError, match="fsdp needs CUDA"):
+    with pytest.raises(ConfigError, match="fsdp in one process needs a CUDA device"):
         _fit(TrainConfig(epochs=1, batch_size=30, strategy="fsdp"))
+
+
+class _Block(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        self.attn, self.mlp = nn.Linear(width, 3 * width), nn.Linear(width, 4 * width)
+
+
+class _Encoder(nn.Module):  # timm's ViT layout: a stem, a `blocks` nn.Sequential, a norm
+    def __init__(self, width: int, depth: int = 2):
+        super().__init__()
+        self.stem = nn.Conv2d(3, width, 16, 16)
+        self.blocks = nn.Sequential(*(_Block(width) for _ in range(depth)))
+        self.norm = nn.LayerNorm(width)
+
+
+def test_fsdp_units_are_the_repeated_blocks_only():
+    """The blocks (1.0 M each at width 384) are units; not the `blocks` container nor the
+    encoder, whose other methods (timm's `forward_intermediates`, `len(blocks)`) bypass a unit;
+    a size-based policy wrapped the container (its two halves of blocks made 1.2 M)."""
+    from geoarena.train.sharded import repeated_blocks
+
+    wide = _Encoder(384)
+    assert sum(p.numel() for p in wide.blocks[0].parameters()) >= 1_000_000
+    assert repeated_blocks(wide) == frozenset({_Block})
+    assert repeated_blocks(wide, min_params=2_000_000) == frozenset()  # too small: root only
+    assert repeated_blocks(_Encoder(192)) == frozenset()  # 0.26 M blocks stay in the root
+    assert repeated_blocks(_Encoder(384, depth=1)) == frozenset()  # one block: not repeated
+    lone = nn.Sequential(nn.Linear(2000, 1000), nn.ReLU())  # 2 M, but not repeated
+    assert repeated_blocks(lone) == frozenset()
+    twins = nn.ModuleList([nn.Linear(1000, 1000), nn.Linear(1000, 1000)])
+    assert repeated_blocks(twins) == frozenset({nn.Linear})
 
 
 @pytest.mark.cuda

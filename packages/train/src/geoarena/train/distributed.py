@@ -43,14 +43,17 @@ def conditional_parameters(model: Any) -> bool:
     return any(getattr(m, "conditional_parameters", False) for m in model.modules())
 
 
-def make_fabric(train: TrainConfig, device: str, find_unused: bool = False) -> Any:
+def make_fabric(
+    train: TrainConfig, device: str, find_unused: bool = False, fsdp_blocks: frozenset = frozenset()
+) -> Any:
     """A launched ``lightning.fabric.Fabric`` for this process and ``train``'s strategy/precision.
 
     ``device`` is ``cpu`` or ``cuda`` (``cuda:N`` pins a single device outside a launcher). In a
     world of one, ``strategy`` ``auto`` is a single device; under a launcher it is DDP (gloo on
     CPU, NCCL on CUDA), which looks for parameters without a gradient in a step when
     ``find_unused`` (see :func:`conditional_parameters`). ``fsdp`` shards parameters, gradients
-    and optimizer state (large ViTs).
+    and optimizer state (large ViTs), one FSDP unit per instance of the ``fsdp_blocks`` classes
+    (``geoarena.train.sharded.repeated_blocks``) inside the model's root unit.
     """
     from lightning.fabric import Fabric
     from lightning.fabric.plugins.environments import SLURMEnvironment, TorchElasticEnvironment
@@ -61,7 +64,10 @@ def make_fabric(train: TrainConfig, device: str, find_unused: bool = False) -> A
     plugins: list[Any] = []
     if world.size == 1:
         if strategy == "fsdp" and accelerator != "cuda":
-            raise ConfigError("train.strategy=fsdp needs CUDA devices")
+            raise ConfigError(
+                "train.strategy=fsdp in one process needs a CUDA device (on CPUs it runs "
+                "under torchrun/srun, gloo)"
+            )
         devices: Any = [int(device.split(":")[1])] if ":" in device else 1
         if strategy == "ddp":
             strategy = "auto"  # DDP over one process is a plain single-device run
@@ -76,7 +82,7 @@ def make_fabric(train: TrainConfig, device: str, find_unused: bool = False) -> A
             TorchElasticEnvironment() if world.launcher == "torchrun" else SLURMEnvironment()
         )
     if strategy == "fsdp":
-        strategy = _fsdp_strategy()
+        strategy = _fsdp_strategy(accelerator, fsdp_blocks)
     fabric = Fabric(
         accelerator=accelerator,
         devices=devices,
@@ -107,17 +113,16 @@ def _unchanged(data: Any) -> Any:
     return data
 
 
-def _fsdp_strategy() -> Any:
-    """FSDP sharding every submodule of ≥ 1 M parameters (the blocks of a large ViT), full
-    state dicts on save (one checkpoint file whatever the world size: resume does not depend
-    on it)."""
-    import functools
-
+def _fsdp_strategy(accelerator: str, blocks: frozenset) -> Any:
+    """FSDP with a unit per repeated block, full state dicts on save (one checkpoint file
+    whatever the world size: resume does not depend on it). On CPUs (gloo) the units are placed
+    there (``geoarena.train.sharded.CPUFSDPStrategy``)."""
     from lightning.fabric.strategies import FSDPStrategy
-    from torch.distributed.fsdp.wrap import size_based_auto_wrap_policy
 
-    policy = functools.partial(size_based_auto_wrap_policy, min_num_params=1_000_000)
-    return FSDPStrategy(auto_wrap_policy=policy, state_dict_type="full")
+    from geoarena.train.sharded import CPUFSDPStrategy
+
+    cls = FSDPStrategy if accelerator == "cuda" else CPUFSDPStrategy
+    return cls(auto_wrap_policy=set(blocks) or None, state_dict_type="full")
 
 
 def reduce_mean(fabric: Any, values: dict[str, float]) -> dict[str, float]:

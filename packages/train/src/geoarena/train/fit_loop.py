@@ -184,8 +184,18 @@ class TorchFitLoop:
         from geoarena.train.augment import augment_on_rank, build_augment
         from geoarena.train.dataloading import settings_for
         from geoarena.train.distributed import conditional_parameters, make_fabric
+        from geoarena.train.loop_checkpoint import resume_loop, save_loop
+        from geoarena.train.sharded import (
+            fsdp_units,
+            repeated_blocks,
+            restore_best,
+            save_best,
+            whole_parameters,
+        )
 
-        fabric = self.fabric = make_fabric(train, self.device, conditional_parameters(self.model))
+        blocks = repeated_blocks(self.model) if train.strategy == "fsdp" else frozenset()
+        find_unused = conditional_parameters(self.model)
+        fabric = self.fabric = make_fabric(train, self.device, find_unused, blocks)
         micro = micro_batch_size(train, fabric.world_size)
         accum = max(1, train.accumulate_grad_batches)
         if hasattr(data, "configure_loading"):
@@ -216,10 +226,12 @@ class TorchFitLoop:
         st = LoopState()
         store = current_store() if train.checkpoint_every > 0 else None
         result = FitResult()
+        if units := fsdp_units(fmodel):  # counted now: the end of the fit takes them apart
+            result.extra["fsdp_units"] = units
         with tempfile.TemporaryDirectory(prefix="geoarena-ckpt-") as tmp:
             best_file = Path(tmp) / "best.pt"
             if store is not None:
-                self._resume(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file)
+                resume_loop(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file, self._ema)
                 result.extra["resumed_at_epoch"] = st.epoch
             for epoch in range(st.epoch, train.epochs):
                 if hasattr(data, "set_epoch"):
@@ -273,9 +285,11 @@ class TorchFitLoop:
                 if not math.isfinite(mean_loss):
                     raise FloatingPointError(f"training loss became {mean_loss} in epoch {epoch}")
                 fmodel.eval()
-                # with an EMA, validation and the best checkpoint see the averaged weights
+                # with an EMA, validation and the best checkpoint see the averaged weights;
+                # under FSDP the adapter's model validates with its parameters gathered
                 with torch.no_grad(), ema.applied(self.model) if ema else contextlib.nullcontext():
-                    val = self.evaluate()
+                    with whole_parameters(fmodel):
+                        val = self.evaluate()
                     if fabric.world_size > 1:  # rank 0's figures: one stop/best decision for all
                         val = fabric.broadcast(val, src=0)
                     if self.monitor not in val:
@@ -283,7 +297,7 @@ class TorchFitLoop:
                     score = sign * val[self.monitor]
                     improved = score > st.best_score
                     if improved:
-                        torch.save(self.model.state_dict(), best_file)
+                        save_best(fmodel, self.model, best_file)
                 metrics = {
                     "train/loss": mean_loss,
                     "train/lr": fopt.param_groups[0]["lr"],
@@ -305,12 +319,12 @@ class TorchFitLoop:
                     on_epoch(epoch, metrics)  # may raise Pruned
                 # after the hook, so that the checkpoint's flush also stores this epoch's metrics
                 if store is not None and (st.epoch % train.checkpoint_every == 0 or stop):
-                    self._save(fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file)
+                    save_loop(
+                        fabric, store, Path(tmp), fmodel, fopt, sched, st, best_file, self._ema
+                    )
                 if stop:
                     break
-            if best_file.exists():
-                state = torch.load(best_file, map_location=fabric.device, weights_only=True)
-                self.model.load_state_dict(state)
+            restore_best(fabric, fmodel, self.model, best_file)
         self.model.eval()
         result.best_epoch, result.best_val = st.best_epoch, st.best_val or {}
         result.extra["world_size"] = fabric.world_size
@@ -327,58 +341,6 @@ class TorchFitLoop:
     def _check_finite(loss: torch.Tensor, epoch: int, i: int) -> None:
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch} step {i}")
-
-    def _save(self, fabric, store, tmp: Path, fmodel, fopt, sched, st: LoopState, best_file):
-        from geoarena.core.checkpoint import CHECKPOINT_FILE, rng_state
-
-        path = tmp / CHECKPOINT_FILE
-        best = {}
-        if best_file.exists():  # on the host: a second copy on the GPU may not fit
-            best = torch.load(best_file, map_location="cpu", weights_only=True)
-        fabric.save(
-            path,
-            {
-                "model": fmodel,
-                "optimizer": fopt,
-                "scheduler": sched.state_dict(),
-                "rng": rng_state(),
-                "loop": {k: v for k, v in vars(st).items()},
-                "best_model": best,
-                "precision": fabric.strategy.precision.state_dict(),  # fp16: the loss scale
-                **({"ema": self._ema.state_dict()} if self._ema is not None else {}),
-            },
-        )
-        if fabric.is_global_zero:
-            store.save(path, st.epoch - 1)
-
-    def _resume(self, fabric, store, tmp: Path, fmodel, fopt, sched, st: LoopState, best_file):
-        """Load the store's last checkpoint (every rank reads it) into the loop's objects."""
-        from geoarena.core.checkpoint import set_rng_state
-
-        (tmp / "resume").mkdir(exist_ok=True)
-        local = store.fetch(tmp / "resume")
-        found = torch.tensor([0 if local is None else 1], device=fabric.device)
-        if fabric.world_size > 1 and int(fabric.all_reduce(found, reduce_op="sum")) not in (
-            0,
-            fabric.world_size,
-        ):
-            raise RuntimeError("ranks disagree on the checkpoint to resume from")
-        if local is None:
-            return
-        state = {"model": fmodel, "optimizer": fopt}
-        # weights_only: the checkpoint comes from the run's artifact store (anyone's store);
-        # core.checkpoint keeps it to tensors and plain values so that nothing pickled runs
-        rest = fabric.load(local, state, weights_only=True)
-        sched.load_state_dict(rest["scheduler"])
-        for k, v in rest["loop"].items():
-            setattr(st, k, v)
-        if rest.get("best_model"):
-            torch.save(rest["best_model"], best_file)
-        if self._ema is not None and rest.get("ema"):
-            self._ema.load_state_dict(rest["ema"])
-        if rest.get("precision"):  # else fp16 restarts at scale 2**16, skipping steps
-            fabric.strategy.precision.load_state_dict(rest["precision"])
-        set_rng_state(rest["rng"])
 
 
 def _has_batchnorm(model: nn.Module) -> bool:
