@@ -10,8 +10,8 @@
 * a wider cell sharded by FSDP over two ranks (gloo, units on the CPU) validates, restores its
   best epoch and scores the test split through the adapter's own model with the metrics of the
   same cell under DDP over two ranks (the same arithmetic: gradients averaged over the ranks;
-  stated tolerance as above, measured: equal); a two-rank FSDP cell killed during epoch 2
-  resumes there.
+  stated tolerance as above, measured: equal), for a timm ViT and the Prithvi-EO-2.0
+  architecture; a two-rank FSDP cell killed during epoch 2 resumes there exactly.
 """
 
 from __future__ import annotations
@@ -169,3 +169,20 @@ def test_a_killed_fsdp_cell_resumes_at_its_epoch_exactly(tmp_path, scene_files, 
     res = json.loads((tmp_path / "resumed.json").read_text())
     assert res["resumed_at_epoch"] == 2 and res["run_id"] == run.info.run_id
     assert res["val"] == fsdp_wide["val"] and res["test"] == fsdp_wide["test"]
+
+
+@pytest.mark.slow
+def test_fsdp_shards_a_prithvi_encoder_like_ddp(tmp_path, scene_files):
+    """The Prithvi-EO-2.0 architecture (the 300M/600M models FSDP is for), at test width: its
+    blocks become units and the cell ends with DDP's metrics."""
+    scene, model = scene_files["raster"].parent, ("--model", "eo/prithvi-tiny")
+    out = {}
+    for name, extra in (("ddp", WIDE), ("fsdp", FSDP)):
+        proc = _cell(tmp_path, scene, f"{name}.db", f"{name}.json", *extra, *model, torchrun=2)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert (out["ddp"]["fsdp_units"], out["fsdp"]["fsdp_units"]) == (0, 3)
+    for split in ("val", "test"):
+        for k, v in out["ddp"][split].items():
+            assert abs(out["fsdp"][split][k] - v) <= TOL, (k, out["fsdp"][split][k], v)
+    assert out["fsdp"]["test"]["test/miou"] > 0.5
