@@ -5,7 +5,7 @@
 #   2. an EO fine-tuning cell (fixture GeoTIFF + building labels written by the test generator)
 #      on one GPU with bf16/fp16 autocast, then the same cell data-parallel over every visible
 #      GPU (torchrun, NCCL): RESULT gpu_ddp_parity (max |Δ| of the final val/test metrics);
-#      then the same cell under FSDP (a step that passes or fails, no figure);
+#      then a wider cell under DDP and under FSDP: RESULT gpu_fsdp_parity;
 #   3. benchmarks/step_overhead.py on CUDA with AMP (harness vs bare loop, goal 3 %);
 #   4. benchmarks/loader_throughput.py (pipeline vs main-thread loader, goal 1.8×).
 # Every step has its own time limit; the script prints RESULT lines and a summary, and exits
@@ -62,12 +62,26 @@ print(f"RESULT gpu_ddp_parity max_abs_diff={diff:.4f} world={ddp['world_size']} 
 sys.exit(0 if ok else 1)
 PYEOF
 
-# FSDP (the strategy of the 300M/600M ViTs) on the same cell, on CUDA with AMP: validation with
-# gathered parameters and the whole model restored at the end were tested on CPUs (gloo); this
-# step shows them on NCCL
-step "EO cell, FSDP over $NGPU GPU(s), AMP" 150 "$TORCHRUN" --standalone \
-    --nproc_per_node="$NGPU" "${CELL[@]}" train.strategy=fsdp \
+# FSDP (the strategy of the 300M/600M ViTs) on the cell at ViT width 384 (each block 1.8 M
+# parameters: three units), against DDP on the same cell: validation on gathered parameters,
+# the whole model back at the end and the batch left in float32 were tested on CPUs (gloo);
+# this shows them on NCCL with AMP
+WIDE=(--embed-dim 384)
+step "EO cell (width 384), DDP over $NGPU GPU(s), AMP" 150 "$TORCHRUN" --standalone \
+    --nproc_per_node="$NGPU" "${CELL[@]}" "${WIDE[@]}" \
+    --tracking-uri "sqlite:///$WORK/ddpw.db" --out "$WORK/ddpw.json"
+step "EO cell (width 384), FSDP over $NGPU GPU(s), AMP" 150 "$TORCHRUN" --standalone \
+    --nproc_per_node="$NGPU" "${CELL[@]}" train.strategy=fsdp "${WIDE[@]}" \
     --tracking-uri "sqlite:///$WORK/fsdp.db" --out "$WORK/fsdp.json"
+"$PY" - "$WORK/ddpw.json" "$WORK/fsdp.json" <<'PYEOF' || FAILED+=("fsdp parity")
+import json, sys
+ddp, fsdp = (json.load(open(p)) for p in sys.argv[1:3])
+diff = max(abs(ddp[s][k] - fsdp[s][k]) for s in ("val", "test") for k in ddp[s])
+ok = diff <= 0.02 and fsdp["fsdp_units"] == 3 and fsdp["input_dtypes"] == ["torch.float32"]
+print(f"RESULT gpu_fsdp_parity max_abs_diff={diff:.4f} units={fsdp['fsdp_units']} "
+      f"inputs={','.join(fsdp['input_dtypes'])} goal=0.02 {'PASS' if ok else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PYEOF
 
 step "step overhead (CUDA, bf16)" 120 "$PY" benchmarks/step_overhead.py --device cuda \
     --precision bf16-mixed --rounds 5 --steps 40 --batch-size 64 --size 128 --threads 4

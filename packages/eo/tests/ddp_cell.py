@@ -48,6 +48,21 @@ def register_task(scene_dir: Path, chip_size: int) -> None:
     )
 
 
+def record_input_dtypes() -> set[str]:
+    """The dtypes of the floating tensors in the batches the adapter's model receives (under
+    mixed precision: what the loader made, not bf16/fp16)."""
+    import torch
+
+    seen: set[str] = set()
+
+    def hook(module, args):
+        if type(module).__name__ == "BatchModel" and args and isinstance(args[0], dict):
+            seen.update(str(v.dtype) for v in args[0].values() if torch.is_floating_point(v))
+
+    torch.nn.modules.module.register_module_forward_pre_hook(hook)
+    return seen
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scene-dir", type=Path, required=True)
@@ -90,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             if epoch == args.kill_after_epoch:
                 os.kill(os.getpid(), signal.SIGKILL)
 
+    seen = record_input_dtypes()
     res = run(cfg, tracker, on_epoch=on_epoch, raise_errors=True)
     if world.is_zero:
         args.out.write_text(
@@ -101,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                     "test": res.test,
                     "world_size": res.fit.extra.get("world_size"),
                     "fsdp_units": res.fit.extra.get("fsdp_units", 0),
+                    "input_dtypes": sorted(seen),
                     "resumed_at_epoch": res.fit.extra.get("resumed_at_epoch"),
                     "epochs_run": res.fit.epochs_run,
                     "config_hash": res.config_hash,

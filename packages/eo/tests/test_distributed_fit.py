@@ -11,7 +11,8 @@
   best epoch and scores the test split through the adapter's own model with the metrics of the
   same cell under DDP over two ranks (the same arithmetic: gradients averaged over the ranks;
   stated tolerance as above, measured: equal), for a timm ViT and the Prithvi-EO-2.0
-  architecture; a two-rank FSDP cell killed during epoch 2 resumes there exactly.
+  architecture, and under bf16 autocast (the model sees the batch in float32, as the loader
+  made it); a two-rank FSDP cell killed during epoch 2 resumes there exactly.
 """
 
 from __future__ import annotations
@@ -186,3 +187,21 @@ def test_fsdp_shards_a_prithvi_encoder_like_ddp(tmp_path, scene_files):
         for k, v in out["ddp"][split].items():
             assert abs(out["fsdp"][split][k] - v) <= TOL, (k, out["fsdp"][split][k], v)
     assert out["fsdp"]["test"]["test/miou"] > 0.5
+
+
+@pytest.mark.slow
+def test_fsdp_under_bf16_autocast_matches_ddp_and_leaves_the_batch_alone(tmp_path, scene_files):
+    """Before: FSDP's root cast the whole batch dict to bf16 (metadata included), and
+    validation met bf16 units beside float32 parameters (``mixed dtype`` in a LayerNorm)."""
+    scene, bf16 = scene_files["raster"].parent, "train.precision=bf16-mixed"
+    out = {}
+    for name, strategy in (("ddp", "train.strategy=auto"), ("fsdp", "train.strategy=fsdp")):
+        extra = ("--set", strategy, bf16, *WIDE)
+        proc = _cell(tmp_path, scene, f"{name}.db", f"{name}.json", *extra, torchrun=2)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out[name] = json.loads((tmp_path / f"{name}.json").read_text())
+    assert out["fsdp"]["fsdp_units"] == 3
+    assert out["fsdp"]["input_dtypes"] == out["ddp"]["input_dtypes"] == ["torch.float32"]
+    for split in ("val", "test"):
+        for k, v in out["ddp"][split].items():
+            assert abs(out["fsdp"][split][k] - v) <= TOL, (k, out["fsdp"][split][k], v)

@@ -46,8 +46,11 @@ def main() -> None:
 
     loop.augment = augment
     res = loop.fit(data, TrainConfig(epochs=2, batch_size=32, lr=0.05))
-    print("AUG", loop.fabric.global_rank, ",".join(map(str, draws)), flush=True)
-    print("FIT_OK", res.epochs_run, loop.fabric.global_rank, flush=True)
+    # one write per line: the ranks share torchrun's stdout, and print's separate writes of
+    # each word interleave between them when the stream is unbuffered
+    rank = loop.fabric.global_rank
+    sys.stdout.write(f"AUG {rank} {','.join(map(str, draws))}\nFIT_OK {res.epochs_run} {rank}\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -81,19 +81,24 @@ def make_fabric(
         plugins.append(
             TorchElasticEnvironment() if world.launcher == "torchrun" else SLURMEnvironment()
         )
+    precision = resolve_precision(train, device)
     if strategy == "fsdp":
-        strategy = _fsdp_strategy(accelerator, fsdp_blocks)
+        strategy = _fsdp_strategy(accelerator, fsdp_blocks, precision)
     fabric = Fabric(
         accelerator=accelerator,
         devices=devices,
         num_nodes=world.num_nodes,
         strategy=strategy,
-        precision=resolve_precision(train, device),  # type: ignore[arg-type]
+        precision=precision,  # type: ignore[arg-type]
         plugins=plugins or None,
     )
     fabric.launch()  # under a launcher: joins the process group (no process spawning here)
     if str(fabric.strategy.precision.precision).endswith("-mixed"):
         keep_input_dtypes(fabric)
+        if train.strategy == "fsdp" and accelerator == "cpu":
+            from geoarena.train.sharded import autocast_on_cpu
+
+            autocast_on_cpu(fabric, precision)
     return fabric
 
 
@@ -113,16 +118,21 @@ def _unchanged(data: Any) -> Any:
     return data
 
 
-def _fsdp_strategy(accelerator: str, blocks: frozenset) -> Any:
+def _fsdp_strategy(accelerator: str, blocks: frozenset, precision: str) -> Any:
     """FSDP with a unit per repeated block, full state dicts on save (one checkpoint file
-    whatever the world size: resume does not depend on it). On CPUs (gloo) the units are placed
-    there (``geoarena.train.sharded.CPUFSDPStrategy``)."""
+    whatever the world size: resume does not depend on it), the batch left as the loader made
+    it under mixed precision (``geoarena.train.sharded.mixed_precision``). On CPUs (gloo) the
+    units are placed there (``geoarena.train.sharded.CPUFSDPStrategy``)."""
     from lightning.fabric.strategies import FSDPStrategy
 
-    from geoarena.train.sharded import CPUFSDPStrategy
+    from geoarena.train.sharded import CPUFSDPStrategy, mixed_precision
 
     cls = FSDPStrategy if accelerator == "cuda" else CPUFSDPStrategy
-    return cls(auto_wrap_policy=set(blocks) or None, state_dict_type="full")
+    return cls(
+        auto_wrap_policy=set(blocks) or None,
+        state_dict_type="full",
+        mixed_precision=mixed_precision(precision),
+    )
 
 
 def reduce_mean(fabric: Any, values: dict[str, float]) -> dict[str, float]:

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from lightning.fabric.strategies import FSDPStrategy
 from torch import nn
-from torch.distributed.fsdp import FullyShardedDataParallel
+from torch.distributed.fsdp import FullyShardedDataParallel, MixedPrecision
 
 
 class CPUFSDPStrategy(FSDPStrategy):
@@ -70,6 +70,29 @@ def fsdp_root(fmodel: nn.Module) -> FullyShardedDataParallel | None:
     return next((m for m in fmodel.modules() if isinstance(m, FullyShardedDataParallel)), None)
 
 
+def mixed_precision(precision: str) -> MixedPrecision | None:
+    """FSDP's casts under Fabric's ``precision``: Lightning's (parameters, gradient reduction
+    and buffers in bf16/fp16 inside the units), except that the root unit leaves the batch as
+    the loader made it. FSDP casts every floating tensor of the root's input by default, a
+    batch dict's metadata included (acquisition years, coordinates, wavelengths: the cast
+    ``geoarena.train.distributed.keep_input_dtypes`` drops from Fabric's plugins); autocast
+    already runs each operation in the precision it needs."""
+    if not precision.endswith("-mixed"):
+        return None
+    dtype = torch.bfloat16 if precision.startswith("bf16") else torch.float16
+    return MixedPrecision(
+        param_dtype=dtype, reduce_dtype=dtype, buffer_dtype=dtype, cast_root_forward_inputs=False
+    )
+
+
+def autocast_on_cpu(fabric: Any, precision: str) -> None:
+    """Lightning's FSDP precision plugin autocasts on CUDA only; on CPUs (gloo, the tests) the
+    units' bf16 parameters then meet float32 activations unconverted (``mixed dtype (CPU)`` in
+    a LayerNorm). Autocast on the CPU instead, as the CUDA path does on the GPU."""
+    dtype = torch.bfloat16 if precision.startswith("bf16") else torch.float16
+    fabric.strategy.precision.forward_context = lambda: torch.autocast("cpu", dtype=dtype)
+
+
 #: a repeated block becomes an FSDP unit of its own from this many parameters (ViT-B/L/H blocks
 #: hold 7–30 M); smaller blocks stay in the root unit
 MIN_UNIT_PARAMS = 1_000_000
@@ -103,13 +126,35 @@ def fsdp_units(fmodel: nn.Module) -> int:
 
 @contextlib.contextmanager
 def whole_parameters(fmodel: nn.Module) -> Iterator[None]:
-    """Every parameter unsharded on every rank while inside (read-only: changes are dropped)."""
+    """The adapter's model as a plain module while inside: every parameter gathered whole on
+    every rank (read-only: changes are dropped) and the units inside stepped around, so that
+    validation runs in float32 as under DDP. A unit's own ``forward`` would cast its gathered
+    parameters to bf16/fp16 under mixed precision while the root's stay float32 (``mixed
+    dtype`` in a LayerNorm or a matmul)."""
     root = fsdp_root(fmodel)
     if root is None:
         yield
         return
     with FullyShardedDataParallel.summon_full_params(root, writeback=False):
-        yield
+        units = _step_around_units(root.module)
+        try:
+            yield
+        finally:
+            for parent, name, unit in units:
+                setattr(parent, name, unit)
+
+
+def _step_around_units(module: nn.Module) -> list[tuple[nn.Module, str, nn.Module]]:
+    """Put the module each FSDP unit below ``module`` wraps in its place; returns what to put
+    back (parent, attribute, unit)."""
+    swapped = []
+    for name, child in list(module.named_children()):
+        if isinstance(child, FullyShardedDataParallel):
+            swapped.append((module, name, child))
+            child = child.module
+            setattr(module, name, child)
+        swapped.extend(_step_around_units(child))
+    return swapped
 
 
 def save_best(fmodel: nn.Module, model: nn.Module, best_file: Path) -> None:
