@@ -2,12 +2,12 @@
 
 FSDP (``train.strategy=fsdp``) wraps the adapter's model in place: its large submodules become
 ``FullyShardedDataParallel`` units and, between forward passes, each rank holds only its shard
-of every parameter. Only the model's repeated blocks become units
-(``repeated_blocks``) besides the root. The adapters evaluate, calibrate, export and serve through the model they
-hold (``adapter.model``), not through Fabric's wrapper, so the loop
+of every parameter. Only the model's repeated blocks become units (``repeated_blocks``) besides
+the root. The adapters evaluate, calibrate, export and serve through the model they hold
+(``adapter.model``), not through Fabric's wrapper, so the loop
 
-* gathers the whole parameters for validation (``whole_parameters``: every rank validates on
-  the whole split, as under DDP, so the collectives line up);
+* validates with the whole parameters gathered and the units stepped around
+  (``whole_parameters``: every rank validates on the whole split, as under DDP);
 * keeps the best epoch's weights as one full state dict written by rank 0 (``save_best``);
 * at the end loads the best weights on every rank and strips the FSDP units from the model
   (``restore_best``), so that the test split, calibration and export see a plain module.
@@ -197,20 +197,10 @@ def restore_best(fabric: Any, fmodel: nn.Module, model: nn.Module, best_file: Pa
                 v.copy_(best[k])
         for v in whole.values():
             torch.distributed.broadcast(v, src=0)
-    unshard_in_place(model)
+    _step_around_units(model)  # for good: the FSDP units are not put back
     # the parameters are still views of FSDP's flat shards (another shape): swap in new ones
     # (load_state_dict would refuse the shapes even with assign=True); buffers were never sharded
     for name, param in list(model.named_parameters()):
         owner, _, leaf = name.rpartition(".")
         module = model.get_submodule(owner)
         module._parameters[leaf] = nn.Parameter(whole[name], requires_grad=param.requires_grad)
-
-
-def unshard_in_place(module: nn.Module) -> None:
-    """Replace every FSDP unit below ``module`` by the module it wraps (the FSDP auto-wrap
-    replaced them in place in the adapter's model; its parameters still need whole values)."""
-    for name, child in list(module.named_children()):
-        if isinstance(child, FullyShardedDataParallel):
-            child = child.module
-            setattr(module, name, child)
-        unshard_in_place(child)
