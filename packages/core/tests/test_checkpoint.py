@@ -198,7 +198,8 @@ def test_an_fp16_fit_resumes_with_its_loss_scale(monkeypatch):
 
     import geoarena.train.distributed as distributed
 
-    def fp16_fabric(train, device, find_unused=False):  # Fabric's CPU check: 16-mixed -> bf16
+    # Fabric's CPU check turns 16-mixed into bf16: the plugin is given directly
+    def fp16_fabric(train, device, find_unused=False, fsdp_blocks=frozenset()):
         fabric = Fabric(accelerator="cpu", devices=1, plugins=[MixedPrecision("16-mixed", "cpu")])
         fabric.launch()
         return fabric
