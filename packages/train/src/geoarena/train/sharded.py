@@ -79,7 +79,7 @@ def mixed_precision(precision: str) -> MixedPrecision | None:
     already runs each operation in the precision it needs."""
     if not precision.endswith("-mixed"):
         return None
-    dtype = torch.bfloat16 if precision.startswith("bf16") else torch.float16
+    dtype = _low_dtype(precision)
     return MixedPrecision(
         param_dtype=dtype, reduce_dtype=dtype, buffer_dtype=dtype, cast_root_forward_inputs=False
     )
@@ -89,8 +89,13 @@ def autocast_on_cpu(fabric: Any, precision: str) -> None:
     """Lightning's FSDP precision plugin autocasts on CUDA only; on CPUs (gloo, the tests) the
     units' bf16 parameters then meet float32 activations unconverted (``mixed dtype (CPU)`` in
     a LayerNorm). Autocast on the CPU instead, as the CUDA path does on the GPU."""
-    dtype = torch.bfloat16 if precision.startswith("bf16") else torch.float16
+    dtype = _low_dtype(precision)
     fabric.strategy.precision.forward_context = lambda: torch.autocast("cpu", dtype=dtype)
+
+
+def _low_dtype(precision: str) -> torch.dtype:
+    """The compute dtype of a ``bf16-mixed`` / ``16-mixed`` precision."""
+    return torch.bfloat16 if precision.startswith("bf16") else torch.float16
 
 
 #: a repeated block becomes an FSDP unit of its own from this many parameters (ViT-B/L/H blocks
