@@ -1,4 +1,6 @@
-"""One EO fine-tuning cell through the harness runner, launched by the DDP tests.
+"""One EO fine-tuning cell through the harness runner, launched by the DDP tests: by default
+a ViT segmenting the scene fixture (``--scene-dir``), or any registered task and model
+(``--task``, ``--model``, ``--data-root``: a GEO-Bench-2 fixture, in quick mode).
 
 ``python ddp_cell.py …`` runs it in one process; ``torchrun --nproc_per_node=N ddp_cell.py …``
 runs it data-parallel (gloo on CPU). Only global rank 0 writes to MLflow; rank 0 writes the
@@ -65,7 +67,9 @@ def record_input_dtypes() -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--scene-dir", type=Path, required=True)
+    ap.add_argument("--scene-dir", type=Path, help="the scene fixture of the default task")
+    ap.add_argument("--task", default=TASK)
+    ap.add_argument("--data-root", default="")
     ap.add_argument("--tracking-uri", required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--set", nargs="*", default=[], dest="overrides")
@@ -81,16 +85,21 @@ def main(argv: list[str] | None = None) -> int:
     from geoarena.store.mlflow_tracker import MLflowTracker
     from geoarena.train.distributed import rank_zero_tracker, world_from_env
 
-    register_task(args.scene_dir, args.chip_size)
-    arch: dict = {"depth": 2}
-    if args.embed_dim:
-        arch["embed_dim"] = args.embed_dim
+    model_kwargs: dict = {}
+    if args.task == TASK:
+        register_task(args.scene_dir, args.chip_size)
+        arch: dict = {"depth": 2}
+        if args.embed_dim:
+            arch["embed_dim"] = args.embed_dim
+        model_kwargs = {"decoder": "linear", "arch": arch}
     cfg = RunConfig(
-        task=TASK,
+        task=args.task,
         model=args.model,
         seed=3,
         device=args.device,
-        model_kwargs={"decoder": "linear", "arch": arch},
+        data_root=args.data_root,
+        quick=bool(args.data_root),
+        model_kwargs=model_kwargs,
         train=TrainConfig(
             epochs=4, batch_size=8, lr=2e-3, early_stop_patience=0, scheduler="cosine"
         ),

@@ -83,7 +83,7 @@ def make_fabric(
         )
     precision = resolve_precision(train, device)
     if strategy == "fsdp":
-        strategy = _fsdp_strategy(accelerator, fsdp_blocks, precision)
+        strategy = _fsdp_strategy(accelerator, fsdp_blocks)
     fabric = Fabric(
         accelerator=accelerator,
         devices=devices,
@@ -118,20 +118,20 @@ def _unchanged(data: Any) -> Any:
     return data
 
 
-def _fsdp_strategy(accelerator: str, blocks: frozenset, precision: str) -> Any:
+def _fsdp_strategy(accelerator: str, blocks: frozenset) -> Any:
     """FSDP with a unit per repeated block, full state dicts on save (one checkpoint file
-    whatever the world size: resume does not depend on it), the batch left as the loader made
-    it under mixed precision (``geoarena.train.sharded.mixed_precision``). On CPUs (gloo) the
+    whatever the world size: resume does not depend on it), float32 parameters and the batch
+    left as the loader made it (``geoarena.train.sharded.float32_units``). On CPUs (gloo) the
     units are placed there (``geoarena.train.sharded.CPUFSDPStrategy``)."""
     from lightning.fabric.strategies import FSDPStrategy
 
-    from geoarena.train.sharded import CPUFSDPStrategy, mixed_precision
+    from geoarena.train.sharded import CPUFSDPStrategy, float32_units
 
     cls = FSDPStrategy if accelerator == "cuda" else CPUFSDPStrategy
     return cls(
         auto_wrap_policy=set(blocks) or None,
         state_dict_type="full",
-        mixed_precision=mixed_precision(precision),
+        mixed_precision=float32_units(),
     )
 
 

@@ -70,22 +70,27 @@ def fsdp_root(fmodel: nn.Module) -> FullyShardedDataParallel | None:
     return next((m for m in fmodel.modules() if isinstance(m, FullyShardedDataParallel)), None)
 
 
-def mixed_precision(precision: str) -> MixedPrecision | None:
-    """FSDP's casts under Fabric's ``precision``. For ``*-mixed`` the parameters, the gradient
-    reduction and the buffers stay float32 and autocast picks each operation's precision:
-    the arithmetic of DDP under the same precision. Lightning's own choice (every unit's
-    parameters, reductions and buffers in bf16/fp16) is not that: with LayerNorm weights and
-    gradient sums in bf16 the same cell ended 0.875 against DDP's 0.896 val accuracy on a CPU
-    with native bf16 (equal on one without); it would halve the all-gather traffic, which the
-    ``*-true`` precisions still have. The root unit leaves the batch as the loader made it:
-    FSDP casts every floating tensor of the root's input by default, a batch dict's metadata
-    included (acquisition years, coordinates, wavelengths: the cast
-    ``geoarena.train.distributed.keep_input_dtypes`` drops from Fabric's plugins)."""
-    if not precision.endswith("-mixed"):
-        return None
+def float32_units() -> MixedPrecision:
+    """FSDP's casts for every ``train.precision`` (``32-true``, ``bf16-mixed``, ``16-mixed``):
+    the parameters, the gradient reduction and the buffers stay float32, and under ``*-mixed``
+    autocast picks each operation's precision: the arithmetic of DDP under the same precision.
+
+    Lightning's own ``*-mixed`` choice (every unit's parameters, reductions and buffers in
+    bf16/fp16) is not that: with LayerNorm weights and gradient sums in bf16 the same cell ended
+    0.875 against DDP's 0.896 val accuracy on a CPU with native bf16 (equal on one without); it
+    would halve the all-gather traffic. Its config also splits every BatchNorm off into a unit
+    of its own (to keep it in float32), 20 needless units in a ResNet-18. And the root unit
+    leaves the batch as the loader made it: FSDP casts every floating tensor of the root's
+    input by default, a batch dict's metadata included (acquisition years, coordinates,
+    wavelengths: the cast ``geoarena.train.distributed.keep_input_dtypes`` drops from Fabric's
+    plugins)."""
     full = torch.float32
     return MixedPrecision(
-        param_dtype=full, reduce_dtype=full, buffer_dtype=full, cast_root_forward_inputs=False
+        param_dtype=full,
+        reduce_dtype=full,
+        buffer_dtype=full,
+        cast_root_forward_inputs=False,
+        _module_classes_to_ignore=(),
     )
 
 
