@@ -77,7 +77,7 @@ def float32_units() -> MixedPrecision:
 
     Lightning's own ``*-mixed`` choice (every unit's parameters, reductions and buffers in
     bf16/fp16) is not that: with LayerNorm weights and gradient sums in bf16 the same cell ended
-    0.875 against DDP's 0.896 val accuracy on a CPU with native bf16 (equal on one without); it
+    0.875 against DDP's 0.896 val accuracy on a CPU with native bf16 (equal on another CPU); it
     would halve the all-gather traffic. Its config also splits every BatchNorm off into a unit
     of its own (to keep it in float32), 20 needless units in a ResNet-18. And the root unit
     leaves the batch as the loader made it: FSDP casts every floating tensor of the root's
