@@ -9,10 +9,11 @@ Sources (all from registry packages, see :mod:`geoarena.nlp.fetch`):
 * countryinfo: Factbook country points and the UN M49 region / sub-region / intermediate region
   of every country (the macro-regions, see :func:`macro_regions`).
 
-Two kinds of *region* entries are derived from these tables (kind ``region``, see
+*Region* entries are derived from these tables (kind ``region``, see
 :class:`GazetteerConfig`): composite regions named by the shared stem of a family of admin-1
-areas ("Darfur" from Northern / Southern / Western … Darfur; :func:`admin1_families`), indexed
-as back-off entries, and macro-regions (UN M49 groups of countries, "West Africa", "the
+areas ("Darfur" from Northern / Southern / Western … Darfur; :func:`admin1_families`) and the
+compass parts of countries and admin-1 areas ("North Texas"), indexed as back-off entries,
+and macro-regions (UN M49 groups of countries, "West Africa", "the
 Americas", plus the documented groups of :data:`geoarena.nlp.aliases.REGION_MEMBERS`), indexed
 as ordinary entries.
 

@@ -17,6 +17,7 @@ from geoarena.nlp.gazetteer_regions import (
     US_CENSUS_REGIONS,
     admin1_families,
     compass_counterpart,
+    compass_part_entries,
     macro_regions,
     region_names,
 )
@@ -44,6 +45,12 @@ def _keep_alt_name(alt: str, main: str, min_len: int) -> bool:
     if alt.isupper() and len(alt) <= 4 and alt != main:
         return False
     return not any(ch.isdigit() for ch in alt)
+
+
+def _place(row: tuple) -> Place:
+    """A place back from its ``places`` row."""
+    _, key, gid, name, kind, lat, lon, cc, a1, pop, cap = row
+    return Place(key, name, kind, lat, lon, cc, a1, pop, gid, bool(cap))
 
 
 def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConfig) -> Path:
@@ -277,6 +284,21 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             if region is not None:
                 add(region[0], [name, *other_names])
                 areas.append((region[0].key, region[1], 1))
+
+    if cfg.compass_parts:  # after every area and before the cities: their names are reserved
+        reserved = {n for n, _, _ in names}
+        by_cc: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+        for _, cc, _, lat, lon, pop in city_rows:
+            by_cc[cc].append((lat, lon, pop))
+        wholes = [(_place(places[r - 1]), arr) for r, arr, _ in a1_rows.values()]
+        wholes += [
+            (_place(places[r - 1]), np.asarray(by_cc[cc]))
+            for cc, r in country_rowid.items()
+            if cc in by_cc
+        ]
+        for place, wkb, forms in compass_part_entries(wholes, reserved, cfg.hull_buffer_deg):
+            add_backoff(place, forms)
+            areas.append((place.key, wkb, 1))
 
     if cfg.admin2 and sources.admin2_json is not None and sources.cities_json is not None:
         city_pop = (

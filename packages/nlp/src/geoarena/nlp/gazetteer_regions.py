@@ -1,15 +1,20 @@
 """Region entries of the gazetteer: admin-1 families named by a shared stem once the compass /
 position word is removed ("Darfur" from Northern / Southern … Darfur), compass counterparts
-("South Darfur" ↔ "Southern Darfur"), and macro-regions (UN M49 groups of countries and
-:data:`~geoarena.nlp.aliases.REGION_MEMBERS`) with the names they are indexed under."""
+("South Darfur" ↔ "Southern Darfur"), compass parts of a country or admin-1 area ("Southern
+California", "North Texas", "Eastern Ukraine") and macro-regions (UN M49 groups of countries
+and :data:`~geoarena.nlp.aliases.REGION_MEMBERS`) with the names they are indexed under."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import numpy as np
+
 from geoarena.nlp.aliases import REGION_ALIASES, REGION_MEMBERS
+from geoarena.nlp.gazetteer_schema import Place
 from geoarena.nlp.gazetteer_sources import _countryinfo_rows
 from geoarena.nlp.normalize import normalize_name
 
@@ -166,3 +171,81 @@ def macro_regions(countryinfo_dir: Path) -> dict[str, list[tuple[str, float, flo
     for name, isos in REGION_MEMBERS.items():
         out[name] = [stats[i] for i in isos if i in stats]
     return dict(out)
+
+
+#: the compass parts of an area and the words news writes before the area's name for each
+#: ("Southern California", "North Texas", "Middle Tennessee"); the first names the part
+COMPASS_PARTS: dict[str, tuple[str, ...]] = {
+    "north": ("Northern", "North"),
+    "south": ("Southern", "South"),
+    "east": ("Eastern", "East"),
+    "west": ("Western", "West"),
+    "northeast": ("Northeastern", "Northeast", "North East", "North Eastern"),
+    "northwest": ("Northwestern", "Northwest", "North West", "North Western"),
+    "southeast": ("Southeastern", "Southeast", "South East", "South Eastern"),
+    "southwest": ("Southwestern", "Southwest", "South West", "South Western"),
+    "central": ("Central", "Middle"),
+}
+#: a part with fewer member cities than this gets no entry
+MIN_PART_CITIES = 3
+
+
+def compass_parts(points: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of ``points`` (an area's member cities: lat, lon, population) in each compass
+    part of the area, split by the cities' own positions: the northern part holds the third
+    of the cities farthest north (so "West Texas" is El Paso to Abilene, not everything west
+    of Dallas), a north-eastern part the cities both north and east of the median city, the
+    central part the third of the cities nearest to the median point. Parts with fewer than
+    :data:`MIN_PART_CITIES` are left out."""
+    lat = points[:, 0]
+    lon = points[0, 1] + (points[:, 1] - points[0, 1] + 180.0) % 360.0 - 180.0  # across ±180°
+    x = lon * np.cos(np.radians(np.median(lat)))
+    (s3, n3), (w3, e3) = np.quantile(lat, [1 / 3, 2 / 3]), np.quantile(x, [1 / 3, 2 / 3])
+    lat0, x0 = np.median(lat), np.median(x)
+    masks = {"north": lat > n3, "south": lat < s3, "east": x > e3, "west": x < w3}
+    for ns, north in (("north", lat > lat0), ("south", lat < lat0)):
+        for ew, east in (("east", x > x0), ("west", x < x0)):
+            masks[ns + ew] = north & east
+    dist = np.hypot(lat - lat0, x - x0)
+    masks["central"] = dist <= np.quantile(dist, 1 / 3)
+    return {part: points[m] for part, m in masks.items() if int(m.sum()) >= MIN_PART_CITIES}
+
+
+def compass_part_entries(
+    wholes: Iterable[tuple[Place, np.ndarray]], reserved: set[str], buffer_deg: float
+) -> Iterator[tuple[Place, bytes, list[str]]]:
+    """``(place, area WKB, names)`` of every compass part (:func:`compass_parts`) of the given
+    areas (a country or an admin-1 area with its member cities). A part is an entry of kind
+    ``region`` inside the area's country (and admin-1 area) at the mean of its cities' points,
+    unweighted (a metropolis at the part's edge, Houston for "East Texas", would pull a
+    population-weighted point out of it), with their buffered convex hull as its area and
+    their summed population. Its names are the compass words before the area's name; a name in ``reserved``
+    (normalised: the areas' own names, "North Carolina", "Northern Ireland", "West Java")
+    stays with its own entry, and an area named by a position word alone ("Eastern
+    Province") has no parts."""
+    import shapely
+    from shapely.geometry import MultiPoint
+
+    from geoarena.nlp.place_points import spherical_mean
+
+    for whole, points in wholes:
+        if re.fullmatch(POSITION_WORD, _strip_type(whole.name), re.IGNORECASE):
+            continue
+        for part, pts in compass_parts(points).items():
+            forms = [f"{word} {whole.name}" for word in COMPASS_PARTS[part]]
+            forms = [f for f in forms if normalize_name(f) not in reserved]
+            if not forms:
+                continue
+            lat, lon = spherical_mean([(a, b) for a, b in pts[:, :2]])
+            hull = MultiPoint(pts[:, [1, 0]]).convex_hull
+            place = Place(
+                f"region:{whole.key}:{part}",
+                f"{COMPASS_PARTS[part][0]} {whole.name}",
+                "region",
+                lat,
+                lon,
+                whole.country_code,
+                whole.admin1_code,
+                int(pts[:, 2].sum()),
+            )
+            yield place, shapely.to_wkb(hull.buffer(buffer_deg)), forms

@@ -111,6 +111,11 @@ class GazetteerConfig:
         us_regions: index the US Census Bureau regions and divisions that news names ("the
             Midwest", "New England", :data:`~geoarena.nlp.gazetteer_regions.US_CENSUS_REGIONS`)
             as entries of kind ``region`` at the centroid of their member states' cities' hull.
+        compass_parts: index the compass parts of every country and admin-1 area ("Southern
+            California", "North Texas", "Middle Tennessee", "Eastern Ukraine") as *back-off*
+            entries of kind ``region`` at the centroid of the hull of the member cities in
+            that part (:func:`~geoarena.nlp.gazetteer_regions.compass_part_entries`); a name
+            that is already an area's ("North Carolina", "Northern Ireland") stays with it.
     """
 
     cities_file: str = "cities500.json"
@@ -128,6 +133,7 @@ class GazetteerConfig:
     region_point: Literal["members", "members_pop", "members_area"] = "members_pop"
     news_names: bool = True
     us_regions: bool = True
+    compass_parts: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def tag(self) -> str:
@@ -147,4 +153,6 @@ class GazetteerConfig:
             tag += "-news"
         if self.us_regions:
             tag += "-usr"
+        if self.compass_parts:
+            tag += "-cmp"
         return tag
