@@ -31,6 +31,7 @@ def gaz_cache(fixtures, tmp_path_factory):
         admin2_json=fixtures["admin2_json"],
         cities_json=fixtures["cities_json"],
         us_states_py=fixtures["us_states_py"],
+        word_list=fixtures["word_list"],
     )
     build_gazetteer(cache / "nlp" / f"gazetteer-{cfg.tag()}.sqlite", src, cfg)
     seed_outlet_homes(cache)

@@ -261,3 +261,56 @@ def test_the_us_is_recognised_without_its_article_and_resolves(gaz):
     assert _trim_the(text, s - 4, s + 4) == ("U.S.", s, s + 4)
     (us, _) = ContextResolver(gaz).resolve(text, found)
     assert us.place.key == "country:US" and not us.demonym
+
+
+def test_state_demonyms_are_derived_where_the_word_list_has_them(fixtures):
+    from geoarena.nlp.newsnames import derived_demonyms, read_word_list, us_state_demonyms
+
+    words = read_word_list(fixtures["word_list"])
+    assert derived_demonyms("Texas", words) == ["Texan"]  # not "Texasan" or "Texaser"
+    assert derived_demonyms("West Virginia", words) == ["West Virginian"]
+    assert derived_demonyms("District of Columbia", words) == []
+    assert derived_demonyms("Utah", words) == []
+    table = us_state_demonyms(fixtures["us_states_py"], words)
+    assert table == {
+        "West Virginian": "WV",
+        "West Virginians": "WV",
+        "Californian": "CA",
+        "Californians": "CA",
+        "Texan": "TX",
+        "Texans": "TX",
+        "Missourian": "MO",
+        "Missourians": "MO",
+    }
+    with pytest.raises(DataError, match="word list is missing"):
+        read_word_list(fixtures["root"] / "nowhere.txt")
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Texan", "admin1:US.TX"),
+        ("Californians", "admin1:US.CA"),
+        ("West Virginian", "admin1:US.WV"),
+    ],
+)
+def test_state_demonyms_resolve_to_their_state_flagged(gaz, name, key):
+    text = f"The {name} delegation arrived on Monday."
+    (res,) = ContextResolver(gaz).resolve(text, _mentions(text, name))
+    assert (res.place.key, res.demonym) == (key, True)
+    assert GazetteerMatcher(gaz).accepts(name)
+
+
+def test_a_demonym_titling_a_paper_inside_a_sentence_is_not_a_place():
+    from geoarena.nlp.mention_filters import is_titled
+
+    def titled(text, word):
+        s = text.index(word)
+        return is_titled(text, Mention(s, s + len(word), word))
+
+    assert titled("He told The Oklahoman that Tulsa was safe.", "Oklahoman")
+    assert titled("a story in The Oregonian said", "Oregonian")
+    assert not titled("The Australian government said.", "Australian")  # a sentence's start
+    assert not titled("Police said. The Texan was held.", "Texan")
+    assert not titled("He said the Texans voted.", "Texans")
+    assert not titled('He said: "The Russian army moved."', "Russian")

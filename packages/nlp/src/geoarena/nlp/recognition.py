@@ -21,6 +21,7 @@ from geoarena.nlp.mention_filters import (
     is_institution_name,
     is_results_row,
     is_road_name,
+    is_titled,
 )
 from geoarena.nlp.text_spans import _trim_the, chunk_text
 
@@ -321,6 +322,9 @@ class CombinedRecognizer:
         #: a :class:`geoarena.nlp.recognition_focus.FocusRescue` (needs ``matcher``), or None
         self.focus = focus if matcher is not None else None
 
+    def _demonym(self, m: Mention) -> bool:
+        return self.matcher is not None and bool(self.matcher.gaz.lookup_demonym(m.text))
+
     def recognize(
         self, texts: Sequence[str], homes: Sequence[str] | None = None
     ) -> list[list[Mention]]:
@@ -364,6 +368,7 @@ class CombinedRecognizer:
                             or is_results_row(text, m)
                             or is_road_name(text, m)
                             or is_institution_name(text, m)
+                            or (is_titled(text, m) and self._demonym(m))
                         )
                     ),
                     key=lambda m: m.start,
