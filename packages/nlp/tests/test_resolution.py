@@ -308,3 +308,32 @@ def test_context_choices_are_refined_to_a_fixed_point(monkeypatch):
         for s, c in zip(ContextResolver(gaz).features.sets(ms, text), rounds[-1])
     ] == [r.place.key for r in got]
     assert len(rounds) < ContextResolver(gaz).passes
+
+
+def test_a_country_name_with_a_town_beside_the_surer_anchors_is_no_anchor():
+    """ "LEBANON — Wilson County commissioners … Mount Juliet": Mount Juliet (one reading) puts
+    the story in Tennessee, where a Lebanon lies, so "Lebanon" is no anchor for the country;
+    without such an anchor, or with one in another state, it still is. The publication place
+    counts as a surer anchor."""
+    from geoarena.nlp.focus import document_anchors
+
+    def place(key, kind, cc, a1, name):
+        return Place(key, name, kind, 0.0, 0.0, cc, a1, 1000)
+
+    lb = place("country:LB", "country", "LB", "", "Lebanon")
+    lebanon_tn = place("gn:4636045", "city", "US", "TN", "Lebanon")
+    lebanon_pa = place("gn:5197079", "city", "US", "PA", "Lebanon")
+    juliet = place("gn:4645421", "city", "US", "TN", "Mount Juliet")
+    erie = place("gn:5188843", "city", "US", "PA", "Erie")
+    lebanon = [NameMatch(p, True) for p in (lb, lebanon_tn, lebanon_pa)]
+
+    def anchors(*names, publication=None):
+        return document_anchors(list(names), [False] * len(names), publication)
+
+    assert anchors(lebanon, [NameMatch(juliet, True)]) == [None, juliet]
+    assert anchors(lebanon) == [lb]
+    tx = place("gn:4717560", "city", "US", "TX", "Paris")
+    assert anchors(lebanon, [NameMatch(tx, True)]) == [lb, tx]
+    assert anchors(lebanon, publication=erie) == [None]
+    # a surer anchor (one reading) is never dropped
+    assert anchors([NameMatch(lebanon_tn, True)], [NameMatch(juliet, True)]) == [lebanon_tn, juliet]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geoarena.core.errors import ConfigError
-from geoarena.nlp.focus import anchor_place, containers, containment, infer_focus
+from geoarena.nlp.focus import containers, containment, document_anchors, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
 from geoarena.nlp.normalize import compact_key, normalize_name
@@ -293,7 +293,9 @@ class _DocumentFeatures:
         n_country = Counter(cc for cs_ in country_of for cc in cs_)
         n_admin1 = Counter(a for as_ in admin1_of for a in as_)
         n_top = Counter(top_country)
-        anchors = [anchor_place(cs.candidates, bool(cs.alias)) for cs in sets]
+        anchors = document_anchors(
+            [cs.candidates for cs in sets], [bool(cs.alias) for cs in sets], publication
+        )
         focus = infer_focus([a for a in anchors if a is not None], publication)
         for k, cs in enumerate(sets):
             n = len(cs.candidates)

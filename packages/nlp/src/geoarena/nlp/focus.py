@@ -40,14 +40,48 @@ from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
 _SUBNATIONAL = ("city", "admin1", "admin2")
 
 
-def anchor_place(candidates: Sequence[NameMatch], via_alias: bool = False) -> Place | None:
-    """The place an unambiguous name denotes, else ``None`` (see the module docstring)."""
+def anchor_place(
+    candidates: Sequence[NameMatch], via_alias: bool = False, areas: bool = True
+) -> Place | None:
+    """The place an unambiguous name denotes, else ``None`` (see the module docstring);
+    ``areas=False`` leaves out the rule that reads a name as its one country or admin-1 area."""
     if not candidates:
         return None
     if len(candidates) == 1 or (via_alias and len({m.place.key for m in candidates}) == 1):
         return candidates[0].place
-    areas = [m.place for m in candidates if m.main and m.place.kind in ("country", "admin1")]
-    return areas[0] if len(areas) == 1 else None
+    if not areas:
+        return None
+    found = [m.place for m in candidates if m.main and m.place.kind in ("country", "admin1")]
+    return found[0] if len(found) == 1 else None
+
+
+def document_anchors(
+    names: Sequence[Sequence[NameMatch]],
+    via_alias: Sequence[bool],
+    publication: Place | None = None,
+) -> list[Place | None]:
+    """Each name's anchor (:func:`anchor_place`), except that a name read as its one country
+    or admin-1 area is no anchor when a town of that name lies in the admin-1 area of a
+    surer anchor — a name with one reading, a demonym or abbreviation — or of the
+    publication place: "LEBANON — Wilson County commissioners … Mount Juliet" is a Tennessee
+    story, and its "Lebanon" would otherwise be the country's anchor, the document's focus
+    half in the Levant and its own candidates spared the distance to the others."""
+    sure = [anchor_place(c, a, areas=False) for c, a in zip(names, via_alias, strict=True)]
+    local = {
+        p.admin1_key
+        for p in (*sure, publication)
+        if p is not None and p.kind in _SUBNATIONAL and p.admin1_key
+    }
+    out: list[Place | None] = []
+    for cands, alias, anchor in zip(names, via_alias, sure):
+        if anchor is None:
+            anchor = anchor_place(cands, alias)
+            if anchor is not None and any(
+                m.place.kind == "city" and m.place.admin1_key in local for m in cands
+            ):
+                anchor = None
+        out.append(anchor)
+    return out
 
 
 @dataclass(frozen=True)
