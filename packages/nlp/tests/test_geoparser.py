@@ -36,6 +36,26 @@ def test_gazetteer_matcher_spans(gaz):
     ]
 
 
+def test_a_small_town_after_a_preposition_of_place_is_recognised(gaz):
+    """ "in Joplin" (51,818 people, below the matcher's 100,000): a town; not at a sentence's
+    start ("Joplin said"), not inside a longer capitalised name ("in Joplin Police
+    Department"), not a hamlet below the threshold ("in Clendenin": 1,187 is above it, so
+    that one is recognised too)."""
+    from geoarena.nlp.recognition import LOCATIVE_MIN_POPULATION
+
+    assert LOCATIVE_MIN_POPULATION == 1_000
+    matcher = GazetteerMatcher(gaz)
+
+    def found(text):
+        return [m.text for m in matcher.recognize([text])[0]]
+
+    assert found("He was arrested in Joplin on Friday.") == ["Joplin"]
+    assert found("Crews worked near Clendenin and in Elkview.") == ["Clendenin", "Elkview"]
+    assert found("Joplin said the vote was close.") == []
+    assert found("He works in Joplin Police Department offices.") == []
+    assert found("Officials from Joplin met.") == ["Joplin"]
+
+
 def test_a_lone_compass_word_is_no_place_name(gaz):
     """ "Central beat West" names schools; "West Virginia" and "Westfield" stay words that can
     name places (GeoVirus and CoNLL-2003 train/valid recognition precision rose with this)."""
