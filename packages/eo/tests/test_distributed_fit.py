@@ -46,20 +46,21 @@ def _cell(tmp: Path, scene: Path | None, db: str, out: str, *extra: str, torchru
     return subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=600)
 
 
-def _runs(tmp: Path, db: str):
+def _tracker(tmp: Path, db: str):
     from geoarena.store.mlflow_tracker import MLflowTracker
 
-    tracker = MLflowTracker("ddp-test", tracking_uri=f"sqlite:///{tmp / db}")
+    return MLflowTracker("ddp-test", tracking_uri=f"sqlite:///{tmp / db}")
+
+
+def _runs(tmp: Path, db: str):
+    tracker = _tracker(tmp, db)
     return tracker.client.search_runs([tracker.experiment_id])
 
 
 def _history(tmp: Path, db: str, key: str) -> list[float]:
     """``key``'s values by step in the one run of ``db``."""
-    from geoarena.store.mlflow_tracker import MLflowTracker
-
-    tracker = MLflowTracker("ddp-test", tracking_uri=f"sqlite:///{tmp / db}")
-    (run,) = tracker.client.search_runs([tracker.experiment_id])
-    hist = tracker.client.get_metric_history(run.info.run_id, key)
+    (run,) = _runs(tmp, db)
+    hist = _tracker(tmp, db).client.get_metric_history(run.info.run_id, key)
     return [m.value for m in sorted(hist, key=lambda m: m.step)]
 
 

@@ -58,6 +58,7 @@ from geoarena.nlp.gazetteer_schema import (
     NameMatch,
     Place,
     PlaceKind,
+    place_from_row,
 )
 from geoarena.nlp.gazetteer_sources import GazetteerSources
 from geoarena.nlp.normalize import compact_key, normalize_name
@@ -138,10 +139,7 @@ class Gazetteer:
             self._local.con = con
         return con
 
-    @staticmethod
-    def _row_to_place(row: tuple) -> Place:
-        key, gid, name, kind, lat, lon, cc, a1, pop, cap = row
-        return Place(key, name, kind, lat, lon, cc or "", a1 or "", int(pop or 0), gid, bool(cap))
+    _row_to_place = staticmethod(place_from_row)
 
     _COLS = (
         "p.key, p.geonameid, p.name, p.kind, p.lat, p.lon, p.cc, p.admin1, p.population, p.capital"

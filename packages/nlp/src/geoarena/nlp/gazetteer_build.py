@@ -21,7 +21,7 @@ from geoarena.nlp.gazetteer_regions import (
     macro_regions,
     region_names,
 )
-from geoarena.nlp.gazetteer_schema import WIKIPEDIA, GazetteerConfig, Place
+from geoarena.nlp.gazetteer_schema import WIKIPEDIA, GazetteerConfig, Place, place_from_row
 from geoarena.nlp.gazetteer_sources import (
     GazetteerSources,
     _admin2_places,
@@ -45,12 +45,6 @@ def _keep_alt_name(alt: str, main: str, min_len: int) -> bool:
     if alt.isupper() and len(alt) <= 4 and alt != main:
         return False
     return not any(ch.isdigit() for ch in alt)
-
-
-def _place(row: tuple) -> Place:
-    """A place back from its ``places`` row."""
-    _, key, gid, name, kind, lat, lon, cc, a1, pop, cap = row
-    return Place(key, name, kind, lat, lon, cc, a1, pop, gid, bool(cap))
 
 
 def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConfig) -> Path:
@@ -290,9 +284,9 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
         by_cc: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
         for _, cc, _, lat, lon, pop in city_rows:
             by_cc[cc].append((lat, lon, pop))
-        wholes = [(_place(places[r - 1]), arr) for r, arr, _ in a1_rows.values()]
+        wholes = [(place_from_row(places[r - 1][1:]), arr) for r, arr, _ in a1_rows.values()]
         wholes += [
-            (_place(places[r - 1]), np.asarray(by_cc[cc]))
+            (place_from_row(places[r - 1][1:]), np.asarray(by_cc[cc]))
             for cc, r in country_rowid.items()
             if cc in by_cc
         ]

@@ -41,6 +41,13 @@ class Place:
         return f"{self.country_code}.{self.admin1_code}" if self.admin1_code else ""
 
 
+def place_from_row(row: tuple) -> Place:
+    """A place from its store columns ``(key, geonameid, name, kind, lat, lon, cc, admin1,
+    population, capital)`` (the ``places`` table without its rowid)."""
+    key, gid, name, kind, lat, lon, cc, a1, pop, cap = row
+    return Place(key, name, kind, lat, lon, cc or "", a1 or "", int(pop or 0), gid, bool(cap))
+
+
 @dataclass(frozen=True, slots=True)
 class NameMatch:
     """A gazetteer entry found under a name; ``main`` when it is the entry's own name (or an

@@ -9,7 +9,7 @@
   endings (:data:`DEMONYM_SUFFIXES`) after a state's name from the ``us`` package's table,
   kept where SCOWL's American English word list (Debian ``wamerican``) holds the derived word:
   the list says which of "Texan", "Texasan", "Texaser" English uses, nobody's corpus does.
-  A form that is a country's demonym ("Indian" from Indiana, "Georgian") stays the country's.
+  A form that is a country's demonym ("Georgian") stays the country's.
 * **US state abbreviations**: AP style ("W.Va.", "S.C.", "Calif.") from the ``ap_abbr`` field of
   the ``us`` package's state table (``us==4.0.0``, BSD-3-Clause, Sunlight Labs), read from its
   ``us/states.py`` as data with :mod:`ast` — never imported (it would import jellyfish) — and
