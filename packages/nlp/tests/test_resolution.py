@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from geoarena.core.errors import ConfigError
@@ -308,6 +309,53 @@ def test_context_choices_are_refined_to_a_fixed_point(monkeypatch):
         for s, c in zip(ContextResolver(gaz).features.sets(ms, text), rounds[-1])
     ] == [r.place.key for r in got]
     assert len(rounds) < ContextResolver(gaz).passes
+
+
+def test_names_that_swap_back_and_forth_settle_where_they_hold_together(monkeypatch):
+    """Moving every name at once, "Franklin" (two large namesakes, in Ohio and Texas, outweigh
+    the Tennessee town) and "Williamson County" swap states every round: each moves next to
+    where the other just was. The resolver sees the cycle, moves the names one at a time from
+    each of its states and keeps the best joint choice: both in Tennessee, a state where
+    neither name would rather be elsewhere."""
+    import geoarena.nlp.resolution as resolution
+
+    class Gaz(_TwoTableGaz):
+        @staticmethod
+        def _get(table, name):
+            return tuple(NameMatch(p, main) for p, main in table.get(name, ()))
+
+    def place(key, kind, lat, lon, a1, pop):
+        return Place(key, key.split(":")[0], kind, lat, lon, "US", a1, pop)
+
+    franklin = [
+        (place("Franklin:OH", "city", 39.96, -83.00, "OH", 913_175), True),
+        (place("Franklin:TX", "city", 31.76, -106.49, "TX", 678_815), True),
+        (place("Franklin:TN", "city", 35.93, -86.87, "TN", 72_639), True),
+    ]
+    williamson = [
+        (place("Williamson:TX", "admin2", 30.66, -97.66, "TX", 400_653), True),
+        (place("Williamson:TN", "admin2", 35.94, -86.89, "TN", 164_752), True),
+        (place("Williamson:IL", "admin2", 37.78, -89.00, "IL", 43_822), True),
+    ]
+    gaz = Gaz({"Franklin": franklin, "Williamson County": williamson}, {})
+    text = "Authorities in Franklin said the Williamson County schools would close early."
+    ms = _mentions(text, "Franklin", "Williamson County")
+    cycles = []
+    settle = resolution.ContextResolver._settle
+    monkeypatch.setattr(
+        resolution.ContextResolver,
+        "_settle",
+        lambda self, sets, w, cycle: (cycles.append(cycle), settle(self, sets, w, cycle))[1],
+    )
+    resolver = ContextResolver(gaz)
+    got = [r.place.key for r in resolver.resolve(text, ms)]
+    assert got == ["Franklin:TN", "Williamson:TN"]
+    assert len(cycles) == 1 and len(cycles[0]) == 2  # two states, swapped every round
+    assert [2, 1] not in cycles[0]  # the answer is no state of the cycle itself
+    # the answer holds: given the other's choice, neither name prefers another candidate
+    sets = resolver.features.sets(ms, text)
+    scores = resolver.scores(sets)
+    assert [int(np.argmax(s)) for s in scores] == [2, 1]
 
 
 def test_a_country_name_with_a_town_beside_the_surer_anchors_is_no_anchor():

@@ -77,6 +77,8 @@ COUNTRY_ALIASES: dict[str, str] = {
     "People's Republic of China": "CN",
     "Mainland China": "CN",
     "Republic of Ireland": "IE",
+    # US news names the country so, to tell it from the state
+    "Republic of Georgia": "GE",
     "Eire": "IE",
 }
 

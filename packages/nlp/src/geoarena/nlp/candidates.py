@@ -15,6 +15,7 @@ from geoarena.core.errors import ConfigError
 from geoarena.nlp.focus import containers, containment, document_anchors, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
+from geoarena.nlp.mention_cues import narrow_by_cue
 from geoarena.nlp.normalize import compact_key, normalize_name
 from geoarena.nlp.recognition import Mention
 
@@ -53,6 +54,9 @@ SEAT_KM = 50.0
 #: out when the name has an ordinary candidate of the area's country, whatever the distance
 #: (see :func:`_is_stem_shadowed`); off restores the seat rule alone
 STEM_RULE = True
+#: a city found only under an alternate name is left out when a city of its country bears
+#: the name as its own (see :func:`_is_alternate_shadowed`); off keeps every alternate name
+ALTERNATE_RULE = True
 
 
 def _variants(name: str) -> list[str]:
@@ -125,6 +129,20 @@ def _is_stem_shadowed(p: Place, written: str, ordinary: Sequence[NameMatch]) -> 
     return any(m.place.country_code == p.country_code for m in ordinary)
 
 
+def _is_alternate_shadowed(m: NameMatch, ordinary: Sequence[NameMatch]) -> bool:
+    """A city found under one of its alternate names while a city of its country bears that
+    name as its own: GeoNames keeps former and variant names ("Franklin" for Columbus and El
+    Paso, "Frisco" for San Francisco, "Hollywood" for Daphne, Alabama), but a writer who
+    means the big city writes its name, and the town called so is what the name means in that
+    country. Other countries' cities keep their alternate names ("Canton" is still Guangzhou
+    beside Canton, Ohio; "Kiev" is Kyiv) and areas shadow nothing ("New York" keeps New York
+    City beside the state)."""
+    if not ALTERNATE_RULE or m.main or m.place.kind != "city":
+        return False
+    cc = m.place.country_code
+    return any(o.main and o.place.kind == "city" and o.place.country_code == cc for o in ordinary)
+
+
 def alias_kind(gaz: Gazetteer, name: str) -> str:
     """``abbrev`` when ``name`` is a US state abbreviation as written ("W.Va.", "Calif." — also
     without its final dot, as NER spans end — or a postal code), ``demonym`` when it is a
@@ -187,6 +205,7 @@ def generate_candidates(
     if backoff == "merge":
         for v in (name, *_variants(name)):
             ordinary = list(gaz.lookup(v))
+            ordinary = [m for m in ordinary if not _is_alternate_shadowed(m, ordinary)]
             keys = {m.place.key for m in ordinary}
             found = ordinary + [
                 m
@@ -243,6 +262,10 @@ class _DocumentFeatures:
                 )
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
+        for cs in sets:  # a dateline names a city, "a Peru man" a town (mention_cues)
+            if not cs.alias:
+                spans = [(mentions[i].start, mentions[i].end) for i in cs.mentions]
+                cs.candidates = narrow_by_cue(cs.candidates, spans, text)
         self._context(sets, publication)
         self._containment(sets, mentions, text)
         return sets
@@ -334,8 +357,9 @@ class _DocumentFeatures:
             cs.features = feats
 
 
-def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
-    """Median distance (scaled log km) of each candidate to the other names' current choices."""
+def _spread(sets: list[CandidateSet], chosen: list[int], only: int | None = None) -> None:
+    """Median distance (scaled log km) of each candidate to the other names' current choices
+    (of set ``only``'s candidates alone when given)."""
     pts = np.array(
         [
             (cs.candidates[c].place.lat, cs.candidates[c].place.lon) if c >= 0 else (np.nan, np.nan)
@@ -352,7 +376,7 @@ def _spread(sets: list[CandidateSet], chosen: list[int]) -> None:
         dtype=bool,
     )
     for k, cs in enumerate(sets):
-        if not cs.candidates:
+        if not cs.candidates or (only is not None and k != only):
             continue
         mask = usable.copy()
         mask[k] = False

@@ -163,14 +163,50 @@ class ContextResolver(_BaseResolver):
         w_prior[FEATURES.index("spread")] = 0.0
         scores = self._score(sets, w_prior)
         chosen: list[int] | None = None
+        seen: list[list[int]] = []
         for _ in range(self.passes):
             now = [int(np.argmax(s)) if len(s) else -1 for s in scores]
             if now == chosen:  # a fixed point: the scores already rest on these choices
                 break
+            if now in seen:  # a cycle: names that moved together keep swapping back
+                return self._settle(sets, w, seen[seen.index(now) :])
+            seen.append(now)
             chosen = now
             _spread(sets, chosen)
             scores = self._score(sets, w)
         return scores
+
+    def _settle(self, sets, w, cycle: list[list[int]]) -> list[np.ndarray]:
+        """Scores at the best joint choice reachable from a cycle of simultaneous updates.
+
+        Moving every name at once can swap two names back and forth for ever: each moves next
+        to where the other just was ("Franklin" to Tennessee while "Williamson County" leaves
+        Tennessee for Texas, then back), and the answer would depend on when the rounds run
+        out. From every state of the cycle, names are moved one at a time (iterated
+        conditional modes: each to its best candidate given the others' current choices) until
+        none moves; of the states reached, the one whose choices score highest together wins —
+        there, both in Tennessee. GeoVirus' train and validation documents never cycle."""
+        best: tuple[float, list[int]] | None = None
+        for start in cycle:
+            state = list(start)
+            for _ in range(self.passes):
+                moved = False
+                for k, cs in enumerate(sets):
+                    if not cs.candidates:
+                        continue
+                    _spread(sets, state, only=k)
+                    pick = int(np.argmax(cs.features @ w))
+                    moved |= pick != state[k]
+                    state[k] = pick
+                if not moved:
+                    break
+            _spread(sets, state)
+            total = sum(float(cs.features[c] @ w) for cs, c in zip(sets, state) if c >= 0)
+            if best is None or total > best[0]:
+                best = (total, state)
+        assert best is not None
+        _spread(sets, best[1])
+        return self._score(sets, w)
 
 
 class LearnedRanker(_BaseResolver):

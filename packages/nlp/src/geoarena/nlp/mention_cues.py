@@ -1,0 +1,87 @@
+"""What the words around a mention say about the kind of place it names.
+
+News writes two constructions whose form, not their content, fixes a name's kind:
+
+* a **dateline** — the place a story was filed from, in capitals at the start of a line before
+  a dash ("WASHINGTON (AP) —", "LEBANON, Tenn. —") — names a city: a wire never files from a
+  state or a country, so "WASHINGTON" is the capital and not the state;
+* a **resident modifier** — a place name between an article and a word for a person ("a Peru
+  man", "the Lebanon woman") — names a town or an area of its country, not a country: a
+  country's people are written with its demonym ("a Peruvian man").
+
+:func:`kind_cue` reads both from the text alone; candidate generation keeps the kinds a cue
+allows when the name has any (:func:`narrow_by_cue`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: after a dateline's name: an optional state or country (", Tenn.", ", Ga.", ", Iraq"), an
+#: optional agency in brackets ("(AP)", "(Reuters)"), then the dash or colon that ends it
+_DATELINE_TAIL = re.compile(
+    r"(?:,\s*[A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*)?)?"
+    r"\s*(?:\([A-Za-z][A-Za-z .-]{0,24}\)\s*)?(?:—|–|--?|:)\s"
+)
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.I)
+#: words for a person or household that a local paper puts after a town's name
+_RESIDENT_AFTER = re.compile(
+    r"\s+(?:man|woman|men|women|boy|girl|boys|girls|teen|teens|teenager|youth|resident|"
+    r"residents|couple|native|family|mother|father|driver|motorist)\b"
+)
+
+#: cue → the candidate kinds it allows
+ALLOWED = {
+    "dateline": ("city",),
+    "resident": ("city", "admin1", "admin2", "region"),
+}
+
+
+def is_dateline(text: str, start: int, end: int) -> bool:
+    """The span ``text[start:end]`` opens a line, is written in capitals and is followed by a
+    dateline's end ("WASHINGTON —", "NASHVILLE, Tenn. (AP) —")."""
+    name = text[start:end]
+    if not any(c.isalpha() for c in name) or name != name.upper():
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    return bool(_DATELINE_TAIL.match(text, end))
+
+
+def is_resident_modifier(text: str, start: int, end: int) -> bool:
+    """The span stands between an article and a word for a person ("a Peru man")."""
+    return bool(_ARTICLE_BEFORE.search(text[max(0, start - 8) : start])) and bool(
+        _RESIDENT_AFTER.match(text, end)
+    )
+
+
+def kind_cue(text: str | None, start: int, end: int) -> str:
+    """``dateline``, ``resident`` or ``""`` for the mention at ``start:end``."""
+    if not text:
+        return ""
+    if is_dateline(text, start, end):
+        return "dateline"
+    if is_resident_modifier(text, start, end):
+        return "resident"
+    return ""
+
+
+def narrow_by_cue(
+    candidates: list[T], spans: Sequence[tuple[int, int]], text: str | None
+) -> list[T]:
+    """The candidates (gazetteer matches with a ``place.kind``) of a name written at
+    ``spans`` that its constructions allow: those of an allowed kind when there is one, else
+    all — a cue narrows a name's readings, it never empties them. One sense per discourse: a
+    name once written as a dateline names a city throughout the story, and the dateline wins
+    over a resident modifier."""
+    cues = {kind_cue(text, a, b) for a, b in spans}
+    cue = "dateline" if "dateline" in cues else "resident" if "resident" in cues else ""
+    if not cue:
+        return candidates
+    kept = [c for c in candidates if c.place.kind in ALLOWED[cue]]
+    return kept or candidates

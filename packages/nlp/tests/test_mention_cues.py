@@ -1,0 +1,152 @@
+"""Constructions that fix a name's kind (datelines, "a Peru man") and alternate names shadowed
+by a town's own name: candidate generation and resolution on a hand-made gazetteer."""
+
+import pytest
+
+from geoarena.nlp.candidates import generate_candidates
+from geoarena.nlp.gazetteer import NameMatch, Place
+from geoarena.nlp.mention_cues import is_dateline, is_resident_modifier, kind_cue, narrow_by_cue
+from geoarena.nlp.recognition import Mention
+from geoarena.nlp.resolution import ContextResolver
+
+
+def _span(text, name, nth=0):
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(name, start + 1)
+    return start, start + len(name)
+
+
+@pytest.mark.parametrize(
+    "text, name, expected",
+    [
+        ("WASHINGTON — The Senate voted on Tuesday.", "WASHINGTON", True),
+        ("NASHVILLE, Tenn. (AP) — Flooding closed roads.", "NASHVILLE", True),
+        ("Flu season\n  LEBANON -- Wilson County officials said", "LEBANON", True),
+        ("BAGHDAD, Iraq: A bomb exploded.", "BAGHDAD", True),
+        ("NEW YORK (Reuters) - Stocks fell.", "NEW YORK", True),
+        ("Washington — The Senate voted.", "Washington", False),  # not in capitals
+        ("He flew to WASHINGTON — then home.", "WASHINGTON", False),  # not at a line's start
+        ("WASHINGTON STATE UNIVERSITY won.", "WASHINGTON", False),  # no dash after it
+    ],
+)
+def test_a_dateline_is_a_capitalised_name_opening_a_line_before_a_dash(text, name, expected):
+    assert is_dateline(text, *_span(text, name)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, name, expected",
+    [
+        ("A Peru man was arrested in Kokomo.", "Peru", True),
+        ("Police said the Lebanon woman, 34, was hurt.", "Lebanon", True),
+        ("an Athens couple won the lottery", "Athens", True),
+        ("Peru man arrested", "Peru", False),  # no article: a headline, not the construction
+        ("a Peru-based firm", "Peru", False),
+        ("in Peru many men work", "Peru", False),
+        ("a Peru manufacturer", "Peru", False),  # a whole word for a person only
+    ],
+)
+def test_a_resident_modifier_stands_between_an_article_and_a_person(text, name, expected):
+    assert is_resident_modifier(text, *_span(text, name)) is expected
+
+
+def _place(key, kind, lat=0.0, lon=0.0, cc="US", a1="", pop=0):
+    return Place(key, key.split(":")[0], kind, lat, lon, cc, a1, pop)
+
+
+def test_a_cue_narrows_the_readings_but_never_empties_them():
+    class M:
+        def __init__(self, kind):
+            self.place = _place("x:" + kind, kind)
+
+    cands = [M("country"), M("admin1"), M("city")]
+    text = "WASHINGTON — a Peru man said."
+    dateline, resident = [_span(text, "WASHINGTON")], [_span(text, "Peru")]
+    assert kind_cue(text, *dateline[0]) == "dateline" and kind_cue(text, *resident[0]) == "resident"
+    assert [c.place.kind for c in narrow_by_cue(cands, dateline, text)] == ["city"]
+    assert [c.place.kind for c in narrow_by_cue(cands, resident, text)] == ["admin1", "city"]
+    # the dateline wins over a resident modifier of the same name; no cue: every reading
+    assert [c.place.kind for c in narrow_by_cue(cands, resident + dateline, text)] == ["city"]
+    assert narrow_by_cue(cands, [(0, 3)], "The sun.") == cands
+    countries = [M("country")]
+    assert narrow_by_cue(countries, dateline, text) == countries  # nothing else to keep
+
+
+class _Gaz:
+    """Names → (place, found under its main name) pairs: what generate_candidates reads."""
+
+    def __init__(self, names):
+        self.names = names
+
+    def lookup(self, name):
+        return tuple(NameMatch(p, main) for p, main in self.names.get(name, ()))
+
+    def lookup_backoff(self, name):
+        return ()
+
+    def lookup_abbreviation(self, surface):
+        return ()
+
+    def lookup_demonym(self, name):
+        return ()
+
+
+STATE_WA = _place("Washington:WA", "admin1", 47.36, -120.81, a1="WA", pop=6_544_495)
+DC = _place("Washington:DC", "city", 38.90, -77.04, a1="DC", pop=689_545)
+PERU = _place("Peru:PE", "country", -10.0, -76.0, cc="PE", pop=31_989_256)
+PERU_IN = _place("Peru:IN", "city", 40.75, -86.07, a1="IN", pop=11_060)
+PERU_IL = _place("Peru:IL", "city", 41.33, -89.13, a1="IL", pop=9_952)
+KOKOMO = _place("Kokomo:IN", "city", 40.49, -86.13, a1="IN", pop=57_995)
+GAZ = _Gaz(
+    {
+        "WASHINGTON": [(STATE_WA, True), (DC, True)],
+        "Washington": [(STATE_WA, True), (DC, True)],
+        "Peru": [(PERU, True), (PERU_IN, True), (PERU_IL, True)],
+        "Kokomo": [(KOKOMO, True)],
+    }
+)
+
+
+def _resolve(text, *names):
+    ms = [Mention(*_span(text, n), n) for n in names]
+    return [r.place.key for r in ContextResolver(GAZ).resolve(text, ms)]
+
+
+def test_a_dateline_names_the_capital_and_not_the_state():
+    assert _resolve("WASHINGTON — The Senate voted on Tuesday.", "WASHINGTON") == ["Washington:DC"]
+    # the same words without the dateline: the more populous state, as before
+    assert _resolve("The Senate in Washington voted on Tuesday.", "Washington") == ["Washington:WA"]
+
+
+def test_a_peru_man_is_from_the_town_beside_the_story_not_the_country():
+    text = "A Peru man was arrested in Kokomo on Tuesday."
+    assert _resolve(text, "Peru", "Kokomo") == ["Peru:IN", "Kokomo:IN"]
+    # one sense per discourse: a later "Peru" in the story is the same town
+    text2 = "A Peru man was arrested in Kokomo. Peru police said he fled."
+    ms = [Mention(*_span(text2, "Peru", k), "Peru") for k in (0, 1)]
+    got = ContextResolver(GAZ).resolve(text2, [*ms, Mention(*_span(text2, "Kokomo"), "Kokomo")])
+    assert [r.place.key for r in got] == ["Peru:IN", "Peru:IN", "Kokomo:IN"]
+    assert _resolve("Peru's president visited Kokomo.", "Peru", "Kokomo")[0] == "Peru:PE"
+
+
+def test_a_citys_alternate_name_gives_way_to_a_town_of_its_country_named_so():
+    columbus = _place("Columbus:OH", "city", 39.96, -83.0, a1="OH", pop=913_175)
+    franklin = _place("Franklin:TN", "city", 35.93, -86.87, a1="TN", pop=72_639)
+    guangzhou = _place("Guangzhou:CN", "city", 23.12, 113.25, cc="CN", pop=16_096_724)
+    canton = _place("Canton:OH", "city", 40.80, -81.38, a1="OH", pop=71_885)
+    state_ny = _place("New York:NY", "admin1", 42.9, -75.5, a1="NY", pop=19_274_244)
+    nyc = _place("New York City:NY", "city", 40.71, -74.01, a1="NY", pop=8_804_190)
+    gaz = _Gaz(
+        {
+            "Franklin": [(columbus, False), (franklin, True)],
+            "Canton": [(guangzhou, False), (canton, True)],
+            "New York": [(state_ny, True), (nyc, False)],
+        }
+    )
+
+    def keys(name):
+        return [m.place.key for m in generate_candidates(gaz, name, 40)]
+
+    assert keys("Franklin") == ["Franklin:TN"]  # Columbus's former name: the US town named so
+    assert keys("Canton") == ["Guangzhou:CN", "Canton:OH"]  # another country's: both stay
+    assert keys("New York") == ["New York:NY", "New York City:NY"]  # an area shadows nothing
