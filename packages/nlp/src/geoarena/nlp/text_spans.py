@@ -49,3 +49,29 @@ def _trim_the(text: str, s: int, e: int) -> tuple[str, int, int]:
     if text[s:e].endswith(("'s", "’s")):
         e -= 2
     return text[s:e], s, e
+
+
+#: capitalised words that are never places on their own
+MONTHS_AND_DAYS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
