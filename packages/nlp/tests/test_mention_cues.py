@@ -150,3 +150,51 @@ def test_a_citys_alternate_name_gives_way_to_a_town_of_its_country_named_so():
     assert keys("Franklin") == ["Franklin:TN"]  # Columbus's former name: the US town named so
     assert keys("Canton") == ["Guangzhou:CN", "Canton:OH"]  # another country's: both stay
     assert keys("New York") == ["New York:NY", "New York City:NY"]  # an area shadows nothing
+
+
+def test_a_town_and_its_county_named_together_are_mates():
+    """ "Paris and Lamar County": of four Lamar Counties and the Parises, the Texas pair lies
+    together, so both get the county-mate value 1/n of the other name's readings; Paris,
+    France gets none. A county name with many readings lends its towns little."""
+    from geoarena.nlp.county_mates import county_mates
+
+    paris_fr = Place("Paris:FR", "Paris", "city", 48.85, 2.35, "FR", "11", 2_138_551, None, True)
+    paris_tx = _place("Paris:TX", "city", 33.66, -95.56, a1="TX", pop=24_782)
+    paris_tn = _place("Paris:TN", "city", 36.30, -88.33, a1="TN", pop=10_150)
+    lamar = [
+        _place("Lamar:TX", "admin2", 33.73, -95.47, a1="TX"),
+        _place("Lamar:MS", "admin2", 31.20, -89.51, a1="MS"),
+        _place("Lamar:GA", "admin2", 33.08, -84.14, a1="GA"),
+        _place("Lamar:AL", "admin2", 33.78, -88.10, a1="AL"),
+    ]
+    austin = _place("Austin:TX", "city", 30.27, -97.74, a1="TX", pop=974_447)
+    got = county_mates([[paris_fr, paris_tx, paris_tn], lamar, [austin]])
+    assert got[0].tolist() == [0.0, 0.25, 0.0]  # 1 / four Lamar Counties
+    assert got[1].tolist() == [1 / 3, 0.0, 0.0, 0.0]  # 1 / three Paris towns, France's included
+    assert got[2].tolist() == [0.0]  # Austin is 300 km from Lamar County, Texas
+    # no county named: no mates; a county alone: none either
+    assert [v.tolist() for v in county_mates([[paris_tx], [austin]])] == [[0.0], [0.0]]
+    assert county_mates([lamar])[0].tolist() == [0.0] * 4
+
+    gaz = _Gaz(
+        {
+            "Paris": [(paris_fr, True), (paris_tx, True), (paris_tn, True)],
+            "Lamar County": [(p, True) for p in lamar],
+            # two Austins: no name of the story is an anchor of its focus
+            "Austin": [
+                (austin, True),
+                (_place("Austin:MN", "city", 43.67, -92.97, pop=24_563), True),
+            ],
+        }
+    )
+    text = "Residents of Paris and Lamar County met. Paris will seek help from Austin."
+    ms = [Mention(*_span(text, n), n) for n in ("Paris", "Lamar County", "Austin")]
+    got = [r.place.key for r in ContextResolver(gaz).resolve(text, ms)]
+    assert got == ["Paris:TX", "Lamar:TX", "Austin:TX"]
+    # without the feature, Paris, France's population pulls the name away from its county
+    import dataclasses
+
+    from geoarena.nlp.resolution import ContextWeights
+
+    off = ContextResolver(gaz, dataclasses.replace(ContextWeights(), county_mate=0.0))
+    assert off.resolve(text, ms)[0].place.key == "Paris:FR"

@@ -316,7 +316,8 @@ def test_names_that_swap_back_and_forth_settle_where_they_hold_together(monkeypa
     the Tennessee town) and "Williamson County" swap states every round: each moves next to
     where the other just was. The resolver sees the cycle, moves the names one at a time from
     each of its states and keeps the best joint choice: both in Tennessee, a state where
-    neither name would rather be elsewhere."""
+    neither name would rather be elsewhere. (The county-mate feature settles this pair by
+    itself; it is off here to show the cycle.)"""
     import geoarena.nlp.resolution as resolution
 
     class Gaz(_TwoTableGaz):
@@ -347,7 +348,11 @@ def test_names_that_swap_back_and_forth_settle_where_they_hold_together(monkeypa
         "_settle",
         lambda self, sets, w, cycle: (cycles.append(cycle), settle(self, sets, w, cycle))[1],
     )
-    resolver = ContextResolver(gaz)
+    import dataclasses
+
+    from geoarena.nlp.resolution import ContextWeights
+
+    resolver = ContextResolver(gaz, dataclasses.replace(ContextWeights(), county_mate=0.0))
     got = [r.place.key for r in resolver.resolve(text, ms)]
     assert got == ["Franklin:TN", "Williamson:TN"]
     assert len(cycles) == 1 and len(cycles[0]) == 2  # two states, swapped every round

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geoarena.core.errors import ConfigError
+from geoarena.nlp.county_mates import county_mates
 from geoarena.nlp.focus import containers, containment, document_anchors, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
 from geoarena.nlp.mention_cues import narrow_by_cue
+from geoarena.nlp.newsnames import alias_candidates, alias_kind
 from geoarena.nlp.normalize import compact_key, normalize_name
 from geoarena.nlp.recognition import Mention
 
@@ -41,6 +43,10 @@ FEATURES = (
     "contained",
     # last, so that the columns before keep their place (0 without a publication place)
     "publication_km",
+    # after it, for the same reason: the distance to the nearest other name's choice, and a
+    # town in a county the story names or a county holding a town it names (county_mates)
+    "near",
+    "county_mate",
 )
 
 #: how back-off entries (admin-2 areas, admin-1 families) reach the candidate list, see
@@ -141,40 +147,6 @@ def _is_alternate_shadowed(m: NameMatch, ordinary: Sequence[NameMatch]) -> bool:
         return False
     cc = m.place.country_code
     return any(o.main and o.place.kind == "city" and o.place.country_code == cc for o in ordinary)
-
-
-def alias_kind(gaz: Gazetteer, name: str) -> str:
-    """``abbrev`` when ``name`` is a US state abbreviation as written ("W.Va.", "Calif." — also
-    without its final dot, as NER spans end — or a postal code), ``demonym`` when it is a
-    demonym or adjectival form ("Russian", "Americans"), else ``""``."""
-    if gaz.lookup_abbreviation(name) or (
-        not name.endswith(".") and gaz.lookup_abbreviation(name + ".")
-    ):
-        return "abbrev"
-    return "demonym" if gaz.lookup_demonym(name) else ""
-
-
-def alias_candidates(gaz: Gazetteer, name: str) -> list[NameMatch]:
-    """The entity an abbreviation or demonym names (empty for other names). A demonym of a
-    country also names an admin-1 area of another country that bears the country's name and
-    has at least its population: "Georgian" is a citizen of Georgia or a resident of the US
-    state, and context decides (Niger State, smaller than Niger, does not compete)."""
-    kind = alias_kind(gaz, name)
-    if kind == "abbrev":
-        return list(gaz.lookup_abbreviation(name) or gaz.lookup_abbreviation(name + "."))
-    if kind != "demonym":
-        return []
-    found = list(gaz.lookup_demonym(name))
-    for c in [m.place for m in found if m.place.kind == "country"]:
-        found += [
-            m
-            for m in gaz.lookup(c.name)
-            if m.main
-            and m.place.kind == "admin1"
-            and m.place.country_code != c.country_code
-            and m.place.population >= c.population
-        ]
-    return found
 
 
 def generate_candidates(
@@ -320,6 +292,7 @@ class _DocumentFeatures:
             [cs.candidates for cs in sets], [bool(cs.alias) for cs in sets], publication
         )
         focus = infer_focus([a for a in anchors if a is not None], publication)
+        mates = county_mates([[m.place for m in cs.candidates] for cs in sets])
         for k, cs in enumerate(sets):
             n = len(cs.candidates)
             feats = np.zeros((n, len(FEATURES)), dtype=np.float64)
@@ -353,13 +326,18 @@ class _DocumentFeatures:
                     *focus.features(p, anchors[k]),
                     0.0,  # contained: filled by _containment
                     focus.publication_km(p),
+                    0.0,  # near: filled per pass, with spread
+                    mates[k][r],
                 )
             cs.features = feats
 
 
 def _spread(sets: list[CandidateSet], chosen: list[int], only: int | None = None) -> None:
-    """Median distance (scaled log km) of each candidate to the other names' current choices
-    (of set ``only``'s candidates alone when given)."""
+    """Median (``spread``) and least (``near``) distance, scaled log km, of each candidate to
+    the other names' current choices (of set ``only``'s candidates alone when given). The
+    median reads the whole story; the least reads its closest neighbour, which the median of a
+    few names misses ("Paris and Lamar County … Austin": Paris, France pulls the median of
+    Lamar County's choices, not its nearest)."""
     pts = np.array(
         [
             (cs.candidates[c].place.lat, cs.candidates[c].place.lon) if c >= 0 else (np.nan, np.nan)
@@ -367,7 +345,7 @@ def _spread(sets: list[CandidateSet], chosen: list[int], only: int | None = None
         ],
         dtype=np.float64,
     )
-    col = FEATURES.index("spread")
+    col, near = FEATURES.index("spread"), FEATURES.index("near")
     # areas (countries, continents, macro-regions) say little about where a city is: use
     # cities, counties and areas inside one country only ("Lamar County" places a local
     # story's "Paris" and "Reno" in Texas)
@@ -381,9 +359,10 @@ def _spread(sets: list[CandidateSet], chosen: list[int], only: int | None = None
         mask = usable.copy()
         mask[k] = False
         if not mask.any():
-            cs.features[:, col] = 0.0
+            cs.features[:, [col, near]] = 0.0
             continue
         lat = np.array([m.place.lat for m in cs.candidates])[:, None]
         lon = np.array([m.place.lon for m in cs.candidates])[:, None]
         d = haversine_km(lat, lon, pts[mask, 0][None, :], pts[mask, 1][None, :])
         cs.features[:, col] = np.log1p(np.median(d, axis=1)) / math.log(MAX_ERROR_KM)
+        cs.features[:, near] = np.log1p(d.min(axis=1)) / math.log(MAX_ERROR_KM)

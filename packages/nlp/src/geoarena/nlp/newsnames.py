@@ -15,7 +15,9 @@
   ``us/states.py`` as data with :mod:`ast` — never imported (it would import jellyfish) — and
   postal codes ("WV", "SC") from GeoNames' US admin-1 codes, which are the postal codes.
 
-Nothing here was chosen on a corpus: every form comes from the tables as published.
+Nothing here was chosen on a corpus: every form comes from the tables as published. The
+gazetteer stores them as an alias table; :func:`alias_kind` and :func:`alias_candidates` read
+it back for a name as written.
 """
 
 from __future__ import annotations
@@ -23,9 +25,13 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geoarena.core.errors import DataError
 from geoarena.nlp.normalize import normalize_name
+
+if TYPE_CHECKING:  # the gazetteer's build reads this module
+    from geoarena.nlp.gazetteer import Gazetteer, NameMatch
 
 #: endings whose English plural is the word itself ("Chinese", "British", "French", "Swiss")
 _NO_PLURAL_ENDINGS = ("ese", "sh", "tch", "nch", "ss", "x", "z")
@@ -195,3 +201,37 @@ def news_alias_rows(
             if rowid is not None and norm not in taken and main_names.get(norm, rowid) == rowid:
                 rows.append((norm, rowid, "demonym"))
     return rows
+
+
+def alias_kind(gaz: Gazetteer, name: str) -> str:
+    """``abbrev`` when ``name`` is a US state abbreviation as written ("W.Va.", "Calif." — also
+    without its final dot, as NER spans end — or a postal code), ``demonym`` when it is a
+    demonym or adjectival form ("Russian", "Americans"), else ``""``."""
+    if gaz.lookup_abbreviation(name) or (
+        not name.endswith(".") and gaz.lookup_abbreviation(name + ".")
+    ):
+        return "abbrev"
+    return "demonym" if gaz.lookup_demonym(name) else ""
+
+
+def alias_candidates(gaz: Gazetteer, name: str) -> list[NameMatch]:
+    """The entity an abbreviation or demonym names (empty for other names). A demonym of a
+    country also names an admin-1 area of another country that bears the country's name and
+    has at least its population: "Georgian" is a citizen of Georgia or a resident of the US
+    state, and context decides (Niger State, smaller than Niger, does not compete)."""
+    kind = alias_kind(gaz, name)
+    if kind == "abbrev":
+        return list(gaz.lookup_abbreviation(name) or gaz.lookup_abbreviation(name + "."))
+    if kind != "demonym":
+        return []
+    found = list(gaz.lookup_demonym(name))
+    for c in [m.place for m in found if m.place.kind == "country"]:
+        found += [
+            m
+            for m in gaz.lookup(c.name)
+            if m.main
+            and m.place.kind == "admin1"
+            and m.place.country_code != c.country_code
+            and m.place.population >= c.population
+        ]
+    return found

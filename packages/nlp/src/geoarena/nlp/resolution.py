@@ -78,6 +78,8 @@ class ContextWeights:
     # project has, carries none — but set to focus_km's trained weight, since the publication
     # place is an anchor whose position is known rather than inferred
     publication_km: float = -2.0
+    near: float = 0.0
+    county_mate: float = 5.0
 
     def vector(self) -> np.ndarray:
         w = np.zeros(len(FEATURES))
@@ -160,7 +162,7 @@ class ContextResolver(_BaseResolver):
     def scores(self, sets):
         w = self.weights.vector()
         w_prior = w.copy()
-        w_prior[FEATURES.index("spread")] = 0.0
+        w_prior[[FEATURES.index("spread"), FEATURES.index("near")]] = 0.0
         scores = self._score(sets, w_prior)
         chosen: list[int] | None = None
         seen: list[list[int]] = []
