@@ -302,3 +302,29 @@ def test_cli_eval_publication_places_by_outlet(gaz_cache, fixtures, tmp_path, ca
     assert "not in the gazetteer" not in out  # St. Louis, Missouri is found
     assert tool.main([*args[:-1], str(tmp_path / "missing.json")]) == 2
     assert "--publication-places" in capsys.readouterr().err
+
+
+def test_facilities_the_gazetteer_does_not_know_are_left_out(gaz):
+    """A facility span spaCy found ("Interstate 40") with no gazetteer candidate is no toponym
+    by default — on the training splits most such spans were none — while a facility the
+    gazetteer knows and other unknown names stay; the option keeps them all."""
+    text = "Traffic on Interstate 40 near Paris and the Zzyzx Wash slowed."
+
+    class Stub:
+        def recognize(self, texts):
+            def m(name, label):
+                s = texts[0].index(name)
+                return Mention(s, s + len(name), name, label, "ner")
+
+            return [[m("Interstate 40", "FAC"), m("Paris", "FAC"), m("Zzyzx Wash", "LOC")]]
+
+    from geoarena.nlp.recognition import Mention
+
+    def names(keep):
+        cfg = GeoparserConfig(keep_unknown_facilities=keep)
+        return [
+            (r.mention.text, r.place is not None) for r in Geoparser(cfg, gaz, Stub()).parse(text)
+        ]
+
+    assert names(False) == [("Paris", True), ("Zzyzx Wash", False)]
+    assert names(True) == [("Interstate 40", False), ("Paris", True), ("Zzyzx Wash", False)]
