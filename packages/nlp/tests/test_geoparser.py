@@ -81,6 +81,9 @@ def test_a_name_that_begins_with_the_needs_its_article():
         def lookup_abbreviation(self, name):
             return ()
 
+        def is_common_word(self, name):
+            return False
+
     matcher = GazetteerMatcher(Gaz())
 
     def found(text):
@@ -328,3 +331,15 @@ def test_facilities_the_gazetteer_does_not_know_are_left_out(gaz):
 
     assert names(False) == [("Paris", True), ("Zzyzx Wash", False)]
     assert names(True) == [("Interstate 40", False), ("Paris", True), ("Zzyzx Wash", False)]
+
+
+def test_a_place_name_that_is_an_english_word_is_not_taken_alone(gaz):
+    """ "Bell" (a Californian city of 35,477) is also the word "bell": the matcher does not
+    take it alone (fixture matcher threshold 10,000), while "Paris" and a phrase holding the
+    word stay; the word list's capitalised entries ("Zebra") mark no name."""
+    assert gaz.is_common_word("Bell") and gaz.is_common_word("bell")
+    assert not gaz.is_common_word("Paris") and not gaz.is_common_word("Bell Gardens")
+    matcher = GazetteerMatcher(gaz, 10_000)
+    assert not matcher.accepts("Bell") and matcher.accepts("Paris")
+    text = "Workers rang the Bell in Paris."
+    assert [m.text for m in matcher.recognize([text])[0]] == ["Paris"]

@@ -186,7 +186,18 @@ def us_states_py() -> str:
 #: a few lines of SCOWL's American English word list (``/usr/share/dict`` format, one word per
 #: line): the real derived state demonyms, words that only look derived ("Texaser" is not
 #: there) and the country demonym a state's derivation would collide with ("Indian")
-WORDS = ("Californian", "Indian", "Missourian", "Texan", "Texans", "Virginian", "Zebra", "apple")
+WORDS = (
+    "Californian",
+    "Indian",
+    "Missourian",
+    "Texan",
+    "Texans",
+    "Virginian",
+    "Zebra",
+    "apple",
+    "bell",
+    "temple",
+)
 
 
 def gazetteer_sources(folder: Path) -> dict[str, Path]:

@@ -114,6 +114,7 @@ class Gazetteer:
         self.tag = dict(con.execute("SELECT k, v FROM meta").fetchall()).get("tag", "")
         self._by_key: dict[str, Place] = {}
         self._alias_forms: dict[str, frozenset[str]] = {}
+        self._common: frozenset[str] | None = None
         self._conv: dict[tuple[str, str], tuple[float, float] | None] = {}
 
     @classmethod
@@ -193,6 +194,18 @@ class Gazetteer:
         """The US state an AP-style abbreviation ("W.Va.", "Calif.") or postal code ("WV")
         names, matched as written (case and dots count: "Miss" is no abbreviation)."""
         return self._alias(surface.strip(), ("abbrev", "postal"))
+
+    def is_common_word(self, name: str) -> bool:
+        """``name`` is one word and, lower-cased, an English word as well as the name of a
+        place other than a country or continent ("Orange", "Mobile", "Lakes"; see
+        :func:`geoarena.nlp.newsnames.common_word_names`)."""
+        if self._common is None:
+            try:
+                rows = self._con().execute("SELECT norm FROM common_words")
+                self._common = frozenset(r[0] for r in rows)
+            except sqlite3.OperationalError:  # a store built before the table existed
+                self._common = frozenset()
+        return " " not in name.strip() and normalize_name(name) in self._common
 
     def alias_forms(self, kind: str) -> frozenset[str]:
         """Every indexed form of one alias kind (``demonym``, ``abbrev``, ``postal``)."""

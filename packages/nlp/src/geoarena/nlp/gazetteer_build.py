@@ -29,7 +29,7 @@ from geoarena.nlp.gazetteer_sources import (
     _natural_earth_countries,
     _read_json,
 )
-from geoarena.nlp.newsnames import news_alias_rows
+from geoarena.nlp.newsnames import common_word_names, news_alias_rows
 from geoarena.nlp.normalize import compact_key, normalize_name
 from geoarena.nlp.place_points import continent_point, country_point, region_point
 
@@ -373,11 +373,15 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             CREATE TABLE areas(key TEXT PRIMARY KEY, wkb BLOB, approx INTEGER);
             CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT);
             CREATE TABLE alias_names(form TEXT, place INTEGER, kind TEXT);
+            CREATE TABLE common_words(norm TEXT PRIMARY KEY);
             CREATE TABLE convention_points(key TEXT, convention TEXT, lat REAL, lon REAL,
               PRIMARY KEY (key, convention));
             """
         )
         con.executemany("INSERT INTO alias_names VALUES (?,?,?)", alias_names)
+        nations = {n for n, r, _ in names if places[r - 1][4] in ("country", "continent")}
+        common = common_word_names({n for n, _, _ in names} - nations, sources.word_list)
+        con.executemany("INSERT INTO common_words VALUES (?)", [(n,) for n in common])
         con.execute("CREATE INDEX alias_form ON alias_names(form)")
         con.executemany("INSERT INTO convention_points VALUES (?,?,?,?)", convention_points)
         con.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?)", places)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,6 +102,19 @@ def read_word_list(path: Path) -> frozenset[str]:
     if not path.is_file():
         raise DataError("word list is missing", path)
     return frozenset(w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip())
+
+
+def common_word_names(norms: Iterable[str], word_list: Path | None) -> list[str]:
+    """The one-word name keys that are also a lower-case English word of the word list
+    ("orange", "mobile", "centre", "lakes", "capital"): written capitalised they open
+    sentences and name firms, teams and regions of nowhere in particular, so the gazetteer
+    matcher does not take them alone (spaCy's entities still can). The caller leaves out the
+    names of countries and continents ("China", "Turkey", "Chad", "US"): news means those.
+    Empty without a list."""
+    if word_list is None:
+        return []
+    lower = {w for w in read_word_list(word_list) if w.islower()}
+    return sorted({n for n in norms if " " not in n and n in lower})
 
 
 def us_state_demonyms(states_py: Path, words: frozenset[str]) -> dict[str, str]:

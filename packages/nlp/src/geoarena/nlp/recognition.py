@@ -188,6 +188,8 @@ class GazetteerMatcher:
             return False
         if self.gaz.lookup_demonym(phrase):
             return True
+        if self.gaz.is_common_word(phrase):  # "Orange", "Centre": GeoVirus and CoNLL train
+            return False  # exact F1 0.9225 → 0.9252 and 0.8329 → 0.8394
         if "." in phrase.rstrip(".") and self.gaz.lookup_abbreviation(phrase):
             return True  # "W.Va.", "N.Y.": no word is spelt so
         for m in self.gaz.lookup(phrase):
