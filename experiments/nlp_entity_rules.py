@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import geoarena.nlp.candidates as candidates
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
-from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
+from geoarena.nlp.evaluation import oracle_summary
 from geoarena.nlp.gazetteer import Gazetteer, GazetteerConfig
 from geoarena.nlp.resolution import BACKOFF_MODES, ContextResolver
 
@@ -48,10 +48,7 @@ SEAT_KMS = (0.0, 25.0, 50.0, 100.0)
 
 
 def evaluate(gaz, docs, resolver) -> dict[str, float]:
-    return summarize(
-        [score_document(d, resolver.resolve(d.text, oracle_mentions(d)), gaz, False) for d in docs],
-        n_boot=0,
-    )
+    return oracle_summary(resolver, docs, gaz)
 
 
 def _line(label: str, s: dict) -> str:

@@ -16,7 +16,7 @@ import dataclasses
 import itertools
 
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
-from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
+from geoarena.nlp.evaluation import oracle_summary
 from geoarena.nlp.gazetteer import Gazetteer
 from geoarena.nlp.resolution import ContextResolver, ContextWeights
 
@@ -28,11 +28,7 @@ GRID = {
 
 
 def score(gaz, docs, weights) -> dict[str, float]:
-    r = ContextResolver(gaz, weights)
-    return summarize(
-        [score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False) for d in docs],
-        n_boot=0,
-    )
+    return oracle_summary(ContextResolver(gaz, weights), docs, gaz)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ Runtime: ~2 min on 2 CPU cores (five gazetteer builds of ~15–40 s, once; then 
 from __future__ import annotations
 
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
-from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
+from geoarena.nlp.evaluation import oracle_summary
 from geoarena.nlp.gazetteer import REGION_POINTS, Gazetteer, GazetteerConfig
 from geoarena.nlp.resolution import ContextResolver
 
@@ -47,11 +47,7 @@ def main() -> None:
         r = ContextResolver(gaz)
         s = {}
         for sp in SPLITS:
-            scores = [
-                score_document(d, r.resolve(d.text, oracle_mentions(d)), gaz, False)
-                for d in splits[sp]
-            ]
-            s[sp] = summarize(scores, n_boot=0)
+            s[sp] = oracle_summary(r, splits[sp], gaz)
         results[label] = s
         print(
             f"{label:32s} [{cfg.tag()}] train acc161={s['train']['acc161']:.4f} "

@@ -110,6 +110,16 @@ def score_document(
     return s
 
 
+def oracle_summary(resolver, docs: Sequence[Document], gaz, n_boot: int = 0) -> dict[str, float]:
+    """:func:`summarize` of ``resolver`` (any resolver of :mod:`geoarena.nlp.resolution`) on
+    the gold toponyms of ``docs``: resolution alone, as the experiments that choose a setting
+    on a training split read it."""
+    return summarize(
+        [score_document(d, resolver.resolve(d.text, oracle_mentions(d)), gaz, False) for d in docs],
+        n_boot=n_boot,
+    )
+
+
 def summarize(scores: Sequence[DocScore], n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
     """Pooled metrics + 95% bootstrap CIs (over documents) of acc@161 and recognition F1."""
 
