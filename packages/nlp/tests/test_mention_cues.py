@@ -198,3 +198,40 @@ def test_a_town_and_its_county_named_together_are_mates():
 
     off = ContextResolver(gaz, dataclasses.replace(ContextWeights(), county_mate=0.0))
     assert off.resolve(text, ms)[0].place.key == "Paris:FR"
+
+
+def test_a_metropolis_is_what_its_areas_name_means(monkeypatch):
+    """ "Tokyo", "Buenos Aires": a city of a million or more that shares its name with an
+    admin-1 area of its country (inside it, or beside it in a district of its own) is what the
+    name means; a smaller capital ("Quebec") keeps both readings. A country's own name shadows
+    a city found only under it as an alternate name ("Mexico" is no Mexico City)."""
+    tokyo_pref = _place("Tokyo:pref", "admin1", 32.1, 139.7, cc="JP", a1="40", pop=13_960_000)
+    tokyo = _place("Tokyo:city", "city", 35.69, 139.69, cc="JP", a1="40", pop=8_336_599)
+    ba_prov = _place("BA:prov", "admin1", -36.7, -60.6, cc="AR", a1="01", pop=15_625_000)
+    ba_city = _place("BA:city", "city", -34.61, -58.38, cc="AR", a1="07", pop=2_891_000)
+    qc_prov = _place("Quebec:prov", "admin1", 52.0, -72.0, cc="CA", a1="10", pop=8_164_000)
+    qc_city = _place("Quebec:city", "city", 46.81, -71.21, cc="CA", a1="10", pop=531_902)
+    mexico = _place("Mexico:MX", "country", 23.0, -102.0, cc="MX", pop=126_190_788)
+    cdmx = _place("Mexico City:MX", "city", 19.43, -99.13, cc="MX", a1="09", pop=12_294_193)
+    gaz = _Gaz(
+        {
+            "Tokyo": [(tokyo_pref, True), (tokyo, True)],
+            "Buenos Aires": [(ba_prov, True), (ba_city, True)],
+            "Quebec": [(qc_prov, True), (qc_city, True)],
+            "Mexico": [(mexico, True), (cdmx, False)],
+        }
+    )
+
+    def keys(name):
+        return [m.place.key for m in generate_candidates(gaz, name, 40)]
+
+    assert keys("Tokyo") == ["Tokyo:city"]
+    assert keys("Buenos Aires") == ["BA:city"]
+    assert keys("Quebec") == ["Quebec:prov", "Quebec:city"]
+    assert keys("Mexico") == ["Mexico:MX"]
+    import geoarena.nlp.candidates as candidates
+
+    monkeypatch.setattr(candidates, "METROPOLIS_POPULATION", 0)
+    monkeypatch.setattr(candidates, "ALTERNATE_RULE", False)
+    assert keys("Tokyo") == ["Tokyo:pref", "Tokyo:city"]
+    assert keys("Mexico") == ["Mexico:MX", "Mexico City:MX"]

@@ -63,6 +63,10 @@ STEM_RULE = True
 #: a city found only under an alternate name is left out when a city of its country bears
 #: the name as its own (see :func:`_is_alternate_shadowed`); off keeps every alternate name
 ALTERNATE_RULE = True
+#: a city of this many people that bears the name of its own admin-1 area is what the name
+#: means ("Tokyo", "São Paulo", "Buenos Aires"): the area is left out (see
+#: :func:`_is_metropolis_area`; 0 keeps every such area)
+METROPOLIS_POPULATION = 1_000_000
 
 
 def _variants(name: str) -> list[str]:
@@ -140,13 +144,35 @@ def _is_alternate_shadowed(m: NameMatch, ordinary: Sequence[NameMatch]) -> bool:
     name as its own: GeoNames keeps former and variant names ("Franklin" for Columbus and El
     Paso, "Frisco" for San Francisco, "Hollywood" for Daphne, Alabama), but a writer who
     means the big city writes its name, and the town called so is what the name means in that
-    country. Other countries' cities keep their alternate names ("Canton" is still Guangzhou
-    beside Canton, Ohio; "Kiev" is Kyiv) and areas shadow nothing ("New York" keeps New York
-    City beside the state)."""
+    country. A country's own name shadows them all ("Mexico" is no alternate name of Mexico
+    City, "Kuwait" none of Kuwait City). Other countries' cities keep their alternate names
+    ("Canton" is still Guangzhou beside Canton, Ohio; "Kiev" is Kyiv) and admin-1 areas shadow
+    nothing ("New York" keeps New York City beside the state)."""
     if not ALTERNATE_RULE or m.main or m.place.kind != "city":
         return False
     cc = m.place.country_code
-    return any(o.main and o.place.kind == "city" and o.place.country_code == cc for o in ordinary)
+    return any(
+        o.main
+        and (o.place.kind == "country" or (o.place.kind == "city" and o.place.country_code == cc))
+        for o in ordinary
+    )
+
+
+def _is_metropolis_area(p: Place, ordinary: Sequence[NameMatch]) -> bool:
+    """An admin-1 area that shares its name with a city of :data:`METROPOLIS_POPULATION` of
+    its country (inside it, or a district of its own beside it: Buenos Aires). News means the
+    city: the prefecture's point lies 341 km from Tokyo (its islands pull the hull), the
+    provinces' 248 and 311 km from São Paulo and Buenos Aires; states named otherwise ("New
+    York": the city is "New York City") and smaller capitals ("Quebec") keep both readings."""
+    if not METROPOLIS_POPULATION or p.kind != "admin1":
+        return False
+    return any(
+        m.main
+        and m.place.kind == "city"
+        and m.place.population >= METROPOLIS_POPULATION
+        and m.place.country_code == p.country_code
+        for m in ordinary
+    )
 
 
 def generate_candidates(
@@ -177,7 +203,12 @@ def generate_candidates(
     if backoff == "merge":
         for v in (name, *_variants(name)):
             ordinary = list(gaz.lookup(v))
-            ordinary = [m for m in ordinary if not _is_alternate_shadowed(m, ordinary)]
+            ordinary = [
+                m
+                for m in ordinary
+                if not _is_alternate_shadowed(m, ordinary)
+                and not _is_metropolis_area(m.place, ordinary)
+            ]
             keys = {m.place.key for m in ordinary}
             found = ordinary + [
                 m
