@@ -56,20 +56,28 @@ def _place(key, kind, lat=0.0, lon=0.0, cc="US", a1="", pop=0):
 
 def test_a_cue_narrows_the_readings_but_never_empties_them():
     class M:
-        def __init__(self, kind):
-            self.place = _place("x:" + kind, kind)
+        def __init__(self, kind, pop=200_000):
+            self.place = _place("x:" + kind, kind, pop=pop)
 
     cands = [M("country"), M("admin1"), M("city")]
-    text = "WASHINGTON — a Peru man said."
-    dateline, resident = [_span(text, "WASHINGTON")], [_span(text, "Peru")]
-    assert kind_cue(text, *dateline[0]) == "dateline" and kind_cue(text, *resident[0]) == "resident"
-    assert [c.place.kind for c in narrow_by_cue(cands, dateline, text)] == ["city"]
+    text = "WASHINGTON — a Peru man said.\nNASHVILLE, Tenn. — More."
+    bare, resident = [_span(text, "WASHINGTON")], [_span(text, "Peru")]
+    qualified = [_span(text, "NASHVILLE")]
+    assert kind_cue(text, *bare[0]) == "bare-dateline"
+    assert kind_cue(text, *qualified[0]) == "dateline"
+    assert kind_cue(text, *resident[0]) == "resident"
+    assert [c.place.kind for c in narrow_by_cue(cands, bare, text)] == ["city"]
     assert [c.place.kind for c in narrow_by_cue(cands, resident, text)] == ["admin1", "city"]
     # the dateline wins over a resident modifier of the same name; no cue: every reading
-    assert [c.place.kind for c in narrow_by_cue(cands, resident + dateline, text)] == ["city"]
+    assert [c.place.kind for c in narrow_by_cue(cands, resident + bare, text)] == ["city"]
     assert narrow_by_cue(cands, [(0, 3)], "The sun.") == cands
     countries = [M("country")]
-    assert narrow_by_cue(countries, dateline, text) == countries  # nothing else to keep
+    assert narrow_by_cue(countries, bare, text) == countries  # nothing else to keep
+    # a bare capitalised name before a dash names a major city or is a heading ("TEXAS —"):
+    # a hamlet does not make it a city; with its state after it, any town does
+    hamlet = [M("admin1", 22_000_000), M("city", 700)]
+    assert narrow_by_cue(hamlet, bare, text) == hamlet
+    assert [c.place.kind for c in narrow_by_cue(hamlet, qualified, text)] == ["city"]
 
 
 class _Gaz:

@@ -24,9 +24,14 @@ T = TypeVar("T")
 #: after a dateline's name: an optional state or country (", Tenn.", ", Ga.", ", Iraq"), an
 #: optional agency in brackets ("(AP)", "(Reuters)"), then the dash or colon that ends it
 _DATELINE_TAIL = re.compile(
-    r"(?:,\s*[A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*)?)?"
+    r"(,\s*[A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*)?)?"
     r"\s*(?:\([A-Za-z][A-Za-z .-]{0,24}\)\s*)?(?:—|–|--?|:)\s"
 )
+#: a dateline without its state or country stands alone only for a major city (AP style:
+#: "WASHINGTON", "CHICAGO", "PARIS"); a bare capitalised name before a dash with no city this
+#: large is a section heading ("TEXAS —", "GEORGIA:") and narrows nothing. The gazetteer
+#: matcher's city threshold.
+BARE_DATELINE_MIN_POPULATION = 100_000
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.I)
 #: words for a person or household that a local paper puts after a town's name
 _RESIDENT_AFTER = re.compile(
@@ -51,20 +56,30 @@ TOWN_SLOTS: tuple[str, ...] = ("locative", "resident")
 #: cue → the candidate kinds it allows
 ALLOWED = {
     "dateline": ("city",),
+    "bare-dateline": ("city",),
     "resident": ("city", "admin1", "admin2", "region"),
 }
 
 
-def is_dateline(text: str, start: int, end: int) -> bool:
-    """The span ``text[start:end]`` opens a line, is written in capitals and is followed by a
-    dateline's end ("WASHINGTON —", "NASHVILLE, Tenn. (AP) —")."""
+def dateline(text: str, start: int, end: int) -> str:
+    """``qualified`` when the span ``text[start:end]`` opens a line, is written in capitals
+    and is followed by its state or country and a dateline's end ("NASHVILLE, Tenn. (AP) —"),
+    ``bare`` when it is followed by the end alone ("WASHINGTON —"), else ``""``."""
     name = text[start:end]
     if not any(c.isalpha() for c in name) or name != name.upper():
-        return False
+        return ""
     line_start = text.rfind("\n", 0, start) + 1
     if text[line_start:start].strip():
-        return False
-    return bool(_DATELINE_TAIL.match(text, end))
+        return ""
+    tail = _DATELINE_TAIL.match(text, end)
+    if tail is None:
+        return ""
+    return "qualified" if tail.group(1) else "bare"
+
+
+def is_dateline(text: str, start: int, end: int) -> bool:
+    """The span opens a dateline, with or without its state (see :func:`dateline`)."""
+    return bool(dateline(text, start, end))
 
 
 def is_resident_modifier(text: str, start: int, end: int) -> bool:
@@ -92,11 +107,13 @@ def is_town_slot(text: str, start: int, end: int) -> bool:
 
 
 def kind_cue(text: str | None, start: int, end: int) -> str:
-    """``dateline``, ``resident`` or ``""`` for the mention at ``start:end``."""
+    """``dateline``, ``bare-dateline``, ``resident`` or ``""`` for the mention at
+    ``start:end``."""
     if not text:
         return ""
-    if is_dateline(text, start, end):
-        return "dateline"
+    form = dateline(text, start, end)
+    if form:
+        return "dateline" if form == "qualified" else "bare-dateline"
     if is_resident_modifier(text, start, end):
         return "resident"
     return ""
@@ -108,11 +125,17 @@ def narrow_by_cue(
     """The candidates (gazetteer matches with a ``place.kind``) of a name written at
     ``spans`` that its constructions allow: those of an allowed kind when there is one, else
     all — a cue narrows a name's readings, it never empties them. One sense per discourse: a
-    name once written as a dateline names a city throughout the story, and the dateline wins
-    over a resident modifier."""
+    name once written as a dateline names a city throughout the story (a major city when the
+    dateline has no state: :data:`BARE_DATELINE_MIN_POPULATION`), and the dateline wins over a
+    resident modifier."""
     cues = {kind_cue(text, a, b) for a, b in spans}
-    cue = "dateline" if "dateline" in cues else "resident" if "resident" in cues else ""
+    cue = next((c for c in ("dateline", "bare-dateline", "resident") if c in cues), "")
     if not cue:
         return candidates
-    kept = [c for c in candidates if c.place.kind in ALLOWED[cue]]
+    kept = [
+        c
+        for c in candidates
+        if c.place.kind in ALLOWED[cue]
+        and (cue != "bare-dateline" or c.place.population >= BARE_DATELINE_MIN_POPULATION)
+    ]
     return kept or candidates
