@@ -25,11 +25,24 @@ ACC_KM = 161.0
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance (km) by the haversine formula; broadcasts over arrays."""
+    if all(type(x) is float for x in (lat1, lon1, lat2, lon2)):
+        # one pair of points (most calls of the candidate rules): ~20× faster than numpy's
+        # scalar path; the same formula, returned as a numpy float like the array path
+        return np.float64(_haversine_pair(lat1, lon1, lat2, lon2))
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi = p2 - p1
     dlmb = np.radians(np.asarray(lon2) - np.asarray(lon1))
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _haversine_pair(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 @dataclass(frozen=True)
