@@ -92,3 +92,15 @@ def test_bootstrap_ci_is_deterministic_and_brackets_the_estimate():
     assert (lo, hi) == bootstrap_ci(docs, stat, n_boot=300, seed=1)
     assert lo < stat(docs) < hi
     assert lo > 0.4 and hi < 0.85
+
+
+def test_haversine_pair_path_equals_the_array_path():
+    # plain floats take the math path; numpy scalars and arrays the numpy one: same distances
+    rng = np.random.default_rng(7)
+    pts = np.column_stack([rng.uniform(-90, 90, 200), rng.uniform(-180, 180, 200)])
+    arr = haversine_km(pts[:100, 0], pts[:100, 1], pts[100:, 0], pts[100:, 1])
+    for k in range(100):
+        a, b = pts[k].tolist(), pts[100 + k].tolist()
+        pair = haversine_km(a[0], a[1], b[0], b[1])
+        assert isinstance(pair, np.floating)
+        assert float(pair) == pytest.approx(float(arr[k]), rel=1e-12, abs=1e-9)
