@@ -17,9 +17,17 @@ TASK_NAMES = [t for t in TASKS.names() if not t.startswith("test/")]
 MODEL_NAMES = [m for m in MODELS.names() if not m.startswith("test/")]
 
 
-def _context(task_name: str, root, tmp_path) -> DataContext:
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    """One cache for every contract test of this module: an embedded task's samples are
+    fetched, checked and extracted once, and the geoparsing tasks' gazetteer is built once
+    (about 35 s each time), instead of once per test."""
+    return tmp_path_factory.mktemp("contract_cache")
+
+
+def _context(task_name: str, root, cache) -> DataContext:
     needs_root = TASKS.get(task_name).needs_data_root
-    return DataContext(data_root=root if needs_root else None, cache_dir=tmp_path, quick=True)
+    return DataContext(data_root=root if needs_root else None, cache_dir=cache, quick=True)
 
 
 @pytest.mark.slow
@@ -29,8 +37,8 @@ class TestEveryTask(TaskContract):
         return request.param
 
     @pytest.fixture
-    def data_context(self, task_name, data_root, tmp_path):
-        return _context(task_name, data_root, tmp_path)
+    def data_context(self, task_name, data_root, shared_cache):
+        return _context(task_name, data_root, shared_cache)
 
 
 class TestEveryModelDeclares(ModelAdapterContract):
@@ -43,8 +51,8 @@ class TestEveryModelDeclares(ModelAdapterContract):
 
 
 @pytest.mark.slow
-def test_each_family_applies_its_protocols(family_pair, data_root, tmp_path):
+def test_each_family_applies_its_protocols(family_pair, data_root, shared_cache):
     model_name, task_name = family_pair
     ModelAdapterContract().test_each_declared_protocol_is_applied(
-        model_name, task_name, _context(task_name, data_root, tmp_path)
+        model_name, task_name, _context(task_name, data_root, shared_cache)
     )
