@@ -243,3 +243,95 @@ def test_a_metropolis_is_what_its_areas_name_means(monkeypatch):
     monkeypatch.setattr(candidates, "ALTERNATE_RULE", False)
     assert keys("Tokyo") == ["Tokyo:pref", "Tokyo:city"]
     assert keys("Mexico") == ["Mexico:MX", "Mexico City:MX"]
+
+
+@pytest.mark.parametrize(
+    "text, name, expected",
+    [
+        ("Officials of DeKalb and Cobb counties met.", "DeKalb", "County"),
+        ("Officials of DeKalb and Cobb counties met.", "Cobb", "County"),
+        ("in Orleans, Jefferson and St. Bernard parishes", "Orleans", "Parish"),
+        ("in Orleans, Jefferson and St. Bernard parishes", "St. Bernard", "Parish"),
+        ("The Cobb and Gwinnett county school systems", "Cobb", "County"),
+        ("the Cobb County jail", "Cobb", "County"),  # a recogniser that kept only "Cobb"
+        ("Leaders of Franklin and Williamson County agreed.", "Franklin", ""),  # a town, a county
+        ("Leaders of Franklin and Williamson agreed.", "Franklin", ""),
+        ("He moved to Cobb in counties far away", "Cobb", ""),
+    ],
+)
+def test_a_name_listed_before_its_areas_plural_names_an_area(text, name, expected):
+    from geoarena.nlp.mention_cues import listed_area
+
+    assert listed_area(text, [_span(text, name)])[0] == expected
+
+
+class _AreaGaz(_Gaz):
+    """A :class:`_Gaz` whose area look-up (admin-2 back-off entries) knows counties."""
+
+    def __init__(self, names, areas):
+        super().__init__(names)
+        self.areas = areas
+
+    def lookup_backoff(self, name):
+        return tuple(NameMatch(p, True) for p in self.areas.get(name, ()))
+
+    def is_common_word(self, name):
+        return False
+
+
+FULTON_GA = _place("Fulton County:GA", "admin2", 33.79, -84.47, a1="GA", pop=1_103_311)
+ATLANTA = _place("Atlanta:GA", "city", 33.75, -84.39, a1="GA", pop=510_823)
+DEKALB_IL = _place("DeKalb:IL", "city", 41.93, -88.75, a1="IL", pop=43_211)
+DEKALB_CO_GA = _place("DeKalb County:GA", "admin2", 33.77, -84.23, a1="GA", pop=413_233)
+DEKALB_CO_IL = _place("DeKalb County:IL", "admin2", 41.89, -88.77, a1="IL", pop=104_897)
+COBB_CA = _place("Cobb:CA", "city", 38.82, -122.72, a1="CA", pop=1_778)
+COBB_CO_GA = _place("Cobb County:GA", "admin2", 33.94, -84.58, a1="GA", pop=247_935)
+TEXAS = _place("Texas:TX", "admin1", 31.25, -99.25, a1="TX", pop=25_145_561)
+TEXAS_CO_MO = _place("Texas County:MO", "admin2", 37.32, -91.97, a1="MO", pop=26_008)
+WASH_CO_PA = _place("Washington County:PA", "admin2", 40.19, -80.25, a1="PA", pop=207_820)
+GREENE_CO_PA = _place("Greene County:PA", "admin2", 39.85, -80.23, a1="PA", pop=38_686)
+AREA_GAZ = _AreaGaz(
+    {
+        "Fulton County": [(FULTON_GA, True)],
+        "Atlanta": [(ATLANTA, True)],
+        "DeKalb": [(DEKALB_IL, True)],
+        "Cobb": [(COBB_CA, True)],
+        "Texas": [(TEXAS, True)],
+        "Washington": [(STATE_WA, True), (DC, True)],
+    },
+    {
+        "DeKalb County": [DEKALB_CO_GA, DEKALB_CO_IL],
+        "Cobb County": [COBB_CO_GA],
+        "Texas County": [TEXAS_CO_MO],
+        "Washington County": [WASH_CO_PA],
+        "Greene County": [GREENE_CO_PA],
+    },
+)
+
+
+def test_counties_listed_before_their_plural_are_counties_of_the_story():
+    text = "The Fulton County board met in Atlanta. Officials of DeKalb and Cobb counties came."
+    ms = [Mention(*_span(text, n), n) for n in ("Fulton County", "Atlanta", "DeKalb", "Cobb")]
+    got = [r.place.key for r in ContextResolver(AREA_GAZ).resolve(text, ms)]
+    # without the construction: DeKalb, Illinois and the hamlet of Cobb, California
+    assert got == ["Fulton County:GA", "Atlanta:GA", "DeKalb County:GA", "Cobb County:GA"]
+
+
+def test_a_state_before_counties_stays_the_state_unless_a_county_is_listed_beside_it():
+    text = "Drought hit 12 Texas counties."
+    ms = [Mention(*_span(text, "Texas"), "Texas")]
+    assert [r.place.key for r in ContextResolver(AREA_GAZ).resolve(text, ms)] == ["Texas:TX"]
+    text = "Officials of Washington and Greene counties met."
+    ms = [Mention(*_span(text, n), n) for n in ("Washington", "Greene")]
+    got = [r.place.key for r in ContextResolver(AREA_GAZ).resolve(text, ms)]
+    assert got == ["Washington County:PA", "Greene County:PA"]
+
+
+def test_the_gazetteer_matcher_finds_the_members_of_an_area_list():
+    from geoarena.nlp.recognition import GazetteerMatcher
+
+    text = "Officials of Washington and Greene counties met. The Greene County jail is full."
+    found = [(m.text, m.start) for m in GazetteerMatcher(AREA_GAZ).recognize([text])[0]]
+    # "Greene" alone is known only as a county: found in the list, not before "County"
+    assert ("Greene", text.index("Greene")) in found
+    assert ("Greene", text.rindex("Greene")) not in found

@@ -6,6 +6,7 @@ per-document feature matrix (:data:`FEATURES`) every resolver of
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from geoarena.nlp.county_mates import county_mates
 from geoarena.nlp.focus import containers, containment, document_anchors, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
-from geoarena.nlp.mention_cues import narrow_by_cue
+from geoarena.nlp.mention_cues import apply_cues
 from geoarena.nlp.newsnames import alias_candidates, alias_kind
 from geoarena.nlp.normalize import compact_key, normalize_name
 from geoarena.nlp.recognition import Mention
@@ -253,22 +254,25 @@ class _DocumentFeatures:
     ) -> list[CandidateSet]:
         """Candidate sets of a document's mentions (one per distinct name) with their features;
         ``publication`` is the document's publication place (see :mod:`geoarena.nlp.focus`)."""
+
+        def more(name: str) -> list[NameMatch]:
+            return generate_candidates(self.gaz, name, self.max_candidates, self.backoff)
+
+        backoff = self.gaz.lookup_backoff  # admin-2 areas: "DeKalb County", "Cobb County"
+
         by_norm: dict[str, CandidateSet] = {}
         for i, m in enumerate(mentions):
             key = normalize_name(m.text)
             if key not in by_norm:
                 by_norm[key] = CandidateSet(
-                    key,
-                    [],
-                    generate_candidates(self.gaz, m.text, self.max_candidates, self.backoff),
-                    alias=alias_kind(self.gaz, m.text),
+                    key, [], more(m.text), alias=alias_kind(self.gaz, m.text)
                 )
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
-        for cs in sets:  # a dateline names a city, "a Peru man" a town (mention_cues)
-            if not cs.alias:
-                spans = [(mentions[i].start, mentions[i].end) for i in cs.mentions]
-                cs.candidates = narrow_by_cue(cs.candidates, spans, text)
+        for cs in (c for c in sets if not c.alias):  # "a Peru man", "Cobb counties": cues
+            spans = [(mentions[i].start, mentions[i].end) for i in cs.mentions]
+            name = mentions[cs.mentions[0]].text
+            cs.candidates = apply_cues(cs.candidates, spans, text, name, more, backoff)
         self._context(sets, publication)
         self._containment(sets, mentions, text)
         return sets
@@ -314,8 +318,6 @@ class _DocumentFeatures:
             top_country.append(cs.candidates[0].place.country_code if cs.candidates else "")
         # document-wide counts, each name counted once; a name's own contribution is removed
         # below so that a place never supports itself
-        from collections import Counter
-
         n_country = Counter(cc for cs_ in country_of for cc in cs_)
         n_admin1 = Counter(a for as_ in admin1_of for a in as_)
         n_top = Counter(top_country)

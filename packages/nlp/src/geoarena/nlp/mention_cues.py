@@ -7,16 +7,22 @@ News writes two constructions whose form, not their content, fixes a name's kind
   state or a country, so "WASHINGTON" is the capital and not the state;
 * a **resident modifier** — a place name between an article and a word for a person ("a Peru
   man", "the Lebanon woman") — names a town or an area of its country, not a country: a
-  country's people are written with its demonym ("a Peruvian man").
+  country's people are written with its demonym ("a Peruvian man");
+* an **area list** — names before their areas' generic word ("DeKalb and Cobb counties",
+  "Orleans, Jefferson and St. Bernard parishes") — names those areas: each member is read as
+  "<name> County" (:func:`listed_area`).
 
-:func:`kind_cue` reads both from the text alone; candidate generation keeps the kinds a cue
-allows when the name has any (:func:`narrow_by_cue`).
+:func:`kind_cue` reads the first two from the text alone; candidate generation keeps the kinds
+a cue allows when the name has any (:func:`narrow_by_cue`), and takes a listed name's areas
+(:func:`apply_cues`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -139,3 +145,92 @@ def narrow_by_cue(
         and (cue != "bare-dateline" or c.place.population >= BARE_DATELINE_MIN_POPULATION)
     ]
     return kept or candidates
+
+
+#: a list of names before their areas' word — "DeKalb and Cobb counties", "Orleans, Jefferson
+#: and St. Bernard parishes", "Cobb and Gwinnett county schools": each member names the area
+#: "<name> County"; names are capitalised, the word may be either
+_NAME = r"[A-Z][\w.'-]*(?:\s[A-Z][\w.'-]*){0,2}"
+_LINK = r"(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)"
+_AREA_LIST = re.compile(
+    rf"({_NAME}(?:{_LINK}{_NAME})*)\s+((?i:counties|parishes|boroughs|county|parish|borough))\b"
+)
+_NAME_RE = re.compile(_NAME)
+_SINGULAR = {"counties": "County", "parishes": "Parish", "boroughs": "Borough"}
+
+
+@dataclass(frozen=True)
+class AreaList:
+    """Names listed before their areas' generic word: ``word`` ("County"), ``members`` (the
+    spans of the names, a capitalised word before the first one included: "In DeKalb")."""
+
+    word: str
+    members: tuple[tuple[int, int], ...]
+
+
+@lru_cache(maxsize=32)
+def area_lists(text: str) -> tuple[AreaList, ...]:
+    """Every list of names before an areas' word in ``text``. A capitalised singular after a
+    list is none: "Franklin and Williamson County" names a town and a county."""
+    out = []
+    for m in _AREA_LIST.finditer(text):
+        base, word = m.start(1), m.group(2)
+        members = tuple((base + x.start(), base + x.end()) for x in _NAME_RE.finditer(m.group(1)))
+        if word.lower() in _SINGULAR or word.islower() or len(members) == 1:
+            out.append(AreaList(_SINGULAR.get(word.lower(), word.capitalize()), members))
+    return tuple(out)
+
+
+def listed_area(text: str | None, spans: Sequence[tuple[int, int]]) -> tuple[str, list[str]]:
+    """The generic word ("County", "Parish", "Borough") and the other members' names when the
+    name is written, at one of ``spans``, as a member of an area list (:func:`area_lists`:
+    "DeKalb and Cobb counties", "Cobb County" where a recogniser kept only "Cobb"); else
+    ``("", [])``."""
+    for s, e in spans if text else ():
+        for lst in area_lists(text):
+            for a, b in lst.members:
+                if b == e and a <= s:
+                    return lst.word, [text[x:y] for x, y in lst.members if (x, y) != (a, b)]
+    return "", []
+
+
+def listed_area_candidates(
+    candidates: list[T],
+    name: str,
+    listed: tuple[str, list[str]],
+    lookup: Callable[[str], Sequence[T]],
+    areas: Callable[[str], Sequence[T]],
+) -> list[T]:
+    """The admin-2 readings of "<name> <word>" ("DeKalb County") that ``areas`` (the
+    gazetteer's area look-up) finds for a member of an area list (:func:`listed_area`), or
+    ``candidates`` when there are none; ``lookup`` gives a name's ordinary candidates. A name that is a state or a
+    country keeps its readings unless another member is neither: "Texas and Oklahoma counties"
+    and "12 Texas counties" are counties *in* those states, while "Washington and Greene
+    counties" are two counties."""
+    word, others = listed
+    if not word:
+        return candidates
+
+    def is_state(cands) -> bool:
+        return any(c.place.kind in ("admin1", "country") for c in cands)
+
+    if is_state(candidates) and all(is_state(lookup(o)) for o in others):
+        return candidates
+    found = [c for c in areas(f"{name} {word}") if c.place.kind == "admin2"]
+    return found or candidates
+
+
+def apply_cues(
+    candidates: list[T],
+    spans: Sequence[tuple[int, int]],
+    text: str | None,
+    name: str,
+    lookup: Callable[[str], Sequence[T]],
+    areas: Callable[[str], Sequence[T]],
+) -> list[T]:
+    """The candidates of ``name``, written at ``spans``, that the constructions around it
+    allow: the areas of an area list (:func:`listed_area_candidates`), then the kinds a
+    dateline or resident modifier allows (:func:`narrow_by_cue`)."""
+    listed = listed_area(text, spans)
+    found = listed_area_candidates(candidates, name, listed, lookup, areas)
+    return narrow_by_cue(found, spans, text)

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
-from geoarena.nlp.mention_cues import is_town_slot
+from geoarena.nlp.mention_cues import is_town_slot, listed_area
 from geoarena.nlp.mention_filters import (
     is_disease_modifier,
     is_institution_name,
@@ -224,6 +224,7 @@ class GazetteerMatcher:
                             or self.dateline_state(t, s, e)
                             or self.qualified_town(t, s, e)
                             or self.locative_town(t, s, e)
+                            or self.listed_area(t, s, e)
                         ):
                             hit = (s, e, phrase, j)
                             break
@@ -270,6 +271,15 @@ class GazetteerMatcher:
             m.main and m.place.kind == "city" and m.place.population >= LOCATIVE_MIN_POPULATION
             for m in self.gaz.lookup(text[s:e])
         )
+
+    def listed_area(self, text: str, s: int, e: int) -> bool:
+        """``text[s:e]`` is a member of a list before its areas' word, and the gazetteer knows
+        the area ("Greene" in "Washington and Greene counties": :func:`listed_area`). Not
+        before the capitalised word itself: "Fulton County" is one name, not "Fulton"."""
+        word, _ = listed_area(text, [(s, e)])
+        if not word or text[e : e + len(word) + 1] == f" {word}":
+            return False
+        return any(m.place.kind == "admin2" for m in self.gaz.lookup_backoff(f"{text[s:e]} {word}"))
 
     def dateline_state(self, text: str, s: int, e: int) -> bool:
         """A single-word state abbreviation or postal code right after ", " ("Fresno, Calif.")."""
