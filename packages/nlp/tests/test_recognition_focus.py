@@ -185,6 +185,22 @@ def test_road_names_are_not_places(gaz):
     assert [m.text for m in rec.recognize([text])[0]] == ["Paris"]
 
 
+def test_a_word_of_letters_and_digits_is_a_code_not_a_place(gaz):
+    """spaCy's small model tags the flu subtype "H1N1" as a GPE; a word mixing letters and
+    digits is a code (subtypes, aircraft, flights), not a place's name."""
+    from geoarena.nlp.mention_filters import is_code
+    from geoarena.nlp.recognition import CombinedRecognizer
+
+    for code in ("H1N1", "H5N1", "A380", "UA93", "W-2"):
+        assert is_code(Mention(0, len(code), code, "GPE", "ner")), code
+    for name in ("Paris", "U.S.", "Area 51", "Wilkes-Barre", "1600"):
+        assert not is_code(Mention(0, len(name), name, "GPE", "ner")), name
+    text = "Two cases of H1N1 were confirmed in Paris on Monday."
+    ner = [_at(text, "H1N1", "GPE", "ner"), _at(text, "Paris", "GPE", "ner")]
+    rec = CombinedRecognizer(_FixedNER(ner), GazetteerMatcher(gaz))
+    assert [m.text for m in rec.recognize([text])[0]] == ["Paris"]
+
+
 def test_names_that_share_one_state_with_a_county_make_the_focus(monkeypatch):
     """No name of "Lamar County … Paris … Reno" has one reading, so no state has anchors; but
     only Texas holds a reading of all three, and a county named in full says the story is

@@ -94,3 +94,14 @@ def is_titled(text: str, m: Mention) -> bool:
     would be "the Oregonians". At a sentence's start the capital says nothing, so such a span
     is kept."""
     return bool(_TITLE_THE_BEFORE.search(text[max(0, m.start - 12) : m.start]))
+
+
+#: one word of letters and digits together: a code, not a place's name — flu subtypes ("H1N1",
+#: "H5N1"), aircraft and flights ("A380", "UA93"), forms ("W-2"); spaCy's small model tags
+#: "H1N1" as a GPE
+_CODE = re.compile(r"(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9-]+")
+
+
+def is_code(m: Mention) -> bool:
+    """``m`` is a single word that mixes letters and digits (see :data:`_CODE`)."""
+    return bool(_CODE.fullmatch(m.text))

@@ -18,6 +18,7 @@ from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
 from geoarena.nlp.mention_cues import is_town_slot, listed_area
 from geoarena.nlp.mention_filters import (
+    is_code,
     is_disease_modifier,
     is_institution_name,
     is_results_row,
@@ -381,6 +382,7 @@ class CombinedRecognizer:
                             or is_results_row(text, m)
                             or is_road_name(text, m)
                             or is_institution_name(text, m)
+                            or is_code(m)
                             or (is_titled(text, m) and self._demonym(m))
                         )
                     ),
