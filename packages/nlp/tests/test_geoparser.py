@@ -189,7 +189,7 @@ def test_cli_rejects_non_utf8_and_missing_files(gaz_cache, tmp_path, capsys):
 
 def test_transformers_recognizer_needs_a_local_model(tmp_path):
     from geoarena.core.errors import ConfigError
-    from geoarena.nlp.recognition import TransformersRecognizer
+    from geoarena.nlp.recognition_transformers import TransformersRecognizer
 
     with pytest.raises(ConfigError, match=r"no config\.json"):
         TransformersRecognizer(tmp_path)

@@ -335,3 +335,31 @@ def test_the_gazetteer_matcher_finds_the_members_of_an_area_list():
     # "Greene" alone is known only as a county: found in the list, not before "County"
     assert ("Greene", text.index("Greene")) in found
     assert ("Greene", text.rindex("Greene")) not in found
+
+
+def test_a_legislators_party_tag_names_a_home_town_or_state():
+    from geoarena.nlp.mention_cues import party_homes
+
+    text = (
+        "Rep. Marsha Blackburn, R-Brentwood, and Sen. Lamar Alexander (R-Tenn.) met Rep. "
+        "Steve Cohen, D-Memphis; Sen. Dianne Feinstein, D-Calif., and Sen. Bernie Sanders "
+        "(I-Vt.) did not. The R-rated film and a T-Mobile store in Brentwood opened."
+    )
+    assert [text[s:e] for s, e in party_homes(text)] == [
+        "Brentwood",
+        "Tenn.",
+        "Memphis",
+        "Calif.",
+        "Vt.",
+    ]
+
+
+def test_the_gazetteer_matcher_finds_a_legislators_home():
+    from geoarena.nlp.recognition import GazetteerMatcher
+
+    brentwood = _place("Brentwood:TN", "city", 36.03, -86.78, a1="TN", pop=42_783)
+    gaz = _AreaGaz({"Brentwood": [(brentwood, True)]}, {})
+    text = "Rep. Marsha Blackburn, R-Brentwood, said no. Rep. Jane Doe, R-Nowhere, agreed."
+    found = [(m.text, m.start) for m in GazetteerMatcher(gaz).recognize([text])[0]]
+    # a town of 42,783 is found only in the tag (the matcher's threshold is 100,000)
+    assert found == [("Brentwood", text.index("Brentwood"))]

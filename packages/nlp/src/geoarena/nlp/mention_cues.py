@@ -234,3 +234,17 @@ def apply_cues(
     listed = listed_area(text, spans)
     found = listed_area_candidates(candidates, name, listed, lookup, areas)
     return narrow_by_cue(found, spans, text)
+
+
+#: a legislator's party and home after the name, as US news writes it: "Rep. Marsha
+#: Blackburn, R-Brentwood, said", "Sen. Lamar Alexander (R-Tenn.)": the home is a town or a
+#: state (an abbreviation or its name)
+_PARTY_HOME = re.compile(
+    r"[,(]\s*[RDI]-([A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}|[A-Z][A-Za-z]*\.(?:\s?[A-Z][a-z]*\.)?)"
+    r"(?=\s*[,);])"
+)
+
+
+def party_homes(text: str) -> list[tuple[int, int]]:
+    """Spans of the homes in a legislator's party-and-home tag (see :data:`_PARTY_HOME`)."""
+    return [m.span(1) for m in _PARTY_HOME.finditer(text)]

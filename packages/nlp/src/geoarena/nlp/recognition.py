@@ -2,7 +2,7 @@
 
 Recognisers share one surface, :class:`Recognizer` (``recognize(texts) -> mentions per text``),
 so the spaCy pipeline can be swapped for a transformers token-classification model
-(:class:`TransformersRecognizer`) or combined with gazetteer matching
+(:class:`geoarena.nlp.recognition_transformers.TransformersRecognizer`) or combined with gazetteer matching
 (:class:`GazetteerMatcher`, :class:`CombinedRecognizer`).
 """
 
@@ -16,7 +16,7 @@ from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
-from geoarena.nlp.mention_cues import is_town_slot, listed_area
+from geoarena.nlp.mention_cues import is_town_slot, listed_area, party_homes
 from geoarena.nlp.mention_filters import (
     is_code,
     is_disease_modifier,
@@ -111,41 +111,6 @@ class SpacyRecognizer:
         return out
 
 
-class TransformersRecognizer:
-    """A transformers token-classification model (e.g. a BERT NER fine-tuned on toponyms) from
-    a local folder; entity groups in ``labels`` become toponyms."""
-
-    name = "transformers"
-
-    def __init__(
-        self, model_dir: str | Path, labels: Sequence[str] = ("LOC", "GPE", "FAC"), device: int = -1
-    ):
-        path = Path(model_dir)
-        if not (path / "config.json").exists():
-            raise ConfigError(
-                f"{path}: no config.json — TransformersRecognizer needs a local token-classification "
-                "model folder (config.json, tokenizer and weights); hub downloads are disabled"
-            )
-        from transformers import pipeline
-
-        self.pipe = pipeline(
-            "token-classification", model=str(path), aggregation_strategy="simple", device=device
-        )
-        self.labels = set(labels)
-
-    def recognize(self, texts: Sequence[str]) -> list[list[Mention]]:
-        out: list[list[Mention]] = []
-        for t in texts:
-            found = []
-            for off, piece in chunk_text(t, 2000):
-                for ent in self.pipe(piece):
-                    if ent["entity_group"] in self.labels:
-                        s, e = off + int(ent["start"]), off + int(ent["end"])
-                        found.append(Mention(s, e, t[s:e], ent["entity_group"], "transformers"))
-            out.append(found)
-        return out
-
-
 #: "St." / "Ste." / "Ft." / "Mt." / "Pt." keep their dot inside a name ("ST. PAUL", "Port St. Lucie")
 _ABBR_DOT = r"(?:(?:(?<=\b[SsFfMmPp][Tt])|(?<=\b[Ss][Tt][Ee]))\.)?"
 _CAP_SEQ = re.compile(
@@ -169,7 +134,9 @@ class GazetteerMatcher:
     names news writes for places: demonyms ("Russian", "Americans"), US state abbreviations with
     inner dots ("W.Va.", "S.C."), and — only after a comma, as in a dateline ("Fresno, Calif.",
     "Charleston, WV") — single-word AP abbreviations and postal codes, which are words too
-    ("Miss.", "Mass.", "OK"); smaller towns after a preposition of place ("in Kokomo")."""
+    ("Miss.", "Mass.", "OK"); smaller towns after a preposition of place ("in Kokomo"), in an
+    area list ("Greene" in "Washington and Greene counties") and a legislator's party-and-home
+    tag ("Rep. Marsha Blackburn, R-Brentwood", "(D-Calif.)")."""
 
     name = "gazetteer"
 
@@ -234,6 +201,9 @@ class GazetteerMatcher:
                         i = hit[3]
                     else:
                         i += 1
+            for s, e in party_homes(t):  # "Rep. Marsha Blackburn, R-Brentwood": her home town
+                if self.known_home(t[s:e]) and all(e <= m.start or s >= m.end for m in found):
+                    found.append(Mention(s, e, t[s:e], "LOC", "gazetteer"))
             out.append(found)
         return out
 
@@ -281,6 +251,12 @@ class GazetteerMatcher:
         if not word or text[e : e + len(word) + 1] == f" {word}":
             return False
         return any(m.place.kind == "admin2" for m in self.gaz.lookup_backoff(f"{text[s:e]} {word}"))
+
+    def known_home(self, name: str) -> bool:
+        """A state's abbreviation or a main name of a town or state, at any population."""
+        return bool(self.gaz.lookup_abbreviation(name)) or any(
+            m.main and m.place.kind in ("city", "admin1") for m in self.gaz.lookup(name)
+        )
 
     def dateline_state(self, text: str, s: int, e: int) -> bool:
         """A single-word state abbreviation or postal code right after ", " ("Fresno, Calif.")."""
