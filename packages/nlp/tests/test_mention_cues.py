@@ -363,3 +363,28 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
     found = [(m.text, m.start) for m in GazetteerMatcher(gaz).recognize([text])[0]]
     # a town of 42,783 is found only in the tag (the matcher's threshold is 100,000)
     assert found == [("Brentwood", text.index("Brentwood"))]
+
+
+@pytest.mark.parametrize(
+    "text, name, expected",
+    [
+        ("Officials in the state of Georgia said", "Georgia", "state-of"),
+        ("the Commonwealth of Kentucky", "Kentucky", "state-of"),
+        ("rain fell in Washington state on Monday", "Washington", "state-of"),
+        ("The city of Columbia will vote", "Columbia", "city-of"),
+        ("the town of Paris has 10,000 people", "Paris", "city-of"),
+        ("the country of Georgia", "Georgia", "country-of"),
+        ("a state of emergency in Texas", "Texas", ""),  # "of" does not precede the name
+        ("Ohio State won", "Ohio", ""),  # a university's team, capitalised
+        ("Washington state university", "Washington", ""),
+        ("the University of Georgia", "Georgia", ""),
+    ],
+)
+def test_a_kind_word_before_of_or_state_after_fixes_the_kind(text, name, expected):
+    assert kind_cue(text, *_span(text, name)) == expected
+
+
+def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
+    assert _resolve("Officials in the state of Washington said.", "Washington") == ["Washington:WA"]
+    assert _resolve("The city of Washington said.", "Washington") == ["Washington:DC"]
+    assert _resolve("The town of Peru said.", "Peru")[0] in ("Peru:IN", "Peru:IL")

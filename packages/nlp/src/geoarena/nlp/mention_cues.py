@@ -59,12 +59,28 @@ _AUTHORITY_AFTER = re.compile(
 #: police" where the gold span differs) and is left out
 TOWN_SLOTS: tuple[str, ...] = ("locative", "resident")
 
+#: a kind word before "of" and the name: "the state of Georgia", "the city of Columbia", "the
+#: town of Paris", "the country of Georgia"; or "state" after it: "Washington state"
+_KIND_OF_BEFORE = re.compile(
+    r"\b(state|commonwealth|city|town|village|township|country|nation)\s+of\s+$", re.I
+)
+_STATE_AFTER = re.compile(r"\s+state\b(?!\s+(?:of|department|university|college))")
+_KIND_WORD = {"state": "state-of", "commonwealth": "state-of", "country": "country-of"}
+_KIND_WORD |= {"nation": "country-of"} | dict.fromkeys(
+    ("city", "town", "village", "township"), "city-of"
+)
+
 #: cue → the candidate kinds it allows
 ALLOWED = {
     "dateline": ("city",),
     "bare-dateline": ("city",),
     "resident": ("city", "admin1", "admin2", "region"),
+    "state-of": ("admin1",),
+    "city-of": ("city",),
+    "country-of": ("country",),
 }
+#: which cue wins when a name's mentions carry several (one sense per discourse)
+CUE_ORDER = ("dateline", "state-of", "country-of", "city-of", "bare-dateline", "resident")
 
 
 def dateline(text: str, start: int, end: int) -> str:
@@ -113,8 +129,9 @@ def is_town_slot(text: str, start: int, end: int) -> bool:
 
 
 def kind_cue(text: str | None, start: int, end: int) -> str:
-    """``dateline``, ``bare-dateline``, ``resident`` or ``""`` for the mention at
-    ``start:end``."""
+    """``dateline``, ``bare-dateline``, ``resident``, a kind word's cue (``state-of``:
+    "the state of Georgia", "Washington state"; ``city-of``: "the town of Paris";
+    ``country-of``: "the country of Georgia") or ``""`` for the mention at ``start:end``."""
     if not text:
         return ""
     form = dateline(text, start, end)
@@ -122,7 +139,10 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
         return "dateline" if form == "qualified" else "bare-dateline"
     if is_resident_modifier(text, start, end):
         return "resident"
-    return ""
+    kind = _KIND_OF_BEFORE.search(text[max(0, start - 20) : start])
+    if kind:
+        return _KIND_WORD.get(kind.group(1).lower(), "")
+    return "state-of" if _STATE_AFTER.match(text, end) else ""
 
 
 def narrow_by_cue(
@@ -135,7 +155,7 @@ def narrow_by_cue(
     dateline has no state: :data:`BARE_DATELINE_MIN_POPULATION`), and the dateline wins over a
     resident modifier."""
     cues = {kind_cue(text, a, b) for a, b in spans}
-    cue = next((c for c in ("dateline", "bare-dateline", "resident") if c in cues), "")
+    cue = next((c for c in CUE_ORDER if c in cues), "")
     if not cue:
         return candidates
     kept = [
