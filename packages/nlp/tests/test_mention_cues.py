@@ -388,3 +388,20 @@ def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
     assert _resolve("Officials in the state of Washington said.", "Washington") == ["Washington:WA"]
     assert _resolve("The city of Washington said.", "Washington") == ["Washington:DC"]
     assert _resolve("The town of Peru said.", "Peru")[0] in ("Peru:IN", "Peru:IL")
+
+
+@pytest.mark.parametrize(
+    "text, name, expected",
+    [
+        ("arrested in Kokomo on Tuesday", "Kokomo", True),
+        ("Smith, a resident of Clinton, was charged", "Clinton", True),
+        ("two residents of Clinton were hurt", "Clinton", True),
+        ("the victim, a native of Dyersburg, lived", "Dyersburg", True),
+        ("a friend of Clinton said", "Clinton", False),  # "of" alone: a person, often
+        ("a resident of Clinton Township", "Clinton", False),  # a longer name follows
+    ],
+)
+def test_a_town_slot_follows_a_preposition_of_place_or_resident_of(text, name, expected):
+    from geoarena.nlp.mention_cues import is_town_slot
+
+    assert is_town_slot(text, *_span(text, name)) is expected

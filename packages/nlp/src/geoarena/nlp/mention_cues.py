@@ -45,8 +45,9 @@ _RESIDENT_AFTER = re.compile(
     r"residents|couple|native|family|mother|father|driver|motorist)\b"
 )
 
-#: a preposition of place right before a capitalised phrase: "in Kokomo", "near Logansport"
-_LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|from|around)\s+$")
+#: a preposition of place right before a capitalised phrase: "in Kokomo", "near Logansport",
+#: "a resident of Clinton", "a native of Dyersburg"
+_LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|from|around|(?:residents?|natives?) of)\s+$")
 #: a town's own services and officials right after its name: "Troy police said"
 _AUTHORITY_AFTER = re.compile(
     r"\s+(?:police|officers|firefighters|sheriff's|officials|mayor|aldermen|city council|"
@@ -119,7 +120,7 @@ def is_town_slot(text: str, start: int, end: int) -> bool:
     the slots named in :data:`TOWN_SLOTS`."""
     if (
         "locative" in TOWN_SLOTS
-        and _LOCATIVE_BEFORE.search(text[max(0, start - 12) : start])
+        and _LOCATIVE_BEFORE.search(text[max(0, start - 16) : start])
         and not re.match(r"\s+[A-Z]", text[end : end + 3])
     ):
         return True
