@@ -405,3 +405,26 @@ def test_a_town_slot_follows_a_preposition_of_place_or_resident_of(text, name, e
     from geoarena.nlp.mention_cues import is_town_slot
 
     assert is_town_slot(text, *_span(text, name)) is expected
+
+
+LONDON_GB = _place("London:GB", "city", 51.51, -0.13, cc="GB", a1="GB.ENG", pop=8_961_989)
+LONDON_KY = _place("London:KY", "city", 37.13, -84.08, a1="KY", pop=8_126)
+LYON = _place("Lyon:FR", "city", 45.75, 4.85, cc="FR", a1="FR.84", pop=522_969)
+HOME_GAZ = _Gaz({"London": [(LONDON_GB, True), (LONDON_KY, True)], "Lyon": [(LYON, True)]})
+
+
+def test_a_local_papers_own_town_is_what_its_name_means():
+    def resolve(text, *names):
+        ms = [Mention(*_span(text, n), n) for n in names]
+        return [r.place.key for r in ContextResolver(HOME_GAZ).resolve(text, ms, LONDON_KY)]
+
+    # population and the capital's prior outweighed the publication place's distance features
+    assert resolve("Flu cases rose in London this week.", "London") == ["London:KY"]
+    # the writer names the other one
+    assert resolve("He flew to London, England, on Monday.", "London") == ["London:GB"]
+    # a wire story from abroad: context decides, as without the rule
+    assert resolve("Police in London and Lyon said.", "London", "Lyon") == ["London:GB", "Lyon:FR"]
+    # no publication place: the prior
+    text = "Flu cases rose in London this week."
+    got = ContextResolver(HOME_GAZ).resolve(text, [Mention(*_span(text, "London"), "London")])
+    assert [r.place.key for r in got] == ["London:GB"]

@@ -249,7 +249,7 @@ def test_a_local_papers_home_state_is_an_anchor(gaz):
     from geoarena.nlp.geoparser import Geoparser
     from geoarena.nlp.recognition import CombinedRecognizer
 
-    text = "Flooding closed roads near Clendenin on Monday; residents of Elkview were evacuated."
+    text = "Flooding closed roads near Clendenin on Monday; Elkview residents were evacuated."
     kept = [_at(text, "Clendenin", "GPE")]
     assert focus_admin1(gaz, kept) == set() and _rescue(gaz, text, kept) == []
     assert focus_admin1(gaz, kept, home="US.WV") == {"US.WV"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geoarena.core.errors import ConfigError
+from geoarena.nlp import focus as doc_focus
 from geoarena.nlp.county_mates import county_mates
 from geoarena.nlp.focus import containers, containment, document_anchors, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
@@ -258,21 +259,19 @@ class _DocumentFeatures:
         def more(name: str) -> list[NameMatch]:
             return generate_candidates(self.gaz, name, self.max_candidates, self.backoff)
 
-        backoff = self.gaz.lookup_backoff  # admin-2 areas: "DeKalb County", "Cobb County"
-
         by_norm: dict[str, CandidateSet] = {}
         for i, m in enumerate(mentions):
             key = normalize_name(m.text)
             if key not in by_norm:
-                by_norm[key] = CandidateSet(
-                    key, [], more(m.text), alias=alias_kind(self.gaz, m.text)
-                )
+                alias = alias_kind(self.gaz, m.text)
+                by_norm[key] = CandidateSet(key, [], more(m.text), alias=alias)
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
         for cs in (c for c in sets if not c.alias):  # "a Peru man", "Cobb counties": cues
             spans = [(mentions[i].start, mentions[i].end) for i in cs.mentions]
-            name = mentions[cs.mentions[0]].text
-            cs.candidates = apply_cues(cs.candidates, spans, text, name, more, backoff)
+            name, areas = mentions[cs.mentions[0]].text, self.gaz.lookup_backoff
+            cs.candidates = apply_cues(cs.candidates, spans, text, name, more, areas)
+        doc_focus.own_towns(sets, mentions, publication, text)  # a local paper's "London"
         self._context(sets, publication)
         self._containment(sets, mentions, text)
         return sets

@@ -28,6 +28,7 @@ weights are chosen on training documents.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -212,3 +213,28 @@ def containment(place: Place, admin1_keys: set[str], countries: set[str]) -> flo
     if place.admin1_key and place.admin1_key in admin1_keys:
         return 1.0
     return 1.0 if place.country_code and place.country_code in countries else 0.0
+
+
+#: a name followed by its area (", France", " (Ontario)"): the writer says which one is meant
+_QUALIFIED = re.compile(r"(?:,\s*|\s*\()[A-Z]")
+
+
+def own_towns(sets, mentions, publication: Place | None, text: str | None) -> None:
+    """A local paper's own town: each candidate set (``candidates``, ``mentions`` indices into
+    ``mentions``) whose candidates hold the publication place keeps it alone — unless a
+    mention of the name is qualified by an area ("Paris, France"), or the story names a place
+    with no reading in the paper's country (a wire story from abroad: "Paris and Lyon", where
+    context decides as before). The Sentinel-Echo of London, Kentucky means its town by
+    "London": population put London, England first, and the publication place's distance
+    features could not outweigh it — the local lexicon of Lieberman et al.'s LGL corpus,
+    whose papers write their own town's name bare."""
+    if publication is None or publication.kind not in ("city", "admin2"):
+        return
+    cc = publication.country_code
+    if any(cs.candidates and all(m.place.country_code != cc for m in cs.candidates) for cs in sets):
+        return
+    for cs in sets:
+        home = [m for m in cs.candidates if m.place.key == publication.key]
+        ends = [mentions[i].end for i in cs.mentions]
+        if home and not any(_QUALIFIED.match(text or "", e) for e in ends):
+            cs.candidates = home
