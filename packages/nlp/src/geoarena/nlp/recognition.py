@@ -2,8 +2,8 @@
 
 Recognisers share one surface, :class:`Recognizer` (``recognize(texts) -> mentions per text``),
 so the spaCy pipeline can be swapped for a transformers token-classification model
-(:class:`geoarena.nlp.recognition_transformers.TransformersRecognizer`) or combined with gazetteer matching
-(:class:`GazetteerMatcher`, :class:`CombinedRecognizer`).
+(:class:`geoarena.nlp.recognition_transformers.TransformersRecognizer`) or combined with
+gazetteer matching (:class:`GazetteerMatcher`, :class:`CombinedRecognizer`).
 """
 
 from __future__ import annotations
