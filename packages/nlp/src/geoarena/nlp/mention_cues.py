@@ -60,16 +60,21 @@ _AUTHORITY_AFTER = re.compile(
 #: police" where the gold span differs) and is left out
 TOWN_SLOTS: tuple[str, ...] = ("locative", "resident")
 
-#: a kind word before "of" and the name: "the state of Georgia", "the city of Columbia", "the
-#: town of Paris", "the country of Georgia"; or "state" after it: "Washington state"
-_KIND_OF_BEFORE = re.compile(
-    r"\b(state|commonwealth|city|town|village|township|country|nation)\s+of\s+$", re.I
-)
+#: a kind word before "of" and the name → its cue: "the state of Georgia", "the city of
+#: Columbia", "the town of Paris", "the country of Georgia"; or "state" after it: "Washington
+#: state"
+_KIND_WORD = {
+    "state": "state-of",
+    "commonwealth": "state-of",
+    "city": "city-of",
+    "town": "city-of",
+    "village": "city-of",
+    "township": "city-of",
+    "country": "country-of",
+    "nation": "country-of",
+}
+_KIND_OF_BEFORE = re.compile(rf"\b({'|'.join(_KIND_WORD)})\s+of\s+$", re.I)
 _STATE_AFTER = re.compile(r"\s+state\b(?!\s+(?:of|department|university|college))")
-_KIND_WORD = {"state": "state-of", "commonwealth": "state-of", "country": "country-of"}
-_KIND_WORD |= {"nation": "country-of"} | dict.fromkeys(
-    ("city", "town", "village", "township"), "city-of"
-)
 
 #: cue → the candidate kinds it allows
 ALLOWED = {
