@@ -374,6 +374,13 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("The city of Columbia will vote", "Columbia", "city-of"),
         ("the town of Paris has 10,000 people", "Paris", "city-of"),
         ("the country of Georgia", "Georgia", "country-of"),
+        ("Lebanon city council met Tuesday", "Lebanon", "city-of"),
+        ("Lebanon City Hall closed", "Lebanon", "city-of"),
+        ("Paris Police Department officers said", "Paris", "city-of"),
+        ("Athens Mayor Nancy Denson said", "Athens", "city-of"),
+        ("the mayor of Paris said", "Paris", "city-of"),
+        ("Jordan police said", "Jordan", ""),  # a nation has police too
+        ("Lebanon's city council met", "Lebanon", ""),  # a possessive is not a town's office
         ("a state of emergency in Texas", "Texas", ""),  # "of" does not precede the name
         ("Ohio State won", "Ohio", ""),  # a university's team, capitalised
         ("Washington state university", "Washington", ""),
@@ -388,6 +395,9 @@ def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
     assert _resolve("Officials in the state of Washington said.", "Washington") == ["Washington:WA"]
     assert _resolve("The city of Washington said.", "Washington") == ["Washington:DC"]
     assert _resolve("The town of Peru said.", "Peru")[0] in ("Peru:IN", "Peru:IL")
+    # a town's offices after its name: the country had won on population and kind
+    assert _resolve("The Peru city council met on Monday.", "Peru")[0] in ("Peru:IN", "Peru:IL")
+    assert _resolve("The Peru delegation met on Monday.", "Peru") == ["Peru:PE"]
 
 
 @pytest.mark.parametrize(

@@ -72,9 +72,17 @@ _KIND_WORD = {
     "township": "city-of",
     "country": "country-of",
     "nation": "country-of",
+    "mayor": "city-of",
 }
 _KIND_OF_BEFORE = re.compile(rf"\b({'|'.join(_KIND_WORD)})\s+of\s+$", re.I)
 _STATE_AFTER = re.compile(r"\s+state\b(?!\s+(?:of|department|university|college))")
+#: a municipality's offices after its name ("Lebanon city council", "Paris Police Department",
+#: "Athens Mayor Nancy Denson"): no country or state has them, so the name is a town's
+_CITY_AFTER = re.compile(
+    r"\s+(?:city\s+(?:council|commission|hall|manager|limits|officials|schools|clerk|attorney)"
+    r"|mayor|(?:police|fire)\s+(?:department|chief))\b",
+    re.I,
+)
 
 #: cue → the candidate kinds it allows
 ALLOWED = {
@@ -137,7 +145,8 @@ def is_town_slot(text: str, start: int, end: int) -> bool:
 def kind_cue(text: str | None, start: int, end: int) -> str:
     """``dateline``, ``bare-dateline``, ``resident``, a kind word's cue (``state-of``:
     "the state of Georgia", "Washington state"; ``city-of``: "the town of Paris";
-    ``country-of``: "the country of Georgia") or ``""`` for the mention at ``start:end``."""
+    ``country-of``: "the country of Georgia"; ``city-of`` too for a town's offices after it:
+    "Lebanon city council", "the mayor of Paris") or ``""`` for the mention at ``start:end``."""
     if not text:
         return ""
     form = dateline(text, start, end)
@@ -148,7 +157,9 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
     kind = _KIND_OF_BEFORE.search(text[max(0, start - 20) : start])
     if kind:
         return _KIND_WORD.get(kind.group(1).lower(), "")
-    return "state-of" if _STATE_AFTER.match(text, end) else ""
+    if _STATE_AFTER.match(text, end):
+        return "state-of"
+    return "city-of" if _CITY_AFTER.match(text, end) else ""
 
 
 def narrow_by_cue(
