@@ -54,10 +54,21 @@ def test_a_small_town_after_a_preposition_of_place_is_recognised(gaz):
     assert found("Joplin said the vote was close.") == []
     assert found("He works in Joplin Police Department offices.") == []
     assert found("Officials from Joplin met.") == ["Joplin"]
-    # a resident modifier is a town's slot too; a town's police is not (it lost on train)
+    # a resident modifier is a town's slot too, and so is a town's police or mayor
     assert found("Police said a Joplin man was charged.") == ["Joplin"]
     assert found("Police said the Joplin woman, 34, was hurt.") == ["Joplin"]
-    assert found("Police said Joplin police were called.") == []
+    assert found("Police said Joplin police were called.") == ["Joplin"]
+    assert found("Joplin mayor Gary Shaw said.") == ["Joplin"]
+    # an acronym before "police" is an organisation's ("U.N. police", "NATO officers")
+    assert found("Police said JOPLIN police were called.") == []
+
+
+def test_a_county_named_after_a_state_is_read_whole(gaz):
+    """ "The Texas County Sheriff's Office" names the county in Missouri, not the state: the
+    county's full name is tried before its first word."""
+    found = GazetteerMatcher(gaz).recognize(["The Texas County Sheriff's Office said."])[0]
+    assert [(m.text, m.source) for m in found] == [("Texas County", "gazetteer")]
+    assert GazetteerMatcher(gaz).recognize(["Officials in Texas said."])[0][0].text == "Texas"
 
 
 def test_a_name_that_begins_with_the_needs_its_article():

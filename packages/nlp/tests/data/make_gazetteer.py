@@ -58,6 +58,7 @@ ADMIN2 = [
     ("US.MO.077", "Greene County"),
     ("US.WV.039", "Kanawha County"),
     ("US.KS.155", "Reno County"),
+    ("US.MO.215", "Texas County"),  # a county named after a state: "Texas County Sheriff"
     ("GB.SCT.V9", "Fife"),
 ]
 ADMIN2_MEMBERS = [
@@ -66,6 +67,7 @@ ADMIN2_MEMBERS = [
     ("Charleston", "38.34982", "-81.63262", "US", "WV", "039"),
     ("Clendenin", "38.48871", "-81.34817", "US", "WV", "039"),
     ("Hutchinson", "38.06084", "-97.92977", "US", "KS", "155"),
+    ("Licking", "37.49949", "-91.85710", "US", "MO", "215"),
     ("Kirkcaldy", "56.11683", "-3.15999", "GB", "SCT", "V9"),
 ]
 COUNTRIES = [

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
-from geoarena.nlp.mention_cues import is_town_slot, listed_area, party_homes
+from geoarena.nlp.mention_cues import ADMIN2_WORDS, listed_area, party_homes, town_slot
 from geoarena.nlp.mention_filters import (
     is_code,
     is_disease_modifier,
@@ -193,6 +193,7 @@ class GazetteerMatcher:
                             or self.qualified_town(t, s, e)
                             or self.locative_town(t, s, e)
                             or self.listed_area(t, s, e)
+                            or self.county_name(phrase)
                         ):
                             hit = (s, e, phrase, j)
                             break
@@ -236,11 +237,22 @@ class GazetteerMatcher:
         "in Kokomo on Tuesday", "a Peru man") and is the main name of a
         city of at least :data:`LOCATIVE_MIN_POPULATION` (spaCy's small model tags such towns
         as people or organisations)."""
-        if not is_town_slot(text, s, e) or not self.plausible_word(text[s:e]):
+        slot = town_slot(text, s, e)
+        if not slot or not self.plausible_word(text[s:e]):
+            return False
+        found = self.gaz.lookup(text[s:e])
+        if (
+            slot == "authority"
+            and (
+                any(m.place.kind != "city" for m in found)  # "Colombia police": a nation's
+                or self.gaz.is_common_word(text[s:e])  # "Airport officials", "Union officials"
+                or text[s:e].isupper()  # "U.N. police", "NATO officers": an acronym
+            )
+        ):
             return False
         return any(
             m.main and m.place.kind == "city" and m.place.population >= LOCATIVE_MIN_POPULATION
-            for m in self.gaz.lookup(text[s:e])
+            for m in found
         )
 
     def listed_area(self, text: str, s: int, e: int) -> bool:
@@ -251,6 +263,15 @@ class GazetteerMatcher:
         if not word or text[e : e + len(word) + 1] == f" {word}":
             return False
         return any(m.place.kind == "admin2" for m in self.gaz.lookup_backoff(f"{text[s:e]} {word}"))
+
+    def county_name(self, phrase: str) -> bool:
+        """``phrase`` is an admin-2 area's full name ("Washington County"): tried longest
+        first, it keeps "Washington" of "the Washington County Sheriff's Office" from being
+        read alone as the state."""
+        if not phrase.endswith(ADMIN2_WORDS) or " " not in phrase:
+            return False
+        found = (*self.gaz.lookup(phrase), *self.gaz.lookup_backoff(phrase))
+        return any(m.place.kind == "admin2" for m in found)
 
     def known_home(self, name: str) -> bool:
         """A state's abbreviation or a main name of a town or state, at any population."""

@@ -35,7 +35,9 @@ from collections.abc import Sequence
 from geoarena.nlp.candidates import generate_candidates
 from geoarena.nlp.focus import anchor_place
 from geoarena.nlp.gazetteer import Gazetteer, Place
+from geoarena.nlp.mention_cues import ADMIN2_WORDS
 from geoarena.nlp.recognition import Mention
+from geoarena.nlp.text_spans import opens_sentence
 
 #: anchors an admin-1 area needs before its small towns are recognised: one mention of "Texas"
 #: in a world news story does not make every Texan hamlet a candidate
@@ -47,8 +49,6 @@ MIN_ANCHORS = 2
 #: names share a state somewhere)
 MIN_SHARED = 3
 _LOCAL = ("city", "admin2")
-#: words that name an admin-2 area when they end a phrase ("Greene County")
-ADMIN2_WORDS = (" County", " Parish", " Borough")
 #: spaCy labels whose spans may hold a mis-tagged town
 _RESCUE_LABELS = ("ORG", "NORP", "PERSON")
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&)\s*")
@@ -121,11 +121,6 @@ def local_place(gaz: Gazetteer, phrase: str, states: set[str]) -> Place | None:
         if m.main and p.kind in ("city", "admin2") and p.admin1_key in states:
             return p
     return None
-
-
-def _opens_sentence(text: str, start: int) -> bool:
-    before = text[:start].rstrip()
-    return not before or before[-1] in ".!?\"'“”‘’:—\n"
 
 
 class FocusRescue:
@@ -204,7 +199,7 @@ class FocusRescue:
                 and free(s, e)
                 and all(e <= a or s >= b for a, b in persons)
                 and (_cued(text, s, e) or all(e <= a or s >= b for a, b in solo))
-                and not _opens_sentence(text, s)
+                and not opens_sentence(text, s)
                 and self.town(phrase, states)
             ):
                 add(s, e, "LOC", "focus")

@@ -75,3 +75,10 @@ MONTHS_AND_DAYS = frozenset(
         "sunday",
     ]
 )
+
+
+def opens_sentence(text: str, start: int) -> bool:
+    """``text[start:]`` opens a sentence (or the text, a quote, a line), where every word is
+    capitalised whatever it names."""
+    before = text[:start].rstrip()
+    return not before or before[-1] in ".!?\"'“”‘’:—\n"
