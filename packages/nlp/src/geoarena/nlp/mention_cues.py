@@ -48,10 +48,11 @@ _RESIDENT_AFTER = re.compile(
 #: a preposition of place right before a capitalised phrase: "in Kokomo", "near Logansport",
 #: "a resident of Clinton", "a native of Dyersburg"
 _LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|from|around|(?:residents?|natives?) of)\s+$")
-#: a town's own services and officials right after its name: "Troy police said"
+#: a town's own services and officials right after its name: "Troy police said", "Gallatin
+#: schools"
 _AUTHORITY_AFTER = re.compile(
     r"\s+(?:police|officers|firefighters|sheriff's|officials|mayor|aldermen|city council|"
-    r"town council|city officials)\b"
+    r"town council|city officials|schools|school board|school district)\b"
 )
 #: words that name an admin-2 area when they end a phrase ("Greene County")
 ADMIN2_WORDS = (" County", " Parish", " Borough")
