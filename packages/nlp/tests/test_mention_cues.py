@@ -100,7 +100,7 @@ class _Gaz:
 
 
 STATE_WA = _place("Washington:WA", "admin1", 47.36, -120.81, a1="WA", pop=6_544_495)
-DC = _place("Washington:DC", "city", 38.90, -77.04, a1="DC", pop=689_545)
+DC = Place("Washington:DC", "Washington", "city", 38.90, -77.04, "US", "DC", 689_545, None, True)
 PERU = _place("Peru:PE", "country", -10.0, -76.0, cc="PE", pop=31_989_256)
 PERU_IN = _place("Peru:IN", "city", 40.75, -86.07, a1="IN", pop=11_060)
 PERU_IL = _place("Peru:IL", "city", 41.33, -89.13, a1="IL", pop=9_952)
@@ -381,6 +381,10 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("the mayor of Paris said", "Paris", "city-of"),
         ("Jordan police said", "Jordan", ""),  # a nation has police too
         ("Lebanon's city council met", "Lebanon", ""),  # a possessive is not a town's office
+        ("Lawmakers in Washington passed what Congress wrote", "Washington", "federal-seat"),
+        ("He flew to Washington. Congress met.", "Washington", ""),  # another sentence
+        ("federal agents in Spokane, Washington, said", "Washington", ""),  # a qualifier
+        ("federal money for Washington and Oregon", "Washington", ""),  # a list
         ("a state of emergency in Texas", "Texas", ""),  # "of" does not precede the name
         ("Ohio State won", "Ohio", ""),  # a university's team, capitalised
         ("Washington state university", "Washington", ""),
@@ -394,6 +398,10 @@ def test_a_kind_word_before_of_or_state_after_fixes_the_kind(text, name, expecte
 def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
     assert _resolve("Officials in the state of Washington said.", "Washington") == ["Washington:WA"]
     assert _resolve("The city of Washington said.", "Washington") == ["Washington:DC"]
+    # bare, the state; in a sentence about the federal government, its seat
+    assert _resolve("Rain fell across Washington on Monday.", "Washington") == ["Washington:WA"]
+    text = "He flew to Washington to lobby Congress."
+    assert _resolve(text, "Washington") == ["Washington:DC"]
     assert _resolve("The town of Peru said.", "Peru")[0] in ("Peru:IN", "Peru:IL")
     # a town's offices after its name: the country had won on population and kind
     assert _resolve("The Peru city council met on Monday.", "Peru")[0] in ("Peru:IN", "Peru:IL")

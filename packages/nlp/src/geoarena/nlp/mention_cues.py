@@ -89,6 +89,16 @@ _CITY_AFTER = re.compile(
     re.I,
 )
 
+#: the US federal government's own words: a bare name in their sentence ("lawmakers in
+#: Washington approved the bailout Congress wrote") names its seat, not the state named the same
+_FEDERAL = re.compile(
+    r"\b(?:Congress|congressional|Capitol Hill|White House|Pentagon|[Ff]ederal)\b"
+)
+#: what makes a name one of a list or a qualifier ("Spokane, Washington", "Washington, Oregon
+#: and Idaho"): there it is a state, whatever the sentence is about
+_LISTED_BEFORE = re.compile(r"(?:,|\band|\bor)\s*$")
+_LISTED_AFTER = re.compile(r"\s*(?:,|and\b|or\b)")
+
 #: cue → the candidate kinds it allows
 ALLOWED = {
     "dateline": ("city",),
@@ -97,9 +107,18 @@ ALLOWED = {
     "state-of": ("admin1",),
     "city-of": ("city",),
     "country-of": ("country",),
+    "federal-seat": ("city",),  # and a national capital of the US (narrow_by_cue)
 }
 #: which cue wins when a name's mentions carry several (one sense per discourse)
-CUE_ORDER = ("dateline", "state-of", "country-of", "city-of", "bare-dateline", "resident")
+CUE_ORDER = (
+    "dateline",
+    "state-of",
+    "country-of",
+    "city-of",
+    "bare-dateline",
+    "resident",
+    "federal-seat",
+)
 
 
 def dateline(text: str, start: int, end: int) -> str:
@@ -170,7 +189,27 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
         return _KIND_WORD.get(kind.group(1).lower(), "")
     if _STATE_AFTER.match(text, end):
         return "state-of"
-    return "city-of" if _CITY_AFTER.match(text, end) else ""
+    if _CITY_AFTER.match(text, end):
+        return "city-of"
+    return "federal-seat" if is_federal_seat(text, start, end) else ""
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]`` (ends at ". ", "? ", "! " or a line break)."""
+    a = max(text.rfind(p, 0, start) for p in (". ", "? ", "! ", "\n")) + 1
+    b = min(
+        (i for p in (". ", "? ", "! ", "\n") if (i := text.find(p, end)) >= 0), default=len(text)
+    )
+    return text[a:b]
+
+
+def is_federal_seat(text: str, start: int, end: int) -> bool:
+    """The name stands alone in a sentence about the US federal government (:data:`_FEDERAL`):
+    "the bailout lawmakers in Washington passed" names the capital, though bare "Washington"
+    is the state elsewhere; not in a list or as a qualifier ("Spokane, Washington")."""
+    if _LISTED_BEFORE.search(text[max(0, start - 6) : start]) or _LISTED_AFTER.match(text, end):
+        return False
+    return bool(_FEDERAL.search(_sentence(text, start, end)))
 
 
 def narrow_by_cue(
@@ -191,6 +230,7 @@ def narrow_by_cue(
         for c in candidates
         if c.place.kind in ALLOWED[cue]
         and (cue != "bare-dateline" or c.place.population >= BARE_DATELINE_MIN_POPULATION)
+        and (cue != "federal-seat" or (c.place.is_capital and c.place.country_code == "US"))
     ]
     return kept or candidates
 
