@@ -59,6 +59,7 @@ def test_a_small_town_after_a_preposition_of_place_is_recognised(gaz):
     assert found("Police said the Joplin woman, 34, was hurt.") == ["Joplin"]
     assert found("Police said Joplin police were called.") == ["Joplin"]
     assert found("Joplin mayor Gary Shaw said.") == ["Joplin"]
+    assert found("Joplin Mayor Gary Shaw said.") == ["Joplin"]
     assert found("Jasper County and Joplin schools will close.") == ["Joplin"]
     # an acronym before "police" is an organisation's ("U.N. police", "NATO officers")
     assert found("Police said JOPLIN police were called.") == []

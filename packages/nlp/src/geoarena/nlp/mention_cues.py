@@ -51,7 +51,7 @@ _LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|from|around|(?:residents?|n
 #: a town's own services and officials right after its name: "Troy police said", "Gallatin
 #: schools"
 _AUTHORITY_AFTER = re.compile(
-    r"\s+(?:police|officers|firefighters|sheriff's|officials|mayor|aldermen|city council|"
+    r"\s+(?:police|officers|firefighters|sheriff's|officials|[Mm]ayor|aldermen|city council|"
     r"town council|city officials|schools|school board|school district)\b"
 )
 #: words that name an admin-2 area when they end a phrase ("Greene County")
