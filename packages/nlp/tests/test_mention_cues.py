@@ -381,6 +381,10 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("the mayor of Paris said", "Paris", "city-of"),
         ("Jordan police said", "Jordan", ""),  # a nation has police too
         ("Lebanon's city council met", "Lebanon", ""),  # a possessive is not a town's office
+        ("Georgian President Mikheil Saakashvili said", "Georgian", "country-of"),
+        ("Georgia's foreign minister said", "Georgia", "country-of"),
+        ("the president of Georgia said", "Georgia", "country-of"),
+        ("the Georgia House adjourned", "Georgia", ""),
         ("Lawmakers in Washington passed what Congress wrote", "Washington", "federal-seat"),
         ("He flew to Washington. Congress met.", "Washington", ""),  # another sentence
         ("federal agents in Spokane, Washington, said", "Washington", ""),  # a qualifier
@@ -446,3 +450,25 @@ def test_a_local_papers_own_town_is_what_its_name_means():
     text = "Flu cases rose in London this week."
     got = ContextResolver(HOME_GAZ).resolve(text, [Mention(*_span(text, "London"), "London")])
     assert [r.place.key for r in got] == ["London:GB"]
+
+
+def test_a_nations_offices_make_a_demonym_the_countrys():
+    """ "Georgian" names a citizen of Georgia or a resident of the US state; its president is
+    the country's, whatever the publication place. A resident noun ("a Georgian man") narrows
+    no demonym: either reading stays, and context decides."""
+    georgia_ge = _place("Georgia:GE", "country", 42.0, 43.5, cc="GE", pop=3_704_500)
+    georgia_us = _place("Georgia:GA", "admin1", 32.69, -83.42, a1="GA", pop=10_711_908)
+    rome_ga = _place("Rome:GA", "city", 34.26, -85.16, a1="GA", pop=36_323)
+
+    class Gaz(_Gaz):
+        def lookup_demonym(self, name):
+            return (NameMatch(georgia_ge, True),) if name == "Georgian" else ()
+
+    gaz = Gaz({"Georgia": [(georgia_ge, True), (georgia_us, True)], "Rome": [(rome_ga, True)]})
+
+    def resolve(text):
+        ms = [Mention(*_span(text, "Georgian"), "Georgian")]
+        return [r.place.key for r in ContextResolver(gaz).resolve(text, ms, rome_ga)]
+
+    assert resolve("Georgian President Mikheil Saakashvili spoke.") == ["Georgia:GE"]
+    assert resolve("Georgian lawmakers spoke.") == ["Georgia:GA"]  # the paper's state

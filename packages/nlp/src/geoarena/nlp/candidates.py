@@ -267,10 +267,10 @@ class _DocumentFeatures:
                 by_norm[key] = CandidateSet(key, [], more(m.text), alias=alias)
             by_norm[key].mentions.append(i)
         sets = list(by_norm.values())
-        for cs in (c for c in sets if not c.alias):  # "a Peru man", "Cobb counties": cues
+        for cs in sets:  # "a Peru man", "Cobb counties", "Georgian President": cues
             spans = [(mentions[i].start, mentions[i].end) for i in cs.mentions]
             name, areas = mentions[cs.mentions[0]].text, self.gaz.lookup_backoff
-            cs.candidates = apply_cues(cs.candidates, spans, text, name, more, areas)
+            cs.candidates = apply_cues(cs.candidates, spans, text, name, more, areas, cs.alias)
         doc_focus.own_towns(sets, mentions, publication, text)  # a local paper's "London"
         self._context(sets, publication)
         self._containment(sets, mentions, text)

@@ -78,6 +78,8 @@ _KIND_WORD = {
     "country": "country-of",
     "nation": "country-of",
     "mayor": "city-of",
+    "president": "country-of",
+    "embassy": "country-of",
 }
 _KIND_OF_BEFORE = re.compile(rf"\b({'|'.join(_KIND_WORD)})\s+of\s+$", re.I)
 _STATE_AFTER = re.compile(r"\s+state\b(?!\s+(?:of|department|university|college))")
@@ -89,6 +91,13 @@ _CITY_AFTER = re.compile(
     re.I,
 )
 
+#: a nation's offices after its name or demonym ("Georgian President Mikheil Saakashvili",
+#: "Georgia's foreign minister", "the Lebanon embassy"): no US state or town has them
+_COUNTRY_AFTER = re.compile(
+    r"(?:'s)?\s+(?:president|prime minister|foreign minister|foreign ministry|embassy|ambassador"
+    r"|parliament)\b",
+    re.I,
+)
 #: the US federal government's own words: a bare name in their sentence ("lawmakers in
 #: Washington approved the bailout Congress wrote") names its seat, not the state named the same
 _FEDERAL = re.compile(
@@ -191,6 +200,8 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
         return "state-of"
     if _CITY_AFTER.match(text, end):
         return "city-of"
+    if _COUNTRY_AFTER.match(text, end):
+        return "country-of"
     return "federal-seat" if is_federal_seat(text, start, end) else ""
 
 
@@ -213,16 +224,19 @@ def is_federal_seat(text: str, start: int, end: int) -> bool:
 
 
 def narrow_by_cue(
-    candidates: list[T], spans: Sequence[tuple[int, int]], text: str | None
+    candidates: list[T],
+    spans: Sequence[tuple[int, int]],
+    text: str | None,
+    only: Sequence[str] = CUE_ORDER,
 ) -> list[T]:
     """The candidates (gazetteer matches with a ``place.kind``) of a name written at
     ``spans`` that its constructions allow: those of an allowed kind when there is one, else
     all — a cue narrows a name's readings, it never empties them. One sense per discourse: a
     name once written as a dateline names a city throughout the story (a major city when the
     dateline has no state: :data:`BARE_DATELINE_MIN_POPULATION`), and the dateline wins over a
-    resident modifier."""
+    resident modifier. ``only``: the cues read (all by default)."""
     cues = {kind_cue(text, a, b) for a, b in spans}
-    cue = next((c for c in CUE_ORDER if c in cues), "")
+    cue = next((c for c in CUE_ORDER if c in cues and c in only), "")
     if not cue:
         return candidates
     kept = [
@@ -315,10 +329,17 @@ def apply_cues(
     name: str,
     lookup: Callable[[str], Sequence[T]],
     areas: Callable[[str], Sequence[T]],
+    alias: str = "",
 ) -> list[T]:
     """The candidates of ``name``, written at ``spans``, that the constructions around it
     allow: the areas of an area list (:func:`listed_area_candidates`), then the kinds a
-    dateline or resident modifier allows (:func:`narrow_by_cue`)."""
+    dateline or resident modifier allows (:func:`narrow_by_cue`). An abbreviation names its
+    state whatever surrounds it (``alias`` ``"abbrev"``), and a demonym (``"demonym"``) reads
+    a nation's offices alone: "Georgian President" is a country's, "a Georgian man" either's."""
+    if alias == "demonym":
+        return narrow_by_cue(candidates, spans, text, ("country-of",))
+    if alias:
+        return candidates
     listed = listed_area(text, spans)
     found = listed_area_candidates(candidates, name, listed, lookup, areas)
     return narrow_by_cue(found, spans, text)
