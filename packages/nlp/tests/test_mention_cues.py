@@ -472,3 +472,35 @@ def test_a_nations_offices_make_a_demonym_the_countrys():
 
     assert resolve("Georgian President Mikheil Saakashvili spoke.") == ["Georgia:GE"]
     assert resolve("Georgian lawmakers spoke.") == ["Georgia:GA"]  # the paper's state
+
+
+def test_a_demonym_and_its_places_name_are_one_entity_not_each_others_context():
+    """A Georgia paper's war story: "Georgia" and "Georgian" had each been the other's
+    evidence for the US state (named elsewhere, near the other's choice); as one entity,
+    "Russian" decides. A local story keeps the state."""
+    georgia_ge = _place("Georgia:GE", "country", 42.0, 43.5, cc="GE", pop=3_704_500)
+    # the populations the gazetteer holds (GeoNames)
+    georgia_us = _place("Georgia:GA", "admin1", 32.69, -83.42, a1="GA", pop=4_835_606)
+    russia = _place("Russia:RU", "country", 60.0, 100.0, cc="RU", pop=144_478_050)
+    rome_ga = _place("Rome:GA", "city", 34.26, -85.16, a1="GA", pop=36_323)
+    atlanta = _place("Atlanta:GA", "city", 33.75, -84.39, a1="GA", pop=510_823)
+    demonyms = {"Georgian": georgia_ge, "Russian": russia}
+
+    class Gaz(_Gaz):
+        def lookup_demonym(self, name):
+            return (NameMatch(demonyms[name], True),) if name in demonyms else ()
+
+    gaz = Gaz({"Georgia": [(georgia_ge, True), (georgia_us, True)], "Atlanta": [(atlanta, True)]})
+
+    def resolve(text, *names):
+        ms = sorted((Mention(*_span(text, n), n) for n in names), key=lambda m: m.start)
+        return {
+            r.mention.text: r.place.key for r in ContextResolver(gaz).resolve(text, ms, rome_ga)
+        }
+
+    text = "Russian troops moved into Georgia, and Georgian forces retreated."
+    got = resolve(text, "Russian", "Georgia", "Georgian")
+    assert got == {"Russian": "Russia:RU", "Georgia": "Georgia:GE", "Georgian": "Georgia:GE"}
+    text = "Georgian lawmakers met in Atlanta, and Georgia voted."
+    got = resolve(text, "Georgian", "Atlanta", "Georgia")
+    assert got["Georgia"] == got["Georgian"] == "Georgia:GA"

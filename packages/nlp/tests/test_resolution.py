@@ -213,7 +213,8 @@ def test_a_county_places_its_neighbours(gaz):
     """Spatial coherence reads counties as well as towns: "Kanawha County" (West Virginia)
     makes Charleston, West Virginia the closer candidate, where a county used to count for
     nothing (an area, like a country) and left both Charlestons at the same spread."""
-    from geoarena.nlp.candidates import FEATURES, _spread
+    from geoarena.nlp.candidates import FEATURES
+    from geoarena.nlp.coherence import _spread
 
     text = "Kanawha County deputies arrested a man in Charleston."
     ms = _mentions(text, "Kanawha County", "Charleston")

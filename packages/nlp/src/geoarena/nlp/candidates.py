@@ -17,7 +17,7 @@ from geoarena.nlp import focus as doc_focus
 from geoarena.nlp.county_mates import county_mates
 from geoarena.nlp.focus import containers, containment, document_anchors, infer_focus
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
-from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
+from geoarena.nlp.geo_metrics import haversine_km
 from geoarena.nlp.mention_cues import apply_cues
 from geoarena.nlp.newsnames import alias_candidates, alias_kind
 from geoarena.nlp.normalize import compact_key, normalize_name
@@ -112,6 +112,9 @@ class CandidateSet:
     features: np.ndarray = field(default_factory=lambda: np.zeros((0, len(FEATURES))))
     #: found as a demonym / abbreviation (one entity by construction), not under a name
     alias: str = ""
+    #: the discourse entity it names: a demonym's set shares its place's own name's ("Georgian"
+    #: and "Georgia"), so that neither counts as context for the other (:func:`link_senses`)
+    sense: str = ""
 
 
 def _is_seat_area(p: Place, ordinary: Sequence[NameMatch]) -> bool:
@@ -266,7 +269,7 @@ class _DocumentFeatures:
                 alias = alias_kind(self.gaz, m.text)
                 by_norm[key] = CandidateSet(key, [], more(m.text), alias=alias)
             by_norm[key].mentions.append(i)
-        sets = list(by_norm.values())
+        sets = link_senses(list(by_norm.values()))
         for cs in sets:  # "a Peru man", "Cobb counties", "Georgian President": cues
             spans = [(mentions[i].start, mentions[i].end) for i in cs.mentions]
             name, areas = mentions[cs.mentions[0]].text, self.gaz.lookup_backoff
@@ -317,9 +320,17 @@ class _DocumentFeatures:
             top_country.append(cs.candidates[0].place.country_code if cs.candidates else "")
         # document-wide counts, each name counted once; a name's own contribution is removed
         # below so that a place never supports itself
-        n_country = Counter(cc for cs_ in country_of for cc in cs_)
-        n_admin1 = Counter(a for as_ in admin1_of for a in as_)
-        n_top = Counter(top_country)
+        # (each discourse entity once: "Georgia" and "Georgian" are one)
+        sense_c: dict[str, set[str]] = {cs.sense: set() for cs in sets}
+        sense_a: dict[str, set[str]] = {cs.sense: set() for cs in sets}
+        sense_top: dict[str, str] = {}
+        for cs, cc_, a1_, top in zip(sets, country_of, admin1_of, top_country):
+            sense_c[cs.sense] |= cc_
+            sense_a[cs.sense] |= a1_
+            sense_top.setdefault(cs.sense, top)
+        n_country = Counter(cc for cs_ in sense_c.values() for cc in cs_)
+        n_admin1 = Counter(a for as_ in sense_a.values() for a in as_)
+        n_top = Counter(sense_top.values())
         anchors = document_anchors(
             [cs.candidates for cs in sets], [bool(cs.alias) for cs in sets], publication
         )
@@ -350,9 +361,9 @@ class _DocumentFeatures:
                     float(_within_country(p)),
                     float(p.kind == "country"),
                     float(_supranational(p)),
-                    min(3.0, n_country[cc] - (cc in country_of[k])) if cc else 0.0,
-                    min(3.0, n_admin1[a1] - (a1 in admin1_of[k])) if a1 else 0.0,
-                    min(5.0, n_top[cc] - (top_country[k] == cc)) if cc else 0.0,
+                    min(3.0, n_country[cc] - (cc in sense_c[cs.sense])) if cc else 0.0,
+                    min(3.0, n_admin1[a1] - (a1 in sense_a[cs.sense])) if a1 else 0.0,
+                    min(5.0, n_top[cc] - (sense_top[cs.sense] == cc)) if cc else 0.0,
                     0.0,  # spread: filled per pass
                     float(n),
                     *focus.features(p, anchors[k]),
@@ -364,37 +375,13 @@ class _DocumentFeatures:
             cs.features = feats
 
 
-def _spread(sets: list[CandidateSet], chosen: list[int], only: int | None = None) -> None:
-    """Median (``spread``) and least (``near``) distance, scaled log km, of each candidate to
-    the other names' current choices (of set ``only``'s candidates alone when given). The
-    median reads the whole story; the least reads its closest neighbour, which the median of a
-    few names misses ("Paris and Lamar County … Austin": Paris, France pulls the median of
-    Lamar County's choices, not its nearest)."""
-    pts = np.array(
-        [
-            (cs.candidates[c].place.lat, cs.candidates[c].place.lon) if c >= 0 else (np.nan, np.nan)
-            for cs, c in zip(sets, chosen)
-        ],
-        dtype=np.float64,
-    )
-    col, near = FEATURES.index("spread"), FEATURES.index("near")
-    # areas (countries, continents, macro-regions) say little about where a city is: use
-    # cities, counties and areas inside one country only ("Lamar County" places a local
-    # story's "Paris" and "Reno" in Texas)
-    usable = np.array(
-        [c >= 0 and _locates(sets[j].candidates[c].place) for j, c in enumerate(chosen)],
-        dtype=bool,
-    )
-    for k, cs in enumerate(sets):
-        if not cs.candidates or (only is not None and k != only):
-            continue
-        mask = usable.copy()
-        mask[k] = False
-        if not mask.any():
-            cs.features[:, [col, near]] = 0.0
-            continue
-        lat = np.array([m.place.lat for m in cs.candidates])[:, None]
-        lon = np.array([m.place.lon for m in cs.candidates])[:, None]
-        d = haversine_km(lat, lon, pts[mask, 0][None, :], pts[mask, 1][None, :])
-        cs.features[:, col] = np.log1p(np.median(d, axis=1)) / math.log(MAX_ERROR_KM)
-        cs.features[:, near] = np.log1p(d.min(axis=1)) / math.log(MAX_ERROR_KM)
+def link_senses(sets: list[CandidateSet]) -> list[CandidateSet]:
+    """Set each set's :attr:`CandidateSet.sense`: its own name, or for a demonym the name of
+    its place when the document also writes that ("Georgian" beside "Georgia"). Without it the
+    two support each other as context: a Georgia paper's "Russian troops moved into Georgia
+    … Georgian forces" kept both in the US state, each the other's evidence."""
+    names = {cs.norm for cs in sets if not cs.alias}
+    for cs in sets:
+        own = {normalize_name(m.place.name) for m in cs.candidates} & names
+        cs.sense = min(own) if cs.alias == "demonym" and own else cs.norm
+    return sets

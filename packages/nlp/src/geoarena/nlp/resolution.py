@@ -29,9 +29,9 @@ from geoarena.nlp.candidates import (
     FEATURES,
     CandidateSet,
     _DocumentFeatures,
-    _spread,
     generate_candidates,
 )
+from geoarena.nlp.coherence import _spread
 from geoarena.nlp.conventions import convention_of, place_point
 from geoarena.nlp.focus import publication_anchor
 from geoarena.nlp.gazetteer import Gazetteer, Place
