@@ -380,6 +380,7 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("Athens Mayor Nancy Denson said", "Athens", "city-of"),
         ("the mayor of Paris said", "Paris", "city-of"),
         ("Jordan police said", "Jordan", ""),  # a nation has police too
+        ("the Whittier, Alaska police department", "Alaska", ""),  # the qualifier's town's
         ("Lebanon's city council met", "Lebanon", ""),  # a possessive is not a town's office
         ("Georgian President Mikheil Saakashvili said", "Georgian", "country-of"),
         ("Georgia's foreign minister said", "Georgia", "country-of"),

@@ -198,9 +198,12 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
         return _KIND_WORD.get(kind.group(1).lower(), "")
     if _STATE_AFTER.match(text, end):
         return "state-of"
-    if _CITY_AFTER.match(text, end):
+    # an office after a qualifier or a list's last name is the whole phrase's: "the Whittier,
+    # Alaska police department", "Lebanon and Mt. Juliet police"
+    listed = bool(_LISTED_BEFORE.search(text[max(0, start - 6) : start]))
+    if _CITY_AFTER.match(text, end) and not listed:
         return "city-of"
-    if _COUNTRY_AFTER.match(text, end):
+    if _COUNTRY_AFTER.match(text, end) and not listed:
         return "country-of"
     return "federal-seat" if is_federal_seat(text, start, end) else ""
 
