@@ -385,11 +385,13 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("Georgian President Mikheil Saakashvili said", "Georgian", "country-of"),
         ("Georgia's foreign minister said", "Georgia", "country-of"),
         ("the president of Georgia said", "Georgia", "country-of"),
+        ("the president of Georgia Tech said", "Georgia", ""),  # an organisation's
         ("the Georgia House adjourned", "Georgia", ""),
         ("Lawmakers in Washington passed what Congress wrote", "Washington", "federal-seat"),
         ("He flew to Washington. Congress met.", "Washington", ""),  # another sentence
         ("federal agents in Spokane, Washington, said", "Washington", ""),  # a qualifier
         ("federal money for Washington and Oregon", "Washington", ""),  # a list
+        ("federal regulators seized Washington Mutual", "Washington", ""),  # a longer name
         ("a state of emergency in Texas", "Texas", ""),  # "of" does not precede the name
         ("Ohio State won", "Ohio", ""),  # a university's team, capitalised
         ("Washington state university", "Washington", ""),

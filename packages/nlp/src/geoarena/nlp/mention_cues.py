@@ -81,6 +81,7 @@ _KIND_WORD = {
     "president": "country-of",
     "embassy": "country-of",
 }
+_OFFICES = ("mayor", "president", "embassy")
 _KIND_OF_BEFORE = re.compile(rf"\b({'|'.join(_KIND_WORD)})\s+of\s+$", re.I)
 _STATE_AFTER = re.compile(r"\s+state\b(?!\s+(?:of|department|university|college))")
 #: a municipality's offices after its name ("Lebanon city council", "Paris Police Department",
@@ -194,7 +195,9 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
     if is_resident_modifier(text, start, end):
         return "resident"
     kind = _KIND_OF_BEFORE.search(text[max(0, start - 20) : start])
-    if kind:
+    # an office's holder may head an organisation named after the place: "the president of
+    # Georgia Tech" is no nation's
+    if kind and not (kind.group(1).lower() in _OFFICES and re.match(r"\s+[A-Z]", text[end:])):
         return _KIND_WORD.get(kind.group(1).lower(), "")
     if _STATE_AFTER.match(text, end):
         return "state-of"
@@ -220,8 +223,11 @@ def _sentence(text: str, start: int, end: int) -> str:
 def is_federal_seat(text: str, start: int, end: int) -> bool:
     """The name stands alone in a sentence about the US federal government (:data:`_FEDERAL`):
     "the bailout lawmakers in Washington passed" names the capital, though bare "Washington"
-    is the state elsewhere; not in a list or as a qualifier ("Spokane, Washington")."""
+    is the state elsewhere; not in a list or as a qualifier ("Spokane, Washington"), nor
+    inside a longer name."""
     if _LISTED_BEFORE.search(text[max(0, start - 6) : start]) or _LISTED_AFTER.match(text, end):
+        return False
+    if re.match(r"\s+[A-Z]", text[end:]):  # "federal regulators seized Washington Mutual"
         return False
     return bool(_FEDERAL.search(_sentence(text, start, end)))
 
