@@ -389,9 +389,12 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("the Georgia House adjourned", "Georgia", ""),
         ("Lawmakers in Washington passed what Congress wrote", "Washington", "federal-seat"),
         ("He flew to Washington. Congress met.", "Washington", ""),  # another sentence
-        ("federal agents in Spokane, Washington, said", "Washington", ""),  # a qualifier
-        ("federal money for Washington and Oregon", "Washington", ""),  # a list
-        ("federal regulators seized Washington Mutual", "Washington", ""),  # a longer name
+        ("Congress heard agents in Spokane, Washington, on it", "Washington", ""),  # a qualifier
+        ("Congress sent money to Washington and Oregon", "Washington", ""),  # a list
+        ("federal funds for Washington schools", "Washington", ""),  # may be the state's
+        ("the White House and Washington lobbyists", "Washington", ""),  # a list again
+        ("the Bush administration in Washington said", "Washington", "federal-seat"),
+        ("Congress let regulators seize Washington Mutual", "Washington", ""),  # a longer name
         ("a state of emergency in Texas", "Texas", ""),  # "of" does not precede the name
         ("Ohio State won", "Ohio", ""),  # a university's team, capitalised
         ("Washington state university", "Washington", ""),

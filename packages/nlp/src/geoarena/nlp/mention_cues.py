@@ -101,8 +101,10 @@ _COUNTRY_AFTER = re.compile(
 )
 #: the US federal government's own words: a bare name in their sentence ("lawmakers in
 #: Washington approved the bailout Congress wrote") names its seat, not the state named the same
+#: ("federal" alone is no cue: "federal funds for Washington schools" may be the state's)
 _FEDERAL = re.compile(
-    r"\b(?:Congress|congressional|Capitol Hill|White House|Pentagon|[Ff]ederal)\b"
+    r"\b(?:Congress|congressional|Capitol Hill|White House|Pentagon|[Ff]ederal government"
+    r"|(?:Obama|Bush|Clinton) administration)\b"
 )
 #: what makes a name one of a list or a qualifier ("Spokane, Washington", "Washington, Oregon
 #: and Idaho"): there it is a state, whatever the sentence is about
