@@ -386,6 +386,7 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("Georgia's foreign minister said", "Georgia", "country-of"),
         ("the president of Georgia said", "Georgia", "country-of"),
         ("the president of Georgia Tech said", "Georgia", ""),  # an organisation's
+        ("Russia's invasion of Georgia worried them", "Georgia", "country-of"),
         ("the Georgia House adjourned", "Georgia", ""),
         ("Lawmakers in Washington passed what Congress wrote", "Washington", "federal-seat"),
         ("He flew to Washington. Congress met.", "Washington", ""),  # another sentence

@@ -80,6 +80,7 @@ _KIND_WORD = {
     "mayor": "city-of",
     "president": "country-of",
     "embassy": "country-of",
+    "invasion": "country-of",  # "Russia's invasion of Georgia": no state is invaded
 }
 _OFFICES = ("mayor", "president", "embassy")
 _KIND_OF_BEFORE = re.compile(rf"\b({'|'.join(_KIND_WORD)})\s+of\s+$", re.I)
