@@ -387,6 +387,8 @@ def test_the_gazetteer_matcher_finds_a_legislators_home():
         ("the president of Georgia said", "Georgia", "country-of"),
         ("the president of Georgia Tech said", "Georgia", ""),  # an organisation's
         ("Russia's invasion of Georgia worried them", "Georgia", "country-of"),
+        ("Russian troops moved deeper into Georgia on Monday", "Georgia", "country-of"),
+        ("Guard troops drove to Georgia on Monday", "Georgia", ""),  # no army moving in
         ("the Georgia House adjourned", "Georgia", ""),
         ("Lawmakers in Washington passed what Congress wrote", "Washington", "federal-seat"),
         ("He flew to Washington. Congress met.", "Washington", ""),  # another sentence

@@ -84,6 +84,8 @@ _KIND_WORD = {
 }
 _OFFICES = ("mayor", "president", "embassy")
 _KIND_OF_BEFORE = re.compile(rf"\b({'|'.join(_KIND_WORD)})\s+of\s+$", re.I)
+#: an army moving in: "Russian troops moved deeper into Georgia", "tanks rolled into Georgia"
+_INVADED = re.compile(r"\b(?:troops|tanks|forces|soldiers|army)\s+(?:\w+\s+){0,3}into\s+$", re.I)
 _STATE_AFTER = re.compile(r"\s+state\b(?!\s+(?:of|department|university|college))")
 #: a municipality's offices after its name ("Lebanon city council", "Paris Police Department",
 #: "Athens Mayor Nancy Denson"): no country or state has them, so the name is a town's
@@ -202,6 +204,8 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
     # Georgia Tech" is no nation's
     if kind and not (kind.group(1).lower() in _OFFICES and re.match(r"\s+[A-Z]", text[end:])):
         return _KIND_WORD.get(kind.group(1).lower(), "")
+    if _INVADED.search(text[max(0, start - 60) : start]):
+        return "country-of"
     if _STATE_AFTER.match(text, end):
         return "state-of"
     # an office after a qualifier or a list's last name is the whole phrase's: "the Whittier,
