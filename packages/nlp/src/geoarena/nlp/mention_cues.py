@@ -112,6 +112,16 @@ _FEDERAL = re.compile(
 #: what makes a name one of a list or a qualifier ("Spokane, Washington", "Washington, Oregon
 #: and Idaho"): there it is a state, whatever the sentence is about
 _LISTED_BEFORE = re.compile(r"(?:,|\band|\bor)\s*$")
+#: a capitalised word right after a name: the name is part of a longer one ("Georgia Tech",
+#: "Washington Mutual", "Kokomo Police Department")
+_LONGER_NAME = re.compile(r"\s+[A-Z]")
+
+
+def _listed_before(text: str, start: int) -> bool:
+    """A comma, "and" or "or" right before the span: a list's member or a qualifier."""
+    return bool(_LISTED_BEFORE.search(text[max(0, start - 6) : start]))
+
+
 _LISTED_AFTER = re.compile(r"\s*(?:,|and\b|or\b)")
 
 #: cue → the candidate kinds it allows
@@ -174,7 +184,7 @@ def town_slot(text: str, start: int, end: int) -> str:
     if (
         "locative" in TOWN_SLOTS
         and _LOCATIVE_BEFORE.search(text[max(0, start - 16) : start])
-        and not re.match(r"\s+[A-Z]", text[end : end + 3])
+        and not _LONGER_NAME.match(text, end, end + 3)
     ):
         return "locative"
     if "authority" in TOWN_SLOTS and _AUTHORITY_AFTER.match(text, end):
@@ -202,7 +212,7 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
     kind = _KIND_OF_BEFORE.search(text[max(0, start - 20) : start])
     # an office's holder may head an organisation named after the place: "the president of
     # Georgia Tech" is no nation's
-    if kind and not (kind.group(1).lower() in _OFFICES and re.match(r"\s+[A-Z]", text[end:])):
+    if kind and not (kind.group(1).lower() in _OFFICES and _LONGER_NAME.match(text, end)):
         return _KIND_WORD.get(kind.group(1).lower(), "")
     if _INVADED.search(text[max(0, start - 60) : start]):
         return "country-of"
@@ -210,7 +220,7 @@ def kind_cue(text: str | None, start: int, end: int) -> str:
         return "state-of"
     # an office after a qualifier or a list's last name is the whole phrase's: "the Whittier,
     # Alaska police department", "Lebanon and Mt. Juliet police"
-    listed = bool(_LISTED_BEFORE.search(text[max(0, start - 6) : start]))
+    listed = _listed_before(text, start)
     if _CITY_AFTER.match(text, end) and not listed:
         return "city-of"
     if _COUNTRY_AFTER.match(text, end) and not listed:
@@ -232,9 +242,9 @@ def is_federal_seat(text: str, start: int, end: int) -> bool:
     "the bailout lawmakers in Washington passed" names the capital, though bare "Washington"
     is the state elsewhere; not in a list or as a qualifier ("Spokane, Washington"), nor
     inside a longer name."""
-    if _LISTED_BEFORE.search(text[max(0, start - 6) : start]) or _LISTED_AFTER.match(text, end):
+    if _listed_before(text, start) or _LISTED_AFTER.match(text, end):
         return False
-    if re.match(r"\s+[A-Z]", text[end:]):  # "federal regulators seized Washington Mutual"
+    if _LONGER_NAME.match(text, end):  # "federal regulators seized Washington Mutual"
         return False
     return bool(_FEDERAL.search(_sentence(text, start, end)))
 
