@@ -6,6 +6,7 @@ import pytest
 from geoarena.nlp.corpora import default_geovirus_path, read_geovirus, split_documents
 from geoarena.nlp.evaluation import oracle_mentions, score_document, summarize
 from geoarena.nlp.gazetteer import Gazetteer
+from geoarena.nlp.recognition import Mention
 from geoarena.nlp.resolution import ContextResolver, PopulationResolver
 
 
@@ -33,3 +34,23 @@ def test_geovirus_oracle_resolution_real_data():
     assert res["context"]["auc"] < res["population"]["auc"]
     # the corpus's declared point convention is what GeoVirus' gold points mean
     assert res["context"]["acc161"] >= res["context"]["acc161_source"] + 0.03
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Bosnia", "country:BA"),  # the short name news writes; GeoNames has only the long one
+        ("Bosnia-Herzegovina", "country:BA"),
+        ("Kashmir", "admin1:IN.12"),  # not Cashmere, Washington, whose other name it is
+        ("Palestinian", "country:PS"),
+        ("W.Va.", "admin1:US.WV"),
+    ],
+)
+def test_news_names_resolve_in_the_real_gazetteer(name, key):
+    text = f"Officials said {name} help arrived."
+    start = text.index(name)
+    (res,) = ContextResolver(Gazetteer.open()).resolve(
+        text, [Mention(start, start + len(name), name)]
+    )
+    assert res.place is not None and res.place.key == key
