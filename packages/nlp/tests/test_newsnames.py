@@ -56,6 +56,8 @@ def test_ap_abbreviations_read_without_importing(fixtures, tmp_path):
         ("S.C.", "admin1:US.SC", False),
         ("Calif.", "admin1:US.CA", False),
         ("Calif", "admin1:US.CA", False),  # an NER span that stopped before the dot
+        ("Tex.", "admin1:US.TX", False),  # the older style, which AP does not use
+        ("Kans.", "admin1:US.KS", False),
         ("WV", "admin1:US.WV", False),
         ("U.S.", "country:US", False),
         ("the U.S.", "country:US", False),  # as a span that kept its article

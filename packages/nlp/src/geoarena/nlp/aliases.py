@@ -98,6 +98,22 @@ ADMIN1_ALIASES: dict[str, str] = {
     "Kashmir": "IN.12",
 }
 
+#: US state abbreviations of the older (US Government Printing Office) style that papers outside
+#: AP style still write ("Austin, Tex.", "Topeka, Kans."); the AP forms come from the ``us``
+#: package (:func:`geoarena.nlp.newsnames.us_state_abbreviations`), which has none of these.
+#: Each has a dot, and only a dotted form is read as an abbreviation ("Tex" alone is a name).
+TRADITIONAL_STATE_ABBREVIATIONS: dict[str, str] = {
+    "Tex.": "TX",
+    "Kans.": "KS",
+    "Nebr.": "NE",
+    "Oreg.": "OR",
+    "Wisc.": "WI",
+    "Penna.": "PA",
+    "N.Mex.": "NM",
+    "N.Dak.": "ND",
+    "S.Dak.": "SD",
+}
+
 #: continents and large regions (key into GeoNames' continents table)
 CONTINENT_ALIASES: dict[str, str] = {
     "Africa": "AF",

@@ -13,7 +13,9 @@
 * **US state abbreviations**: AP style ("W.Va.", "S.C.", "Calif.") from the ``ap_abbr`` field of
   the ``us`` package's state table (``us==4.0.0``, BSD-3-Clause, Sunlight Labs), read from its
   ``us/states.py`` as data with :mod:`ast` — never imported (it would import jellyfish) — and
-  postal codes ("WV", "SC") from GeoNames' US admin-1 codes, which are the postal codes.
+  postal codes ("WV", "SC") from GeoNames' US admin-1 codes, which are the postal codes; the
+  older Government Printing Office forms AP does not use ("Tex.", "Kans.", "N.Mex.") from
+  :data:`geoarena.nlp.aliases.TRADITIONAL_STATE_ABBREVIATIONS`, a table kept by hand.
 
 Nothing here was chosen on a corpus: every form comes from the tables as published. The
 gazetteer stores them as an alias table; :func:`alias_kind` and :func:`alias_candidates` read
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geoarena.core.errors import DataError
+from geoarena.nlp.aliases import TRADITIONAL_STATE_ABBREVIATIONS
 from geoarena.nlp.normalize import normalize_name
 
 if TYPE_CHECKING:  # the gazetteer's build reads this module
@@ -208,6 +211,11 @@ def news_alias_rows(
             rowid = admin1_rowid.get(f"US.{postal}")
             if rowid is not None and "." in ap:  # "Texas" is the name itself
                 rows.append((ap, rowid, "abbrev"))
+        taken = {form for form, _, kind in rows if kind == "abbrev"}
+        for form, postal in TRADITIONAL_STATE_ABBREVIATIONS.items():
+            rowid = admin1_rowid.get(f"US.{postal}")
+            if rowid is not None and form not in taken:
+                rows.append((form, rowid, "abbrev"))
     if us_states_py is not None and word_list is not None:
         taken = {form for form, _, kind in rows if kind == "demonym"}
         for form, postal in us_state_demonyms(us_states_py, read_word_list(word_list)).items():
