@@ -54,6 +54,9 @@ def test_a_small_town_after_a_preposition_of_place_is_recognised(gaz):
     assert found("Joplin said the vote was close.") == []
     assert found("He works in Joplin Police Department offices.") == []
     assert found("Officials from Joplin met.") == ["Joplin"]
+    # a list's later members share its preposition, unless they are words too ("temple")
+    assert found("Soldiers from Killeen and Copperas Cove met.") == ["Killeen", "Copperas Cove"]
+    assert found("Soldiers from Killeen and Temple met.") == ["Killeen"]
     # a resident modifier is a town's slot too, and so is a town's police or mayor
     assert found("Police said a Joplin man was charged.") == ["Joplin"]
     assert found("Police said the Joplin woman, 34, was hurt.") == ["Joplin"]

@@ -5,9 +5,10 @@ import pytest
 
 from geoarena.nlp.candidates import generate_candidates
 from geoarena.nlp.gazetteer import NameMatch, Place
-from geoarena.nlp.mention_cues import is_dateline, is_resident_modifier, kind_cue, narrow_by_cue
+from geoarena.nlp.mention_cues import is_dateline, kind_cue, narrow_by_cue
 from geoarena.nlp.recognition import Mention
 from geoarena.nlp.resolution import ContextResolver
+from geoarena.nlp.town_slots import is_resident_modifier
 
 
 def _span(text, name, nth=0):
@@ -433,9 +434,29 @@ def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
     ],
 )
 def test_a_town_slot_follows_a_preposition_of_place_or_resident_of(text, name, expected):
-    from geoarena.nlp.mention_cues import is_town_slot
+    from geoarena.nlp.town_slots import is_town_slot
 
     assert is_town_slot(text, *_span(text, name)) is expected
+
+
+@pytest.mark.parametrize(
+    "text, name, expected",
+    [
+        ("Students from Carthage and Watertown will attend.", "Watertown", "listed"),
+        ("Teams from Commerce, Jefferson and Madison play.", "Jefferson", "listed"),
+        ("Teams from Commerce, Jefferson and Madison play.", "Madison", "listed"),
+        ("Teams from Commerce, Jefferson and Madison play.", "Commerce", "locative"),
+        # a comma alone may open a clause, not a list
+        ("Meanwhile, in Los Angeles, Dole said so.", "Dole", ""),
+        ("At Skeleton Canyon in Arizona, Geronimo, Apache chief and leader", "Geronimo", ""),
+        ("He met Smith and Jones.", "Jones", ""),  # no preposition of place
+        ("from Carthage and Watertown Township", "Watertown", ""),  # a longer name
+    ],
+)
+def test_a_lists_later_members_share_its_preposition_of_place(text, name, expected):
+    from geoarena.nlp.town_slots import town_slot
+
+    assert town_slot(text, *_span(text, name)) == expected
 
 
 LONDON_GB = _place("London:GB", "city", 51.51, -0.13, cc="GB", a1="GB.ENG", pop=8_961_989)

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
+from geoarena.nlp.town_slots import LONGER_NAME as _LONGER_NAME
+from geoarena.nlp.town_slots import is_resident_modifier
+
 T = TypeVar("T")
 
 #: after a dateline's name: an optional state or country (", Tenn.", ", Ga.", ", Iraq"), an
@@ -38,33 +41,8 @@ _DATELINE_TAIL = re.compile(
 #: large is a section heading ("TEXAS —", "GEORGIA:") and narrows nothing. The gazetteer
 #: matcher's city threshold.
 BARE_DATELINE_MIN_POPULATION = 100_000
-_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+$", re.I)
-#: words for a person or household that a local paper puts after a town's name
-_RESIDENT_AFTER = re.compile(
-    r"\s+(?:man|woman|men|women|boy|girl|boys|girls|teen|teens|teenager|youth|resident|"
-    r"residents|couple|native|family|mother|father|driver|motorist)\b"
-)
-
-#: a preposition of place right before a capitalised phrase: "in Kokomo", "near Logansport",
-#: "a resident of Clinton", "a native of Dyersburg"
-_LOCATIVE_BEFORE = re.compile(r"\b(?:in|near|outside|from|around|(?:residents?|natives?) of)\s+$")
-#: a town's own services and officials right after its name: "Troy police said", "Gallatin
-#: schools"
-_AUTHORITY_AFTER = re.compile(
-    r"\s+(?:police|officers|firefighters|sheriff's|officials|[Mm]ayor|aldermen|city council|"
-    r"town council|city officials|schools|school board|school district)\b"
-)
 #: words that name an admin-2 area when they end a phrase ("Greene County")
 ADMIN2_WORDS = (" County", " Parish", " Borough")
-#: which slots :func:`town_slot` reads, chosen on the training splits by
-#: experiments/nlp_town_slots.py: "resident" changes no GeoVirus train or CoNLL-2003 train
-#: figure (neither corpus writes "a Peru man") and is kept for local news; "authority" lowered
-#: exact F1 on both (0.9196 → 0.9193, 0.8303 → 0.8300: "Colombia police", "Union officials",
-#: "U.N. police") until the matcher read it only for a name with no other kind of reading, no
-#: English word and no acronym: then GeoVirus train 0.9252 unchanged, CoNLL-2003 train recall
-#: 0.9015 → 0.9018 ("Essex police", "Orvieto mayor"), both validation figures unchanged
-TOWN_SLOTS: tuple[str, ...] = ("locative", "authority", "resident")
-
 #: a kind word before "of" and the name → its cue: "the state of Georgia", "the city of
 #: Columbia", "the town of Paris", "the country of Georgia"; or "state" after it: "Washington
 #: state"
@@ -112,9 +90,6 @@ _FEDERAL = re.compile(
 #: what makes a name one of a list or a qualifier ("Spokane, Washington", "Washington, Oregon
 #: and Idaho"): there it is a state, whatever the sentence is about
 _LISTED_BEFORE = re.compile(r"(?:,|\band|\bor)\s*$")
-#: a capitalised word right after a name: the name is part of a longer one ("Georgia Tech",
-#: "Washington Mutual", "Kokomo Police Department")
-_LONGER_NAME = re.compile(r"\s+[A-Z]")
 
 
 def _listed_before(text: str, start: int) -> bool:
@@ -165,36 +140,6 @@ def dateline(text: str, start: int, end: int) -> str:
 def is_dateline(text: str, start: int, end: int) -> bool:
     """The span opens a dateline, with or without its state (see :func:`dateline`)."""
     return bool(dateline(text, start, end))
-
-
-def is_resident_modifier(text: str, start: int, end: int) -> bool:
-    """The span stands between an article and a word for a person ("a Peru man")."""
-    return bool(_ARTICLE_BEFORE.search(text[max(0, start - 8) : start])) and bool(
-        _RESIDENT_AFTER.match(text, end)
-    )
-
-
-def town_slot(text: str, start: int, end: int) -> str:
-    """Which of the slots named in :data:`TOWN_SLOTS` the span stands in, where news writes a
-    town's name (spaCy's small model often tags small towns there as people or
-    organisations): ``locative`` after a preposition of place and before no capitalised word
-    ("in Kokomo on Tuesday"; not "in Kokomo Police Department"), ``authority`` before its
-    police or officials ("Troy police said"), ``resident`` as a resident modifier ("a Peru
-    man"); ``""`` in none."""
-    if (
-        "locative" in TOWN_SLOTS
-        and _LOCATIVE_BEFORE.search(text[max(0, start - 16) : start])
-        and not _LONGER_NAME.match(text, end, end + 3)
-    ):
-        return "locative"
-    if "authority" in TOWN_SLOTS and _AUTHORITY_AFTER.match(text, end):
-        return "authority"
-    return "resident" if "resident" in TOWN_SLOTS and is_resident_modifier(text, start, end) else ""
-
-
-def is_town_slot(text: str, start: int, end: int) -> bool:
-    """The span stands in one of the town slots of :func:`town_slot`."""
-    return bool(town_slot(text, start, end))
 
 
 def kind_cue(text: str | None, start: int, end: int) -> str:

