@@ -32,13 +32,32 @@ def test_geovirus_errors_name_the_file(tmp_path):
         read_geovirus(bad)
     wrong = tmp_path / "shifted.xml"
     wrong.write_text(
-        "<articles><article><text>Paris is nice</text><locations><location><name>Paris</name>"
-        "<start>5</start><end>10</end><lat>1</lat><lon>2</lon></location></locations></article></articles>"
+        "<articles><article><text>Lyon is nice</text><locations><location><name>Paris</name>"
+        "<start>1</start><end>6</end><lat>1</lat><lon>2</lon></location></locations></article></articles>"
     )
-    with pytest.raises(DataError, match=r"shifted\.xml.*not 'Paris'"):
+    with pytest.raises(DataError, match=r"shifted\.xml.*not 'Paris'.*within 100 characters"):
         read_geovirus(wrong)
     with pytest.raises(DataError, match="does not exist"):
         read_geovirus(tmp_path / "missing.xml")
+
+
+def test_a_shifted_span_is_found_at_its_nearest_occurrence(tmp_path):
+    """Offsets counted over the escaped text ("AT&amp;T" is 8 characters, "AT&T" 4) shift every
+    later span of the article: each is taken where its name occurs nearest its offsets."""
+    text = "AT&amp;T said Paris and Lyon, not Paris, Texas."
+    shifted = tmp_path / "lgl.xml"
+    spans = [("Paris", 14), ("Lyon", 24), ("Paris", 34)]  # offsets over the escaped text
+    tops = "".join(
+        f"<toponym><start>{s}</start><end>{s + len(n)}</end><phrase>{n}</phrase></toponym>"
+        for n, s in spans
+    )
+    shifted.write_text(
+        f"<articles><article docid='1'><text>{text}</text><toponyms>{tops}</toponyms>"
+        "</article></articles>"
+    )
+    (doc,) = read_lgl(shifted)
+    assert [(t.name, t.start) for t in doc.toponyms] == [("Paris", 10), ("Lyon", 20), ("Paris", 30)]
+    assert all(doc.text[t.start : t.end] == t.name for t in doc.toponyms)
 
 
 def test_lgl_wiktor_geowebnews(fixtures):
