@@ -53,9 +53,11 @@ def test_a_shifted_span_is_found_at_its_nearest_occurrence(tmp_path):
     )
     shifted.write_text(
         f"<articles><article docid='1'><text>{text}</text><toponyms>{tops}</toponyms>"
-        "</article></articles>"
+        "</article><article docid='2'><text>Rain in Austin.</text><toponyms><toponym>"
+        "<start>8</start><end>14</end></toponym></toponyms></article></articles>"
     )
-    (doc,) = read_lgl(shifted)
+    doc, no_phrase = read_lgl(shifted)
+    assert [t.name for t in no_phrase.toponyms] == ["Austin"]  # no <phrase>: the span's text
     assert [(t.name, t.start) for t in doc.toponyms] == [("Paris", 10), ("Lyon", 20), ("Paris", 30)]
     assert all(doc.text[t.start : t.end] == t.name for t in doc.toponyms)
 

@@ -147,8 +147,8 @@ def read_lgl(path: str | Path) -> list[Document]:
         doc_id = art.get("docid") or f"lgl-{i:04d}"
         tops = []
         for top in art.iter("toponym"):
-            phrase = top.findtext("phrase") or ""
             start, end = _num(top, "start", path, int), _num(top, "end", path, int)
+            phrase = (top.findtext("phrase") or "").strip() or text[start:end]
             start, end = _align(text, phrase, start, end, path, doc_id)
             gaz = top.find("gaztag")
             lat = _num(gaz, "lat", path, default=math.nan) if gaz is not None else math.nan
