@@ -41,11 +41,25 @@ def test_geovirus_errors_name_the_file(tmp_path):
         read_geovirus(tmp_path / "missing.xml")
 
 
+def _paris(text: str, line: str) -> int:
+    return text.index(line) + line.index("Paris")
+
+
 def test_a_shifted_span_is_found_at_its_nearest_occurrence(tmp_path):
     """Offsets counted over the escaped text ("AT&amp;T" is 8 characters, "AT&T" 4) shift every
     later span of the article: each is taken where its name occurs nearest its offsets."""
     text = "AT&amp;T said Paris and Lyon, not Paris, Texas."
     shifted = tmp_path / "lgl.xml"
+    # a miscount that grows along the article (a "\r" dropped per line): 150 lines in, the
+    # span lies 150 characters before its offsets, found from the drift of the spans before
+    lines = [f"Line {i} of the story in Paris." for i in range(151)]
+    drifting = "\n".join(lines)
+    far = "".join(
+        f"<toponym><start>{_paris(drifting, line) + i}</start>"
+        f"<end>{_paris(drifting, line) + i + 5}</end><phrase>Paris</phrase></toponym>"
+        for i, line in enumerate(lines)
+        if i % 10 == 0
+    )
     spans = [("Paris", 14), ("Lyon", 24), ("Paris", 34)]  # offsets over the escaped text
     tops = "".join(
         f"<toponym><start>{s}</start><end>{s + len(n)}</end><phrase>{n}</phrase></toponym>"
@@ -54,10 +68,15 @@ def test_a_shifted_span_is_found_at_its_nearest_occurrence(tmp_path):
     shifted.write_text(
         f"<articles><article docid='1'><text>{text}</text><toponyms>{tops}</toponyms>"
         "</article><article docid='2'><text>Rain in Austin.</text><toponyms><toponym>"
-        "<start>8</start><end>14</end></toponym></toponyms></article></articles>"
+        "<start>8</start><end>14</end></toponym></toponyms></article>"
+        f"<article docid='3'><text>{drifting}</text><toponyms>{far}</toponyms></article></articles>"
     )
-    doc, no_phrase = read_lgl(shifted)
+    doc, no_phrase = read_lgl(shifted)[:2]
     assert [t.name for t in no_phrase.toponyms] == ["Austin"]  # no <phrase>: the span's text
+    drifted = read_lgl(shifted)[2]
+    assert [t.start for t in drifted.toponyms] == [
+        _paris(drifting, line) for i, line in enumerate(lines) if i % 10 == 0
+    ]
     assert [(t.name, t.start) for t in doc.toponyms] == [("Paris", 10), ("Lyon", 20), ("Paris", 30)]
     assert all(doc.text[t.start : t.end] == t.name for t in doc.toponyms)
 

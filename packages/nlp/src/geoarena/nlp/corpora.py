@@ -73,17 +73,22 @@ def _num(el: ET.Element | None, tag: str, path: Path, cast=float, default=None):
 ALIGN_WINDOW = 100
 
 
-def _align(text: str, name: str, start: int, end: int, path: Path, doc_id: str) -> tuple[int, int]:
+def _align(
+    text: str, name: str, start: int, end: int, path: Path, doc_id: str, drift: int = 0
+) -> tuple[int, int]:
     """Check that ``text[start:end]`` is ``name``; else take the occurrence of ``name`` nearest
-    to ``start`` within :data:`ALIGN_WINDOW` characters, and raise when there is none."""
+    to ``start + drift`` within :data:`ALIGN_WINDOW` characters (``drift``: how far the
+    article's previous span was moved, since a miscount accumulates: every dropped "\r" adds
+    one), and raise when there is none."""
     if text[start:end] == name:
         return start, end
     if name:
-        lo = max(0, start - ALIGN_WINDOW)
-        window = text[lo : max(end, start) + ALIGN_WINDOW]
+        at = start + drift
+        lo = max(0, at - ALIGN_WINDOW)
+        window = text[lo : at + len(name) + ALIGN_WINDOW]
         hits = [lo + m.start() for m in re.finditer(re.escape(name), window)]
         if hits:
-            best = min(hits, key=lambda h: abs(h - start))
+            best = min(hits, key=lambda h: abs(h - at))
             return best, best + len(name)
     raise DataError(
         f"article {doc_id}: span {start}:{end} is {text[start:end]!r}, not {name!r}, and "
@@ -146,10 +151,12 @@ def read_lgl(path: str | Path) -> list[Document]:
         text = art.findtext("text") or ""
         doc_id = art.get("docid") or f"lgl-{i:04d}"
         tops = []
+        drift = 0
         for top in art.iter("toponym"):
-            start, end = _num(top, "start", path, int), _num(top, "end", path, int)
-            phrase = (top.findtext("phrase") or "").strip() or text[start:end]
-            start, end = _align(text, phrase, start, end, path, doc_id)
+            stated = _num(top, "start", path, int), _num(top, "end", path, int)
+            phrase = (top.findtext("phrase") or "").strip() or text[stated[0] : stated[1]]
+            start, end = _align(text, phrase, *stated, path, doc_id, drift)
+            drift = start - stated[0]
             gaz = top.find("gaztag")
             lat = _num(gaz, "lat", path, default=math.nan) if gaz is not None else math.nan
             lon = _num(gaz, "lon", path, default=math.nan) if gaz is not None else math.nan
