@@ -359,3 +359,20 @@ def test_a_place_name_that_is_an_english_word_is_not_taken_alone(gaz):
     assert not matcher.accepts("Bell") and matcher.accepts("Paris")
     text = "Workers rang the Bell in Paris."
     assert [m.text for m in matcher.recognize([text])[0]] == ["Paris"]
+
+
+def test_an_unknown_ner_span_opening_with_a_county_is_cut_to_it(gaz):
+    """spaCy's small model tags "Kanawha County Jail" a GPE whole: the gazetteer knows no such
+    place, so the span is cut to the county that opens it; a known name stays whole."""
+    from geoarena.nlp.recognition import Mention
+
+    matcher = GazetteerMatcher(gaz)
+    text = "He is held in the Kanawha County Jail. Officials in Kanawha County said so."
+    s = text.index("Kanawha County Jail")
+    cut = matcher.repaired(text, Mention(s, s + 19, "Kanawha County Jail", "GPE", "ner"))
+    assert (cut.start, cut.end, cut.text) == (s, s + 14, "Kanawha County")
+    s2 = text.index("Kanawha County said")
+    whole = Mention(s2, s2 + 14, "Kanawha County", "GPE", "ner")
+    assert matcher.repaired(text, whole) == whole
+    other = Mention(0, 2, "He", "GPE", "ner")  # nothing to cut to
+    assert matcher.repaired(text, other) == other

@@ -127,6 +127,8 @@ _POSITION_ONLY = re.compile(POSITION_WORD, re.IGNORECASE)
 #: training splits (GeoVirus train exact F1 0.919 → 0.920 at 1,000, none at 10,000 or 50,000;
 #: CoNLL-2003 train 0.830 → 0.831 at 1,000 and 10,000); GeoVirus val and CoNLL valid unchanged
 LOCATIVE_MIN_POPULATION = 1_000
+#: an NER span the gazetteer does not know that opens with a county's name is cut to it
+COUNTY_PREFIXES = True
 
 
 class GazetteerMatcher:
@@ -300,12 +302,17 @@ class GazetteerMatcher:
             for m in self.gaz.lookup(text[s:e])
         )
 
-    def with_abbreviation_dot(self, text: str, m: Mention) -> Mention:
+    def repaired(self, text: str, m: Mention) -> Mention:
         """``m`` extended over the final dot of a state abbreviation ("Calif" → "Calif."): NER
-        spans end before it."""
+        spans end before it; or cut to the county that opens a longer name the gazetteer does
+        not know ("Floyd County" of "the Floyd County Jail", tagged a GPE whole)."""
         e = m.end
         if text[e : e + 1] == "." and self.gaz.lookup_abbreviation(text[m.start : e + 1]):
             return Mention(m.start, e + 1, text[m.start : e + 1], m.label, m.source)
+        if COUNTY_PREFIXES and not self.gaz.lookup(m.text) and not self.gaz.lookup_backoff(m.text):
+            for w in reversed(list(re.finditer(r"\S+", m.text))[:-1]):
+                if self.county_name(m.text[: w.end()]):
+                    return Mention(m.start, m.start + w.end(), m.text[: w.end()], m.label, m.source)
         return m
 
 
@@ -352,7 +359,7 @@ class CombinedRecognizer:
             keep = [m for m in ms if m.source == "ner"]
             if self.matcher:
                 keep += [m for m in ms if m.source == "ner-other" and self.matcher.accepts(m.text)]
-                keep = [self.matcher.with_abbreviation_dot(text, m) for m in keep]
+                keep = [self.matcher.repaired(text, m) for m in keep]
             hiding = [
                 (m.start, m.end)
                 for m in ms
