@@ -322,6 +322,13 @@ def test_a_place_name_inside_an_institutions_name_is_not_a_place():
         assert is_institution_name(text, _at(text, name)), name
     for name, occurrence in (("California", 0), ("Paris", 0), ("Paris", 1)):
         assert not is_institution_name(text, _at(text, name, occurrence=occurrence)), name
+    # more newspapers' title words, right after the name: "Britain's Sun" is the country's paper
+    papers = (
+        "The Paris News, the Vancouver Sun and the Indianapolis Star agreed with Britain's Sun."
+    )
+    for name in ("Paris", "Vancouver", "Indianapolis"):
+        assert is_institution_name(papers, _at(papers, name)), name
+    assert not is_institution_name(papers, _at(papers, "Britain"))
 
 
 def test_the_recogniser_drops_place_names_of_institutions(gaz):
