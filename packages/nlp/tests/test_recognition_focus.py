@@ -269,6 +269,30 @@ def test_a_local_papers_home_state_is_an_anchor(gaz):
     assert [r.mention.text for r in long] == ["Clendenin", "Elkview"]
 
 
+def test_a_local_papers_towns_after_a_place_cue_need_no_second_anchor(gaz):
+    """An obituary in a Texas paper names its towns after "of" and nothing else in Texas: with
+    the home state as the only anchor, a town is read after a place cue ("of Copperas Cove"),
+    not elsewhere ("against Copperas Cove") and not when it is an English word ("of Temple")."""
+    text = (
+        "Survivors include sons, Bill Doe of Copperas Cove and Tom Doe of Temple. "
+        "The game against Copperas Cove ended late."
+    )
+    persons = [
+        _at(text, "Bill Doe", "PERSON", "ner-other"),
+        _at(text, "Tom Doe", "PERSON", "ner-other"),
+    ]
+    matcher = GazetteerMatcher(gaz)
+    rescue = FocusRescue(gaz, matcher.plausible_word)
+
+    def found(home):
+        got = rescue.rescue(text, [], persons, list(matcher.phrases(text)), home)
+        return [(m.text, m.start) for m in got]
+
+    assert found("") == []  # no publication place, no anchor
+    assert found("US.TX") == [("Copperas Cove", text.index("Copperas Cove"))]
+    assert found("US.WV") == []  # another state's paper
+
+
 def test_a_longer_place_replaces_the_ner_fragments_inside_it(gaz):
     """The small model cuts capitalised datelines ("ST" of "ST. LOUIS") and stops short of a
     city's whole name ("Kansas" of "Kansas City"); the gazetteer's longer place wins, while a

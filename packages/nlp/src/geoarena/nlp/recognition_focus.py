@@ -16,7 +16,8 @@ they lie in. Two rules, neither fitted to a corpus:
   County" alone says where the story is); in a story without, the one admin-1 area holding a
   reading of :data:`MIN_SHARED` of its names ("Lamar County", "Paris", "Reno": Texas), when a
   county named in full or one anchor lies there ("Killeen", beside "Waco" and "Austin"); a
-  publication place, where the document has one, is an anchor of its admin-1 area. A name not
+  publication place, where the document has one, is an anchor of its admin-1 area (with no
+  second anchor, its area is the focus for names after a place cue alone). A name not
   yet recognised is accepted when the gazetteer knows it, under its own name, as a city or
   admin-2 area of a focus state, and it is not a demonym — if spaCy tagged it as an
   organisation or a nationality (a span "Clendenin and Elkview" split at its conjunctions) or,
@@ -48,6 +49,9 @@ MIN_ANCHORS = 2
 #: county, or one anchor in that area, keeps world and sports news out: three club or player
 #: names share a state somewhere)
 MIN_SHARED = 3
+#: without a second anchor in its home state, a local paper's towns are read after a place cue
+#: ("of Rockmart", "in Cave Spring") or before a word for their people, and nowhere else
+HOME_CUED = True
 _LOCAL = ("city", "admin2")
 #: spaCy labels whose spans may hold a mis-tagged town
 _RESCUE_LABELS = ("ORG", "NORP", "PERSON")
@@ -166,8 +170,19 @@ class FocusRescue:
             if free(s, e) and is_county_phrase(self.gaz, phrase):
                 add(s, e, "LOC", "gazetteer-county")
         states = focus_admin1(self.gaz, [*kept, *out], home)  # a county named in full anchors too
+        # a local paper's story with no second anchor in its home state ("Survivors include a
+        # son, Mark Doe of Rockmart") still names its towns where a place cue stands before
+        # them: only those are read (:data:`HOME_CUED`)
+        cued_only = not states and bool(home) and HOME_CUED
+        if cued_only:
+            states = {home}
         if not states:
             return out
+
+        def cued(s: int, e: int) -> bool:
+            # with the home state alone, no English word either: "a matter of Commerce"
+            return _cued(text, s, e) and not (cued_only and self.gaz.is_common_word(text[s:e]))
+
         for m in ner_other:
             if m.label not in _RESCUE_LABELS:
                 continue
@@ -176,11 +191,7 @@ class FocusRescue:
                 # Heights", "in Moonbi, Parkes"): a whole span counts after what introduces a
                 # place, not after "President" or "praised" ("Clinton") or "leader Aung San Suu
                 # Kyi"
-                if (
-                    _cued(text, m.start, m.end)
-                    and free(m.start, m.end)
-                    and self.town(m.text, states)
-                ):
+                if cued(m.start, m.end) and free(m.start, m.end) and self.town(m.text, states):
                     add(m.start, m.end, "LOC", "focus")
                 continue
             pos = m.start
@@ -189,7 +200,7 @@ class FocusRescue:
                 if s < 0:
                     continue
                 e, pos = s + len(part), s + len(part)
-                if free(s, e) and self.town(part, states):
+                if free(s, e) and (not cued_only or cued(s, e)) and self.town(part, states):
                     add(s, e, "LOC", "focus")
         for s, e, phrase, whole in phrases:
             # "Sgt. Maria Lopez of Temple": the town after a person's "of" ends its phrase
@@ -198,7 +209,7 @@ class FocusRescue:
                 (whole or of_person)
                 and free(s, e)
                 and all(e <= a or s >= b for a, b in persons)
-                and (_cued(text, s, e) or all(e <= a or s >= b for a, b in solo))
+                and (cued(s, e) or (not cued_only and all(e <= a or s >= b for a, b in solo)))
                 and not opens_sentence(text, s)
                 and self.town(phrase, states)
             ):
