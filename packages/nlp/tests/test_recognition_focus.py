@@ -272,10 +272,11 @@ def test_a_local_papers_home_state_is_an_anchor(gaz):
 def test_a_local_papers_towns_after_a_place_cue_need_no_second_anchor(gaz):
     """An obituary in a Texas paper names its towns after "of" and nothing else in Texas: with
     the home state as the only anchor, a town is read after a place cue ("of Copperas Cove"),
-    not elsewhere ("against Copperas Cove") and not when it is an English word ("of Temple")."""
+    not elsewhere ("against Copperas Cove", "Meanwhile, Copperas Cove") and not when it is an
+    English word ("of Temple")."""
     text = (
         "Survivors include sons, Bill Doe of Copperas Cove and Tom Doe of Temple. "
-        "The game against Copperas Cove ended late."
+        "The game against Copperas Cove ended late. Meanwhile, Copperas Cove said no."
     )
     persons = [
         _at(text, "Bill Doe", "PERSON", "ner-other"),

@@ -39,6 +39,7 @@ from geoarena.nlp.gazetteer import Gazetteer, Place
 from geoarena.nlp.mention_cues import ADMIN2_WORDS
 from geoarena.nlp.recognition import Mention
 from geoarena.nlp.text_spans import opens_sentence
+from geoarena.nlp.town_slots import after_place_word
 
 #: anchors an admin-1 area needs before its small towns are recognised: one mention of "Texas"
 #: in a world news story does not make every Texan hamlet a candidate
@@ -180,8 +181,14 @@ class FocusRescue:
             return out
 
         def cued(s: int, e: int) -> bool:
-            # with the home state alone, no English word either: "a matter of Commerce"
-            return _cued(text, s, e) and not (cued_only and self.gaz.is_common_word(text[s:e]))
+            if not cued_only:
+                return _cued(text, s, e)
+            # with the home state alone: after a word of place or before one for its people,
+            # not after a bare comma ("Meanwhile, Jefferson said"), and no English word ("a
+            # matter of Commerce")
+            return (
+                after_place_word(text, s, e) or bool(_RESIDENT_AFTER.match(text, e))
+            ) and not self.gaz.is_common_word(text[s:e])
 
         for m in ner_other:
             if m.label not in _RESCUE_LABELS:

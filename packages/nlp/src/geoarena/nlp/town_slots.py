@@ -34,6 +34,13 @@ _LOCATIVE_LIST_BEFORE = re.compile(
 #: a middle member must be followed by the rest of the list up to its "and" / "or": a comma
 #: alone may open a clause ("in Los Angeles, Dole said")
 _LIST_REST = re.compile(rf"(?:,\s+{_NAME}){{0,6}},?\s+(?:and|or)\s+[A-Z]")
+#: "of" and "at" as well: where a local paper's story has no other anchor than its home state,
+#: its people are "of Rockmart" (:func:`after_place_word`)
+_PLACE_WORD = r"\b(?:in|near|outside|from|around|of|at)\s+(?:the\s+)?"
+_PLACE_WORD_BEFORE = re.compile(_PLACE_WORD + "$")
+_PLACE_WORD_LIST_BEFORE = re.compile(
+    rf"{_PLACE_WORD}{_NAME}(?:,\s+{_NAME}){{0,6}}(?P<sep>,\s+|,?\s+(?:and|or)\s+)$"
+)
 #: a town's own services and officials right after its name: "Troy police said", "Gallatin
 #: schools"
 _AUTHORITY_AFTER = re.compile(
@@ -63,13 +70,21 @@ def is_resident_modifier(text: str, start: int, end: int) -> bool:
     )
 
 
-def _in_locative_list(text: str, start: int, end: int) -> bool:
+def _in_locative_list(text: str, start: int, end: int, before_re=_LOCATIVE_LIST_BEFORE) -> bool:
     """The span is a later member of a list after a preposition of place (see
     :data:`_LOCATIVE_LIST_BEFORE`)."""
-    before = _LOCATIVE_LIST_BEFORE.search(text[max(0, start - 120) : start])
+    before = before_re.search(text[max(0, start - 120) : start])
     if before is None:
         return False
     return "," not in before.group("sep") or bool(_LIST_REST.match(text, end))
+
+
+def after_place_word(text: str, start: int, end: int) -> bool:
+    """The span follows a preposition of place, "of" or "at" ("of Rockmart"), directly or as a
+    later member of a list after one ("of Cedartown and Rockmart")."""
+    return bool(_PLACE_WORD_BEFORE.search(text[max(0, start - 16) : start])) or _in_locative_list(
+        text, start, end, _PLACE_WORD_LIST_BEFORE
+    )
 
 
 def town_slot(text: str, start: int, end: int) -> str:
