@@ -54,3 +54,11 @@ def test_news_names_resolve_in_the_real_gazetteer(name, key):
         text, [Mention(start, start + len(name), name)]
     )
     assert res.place is not None and res.place.key == key
+
+
+@pytest.mark.slow
+def test_only_the_seat_of_government_is_its_countrys_capital():
+    """Every US town named Washington had been flagged a capital (the country's capital name
+    was matched by name alone): only the most populous city of that name is."""
+    caps = [m.place for m in Gazetteer.open().lookup("Washington") if m.place.is_capital]
+    assert [(p.country_code, p.admin1_code) for p in caps] == [("US", "DC")]

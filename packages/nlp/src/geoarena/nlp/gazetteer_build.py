@@ -316,6 +316,10 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             backoff_names.extend((n, rowid) for n, rowid, _ in names[before:])
             del names[before:]
 
+    capital_ids: dict[str, tuple[int, str]] = {}  # the most populous of the capital's name:
+    for c, cc, *_, pop in city_rows:  # Washington, Utah is no seat of government
+        if capitals.get(cc) == normalize_name(c["name"]):
+            capital_ids[cc] = max(capital_ids.get(cc, (-1, "")), (pop, str(c["geonameid"])))
     for c, cc, a1, lat, lon, pop in city_rows:
         main = c["name"]
         alts = [
@@ -333,7 +337,7 @@ def build_gazetteer(db_path: Path, sources: GazetteerSources, cfg: GazetteerConf
             a1,
             pop,
             int(c["geonameid"]),
-            is_capital=capitals.get(cc) == normalize_name(main),
+            is_capital=capital_ids.get(cc, (0, ""))[1] == str(c["geonameid"]),
         )
         add(place, [main], alts)
 
