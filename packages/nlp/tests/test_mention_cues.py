@@ -5,7 +5,7 @@ import pytest
 
 from geoarena.nlp.candidates import generate_candidates
 from geoarena.nlp.gazetteer import NameMatch, Place
-from geoarena.nlp.mention_cues import is_dateline, kind_cue, narrow_by_cue
+from geoarena.nlp.mention_cues import is_dateline, kind_cue, narrow_by_cue, stands_alone
 from geoarena.nlp.recognition import Mention
 from geoarena.nlp.resolution import ContextResolver
 from geoarena.nlp.town_slots import is_resident_modifier
@@ -106,12 +106,14 @@ PERU = _place("Peru:PE", "country", -10.0, -76.0, cc="PE", pop=31_989_256)
 PERU_IN = _place("Peru:IN", "city", 40.75, -86.07, a1="IN", pop=11_060)
 PERU_IL = _place("Peru:IL", "city", 41.33, -89.13, a1="IL", pop=9_952)
 KOKOMO = _place("Kokomo:IN", "city", 40.49, -86.13, a1="IN", pop=57_995)
+SEATTLE = _place("Seattle:WA", "city", 47.61, -122.33, a1="WA", pop=780_995)
 GAZ = _Gaz(
     {
         "WASHINGTON": [(STATE_WA, True), (DC, True)],
         "Washington": [(STATE_WA, True), (DC, True)],
         "Peru": [(PERU, True), (PERU_IN, True), (PERU_IL, True)],
         "Kokomo": [(KOKOMO, True)],
+        "Seattle": [(SEATTLE, True)],
     }
 )
 
@@ -123,8 +125,8 @@ def _resolve(text, *names):
 
 def test_a_dateline_names_the_capital_and_not_the_state():
     assert _resolve("WASHINGTON — The Senate voted on Tuesday.", "WASHINGTON") == ["Washington:DC"]
-    # the same words without the dateline: the more populous state, as before
-    assert _resolve("The Senate in Washington voted on Tuesday.", "Washington") == ["Washington:WA"]
+    # without the dateline too: a bare "Washington" is the capital (focus.capital_namesakes)
+    assert _resolve("The Senate in Washington voted on Tuesday.", "Washington") == ["Washington:DC"]
 
 
 def test_a_peru_man_is_from_the_town_beside_the_story_not_the_country():
@@ -412,8 +414,20 @@ def test_a_kind_word_before_of_or_state_after_fixes_the_kind(text, name, expecte
 def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
     assert _resolve("Officials in the state of Washington said.", "Washington") == ["Washington:WA"]
     assert _resolve("The city of Washington said.", "Washington") == ["Washington:DC"]
-    # bare, the state; in a sentence about the federal government, its seat
-    assert _resolve("Rain fell across Washington on Monday.", "Washington") == ["Washington:WA"]
+    # bare, the capital, unless the story names a place in the state or is published there
+    assert _resolve("Rain fell across Washington on Monday.", "Washington") == ["Washington:DC"]
+    text = "Rain fell across Washington on Monday; Seattle got two inches."
+    assert _resolve(text, "Washington", "Seattle") == ["Washington:WA", "Seattle:WA"]
+    text = "Rain fell across Washington on Monday."
+    local = ContextResolver(GAZ).resolve(
+        text, [Mention(*_span(text, "Washington"), "Washington")], SEATTLE
+    )
+    assert [r.place.key for r in local] == ["Washington:WA"]
+    # in a list or as a qualifier the name is not bare: there the state is as likely
+    text = "Cases were reported in Utah, Washington, Oregon and Idaho."
+    assert stands_alone(text, *_span(text, "Washington")) is False
+    text = "Talks negotiated by Washington, officials said, had stalled."
+    assert stands_alone(text, *_span(text, "Washington")) is True  # a clause, not a list
     text = "He flew to Washington to lobby Congress."
     assert _resolve(text, "Washington") == ["Washington:DC"]
     assert _resolve("The town of Peru said.", "Peru")[0] in ("Peru:IN", "Peru:IL")

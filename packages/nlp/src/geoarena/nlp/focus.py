@@ -37,8 +37,12 @@ import numpy as np
 
 from geoarena.nlp.gazetteer import Gazetteer, NameMatch, Place
 from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
+from geoarena.nlp.mention_cues import stands_alone
 
 _SUBNATIONAL = ("city", "admin1", "admin2")
+#: a bare name shared by a national capital and an admin-1 area of its country is the capital
+#: (:func:`capital_namesakes`)
+CAPITAL_NAMESAKES = True
 
 
 def anchor_place(
@@ -238,3 +242,36 @@ def own_towns(sets, mentions, publication: Place | None, text: str | None) -> No
         ends = [mentions[i].end for i in cs.mentions]
         if home and not any(_QUALIFIED.match(text or "", e) for e in ends):
             cs.candidates = home
+
+
+def capital_namesakes(sets, mentions, text: str | None, publication: Place | None) -> None:
+    """A national capital named like an admin-1 area of its country — "Washington": D.C. and
+    the state — keeps its capital reading alone when every mention of the name stands alone
+    (:func:`geoarena.nlp.mention_cues.stands_alone`: no list, qualifier, longer name or kind
+    cue), no other name of the story is anchored in that area ("Seattle", "Spokane") and the
+    paper is not published there. CoNLL-2003's train and valid files write bare "Washington"
+    for the capital every time ("Israel's ambassador to Washington", "flown to Washington for
+    treatment", "a private school in Washington"); GeoVirus names the state only in lists of
+    states or as "Washington state". A name that is also a country's ("Djibouti",
+    "Luxembourg") keeps every reading."""
+    if not CAPITAL_NAMESAKES or text is None:
+        return
+    anchors = document_anchors([cs.candidates for cs in sets], [bool(cs.alias) for cs in sets])
+    for k, cs in enumerate(sets):
+        capitals = [m for m in cs.candidates if m.place.kind == "city" and m.place.is_capital]
+        if len(capitals) != 1 or any(m.place.kind == "country" for m in cs.candidates):
+            continue
+        cc = capitals[0].place.country_code
+        areas = {
+            m.place.admin1_key
+            for m in cs.candidates
+            if m.main and m.place.kind == "admin1" and m.place.country_code == cc
+        }
+        if not areas or not all(
+            stands_alone(text, mentions[i].start, mentions[i].end) for i in cs.mentions
+        ):
+            continue
+        held = [a for j, a in enumerate(anchors) if j != k and a is not None]
+        if any(p.admin1_key in areas for p in (*held, publication) if p is not None):
+            continue
+        cs.candidates = capitals

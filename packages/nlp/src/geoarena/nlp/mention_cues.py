@@ -182,11 +182,28 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[a:b]
 
 
+#: a list going on after a name, or its qualifier: ", Oregon and Idaho", ", D.C.", " and Oregon"
+#: (a comma before a lower-case word ends a clause: "negotiated by Washington, had threatened")
+_LIST_GOES_ON = re.compile(r"(?:,\s*|\s+(?:and|or)\s+)[A-Z]")
+
+
+def stands_alone(text: str, start: int, end: int) -> bool:
+    """The name is no member of a list, no qualifier ("Spokane, Washington") and no part of a
+    longer name ("Washington Mutual"), and no construction fixes its kind (:func:`kind_cue`)."""
+    return not (
+        _listed_before(text, start)
+        or _LIST_GOES_ON.match(text, end)
+        or _LONGER_NAME.match(text, end)
+        or kind_cue(text, start, end)
+    )
+
+
 def is_federal_seat(text: str, start: int, end: int) -> bool:
     """The name stands alone in a sentence about the US federal government (:data:`_FEDERAL`):
-    "the bailout lawmakers in Washington passed" names the capital, though bare "Washington"
-    is the state elsewhere; not in a list or as a qualifier ("Spokane, Washington"), nor
-    inside a longer name."""
+    "the bailout lawmakers in Washington passed" names the capital; not in a list or as a
+    qualifier ("Spokane, Washington"), nor inside a longer name. (A bare name is the capital
+    in any sentence unless the story anchors it in the state:
+    :func:`geoarena.nlp.focus.capital_namesakes`.)"""
     if _listed_before(text, start) or _LISTED_AFTER.match(text, end):
         return False
     if _LONGER_NAME.match(text, end):  # "federal regulators seized Washington Mutual"
