@@ -114,7 +114,7 @@ def test_checked_country_point_in_the_built_store(fixtures, tmp_path):
     # (~60 km away): a 50 km threshold replaces the Factbook point by the consensus — in the
     # Wikipedia convention only; the entity keeps its source (Factbook) point
     cfg = GazetteerConfig(country_point="checked", factbook_max_km=50)
-    assert cfg.tag() == "9-cities500-checked50-a2p-fam-m49pop-news-usr-cmp"
+    assert cfg.tag() == "10-cities500-checked50-a2p-fam-m49pop-news-usr-cmp"
     gaz = Gazetteer(build_gazetteer(tmp_path / "g.sqlite", src, cfg))
     fr = gaz.get("country:FR")
     assert (fr.lat, fr.lon, fr.geonameid) == (46.0, 2.0, 3017382)
@@ -208,7 +208,7 @@ def test_admin2_backoff_entries(fixtures, tmp_path):
     assert "-a2" not in off.tag()
     assert (
         GazetteerConfig(admin2_population=False).tag()
-        == "9-cities500-checked300-a2-fam-m49pop-news-usr-cmp"
+        == "10-cities500-checked300-a2-fam-m49pop-news-usr-cmp"
     )
     g1 = Gazetteer(
         build_gazetteer(
@@ -393,7 +393,7 @@ def test_admin1_family_and_macro_region_entries(fixtures, tmp_path):
     assert res.place.key == "region:m49:americas"
     # without the options: none of these entries
     off = GazetteerConfig(admin1_families=False, macro_regions=False)
-    assert off.tag() == "9-cities500-checked300-a2p-news-usr-cmp"
+    assert off.tag() == "10-cities500-checked300-a2p-news-usr-cmp"
     g0 = Gazetteer(build_gazetteer(tmp_path / "g0.sqlite", src, off))
     assert g0.lookup_backoff("Darfur") == () and g0.lookup_backoff("South Darfur") == ()
     assert [x.place.kind for x in g0.lookup("Americas")] == ["city"]

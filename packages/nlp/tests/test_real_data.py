@@ -43,6 +43,8 @@ def test_geovirus_oracle_resolution_real_data():
         ("Bosnia", "country:BA"),  # the short name news writes; GeoNames has only the long one
         ("Bosnia-Herzegovina", "country:BA"),
         ("Kashmir", "admin1:IN.12"),  # not Cashmere, Washington, whose other name it is
+        ("Trinidad", "country:TT"),  # not the towns of Bolivia and Cuba
+        ("St. Kitts", "country:KN"),
         ("Palestinian", "country:PS"),
         ("W.Va.", "admin1:US.WV"),
     ],

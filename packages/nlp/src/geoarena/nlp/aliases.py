@@ -85,6 +85,14 @@ COUNTRY_ALIASES: dict[str, str] = {
     "Bosnia": "BA",
     "Bosnia-Herzegovina": "BA",
     "Bosnia-Hercegovina": "BA",
+    # island states news names by their main island (GeoNames knows only towns of these names
+    # in Bolivia and Cuba, Guatemala, Italy, or nothing)
+    "Trinidad": "TT",
+    "Antigua": "AG",
+    "St Kitts": "KN",
+    "Saint Kitts": "KN",
+    "St Vincent": "VC",
+    "Turks and Caicos": "TC",
 }
 
 #: admin-1 areas spelt differently in news text than in GeoNames' admin1 table (names that

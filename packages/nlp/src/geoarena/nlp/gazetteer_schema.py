@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 PlaceKind = Literal["city", "admin1", "admin2", "region", "country", "continent"]
-#: bumped when what a store holds changes without a build option to name it (9: one capital per country)
-SCHEMA_VERSION = "9"
+#: bumped when what a store holds changes without a build option to name it (10: island aliases)
+SCHEMA_VERSION = "10"
 #: the point convention of GeoVirus and WikToR (Wikipedia's points for countries and regions),
 #: stored beside the source points and applied only in evaluation (see ``geoarena.nlp.conventions``)
 WIKIPEDIA = "wikipedia"
