@@ -1,5 +1,6 @@
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,13 @@ _spec = importlib.util.spec_from_file_location(
 )
 make_data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_data)
+# the hand-made gazetteer that two test modules share (tests are imported by path, not as a
+# package, so it is registered under a name of its own)
+_spec = importlib.util.spec_from_file_location(
+    "nlp_handmade_gazetteer", Path(__file__).parent / "data" / "handmade_gazetteer.py"
+)
+sys.modules["nlp_handmade_gazetteer"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sys.modules["nlp_handmade_gazetteer"])
 
 
 @pytest.fixture(scope="session")
